@@ -1,0 +1,62 @@
+"""cffi build script for ``rawns._native`` (out-of-line API mode).
+
+Declarative on purpose: the C functions are declared here and defined in
+``csrc/rawns.c``; constants are declared with ``...`` so that cffi takes
+their values from the system headers at build time, never from this file.
+"""
+
+from cffi import FFI
+
+CDEF = """
+#define CLONE_NEWNET ...
+#define CLONE_NEWNS ...
+#define MS_BIND ...
+#define MS_REC ...
+#define MS_SHARED ...
+#define MS_SLAVE ...
+#define MS_PRIVATE ...
+#define MNT_DETACH ...
+#define UMOUNT_NOFOLLOW ...
+#define NS_GET_NSTYPE ...
+
+enum rawns_add_step {
+    RAWNS_STEP_CREATE_FILE,
+    RAWNS_STEP_UNSHARE,
+    RAWNS_STEP_BIND,
+    ...
+};
+
+int rawns_unshare(int flags);
+int rawns_setns(int fd, int nstype);
+int rawns_mount(const char *source, const char *target, const char *fstype,
+                unsigned long flags, const char *data);
+int rawns_umount2(const char *target, int flags);
+struct rawns_tally {
+    int done;
+    int failed_step;
+};
+
+int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally);
+int rawns_netns_delete_many(const char *paths, int count, struct rawns_tally *tally);
+int rawns_netns_open_many(int *fds, int count, struct rawns_tally *tally);
+"""
+
+ffibuilder = FFI()
+ffibuilder.cdef(CDEF)
+ffibuilder.set_source(
+    "rawns._native",
+    """
+    #define _GNU_SOURCE
+    #include <sched.h>
+    #include <sys/mount.h>
+    #include <linux/nsfs.h>
+    #include "rawns.h"
+    """,
+    # Relative to the project root, where setuptools runs this script.
+    sources=["csrc/rawns.c"],
+    include_dirs=["csrc"],
+    extra_compile_args=["-O2", "-Wall", "-Wextra"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

@@ -1,0 +1,82 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "rawns.h"
+
+/* The bind source names the calling thread's namespace, not the process's:
+ * /proc/self would name the main thread's and break callers on other threads. */
+static const char THREAD_NETNS[] = "/proc/thread-self/ns/net";
+
+int rawns_unshare(int flags) { return unshare(flags); }
+
+int rawns_setns(int fd, int nstype) { return setns(fd, nstype); }
+
+int rawns_mount(const char *source, const char *target, const char *fstype,
+                unsigned long flags, const char *data)
+{
+    return mount(source, target, fstype, flags, data);
+}
+
+int rawns_umount2(const char *target, int flags) { return umount2(target, flags); }
+
+static int fail(struct rawns_tally *tally, int step)
+{
+    tally->failed_step = step;
+    return -1;
+}
+
+int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally)
+{
+    const char *path = paths;
+    tally->done = 0;
+    tally->failed_step = 0;
+    for (int i = 0; i < count; i++) {
+        int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0);
+        if (fd < 0)
+            return fail(tally, RAWNS_STEP_CREATE_FILE);
+        close(fd);
+        if (unshare(CLONE_NEWNET) < 0)
+            return fail(tally, RAWNS_STEP_UNSHARE);
+        if (mount(THREAD_NETNS, path, "none", MS_BIND, NULL) < 0)
+            return fail(tally, RAWNS_STEP_BIND);
+        tally->done = i + 1;
+        path += strlen(path) + 1;
+    }
+    return 0;
+}
+
+int rawns_netns_delete_many(const char *paths, int count, struct rawns_tally *tally)
+{
+    const char *path = paths;
+    tally->done = 0;
+    tally->failed_step = 0;
+    for (int i = 0; i < count; i++) {
+        if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+            return fail(tally, 1);
+        if (unlink(path) < 0)
+            return fail(tally, 2);
+        tally->done = i + 1;
+        path += strlen(path) + 1;
+    }
+    return 0;
+}
+
+int rawns_netns_open_many(int *fds, int count, struct rawns_tally *tally)
+{
+    tally->done = 0;
+    tally->failed_step = 0;
+    for (int i = 0; i < count; i++) {
+        if (unshare(CLONE_NEWNET) < 0)
+            return fail(tally, 1);
+        fds[i] = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+        if (fds[i] < 0)
+            return fail(tally, 2);
+        tally->done = i + 1;
+    }
+    return 0;
+}

@@ -1,0 +1,45 @@
+/* rawns' compiled layer: thin syscall wrappers and the loops that must run at
+ * kernel speed. Every function returns -1 (or a short count) and leaves errno
+ * as the kernel set it; all naming, rollback and error policy lives in Python
+ * (rawns/syscalls.py). */
+#ifndef RAWNS_H
+#define RAWNS_H
+
+int rawns_unshare(int flags);
+int rawns_setns(int fd, int nstype);
+int rawns_mount(const char *source, const char *target, const char *fstype,
+                unsigned long flags, const char *data);
+int rawns_umount2(const char *target, int flags);
+
+/* Steps of one named-namespace creation, reported on failure. */
+enum rawns_add_step {
+    RAWNS_STEP_CREATE_FILE = 1, /* open(O_CREAT|O_EXCL) of the mount point */
+    RAWNS_STEP_UNSHARE = 2,     /* unshare(CLONE_NEWNET) */
+    RAWNS_STEP_BIND = 3,        /* bind mount of the thread's namespace */
+};
+
+/* Progress of a bulk loop, kept in memory the caller owns so that it stays
+ * exact even if the caller is interrupted right after the call returns. */
+struct rawns_tally {
+    int done;        /* items fully finished */
+    int failed_step; /* 0, or the step at which item `done` failed */
+};
+
+/* Creates one network namespace per path in `paths` (`count` NUL-terminated
+ * strings laid end to end) and bind-mounts it there. The calling thread is left
+ * in the last namespace created: the caller restores it. Returns 0, or -1 with
+ * errno set when item `tally->done` failed at `tally->failed_step`; its file
+ * exists when that step is after RAWNS_STEP_CREATE_FILE. */
+int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally);
+
+/* Detaches the mount at each path and unlinks it, never following a symlink.
+ * Returns 0, or -1 with errno set when item `tally->done` failed at step 1
+ * (umount2) or 2 (unlink). */
+int rawns_netns_delete_many(const char *paths, int count, struct rawns_tally *tally);
+
+/* Creates `count` anonymous network namespaces, storing an O_CLOEXEC fd to
+ * each in `fds`. The calling thread is left in the last one. Returns 0, or -1
+ * with errno set; `tally->done` fds were stored either way. */
+int rawns_netns_open_many(int *fds, int count, struct rawns_tally *tally);
+
+#endif

@@ -1,0 +1,42 @@
+"""rawns: Linux network namespaces and rtnetlink, spoken to the kernel directly.
+
+The submodules load lazily so that the pure protocol layer (``rawns.netlink``)
+imports without the compiled extension.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "netns": "rawns.netns",
+    "netlink": "rawns.netlink",
+    "errors": "rawns.errors",
+    "RawnsError": "rawns.errors",
+    "KernelError": "rawns.errors",
+    "DecodeError": "rawns.errors",
+    "EncodeError": "rawns.errors",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+if TYPE_CHECKING:
+    from rawns import errors, netlink, netns
+    from rawns.errors import DecodeError, EncodeError, KernelError, RawnsError
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'rawns' has no attribute {name!r}")
+    module = importlib.import_module(target)
+    value = module if target.rsplit(".", 1)[-1] == name else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,536 @@
+"""Named network namespaces, interoperable with iproute2's ``ip netns``.
+
+Invariants:
+- A named namespace is an nsfs bind mount at ``/run/netns/NAME``, exactly as
+  ``ip netns add`` makes it; the directory is made a shared mount once per
+  process (not once per namespace, which costs more the more exist).
+- Names are validated before anything touches the kernel.
+- Only the calling thread ever changes namespace, and it is always moved back
+  to the namespace it was in (``finally``, KeyboardInterrupt included).
+- Creation is all or nothing: whatever a failed or interrupted call created is
+  removed before the exception propagates. Every fd is O_CLOEXEC and closed.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Union
+
+from rawns import syscalls
+from rawns.errors import KernelError, kernel_error
+
+__all__ = [
+    "RUN_DIR",
+    "NetnsTarget",
+    "validate_name",
+    "path_of",
+    "add",
+    "add_many",
+    "delete",
+    "delete_many",
+    "list",
+    "exists",
+    "open_fd",
+    "open_many",
+    "enter",
+    "run",
+    "execvp",
+]
+
+#: Where named namespaces are bind-mounted, as iproute2 does.
+RUN_DIR = "/run/netns"
+#: Per-namespace configuration overlaid on /etc by ``run``, as ``ip netns exec``.
+ETC_DIR = "/etc/netns"
+
+#: A namespace given by name (``"blue"``), path (``"/proc/1/ns/net"`` or a
+#: ``PathLike``) or open file descriptor (``int``).
+NetnsTarget = Union[str, "os.PathLike[str]", int]
+
+_THREAD_NETNS = "/proc/thread-self/ns/net"
+_MAX_NAME_BYTES = 255
+_CHUNK = 64  # namespaces per C call: bounds how late Ctrl-C or progress lands
+
+_builtin_list = list
+_run_dir_lock = threading.Lock()
+_run_dir_ready = False
+
+
+def validate_name(name: str) -> bytes:
+    """Return ``name`` as bytes, or raise ValueError if it is not a valid
+    namespace name (empty, ``.``, ``..``, containing ``/`` or NUL, or longer
+    than 255 bytes). Nothing that passes can leave ``/run/netns``."""
+    if not isinstance(name, str):
+        raise TypeError(f"namespace name must be str, not {type(name).__name__}")
+    raw = os.fsencode(name)
+    if not raw:
+        raise ValueError("namespace name is empty")
+    if raw in (b".", b".."):
+        raise ValueError(f"namespace name {name!r} is not allowed")
+    if b"/" in raw or b"\0" in raw:
+        raise ValueError(f"namespace name {name!r} contains '/' or NUL")
+    if len(raw) > _MAX_NAME_BYTES:
+        raise ValueError(
+            f"namespace name is {len(raw)} bytes long; the limit is {_MAX_NAME_BYTES}")
+    return raw
+
+
+def path_of(name: str) -> str:
+    """The mount point of the named namespace ``name`` (validated)."""
+    validate_name(name)
+    return os.path.join(RUN_DIR, name)
+
+
+def _path_bytes(name: str) -> bytes:
+    return os.fsencode(RUN_DIR) + b"/" + validate_name(name)
+
+
+def _ensure_run_dir() -> None:
+    """Create ``/run/netns`` and make it a shared mount point, once a process.
+
+    Shared, so that mounts made here reach the mount namespaces of programs
+    started with ``run`` (and ``ip netns exec``). Non-recursive on purpose: it
+    costs the same however many namespaces are mounted below. The flock keeps
+    two processes from both bind-mounting the directory on itself.
+    """
+    global _run_dir_ready
+    if _run_dir_ready:
+        return
+    with _run_dir_lock:
+        if _run_dir_ready:
+            return
+        os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
+        dir_fd = os.open(RUN_DIR, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            fcntl.flock(dir_fd, fcntl.LOCK_EX)
+            try:
+                syscalls.mount("", RUN_DIR, "none", syscalls.MS_SHARED)
+            except KernelError as err:
+                if err.errno != errno.EINVAL:  # EINVAL: not a mount point yet
+                    raise
+                syscalls.mount(RUN_DIR, RUN_DIR, "none", syscalls.MS_BIND | syscalls.MS_REC)
+                syscalls.mount("", RUN_DIR, "none", syscalls.MS_SHARED)
+        finally:
+            os.close(dir_fd)  # releases the flock
+        _run_dir_ready = True
+
+
+def _open_thread_netns() -> int:
+    return os.open(_THREAD_NETNS, os.O_RDONLY | os.O_CLOEXEC)
+
+
+def _restore(home_fd: int) -> None:
+    try:
+        syscalls.setns(home_fd, syscalls.CLONE_NEWNET, subject="the thread's own netns")
+    finally:
+        os.close(home_fd)
+
+
+def _chunks(items: Sequence[bytes], size: int) -> Iterator[Sequence[bytes]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def add(name: str) -> None:
+    """Create the named network namespace ``name``.
+
+    Equals ``ip netns add NAME``. Works from any thread; the calling thread
+    stays in its own namespace. Raises ValueError for a bad name,
+    FileExistsError if it exists, PermissionError without CAP_SYS_ADMIN.
+    """
+    add_many([name])
+
+
+def add_many(
+    names: Iterable[str],
+    *,
+    threads: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Create many named namespaces, at the kernel's speed, all or nothing.
+
+    Every name is validated first; then one C loop per chunk of names does the
+    syscalls. If any name fails (exists, limit reached...) or the call is
+    interrupted, every namespace this call created is removed before the
+    exception propagates; the error names the namespace that failed.
+
+    ``threads`` > 1 spreads the work over that many threads (each binds the
+    namespaces it makes from its own ``/proc/thread-self``). ``progress``, if
+    given, is called as ``progress(done, total)`` between chunks, from the
+    worker threads when ``threads`` > 1.
+    """
+    paths = [_path_bytes(name) for name in names]
+    if len(set(paths)) != len(paths):
+        raise ValueError("namespace names must be unique")
+    if threads < 1:
+        raise ValueError("threads must be at least 1")
+    if not paths:
+        return
+    _ensure_run_dir()
+    if threads == 1 or len(paths) < 2:
+        _add_serial(paths, progress)
+    else:
+        _add_threaded(paths, threads, progress)
+
+
+class _AddRun:
+    """The namespaces one worker has created so far, for rollback."""
+
+    def __init__(self) -> None:
+        self.created: list[bytes] = []
+        self.partial: bytes | None = None  # file made, namespace not mounted
+
+    def run(self, paths: Sequence[bytes], report: Callable[[int], None] | None,
+            stop: threading.Event | None = None) -> None:
+        home_fd = _open_thread_netns()
+        tally = syscalls.Tally()
+        try:
+            for chunk in _chunks(paths, _CHUNK):
+                if stop is not None and stop.is_set():
+                    return
+                try:
+                    syscalls.add_many(chunk, tally)
+                finally:
+                    # Read from C memory: exact even if interrupted right here.
+                    self.created.extend(chunk[:tally.done])
+                    if tally.failed_step > syscalls.STEP_CREATE_FILE:
+                        self.partial = chunk[tally.done]
+                if report is not None:
+                    report(len(chunk))
+        finally:
+            _restore(home_fd)
+
+    def undo(self) -> None:
+        if self.created:
+            _delete_paths(self.created, missing_ok=True)
+            self.created = []
+        if self.partial is not None:
+            _unlink_quietly(self.partial)
+            self.partial = None
+
+
+def _add_serial(paths: Sequence[bytes], progress: Callable[[int, int], None] | None) -> None:
+    work = _AddRun()
+    total = len(paths)
+    report = None
+    if progress is not None:
+        def report(count: int) -> None:
+            progress(len(work.created), total)
+    try:
+        work.run(paths, report)
+    except BaseException:
+        work.undo()
+        raise
+
+
+def _add_threaded(paths: Sequence[bytes], threads: int,
+                  progress: Callable[[int, int], None] | None) -> None:
+    threads = min(threads, len(paths))
+    share = -(-len(paths) // threads)
+    runs = [_AddRun() for _ in range(threads)]
+    errors: list[BaseException] = []
+    stop = threading.Event()
+    lock = threading.Lock()
+    finished = 0
+
+    def report(count: int) -> None:
+        nonlocal finished
+        with lock:
+            finished += count
+            done = finished
+        if progress is not None:
+            progress(done, len(paths))
+
+    def worker(work: _AddRun, part: Sequence[bytes]) -> None:
+        try:
+            work.run(part, report, stop)
+        except BaseException as err:  # handed to the caller's thread below
+            errors.append(err)
+            stop.set()
+
+    workers = [
+        threading.Thread(target=worker, args=(runs[i], paths[i * share:(i + 1) * share]),
+                         name=f"rawns-add-{i}", daemon=True)
+        for i in range(threads)
+    ]
+    try:
+        for thread in workers:
+            thread.start()
+        for thread in workers:
+            thread.join()
+        if errors:
+            raise errors[0]
+    except BaseException:
+        stop.set()
+        for thread in workers:
+            if thread.ident is not None:
+                thread.join()
+        for work in runs:
+            work.undo()
+        raise
+
+
+def delete(name: str) -> None:
+    """Delete the named namespace ``name``.
+
+    Equals ``ip netns delete NAME``. The namespace itself lives on while a
+    process or an fd still holds it. Never follows a symlink planted at the
+    name. Raises FileNotFoundError if there is no such namespace.
+    """
+    delete_many([name])
+
+
+def delete_many(names: Iterable[str]) -> None:
+    """Delete many named namespaces in one C loop.
+
+    Stops at the first one that cannot be removed and raises, naming it
+    (the ones before it are gone). A stale file that is not a mount (left by a
+    crash) is removed too, as ``ip netns delete`` does.
+    """
+    _delete_paths([_path_bytes(name) for name in names], missing_ok=False)
+
+
+def _delete_paths(paths: Sequence[bytes], *, missing_ok: bool) -> None:
+    tally = syscalls.Tally()
+    start = 0
+    while start < len(paths):
+        try:
+            syscalls.delete_many(paths[start:], tally)
+            return
+        except KernelError as err:
+            failed = paths[start + tally.done]
+            if err.errno == errno.ENOENT and missing_ok:
+                pass
+            elif err.errno == errno.EINVAL and tally.failed_step == 1:
+                _unlink(failed)  # not a mount point: a stale or planted file
+            else:
+                raise
+            start += tally.done + 1
+
+
+def _unlink(path: bytes) -> None:
+    try:
+        os.unlink(path)
+    except OSError as err:
+        raise kernel_error(err.errno, syscall="unlink",
+                           subject=f"netns {os.fsdecode(os.path.basename(path))!r}") from err
+
+
+def _unlink_quietly(path: bytes) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def list() -> "_builtin_list[str]":  # noqa: A001 - mirrors `ip netns list`
+    """Names of the named namespaces, sorted. Equals ``ip netns list``."""
+    try:
+        return sorted(os.listdir(RUN_DIR))
+    except FileNotFoundError:
+        return []
+
+
+def exists(name: str) -> bool:
+    """Whether ``/run/netns/NAME`` holds a network namespace."""
+    try:
+        fd = open_fd(name)
+    except (FileNotFoundError, NotANetnsError):
+        return False
+    os.close(fd)
+    return True
+
+
+class NotANetnsError(ValueError):
+    """A path that should hold a network namespace holds something else."""
+
+
+def open_fd(target: NetnsTarget | None = None, *, pid: int | None = None) -> int:
+    """Open a new O_CLOEXEC fd to a network namespace; the caller closes it.
+
+    ``target`` is a name (a str without ``/``), a path, or an fd (duplicated);
+    ``pid`` names the namespace of that process; neither means the calling
+    thread's own. A symlink at a name is not followed, and whatever is opened
+    must be a network namespace, or NotANetnsError (a ValueError) is raised.
+    """
+    if pid is not None:
+        if target is not None:
+            raise ValueError("give either a target or a pid, not both")
+        path: str | bytes = f"/proc/{int(pid)}/ns/net"
+        subject = f"netns of pid {pid}"
+        flags = os.O_RDONLY | os.O_CLOEXEC
+    elif target is None:
+        path, subject = _THREAD_NETNS, "the thread's own netns"
+        flags = os.O_RDONLY | os.O_CLOEXEC
+    elif isinstance(target, int):
+        if isinstance(target, bool):
+            raise TypeError("a namespace fd must be an int, not bool")
+        fd = _dup(target)
+        _check_netns(fd, f"netns fd {target}")
+        return fd
+    elif isinstance(target, str) and "/" not in target:
+        path = _path_bytes(target)
+        subject = f"netns {target!r}"
+        flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW
+    else:
+        path = os.fspath(target)
+        subject = f"netns {os.fsdecode(path)!r}"
+        flags = os.O_RDONLY | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise NotANetnsError(f"{subject} is a symlink, not a network namespace") from err
+        raise kernel_error(err.errno, syscall="open", subject=subject) from err
+    _check_netns(fd, subject)
+    return fd
+
+
+def _dup(fd: int) -> int:
+    try:
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 0)
+    except OSError as err:
+        raise kernel_error(err.errno, syscall="fcntl", subject=f"netns fd {fd}") from err
+
+
+def _check_netns(fd: int, subject: str) -> None:
+    try:
+        nstype = fcntl.ioctl(fd, syscalls.NS_GET_NSTYPE)
+    except OSError as err:
+        nstype = None
+        cause: OSError | None = err
+    else:
+        cause = None
+    if nstype != syscalls.CLONE_NEWNET:
+        os.close(fd)
+        raise NotANetnsError(f"{subject} is not a network namespace") from cause
+
+
+@contextmanager
+def enter(target: NetnsTarget | None = None, *, pid: int | None = None) -> Iterator[None]:
+    """Move the calling thread into a network namespace for a ``with`` block.
+
+    Like running code under ``ip netns exec``, but for this thread only: other
+    threads stay where they are. The thread's own namespace is restored on
+    exit, also on exceptions and KeyboardInterrupt. ``target`` and ``pid`` are
+    as in ``open_fd``.
+    """
+    home_fd = _open_thread_netns()
+    try:
+        target_fd = open_fd(target, pid=pid)
+    except BaseException:
+        os.close(home_fd)
+        raise
+    try:
+        syscalls.setns(target_fd, syscalls.CLONE_NEWNET, subject=_describe(target, pid))
+    except BaseException:
+        os.close(target_fd)
+        os.close(home_fd)
+        raise
+    os.close(target_fd)
+    try:
+        yield
+    finally:
+        _restore(home_fd)
+
+
+def _describe(target: NetnsTarget | None, pid: int | None) -> str:
+    if pid is not None:
+        return f"netns of pid {pid}"
+    if isinstance(target, int):
+        return f"netns fd {target}"
+    return f"netns {os.fsdecode(os.fspath(target))!r}" if target is not None else "netns"
+
+
+def open_many(count: int) -> "_builtin_list[int]":
+    """Create ``count`` anonymous network namespaces held only by fd.
+
+    No name and no mount: cheaper than ``add_many``, for runtimes that track
+    fds themselves. Returns O_CLOEXEC fds that the caller owns; a namespace
+    dies when its last fd is closed and nothing else holds it. All or nothing:
+    on failure every fd made is closed. The calling thread is not moved.
+    """
+    if count < 0:
+        raise ValueError("count must not be negative")
+    home_fd = _open_thread_netns()
+    tally = syscalls.Tally()
+    try:
+        return syscalls.open_many(count, tally)
+    except KernelError as err:
+        for fd in getattr(err, "fds", ()):
+            os.close(fd)
+        raise
+    finally:
+        _restore(home_fd)
+
+
+def _prepare_child(name: str) -> None:
+    """In a forked child: enter ``name`` the way ``ip netns exec`` does."""
+    fd = open_fd(name)
+    syscalls.setns(fd, syscalls.CLONE_NEWNET, subject=f"netns {name!r}")
+    os.close(fd)
+    # A private view of the mounts, so that /sys and /etc can be replaced
+    # without the change reaching the rest of the system.
+    syscalls.unshare(syscalls.CLONE_NEWNS)
+    syscalls.mount("", "/", "none", syscalls.MS_SLAVE | syscalls.MS_REC)
+    # /sys shows the network devices of the namespace that mounted it.
+    try:
+        syscalls.umount2("/sys", syscalls.MNT_DETACH)
+    except KernelError as err:
+        if err.errno != errno.EINVAL:
+            raise
+    syscalls.mount(name, "/sys", "sysfs", 0)
+    etc_dir = os.path.join(ETC_DIR, name)
+    try:
+        entries = os.listdir(etc_dir)
+    except FileNotFoundError:
+        entries = []
+    for entry in entries:
+        source = os.path.join(etc_dir, entry)
+        target = os.path.join("/etc", entry)
+        try:
+            syscalls.mount(source, target, "none", syscalls.MS_BIND)
+        except KernelError:
+            continue  # as ip netns exec: an overlay that cannot be made is skipped
+
+
+def execvp(name: str, argv: Sequence[str]) -> None:
+    """Replace this process with ``argv`` run inside the named namespace.
+
+    Equals ``ip netns exec NAME CMD...``: a fresh mount namespace with /sys
+    remounted for the target and ``/etc/netns/NAME/*`` bind-mounted over
+    ``/etc``. The process must be single-threaded (unshare of the mount
+    namespace requires it). Returns only by raising.
+    """
+    if not argv:
+        raise ValueError("argv must name a program")
+    validate_name(name)
+    _prepare_child(name)
+    os.execvp(argv[0], _builtin_list(argv))
+
+
+def run(name: str, argv: Sequence[str]) -> int:
+    """Run ``argv`` inside the named namespace and wait for it, like
+    ``ip netns exec NAME CMD...``; returns its exit status (``128+N`` for a
+    signal N, 127 if it could not be started). This process is not moved."""
+    if not argv:
+        raise ValueError("argv must name a program")
+    validate_name(name)
+    fd = open_fd(name)  # fail here, in the parent, with a clear error
+    os.close(fd)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        try:
+            _prepare_child(name)
+            os.execvp(argv[0], _builtin_list(argv))
+        except BaseException as err:
+            try:
+                os.write(2, f"rawns: {argv[0]}: {err}\n".encode(errors="replace"))
+            finally:
+                os._exit(127)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)

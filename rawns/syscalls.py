@@ -1,0 +1,166 @@
+"""The one user of the compiled extension ``rawns._native``.
+
+Invariants:
+- No other module imports ``rawns._native``; no ``ffi`` object leaves here.
+- Every wrapper either succeeds or raises a ``KernelError`` naming the syscall
+  and the object it acted on; C returns raw values, Python names them.
+- Nothing here decides policy (names, paths, rollback): callers do.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+from rawns._native import ffi, lib
+from rawns.errors import kernel_error
+
+__all__ = [
+    "CLONE_NEWNET",
+    "CLONE_NEWNS",
+    "MS_BIND",
+    "MS_REC",
+    "MS_SHARED",
+    "MS_SLAVE",
+    "MS_PRIVATE",
+    "MNT_DETACH",
+    "UMOUNT_NOFOLLOW",
+    "NS_GET_NSTYPE",
+    "Tally",
+    "STEP_CREATE_FILE",
+    "STEP_UNSHARE",
+    "STEP_BIND",
+    "unshare",
+    "setns",
+    "mount",
+    "umount2",
+    "add_many",
+    "delete_many",
+    "open_many",
+]
+
+CLONE_NEWNET: int = lib.CLONE_NEWNET
+CLONE_NEWNS: int = lib.CLONE_NEWNS
+MS_BIND: int = lib.MS_BIND
+MS_REC: int = lib.MS_REC
+MS_SHARED: int = lib.MS_SHARED
+MS_SLAVE: int = lib.MS_SLAVE
+MS_PRIVATE: int = lib.MS_PRIVATE
+MNT_DETACH: int = lib.MNT_DETACH
+UMOUNT_NOFOLLOW: int = lib.UMOUNT_NOFOLLOW
+NS_GET_NSTYPE: int = lib.NS_GET_NSTYPE
+
+
+def _fail(syscall: str, subject: str | None = None):
+    return kernel_error(ffi.errno, syscall=syscall, subject=subject)
+
+
+def unshare(flags: int) -> None:
+    """unshare(2) for the calling thread."""
+    if lib.rawns_unshare(flags) < 0:
+        raise _fail("unshare")
+
+
+def setns(fd: int, nstype: int, *, subject: str | None = None) -> None:
+    """setns(2): move the calling thread into the namespace behind ``fd``."""
+    if lib.rawns_setns(fd, nstype) < 0:
+        raise _fail("setns", subject)
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int,
+          data: str | None = None) -> None:
+    """mount(2)."""
+    rc = lib.rawns_mount(
+        _cstr(source), os.fsencode(target), _cstr(fstype), flags, _cstr(data)
+    )
+    if rc < 0:
+        raise _fail("mount", repr(target))
+
+
+def umount2(target: str, flags: int) -> None:
+    """umount2(2)."""
+    if lib.rawns_umount2(os.fsencode(target), flags) < 0:
+        raise _fail("umount2", repr(target))
+
+
+def _cstr(value: str | None):
+    return ffi.NULL if value is None else os.fsencode(value)
+
+
+class Tally:
+    """Progress of one bulk loop, kept in C memory by the loop itself.
+
+    It stays exact even when a KeyboardInterrupt lands between the C call
+    returning and the caller's next statement, which is what rollback needs.
+    """
+
+    __slots__ = ("_c",)
+
+    def __init__(self) -> None:
+        self._c = ffi.new("struct rawns_tally *")
+
+    @property
+    def done(self) -> int:
+        """Items fully finished by the last loop."""
+        return self._c.done
+
+    @property
+    def failed_step(self) -> int:
+        """0, or the step at which item ``done`` failed."""
+        return self._c.failed_step
+
+
+#: Steps of one creation in ``add_many``, as the C loop reports them.
+STEP_CREATE_FILE: int = lib.RAWNS_STEP_CREATE_FILE
+STEP_UNSHARE: int = lib.RAWNS_STEP_UNSHARE
+STEP_BIND: int = lib.RAWNS_STEP_BIND
+_ADD_STEP_SYSCALL = {STEP_CREATE_FILE: "open", STEP_UNSHARE: "unshare",
+                     STEP_BIND: "mount"}
+_DELETE_STEP_SYSCALL = {1: "umount2", 2: "unlink"}
+
+
+def _joined(paths: Sequence[bytes]) -> bytes:
+    return b"\0".join(paths) + b"\0"
+
+
+def _subject(path: bytes) -> str:
+    return f"netns {os.fsdecode(os.path.basename(path))!r}"
+
+
+def add_many(paths: Sequence[bytes], tally: Tally) -> None:
+    """Create a namespace bind-mounted at each path, in one C loop.
+
+    The calling thread ends inside the last namespace made (or being made):
+    the caller restores it. On failure raises the KernelError of item
+    ``tally.done`` at ``tally.failed_step``.
+    """
+    if lib.rawns_netns_add_many(_joined(paths), len(paths), tally._c) < 0:
+        err = ffi.errno
+        raise kernel_error(err, syscall=_ADD_STEP_SYSCALL.get(tally.failed_step),
+                           subject=_subject(paths[tally.done]))
+
+
+def delete_many(paths: Sequence[bytes], tally: Tally) -> None:
+    """Detach and unlink each path (never following a symlink), in one C loop.
+
+    On failure raises the KernelError of item ``tally.done`` at
+    ``tally.failed_step`` (1: umount2, 2: unlink).
+    """
+    if lib.rawns_netns_delete_many(_joined(paths), len(paths), tally._c) < 0:
+        err = ffi.errno
+        raise kernel_error(err, syscall=_DELETE_STEP_SYSCALL.get(tally.failed_step),
+                           subject=_subject(paths[tally.done]))
+
+
+def open_many(count: int, tally: Tally) -> list[int]:
+    """Create ``count`` anonymous namespaces; returns an O_CLOEXEC fd to each.
+
+    The calling thread ends inside the last one: the caller restores it. On
+    failure raises a KernelError carrying the fds already made in ``.fds``.
+    """
+    fds = ffi.new("int[]", count)
+    if lib.rawns_netns_open_many(fds, count, tally._c) < 0:
+        err = kernel_error(ffi.errno, syscall="unshare" if tally.failed_step == 1 else "open")
+        err.fds = list(fds[0:tally.done])  # type: ignore[attr-defined]
+        raise err
+    return list(fds)
