@@ -18,6 +18,7 @@ from rawns.errors import kernel_error
 __all__ = [
     "CLONE_NEWNET",
     "CLONE_NEWNS",
+    "CLONE_NEWUSER",
     "MS_BIND",
     "MS_REC",
     "MS_SHARED",
@@ -41,6 +42,7 @@ __all__ = [
 
 CLONE_NEWNET: int = lib.CLONE_NEWNET
 CLONE_NEWNS: int = lib.CLONE_NEWNS
+CLONE_NEWUSER: int = lib.CLONE_NEWUSER
 MS_BIND: int = lib.MS_BIND
 MS_REC: int = lib.MS_REC
 MS_SHARED: int = lib.MS_SHARED

@@ -1,0 +1,64 @@
+"""Shared fixtures for kernel tests.
+
+Every object a test creates in the kernel carries a prefix unique to the test
+run and the test, and is removed by a fixture even when the test fails. The
+cleanup uses iproute2, an oracle independent of the code under test.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+
+import pytest
+
+RUN_DIR = "/run/netns"
+_counter = itertools.count()
+
+
+def run_ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["ip", *args], capture_output=True, text=True, check=check)
+
+
+def _remove_netns_with_prefix(prefix: str) -> None:
+    try:
+        names = os.listdir(RUN_DIR)
+    except FileNotFoundError:
+        return
+    for name in names:
+        if name.startswith(prefix):
+            run_ip("netns", "delete", name, check=False)
+            if os.path.lexists(os.path.join(RUN_DIR, name)):
+                subprocess.run(["umount", "-l", os.path.join(RUN_DIR, name)],
+                               capture_output=True)
+                try:
+                    os.unlink(os.path.join(RUN_DIR, name))
+                except (FileNotFoundError, IsADirectoryError):
+                    pass
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A name prefix unique to this test; all namespaces with it are removed
+    after the test, whatever happened."""
+    value = f"rnst{os.getpid()}x{next(_counter)}-"
+    yield value
+    _remove_netns_with_prefix(value)
+
+
+@pytest.fixture
+def ns(prefix):
+    """A factory of fresh named namespaces made with iproute2 (the oracle)."""
+    counter = itertools.count()
+
+    def make() -> str:
+        name = f"{prefix}{next(counter)}"
+        run_ip("netns", "add", name)
+        return name
+
+    return make
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _remove_netns_with_prefix(f"rnst{os.getpid()}x")

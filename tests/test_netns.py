@@ -1,0 +1,464 @@
+"""rawns.netns against the real kernel, cross-checked with iproute2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from rawns import netns
+from conftest import RUN_DIR, run_ip
+
+
+def thread_netns_inode() -> int:
+    return os.stat("/proc/thread-self/ns/net").st_ino
+
+
+def netns_inode(name: str) -> int:
+    return os.stat(os.path.join(RUN_DIR, name)).st_ino
+
+
+def fd_count() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def mount_count() -> int:
+    with open("/proc/self/mountinfo") as f:
+        return sum(1 for _ in f)
+
+
+# --- names -----------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", ["", ".", "..", "a/b", "../etc", "/abs", "nul\0x", "x" * 256])
+def test_bad_names_are_refused_before_anything_is_created(bad, monkeypatch):
+    before = sorted(os.listdir(RUN_DIR)) if os.path.isdir(RUN_DIR) else []
+    with pytest.raises(ValueError):
+        netns.add(bad)
+    with pytest.raises(ValueError):
+        netns.add_many(["fine-name-never-created", bad])
+    with pytest.raises(ValueError):
+        netns.delete(bad)
+    after = sorted(os.listdir(RUN_DIR)) if os.path.isdir(RUN_DIR) else []
+    assert after == before
+
+
+def test_longest_name_is_accepted(prefix):
+    name = prefix + "n" * (255 - len(prefix))
+    netns.add(name)
+    assert name in netns.list()
+    netns.delete(name)
+
+
+def test_duplicate_names_in_one_call_are_refused(prefix):
+    with pytest.raises(ValueError):
+        netns.add_many([prefix + "a", prefix + "a"])
+    assert not [n for n in netns.list() if n.startswith(prefix)]
+
+
+# --- interoperability with iproute2 -----------------------------------------
+
+def test_rawns_add_is_seen_and_entered_by_ip(prefix):
+    name = prefix + "a"
+    netns.add(name)
+    assert name in run_ip("netns", "list").stdout.split()
+    links = json.loads(run_ip("netns", "exec", name, "ip", "-j", "link", "show").stdout)
+    assert [link["ifname"] for link in links] == ["lo"]
+    # It is a namespace of its own, not the caller's.
+    assert netns_inode(name) != thread_netns_inode()
+
+
+def test_ip_netns_add_is_listed_entered_and_deleted_by_rawns(prefix):
+    name = prefix + "b"
+    run_ip("netns", "add", name)
+    assert name in netns.list()
+    assert netns.exists(name)
+    home = thread_netns_inode()
+    with netns.enter(name):
+        assert thread_netns_inode() == netns_inode(name)
+        with open("/proc/thread-self/net/dev") as f:
+            assert [line.split(":")[0].strip() for line in f.readlines()[2:]] == ["lo"]
+    assert thread_netns_inode() == home
+    netns.delete(name)
+    assert name not in run_ip("netns", "list").stdout.split()
+    assert not os.path.lexists(os.path.join(RUN_DIR, name))
+
+
+def test_list_is_sorted(prefix):
+    names = [prefix + s for s in ("c", "a", "b")]
+    for name in names:
+        netns.add(name)
+    mine = [n for n in netns.list() if n.startswith(prefix)]
+    assert mine == sorted(names)
+
+
+def test_run_dir_is_a_shared_mount(prefix):
+    netns.add(prefix + "s")
+    with open("/proc/self/mountinfo") as f:
+        entries = [line.split() for line in f]
+    run_dir = [e for e in entries if e[4] == RUN_DIR]
+    assert run_dir, "/run/netns is not a mount point"
+    assert any(field.startswith("shared:") for field in run_dir[-1][6:])
+
+
+def test_namespace_mount_propagates_to_ip_netns_exec(prefix):
+    # ip netns exec runs in a new mount namespace (rslave of ours): a
+    # namespace added afterwards must still be reachable from a child process.
+    first, second = prefix + "p1", prefix + "p2"
+    netns.add(first)
+    netns.add(second)
+    out = run_ip("netns", "exec", first, "ls", RUN_DIR).stdout.split()
+    assert second in out
+
+
+# --- errors -------------------------------------------------------------------
+
+def test_existing_name_raises_file_exists(prefix):
+    name = prefix + "dup"
+    netns.add(name)
+    with pytest.raises(FileExistsError) as info:
+        netns.add(name)
+    assert name in str(info.value)
+    # the original is untouched
+    assert netns.exists(name)
+
+
+def test_missing_name_raises_file_not_found(prefix):
+    with pytest.raises(FileNotFoundError) as info:
+        netns.delete(prefix + "missing")
+    assert "missing" in str(info.value)
+    with pytest.raises(FileNotFoundError):
+        with netns.enter(prefix + "missing"):
+            pass
+
+
+def test_unprivileged_caller_gets_permission_error_with_hint(prefix):
+    script = textwrap.dedent(f"""
+        import os, sys
+        from rawns import netns  # before dropping root: the interpreter may be unreadable
+        os.setgid(65534); os.setuid(65534)
+        try:
+            netns.add({prefix + 'unpriv'!r})
+        except PermissionError as err:
+            print("PERM", err)
+            sys.exit(0)
+        sys.exit("no PermissionError")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "CAP_SYS_ADMIN" in result.stdout
+    assert not os.path.lexists(os.path.join(RUN_DIR, prefix + "unpriv"))
+
+
+def test_plain_file_at_a_name_is_not_entered(prefix):
+    path = os.path.join(RUN_DIR, prefix + "plain")
+    os.makedirs(RUN_DIR, exist_ok=True)
+    with open(path, "w"):
+        pass
+    with pytest.raises(netns.NotANetnsError):
+        with netns.enter(prefix + "plain"):
+            pass
+    # delete removes a stale file that is not a mount, as ip netns delete does
+    netns.delete(prefix + "plain")
+    assert not os.path.lexists(path)
+
+
+def test_symlink_at_a_name_is_not_followed(prefix, tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("keep me")
+    link = os.path.join(RUN_DIR, prefix + "link")
+    os.symlink(victim, link)
+    with pytest.raises(netns.NotANetnsError):
+        with netns.enter(prefix + "link"):
+            pass
+    netns.delete(prefix + "link")
+    assert not os.path.lexists(link)
+    assert victim.read_text() == "keep me"
+
+
+# --- enter and threads --------------------------------------------------------
+
+def test_enter_by_name_path_fd_and_pid(prefix):
+    name = prefix + "e"
+    netns.add(name)
+    target = netns_inode(name)
+    home = thread_netns_inode()
+    fd = os.open(os.path.join(RUN_DIR, name), os.O_RDONLY)
+    try:
+        for how in ({"target": name}, {"target": os.path.join(RUN_DIR, name)},
+                    {"target": fd}):
+            with netns.enter(**how):
+                assert thread_netns_inode() == target
+            assert thread_netns_inode() == home
+    finally:
+        os.close(fd)
+    sleeper = subprocess.Popen(["ip", "netns", "exec", name, "sleep", "30"])
+    try:
+        for _ in range(100):  # wait until the child is inside
+            try:
+                if os.stat(f"/proc/{sleeper.pid}/ns/net").st_ino == target:
+                    break
+            except FileNotFoundError:
+                pass
+            threading.Event().wait(0.02)
+        with netns.enter(pid=sleeper.pid):
+            assert thread_netns_inode() == target
+        assert thread_netns_inode() == home
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_enter_restores_on_exception_and_keyboard_interrupt(prefix):
+    name = prefix + "x"
+    netns.add(name)
+    home = thread_netns_inode()
+    for exc in (RuntimeError, KeyboardInterrupt):
+        with pytest.raises(exc):
+            with netns.enter(name):
+                assert thread_netns_inode() != home
+                raise exc()
+        assert thread_netns_inode() == home
+
+
+def test_entering_in_one_thread_does_not_move_another(prefix):
+    names = [prefix + f"t{i}" for i in range(8)]
+    netns.add_many(names)
+    main_home = thread_netns_inode()
+    barrier = threading.Barrier(len(names) + 1)
+    seen: dict[str, tuple[int, int, int]] = {}
+
+    def worker(name: str) -> None:
+        home = thread_netns_inode()
+        with netns.enter(name):
+            barrier.wait(timeout=10)  # every thread is inside at once
+            inside = thread_netns_inode()
+            barrier.wait(timeout=10)
+        seen[name] = (home, inside, thread_netns_inode())
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    barrier.wait(timeout=10)
+    assert thread_netns_inode() == main_home  # while they are all inside
+    barrier.wait(timeout=10)
+    for t in threads:
+        t.join()
+    assert thread_netns_inode() == main_home
+    for name in names:
+        home, inside, after = seen[name]
+        assert inside == netns_inode(name)
+        assert home == after == main_home
+
+
+def test_add_from_another_thread_binds_that_threads_namespace(prefix):
+    # /proc/self would name the main thread's namespace: the bind must use
+    # the creating thread's own.
+    name = prefix + "thr"
+    main_home = thread_netns_inode()
+    errors = []
+
+    def worker():
+        try:
+            netns.add(name)
+        except BaseException as err:  # reported below
+            errors.append(err)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert not errors
+    assert netns_inode(name) != main_home
+    assert thread_netns_inode() == main_home
+
+
+def test_add_inside_an_entered_namespace_returns_there(prefix):
+    outer, inner = prefix + "outer", prefix + "inner"
+    netns.add(outer)
+    with netns.enter(outer):
+        netns.add(inner)
+        assert thread_netns_inode() == netns_inode(outer)
+    assert netns_inode(inner) not in (netns_inode(outer), thread_netns_inode())
+
+
+def test_delete_while_a_thread_is_inside_is_safe(prefix):
+    name = prefix + "busy"
+    netns.add(name)
+    home = thread_netns_inode()
+    with netns.enter(name):
+        inside = thread_netns_inode()
+        netns.delete(name)
+        assert thread_netns_inode() == inside
+        with open("/proc/thread-self/net/dev") as f:
+            assert "lo:" in f.read()
+    assert thread_netns_inode() == home
+    assert name not in netns.list()
+
+
+# --- bulk -------------------------------------------------------------------
+
+def test_add_many_and_delete_many(prefix):
+    names = [f"{prefix}{i}" for i in range(150)]
+    calls = []
+    netns.add_many(names, progress=lambda done, total: calls.append((done, total)))
+    listed = set(run_ip("netns", "list").stdout.split())
+    assert set(names) <= listed
+    inodes = {netns_inode(n) for n in names}
+    assert len(inodes) == len(names)
+    assert calls[-1] == (150, 150) and len(calls) >= 2
+    netns.delete_many(names)
+    assert not set(names) & set(netns.list())
+
+
+def test_add_many_with_threads(prefix):
+    names = [f"{prefix}{i}" for i in range(200)]
+    home = thread_netns_inode()
+    netns.add_many(names, threads=2)
+    assert len({netns_inode(n) for n in names}) == len(names)
+    assert home not in {netns_inode(n) for n in names}
+    assert thread_netns_inode() == home
+    netns.delete_many(names)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_add_many_rolls_back_when_a_name_exists(prefix, threads):
+    names = [f"{prefix}{i}" for i in range(200)]
+    run_ip("netns", "add", names[150])
+    taken = netns_inode(names[150])
+    with pytest.raises(FileExistsError) as info:
+        netns.add_many(names, threads=threads)
+    assert names[150] in str(info.value)
+    assert [n for n in netns.list() if n.startswith(prefix)] == [names[150]]
+    assert netns_inode(names[150]) == taken  # someone else's: untouched
+
+
+def test_add_many_rolls_back_on_keyboard_interrupt(prefix):
+    names = [f"{prefix}{i}" for i in range(200)]
+    home = thread_netns_inode()
+
+    def interrupt(done, total):
+        if done >= 64:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        netns.add_many(names, progress=interrupt)
+    assert not [n for n in netns.list() if n.startswith(prefix)]
+    assert thread_netns_inode() == home
+
+
+def test_add_many_rolls_back_when_the_kernel_limit_is_hit(prefix):
+    # In a user namespace of its own the child can lower
+    # user.max_net_namespaces without touching the machine's limit, and mount
+    # a private /run/netns.
+    script = textwrap.dedent(f"""
+        import os, sys
+        from rawns import syscalls, netns
+        uid, gid = os.getuid(), os.getgid()
+        syscalls.unshare(syscalls.CLONE_NEWUSER)
+        open("/proc/self/setgroups", "w").write("deny")
+        open("/proc/self/uid_map", "w").write(f"0 {{uid}} 1")
+        open("/proc/self/gid_map", "w").write(f"0 {{gid}} 1")
+        syscalls.unshare(syscalls.CLONE_NEWNS | syscalls.CLONE_NEWNET)
+        syscalls.mount("", "/", "none", syscalls.MS_PRIVATE | syscalls.MS_REC)
+        syscalls.mount("tmpfs", "/run", "tmpfs", 0)
+        with open("/proc/sys/user/max_net_namespaces", "w") as f:
+            f.write("5")
+        names = ["{prefix}lim%d" % i for i in range(10)]
+        try:
+            netns.add_many(names)
+        except OSError as err:
+            left = os.listdir("/run/netns")
+            print("ERR", err.errno, err, "LEFT", left)
+            sys.exit(0)
+        sys.exit("limit not hit")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    if "Operation not permitted" in result.stderr and "uid_map" in result.stderr:
+        pytest.fail("user namespaces unavailable: " + result.stderr)
+    assert result.returncode == 0, result.stderr
+    assert "ERR 28" in result.stdout  # ENOSPC
+    assert "from unshare" in result.stdout
+    assert result.stdout.rstrip().endswith("LEFT []")
+
+
+def test_open_many_makes_distinct_namespaces_without_names():
+    before = set(netns.list())
+    home = thread_netns_inode()
+    fds = netns.open_many(20)
+    try:
+        inodes = {os.fstat(fd).st_ino for fd in fds}
+        assert len(inodes) == 20 and home not in inodes
+        for fd in fds:
+            assert os.get_inheritable(fd) is False
+        with netns.enter(fds[3]):
+            assert thread_netns_inode() == os.fstat(fds[3]).st_ino
+    finally:
+        for fd in fds:
+            os.close(fd)
+    assert thread_netns_inode() == home
+    assert set(netns.list()) == before
+
+
+# --- run (ip netns exec) ------------------------------------------------------
+
+def test_run_sees_the_namespace_and_its_sysfs(prefix, tmp_path):
+    name = prefix + "run"
+    netns.add(name)
+    out = tmp_path / "out"
+    status = netns.run(name, ["sh", "-c", f"ls /sys/class/net > {out}"])
+    assert status == 0
+    assert out.read_text().split() == ["lo"]
+    assert netns.run(name, ["sh", "-c", "exit 3"]) == 3
+    assert netns.run(name, ["/nonexistent/program"]) == 127
+
+
+def test_run_overlays_etc_netns(prefix, tmp_path):
+    name = prefix + "etc"
+    netns.add(name)
+    etc_dir = os.path.join(netns.ETC_DIR, name)
+    os.makedirs(etc_dir)
+    try:
+        with open(os.path.join(etc_dir, "hosts"), "w") as f:
+            f.write("10.9.9.9 rawns-overlay-test\n")
+        out = tmp_path / "hosts"
+        assert netns.run(name, ["sh", "-c", f"cat /etc/hosts > {out}"]) == 0
+        assert "rawns-overlay-test" in out.read_text()
+    finally:
+        os.unlink(os.path.join(etc_dir, "hosts"))
+        os.rmdir(etc_dir)
+    with open("/etc/hosts") as f:
+        assert "rawns-overlay-test" not in f.read()
+
+
+def test_run_missing_namespace_fails_in_the_caller(prefix):
+    with pytest.raises(FileNotFoundError):
+        netns.run(prefix + "nope", ["true"])
+
+
+# --- leaks ----------------------------------------------------------------------
+
+def test_no_fd_or_mount_leaks_over_many_cycles(prefix):
+    netns.add(prefix + "warm")  # first call may set up /run/netns
+    netns.delete(prefix + "warm")
+    fds, mounts = fd_count(), mount_count()
+    for i in range(300):
+        name = f"{prefix}{i}"
+        netns.add(name)
+        with netns.enter(name):
+            pass
+        netns.delete(name)
+    netns.add(prefix + "keep")
+    for _ in range(20):
+        with pytest.raises(FileExistsError):
+            netns.add(prefix + "keep")
+        with pytest.raises(FileNotFoundError):
+            netns.delete(prefix + "gone")
+        with pytest.raises(netns.NotANetnsError):
+            netns.open_fd("/proc/self/ns/mnt")
+    netns.delete(prefix + "keep")
+    assert fd_count() == fds
+    assert mount_count() == mounts
