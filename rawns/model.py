@@ -1,0 +1,214 @@
+"""The user's view of network objects: what ``ip`` shows, not what the wire holds.
+
+Invariants:
+- Frozen, keyword-only dataclasses with plain Python values (``str`` names,
+  ``ipaddress`` objects, MACs as ``"aa:bb:cc:dd:ee:ff"``); no bytes, no
+  netlink structs, so they compare, hash and print well.
+- Each has ``to_json()`` giving the keys and value formats of ``ip -j`` for
+  the same object, so scripts written against iproute2 carry over.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+__all__ = ["Link", "Address", "Route", "Neighbour", "IPAddress", "IPNetwork", "IPInterface"]
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
+
+
+def _family_name(family: int) -> str:
+    return {2: "inet", 10: "inet6"}.get(family, str(family))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Link:
+    """A network interface, as ``ip link show`` lists it."""
+
+    index: int
+    name: str
+    kind: Optional[str] = None          # "veth", "bridge", "vxlan"... None for plain devices
+    flags: frozenset[str] = frozenset()  # {"UP", "BROADCAST", "LOWER_UP", ...}
+    mtu: Optional[int] = None
+    operstate: str = "UNKNOWN"          # "UP", "DOWN", "LOWERLAYERDOWN"...
+    link_type: str = "ether"            # "ether", "loopback", "none"...
+    address: Optional[str] = None       # MAC
+    broadcast: Optional[str] = None
+    master: Optional[int] = None        # ifindex of the bridge it is enslaved to
+    link: Optional[int] = None          # ifindex of the parent or veth peer
+    link_netnsid: Optional[int] = None  # nsid (seen from here) of the namespace holding `link`
+    txqlen: Optional[int] = None
+    group: Optional[int] = None
+    alias: Optional[str] = None
+    qdisc: Optional[str] = None
+    info_data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def is_up(self) -> bool:
+        """Administratively up (``ip link set DEV up``)."""
+        return "UP" in self.flags
+
+    def to_json(self, names: Optional[dict[int, str]] = None) -> dict[str, Any]:
+        """The object ``ip -j link show`` prints; ``names`` maps ifindex to
+        name, to show ``master`` and ``link`` by name as ip does."""
+        names = names or {}
+        out: dict[str, Any] = {"ifindex": self.index}
+        if self.link is not None:
+            if self.link_netnsid is None and self.link in names:
+                out["link"] = names[self.link]
+            else:
+                out["link_index"] = self.link
+        out["ifname"] = self.name
+        out["flags"] = _ordered_flags(self.flags)
+        if self.mtu is not None:
+            out["mtu"] = self.mtu
+        if self.qdisc is not None:
+            out["qdisc"] = self.qdisc
+        if self.master is not None:
+            out["master"] = names.get(self.master, str(self.master))
+        out["operstate"] = self.operstate
+        if self.group is not None:
+            out["group"] = "default" if self.group == 0 else str(self.group)
+        if self.txqlen is not None:
+            out["txqlen"] = self.txqlen
+        out["link_type"] = self.link_type
+        if self.address is not None:
+            out["address"] = self.address
+        if self.broadcast is not None:
+            out["broadcast"] = self.broadcast
+        if self.link_netnsid is not None:
+            out["link_netnsid"] = self.link_netnsid
+        if self.alias is not None:
+            out["ifalias"] = self.alias
+        return out
+
+
+# The order in which ip prints interface flags (its print_link_flags).
+_FLAG_ORDER = [
+    "LOOPBACK", "BROADCAST", "POINTOPOINT", "MULTICAST", "NOARP", "ALLMULTI",
+    "PROMISC", "MASTER", "SLAVE", "DEBUG", "DYNAMIC", "AUTOMEDIA", "PORTSEL",
+    "NOTRAILERS", "UP", "LOWER_UP", "DORMANT", "ECHO",
+]
+
+
+def _ordered_flags(flags: frozenset[str]) -> list[str]:
+    known = [f for f in _FLAG_ORDER if f in flags]
+    return known + sorted(f for f in flags if f not in _FLAG_ORDER)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Address:
+    """An IP address on an interface, as ``ip addr show`` lists it."""
+
+    index: int                              # ifindex of the interface
+    address: IPInterface                    # e.g. IPv4Interface("192.168.10.1/24")
+    scope: str = "global"                   # "global", "link", "host"...
+    label: Optional[str] = None
+    broadcast: Optional[IPAddress] = None
+    peer: Optional[IPInterface] = None      # IFA_ADDRESS when it differs from IFA_LOCAL
+    flags: frozenset[str] = frozenset()     # {"permanent", "nodad", ...}
+    valid_lft: Optional[int] = None         # seconds; None = forever
+    preferred_lft: Optional[int] = None
+
+    @property
+    def family(self) -> int:
+        return 2 if self.address.version == 4 else 10
+
+    @property
+    def prefixlen(self) -> int:
+        return self.address.network.prefixlen
+
+    def to_json(self) -> dict[str, Any]:
+        """One element of ``addr_info`` in ``ip -j addr show``."""
+        out: dict[str, Any] = {"family": _family_name(self.family),
+                               "local": str(self.address.ip)}
+        if self.peer is not None:
+            out["address"] = str(self.peer.ip)
+        out["prefixlen"] = self.prefixlen
+        if self.broadcast is not None:
+            out["broadcast"] = str(self.broadcast)
+        out["scope"] = self.scope
+        for flag in ("secondary", "tentative", "deprecated", "nodad", "optimistic",
+                     "dadfailed", "noprefixroute", "home"):
+            if flag in self.flags:
+                out[flag] = True
+        if "permanent" not in self.flags and self.family == 10 and self.valid_lft is not None:
+            out["dynamic"] = True
+        if self.label is not None:
+            out["label"] = self.label
+        out["valid_life_time"] = 4294967295 if self.valid_lft is None else self.valid_lft
+        out["preferred_life_time"] = (4294967295 if self.preferred_lft is None
+                                      else self.preferred_lft)
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Route:
+    """A route, as ``ip route show`` lists it."""
+
+    dst: Optional[IPNetwork]                # None: default
+    family: int = 2
+    gateway: Optional[IPAddress] = None
+    oif: Optional[int] = None               # ifindex of the output device
+    table: int = 254                        # main
+    protocol: str = "boot"
+    scope: str = "global"
+    type: str = "unicast"
+    prefsrc: Optional[IPAddress] = None
+    metric: Optional[int] = None
+    flags: frozenset[str] = frozenset()
+
+    def to_json(self, names: Optional[dict[int, str]] = None) -> dict[str, Any]:
+        """One element of ``ip -j route show``."""
+        names = names or {}
+        out: dict[str, Any] = {}
+        if self.type != "unicast":
+            out["type"] = self.type
+        out["dst"] = "default" if self.dst is None else (
+            str(self.dst.network_address) if self.dst.prefixlen == self.dst.max_prefixlen
+            else str(self.dst))
+        if self.gateway is not None:
+            out["gateway"] = str(self.gateway)
+        if self.oif is not None:
+            out["dev"] = names.get(self.oif, str(self.oif))
+        if self.table not in (254,):
+            out["table"] = {255: "local", 253: "default"}.get(self.table, str(self.table))
+        out["protocol"] = self.protocol
+        out["scope"] = self.scope
+        if self.prefsrc is not None:
+            out["prefsrc"] = str(self.prefsrc)
+        if self.metric is not None:
+            out["metric"] = self.metric
+        out["flags"] = sorted(self.flags)
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Neighbour:
+    """An entry of the ARP (IPv4) or NDP (IPv6) table, as ``ip neigh show``."""
+
+    index: int                              # ifindex
+    dst: IPAddress
+    lladdr: Optional[str] = None            # MAC, None while INCOMPLETE/FAILED
+    state: frozenset[str] = frozenset()     # {"REACHABLE"}, {"PERMANENT"}...
+    flags: frozenset[str] = frozenset()     # {"router", "proxy", ...}
+
+    @property
+    def family(self) -> int:
+        return 2 if self.dst.version == 4 else 10
+
+    def to_json(self, names: Optional[dict[int, str]] = None) -> dict[str, Any]:
+        """One element of ``ip -j neigh show``."""
+        names = names or {}
+        out: dict[str, Any] = {"dst": str(self.dst),
+                               "dev": names.get(self.index, str(self.index))}
+        if self.lladdr is not None:
+            out["lladdr"] = self.lladdr
+        if "router" in self.flags:
+            out["router"] = None
+        out["state"] = sorted(self.state)
+        return out
