@@ -1,0 +1,489 @@
+# Invariants:
+# - This is the only module that walks or writes attribute (TLV) framing.
+#   Every read is bounds-checked against the end of the enclosing container;
+#   a framing problem raises DecodeError with the absolute byte offset, never
+#   struct.error or IndexError.  Each loop step advances at least 4 bytes, so
+#   walking always terminates; nesting is capped at MAX_DEPTH.
+# - Attributes keep their exact wire type (NLA_F_NESTED / NLA_F_NET_BYTEORDER
+#   bits included); the bits are masked only to look the number up.
+# - What the table cannot read stays raw bytes: unknown numbers, payloads that
+#   do not fit their codec.  ``encode`` writes raw bytes back verbatim, which
+#   is what makes ``encode(decode(b)) == b`` hold.
+# - Padding is written as zeros and ignored when read (the kernel zeroes it).
+# - Standard library and rawns.errors only.
+"""Netlink attributes: the TLV primitives and the table-driven walker.
+
+An attribute on the wire (netlink.h, ``struct nlattr``)::
+
+     0                   1                   2                   3
+    +-------------------------------+-------------------------------+
+    |           nla_len             |N|B|         nla_type          |
+    +-------------------------------+-------------------------------+
+    |   payload: nla_len - 4 bytes ...                              |
+    +---------------------------------------------------------------+
+    |   zero padding up to the next multiple of 4 (not in nla_len)  |
+    +---------------------------------------------------------------+
+
+    N = NLA_F_NESTED (0x8000): the payload is itself a list of attributes
+    B = NLA_F_NET_BYTEORDER (0x4000): the payload is big-endian
+
+The primitives, like libmnl's: :func:`put_attr` appends one attribute,
+:func:`start_nest`/:func:`end_nest` wrap attributes written in between, and
+:func:`walk_attrs` yields ``(offset, length, type)`` with bounds checks.
+:func:`decode_attrs` and :func:`encode_attrs` drive codecs from a table of
+``number -> (name, codec)``; codecs live in :mod:`rawns.netlink.codecs`.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Mapping, Sequence
+
+from rawns.errors import DecodeError, EncodeError
+
+from .constants import NLA_F_NESTED, NLA_TYPE_MASK
+
+__all__ = [
+    "Attr", "AttrList", "AttrAccess", "AttrTable", "Ctx", "Keep", "Unfit",
+    "MAX_DEPTH", "align4", "put_attr", "start_nest", "end_nest", "walk_attrs",
+    "decode_attrs", "encode_attrs", "fast_constructor",
+]
+
+MAX_DEPTH = 16
+"""Deepest nesting the decoder follows (rtnetlink itself uses at most ~5)."""
+
+_NLA_HEADER = struct.Struct("=HH")
+_unpack_nla_header = _NLA_HEADER.unpack_from
+_MAX_PAYLOAD = 0xFFFF - 4
+
+
+def align4(length: int) -> int:
+    """Round ``length`` up to a multiple of 4 (NLA_ALIGN / NLMSG_ALIGN)."""
+    return (length + 3) & ~3
+
+
+def fast_constructor(cls: type) -> Any:
+    """Return ``make(*values)`` building a frozen slotted dataclass fast.
+
+    The generated ``__init__`` of a frozen dataclass goes through
+    ``object.__setattr__`` per field, about five times slower than storing
+    into the slots directly.  The decoder makes one object per attribute, so
+    it uses this; values are passed in field order and are not validated.
+    """
+    new = object.__new__
+    setters = tuple(getattr(cls, name).__set__ for name in cls.__dataclass_fields__)
+    if len(setters) == 4:
+        s0, s1, s2, s3 = setters
+
+        def make4(v0: Any, v1: Any, v2: Any, v3: Any) -> Any:
+            obj = new(cls)
+            s0(obj, v0)
+            s1(obj, v1)
+            s2(obj, v2)
+            s3(obj, v3)
+            return obj
+        return make4
+
+    def make(*values: Any) -> Any:
+        obj = new(cls)
+        for setter, value in zip(setters, values):
+            setter(obj, value)
+        return obj
+    return make
+
+
+# -- primitives ---------------------------------------------------------------
+
+def put_attr(out: bytearray, nla_type: int, payload: bytes) -> None:
+    """Append one attribute (header, payload, zero padding) to ``out``."""
+    length = 4 + len(payload)
+    if length > 0xFFFF:
+        raise EncodeError(f"attribute type {nla_type}: payload of {len(payload)} bytes "
+                          f"does not fit the 16-bit nla_len")
+    out += _NLA_HEADER.pack(length, nla_type)
+    out += payload
+    out += b"\0" * (-length & 3)
+
+
+def start_nest(out: bytearray, nla_type: int) -> int:
+    """Open a nested attribute; returns the offset to give to :func:`end_nest`."""
+    start = len(out)
+    out += _NLA_HEADER.pack(0, nla_type)
+    return start
+
+
+def end_nest(out: bytearray, start: int) -> None:
+    """Close the nest opened at ``start``: fill in its length."""
+    length = len(out) - start
+    if length > 0xFFFF:
+        raise EncodeError(f"nested attribute of {length} bytes does not fit nla_len")
+    struct.pack_into("=H", out, start, length)
+
+
+def walk_attrs(buf: bytes, start: int, end: int) -> Iterator[tuple[int, int, int]]:
+    """Yield ``(offset, nla_len, nla_type)`` for each attribute in ``buf[start:end]``.
+
+    Raises DecodeError (with the absolute offset) when a header is truncated,
+    a length is below 4, or a length runs past ``end``.  Stray bytes (1..3)
+    after the last attribute are an error too.
+    """
+    pos = start
+    while pos < end:
+        nla_len, nla_type = _read_header(buf, pos, end)
+        yield pos, nla_len, nla_type
+        pos += (nla_len + 3) & ~3
+
+
+def _read_header(buf: bytes, pos: int, end: int) -> tuple[int, int]:
+    if end - pos < 4:
+        raise DecodeError(f"{end - pos} stray byte(s) where a 4-byte attribute "
+                          f"header should start", pos)
+    nla_len, nla_type = _unpack_nla_header(buf, pos)
+    if nla_len < 4:
+        raise DecodeError(f"attribute length {nla_len} is shorter than its "
+                          f"4-byte header", pos)
+    if pos + nla_len > end:
+        raise DecodeError(f"attribute length {nla_len} runs past the end of its "
+                          f"container ({end - pos} bytes left)", pos)
+    return nla_len, nla_type
+
+
+# -- values ---------------------------------------------------------------------
+
+class Unfit(Exception):
+    """Raised by a codec whose payload it cannot read; the walker keeps bytes.
+
+    Not a DecodeError: the framing is fine, only the content is unexpected
+    (a newer kernel may well have widened a field).
+    """
+
+
+class Keep:
+    """A decoded value together with the exact payload it came from.
+
+    Codecs return this (rarely) when re-encoding the value would not give the
+    same bytes: a string with no NUL or garbage after it, a struct longer or
+    shorter than the one we know.  The walker unpacks it into ``Attr.raw``.
+    """
+
+    __slots__ = ("value", "raw")
+
+    def __init__(self, value: Any, raw: bytes) -> None:
+        self.value = value
+        self.raw = raw
+
+
+class AttrAccess:
+    """Lookup helpers shared by messages, attribute lists and nested messages.
+
+    Keys are kernel names (``"IFLA_IFNAME"``) or numbers (``IFLA.IFLA_IFNAME``,
+    ``3``).  Lookups are linear scans: attribute lists are short and a scan
+    costs less than building a dict per message.
+    """
+
+    __slots__ = ()
+
+    def _attr_list(self) -> AttrList:
+        raise NotImplementedError
+
+    def attr(self, key: str | int) -> Attr | None:
+        """The first attribute matching ``key``, or None."""
+        return self._attr_list().attr(key)
+
+    def get(self, key: str | int, default: Any = None) -> Any:
+        """The decoded value of the first attribute matching ``key``, or ``default``."""
+        return self._attr_list().get(key, default)
+
+    def get_all(self, key: str | int) -> list[Any]:
+        """The decoded values of every attribute matching ``key``, in order."""
+        return self._attr_list().get_all(key)
+
+    def get_path(self, *keys: str | int, default: Any = None) -> Any:
+        """Follow nested attributes: ``get_path("IFLA_LINKINFO", "IFLA_INFO_KIND")``."""
+        return self._attr_list().get_path(*keys, default=default)
+
+    def __contains__(self, key: object) -> bool:
+        return self._attr_list().attr(key) is not None  # type: ignore[arg-type]
+
+
+class AttrList(tuple, AttrAccess):  # type: ignore[misc]
+    """An ordered, immutable sequence of :class:`Attr` (a type may repeat)."""
+
+    __slots__ = ()
+
+    def _attr_list(self) -> AttrList:
+        return self
+
+    def attr(self, key: str | int) -> Attr | None:
+        if isinstance(key, str):
+            for item in self:
+                if item.name == key:
+                    return item
+        else:
+            for item in self:
+                if item.type & NLA_TYPE_MASK == key:
+                    return item
+        return None
+
+    def get(self, key: str | int, default: Any = None) -> Any:
+        found = self.attr(key)
+        return default if found is None else found.value
+
+    def get_all(self, key: str | int) -> list[Any]:
+        if isinstance(key, str):
+            return [item.value for item in self if item.name == key]
+        return [item.value for item in self if item.type & NLA_TYPE_MASK == key]
+
+    def get_path(self, *keys: str | int, default: Any = None) -> Any:
+        node: Any = self
+        for key in keys:
+            if not isinstance(node, AttrAccess):
+                return default
+            found = node.attr(key)
+            if found is None:
+                return default
+            node = found.value
+        return node
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{name: value}``; nested lists become dicts, repeated names lists.
+
+        Unknown attributes appear as ``"<number>"``.  Meant for printing and
+        tests: it loses order and exact bytes.
+        """
+        grouped: dict[str, list[Any]] = {}
+        for item in self:
+            key = item.name or str(item.type & NLA_TYPE_MASK)
+            value = item.value
+            if hasattr(value, "to_dict"):
+                value = value.to_dict()
+            grouped.setdefault(key, []).append(value)
+        return {key: values[0] if len(values) == 1 else values
+                for key, values in grouped.items()}
+
+    def __repr__(self) -> str:
+        return f"AttrList({list(self)!r})"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Attr:
+    """One attribute.
+
+    ``type`` is the 16-bit type exactly as on the wire, flag bits included;
+    ``number`` is it with the flags masked.  ``name`` is the kernel name when
+    the table knows the number.  ``value`` is the decoded value: an int, str,
+    ipaddress object, MAC string, enum, struct dataclass, :class:`AttrList` for
+    nested attributes... or ``bytes`` for unknown numbers and payloads the
+    codec could not read.  ``raw`` holds the original payload only when
+    ``value`` would not re-encode to it; ``encode`` uses it while ``value`` is
+    unchanged.
+    """
+
+    type: int
+    value: Any
+    name: str | None = None
+    raw: bytes | None = field(default=None, repr=False)
+
+    @property
+    def number(self) -> int:
+        """The attribute number, NLA_F_NESTED / NLA_F_NET_BYTEORDER masked."""
+        return self.type & NLA_TYPE_MASK
+
+    @property
+    def nested_flag(self) -> bool:
+        """Whether the sender set NLA_F_NESTED."""
+        return bool(self.type & NLA_F_NESTED)
+
+    @classmethod
+    def of(cls, key: Any, value: Any) -> Attr:
+        """Build an attribute from a kernel name or enum member and a value.
+
+        ``Attr.of(IFLA.IFLA_MTU, 1500)`` or ``Attr.of("IFLA_MTU", 1500)``.  The
+        value is encoded once to check it (EncodeError if it does not fit);
+        nested attributes get NLA_F_NESTED, as strict kernel policies want.
+        A list of attributes is accepted for nested ones.
+        """
+        from .tables import lookup_name  # tables import this module
+
+        table, number = lookup_name(key)
+        name, codec = table.specs[number]
+        if isinstance(value, list):
+            value = AttrList(value)
+        try:
+            codec.encode(value, Ctx.for_encoding(), ())
+        except EncodeError as err:
+            raise EncodeError(f"{name}: {err}") from err
+        nla_type = number | (NLA_F_NESTED if codec.sets_nested_flag else 0)
+        return cls(type=nla_type, value=value, name=name)
+
+
+_new_attr = fast_constructor(Attr)
+
+
+class AttrTable:
+    """The attributes of one kind of container: ``number -> (name, codec)``.
+
+    ``enum`` is the constants class whose members name the numbers; members
+    without a codec are still named (their payload stays bytes).
+    """
+
+    __slots__ = ("name", "enum", "specs")
+
+    def __init__(self, name: str, enum: Any, codecs: Mapping[Any, Any],
+                 default_codec: Any) -> None:
+        self.name = name
+        self.enum = enum
+        specs: dict[int, tuple[str, Any]] = {}
+        if enum is not None:
+            for member in enum:
+                specs[int(member)] = (member.name, default_codec)
+        for key, codec in codecs.items():
+            number = int(key)
+            member_name = specs[number][0] if number in specs else str(key)
+            specs[number] = (member_name, codec)
+        self.specs = specs
+
+    def __repr__(self) -> str:
+        return f"<AttrTable {self.name}: {len(self.specs)} attributes>"
+
+
+class Ctx:
+    """What a codec may need besides its own bytes.
+
+    ``family`` is the address family of the nearest fixed header (it decides
+    how IFA_ADDRESS, RTA_DST... read); ``depth`` counts nesting; ``trace`` is
+    None when decoding, or a list that :mod:`explain` fills with one entry per
+    header and attribute, in wire order.
+    """
+
+    __slots__ = ("family", "depth", "trace")
+
+    def __init__(self, family: int = 0, depth: int = 0, trace: list | None = None) -> None:
+        self.family = family
+        self.depth = depth
+        self.trace = trace
+
+    def nested(self, family: int | None = None) -> Ctx:
+        """The context one level deeper; DecodeError past MAX_DEPTH."""
+        if self.depth >= MAX_DEPTH:
+            raise DecodeError(f"attributes nested deeper than {MAX_DEPTH} levels", 0)
+        return Ctx(self.family if family is None else family, self.depth + 1, self.trace)
+
+    @staticmethod
+    def for_encoding(family: int = 0) -> Ctx:
+        return Ctx(family)
+
+
+class TraceEntry:
+    """One line of the explain view, filled while decoding (see Ctx.trace)."""
+
+    __slots__ = ("kind", "depth", "offset", "length", "nla_type", "name", "codec",
+                 "value", "raw", "note")
+
+    def __init__(self, kind: str, depth: int, offset: int, length: int,
+                 nla_type: int = 0, name: str | None = None, codec: Any = None) -> None:
+        self.kind = kind
+        self.depth = depth
+        self.offset = offset
+        self.length = length
+        self.nla_type = nla_type
+        self.name = name
+        self.codec = codec
+        self.value: Any = None
+        self.raw: bytes = b""
+        self.note = ""
+
+
+def decode_attrs(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx) -> AttrList:
+    """Decode the attributes in ``buf[start:end]`` with ``table``.
+
+    This is the one walker every container goes through.  A codec is called
+    as ``codec.decode(buf, payload_start, payload_end, ctx, siblings)``, where
+    ``siblings`` are the attributes decoded so far at this level (how
+    IFLA_INFO_DATA learns IFLA_INFO_KIND).
+    """
+    specs = table.specs
+    out: list[Attr] = []
+    append = out.append
+    trace = ctx.trace
+    pos = start
+    while pos < end:
+        if end - pos < 4:
+            raise DecodeError(f"{end - pos} stray byte(s) where a 4-byte attribute "
+                              f"header should start", pos)
+        nla_len, nla_type = _unpack_nla_header(buf, pos)
+        payload_end = pos + nla_len
+        if nla_len < 4 or payload_end > end:
+            _read_header(buf, pos, end)  # raises the precise DecodeError
+        spec = specs.get(nla_type & NLA_TYPE_MASK)
+        entry = None
+        if trace is not None:
+            entry = TraceEntry("attr", ctx.depth, pos, nla_len, nla_type,
+                               spec[0] if spec else None, spec[1] if spec else None)
+            entry.raw = buf[pos + 4:payload_end]
+            trace.append(entry)
+        raw = None
+        if spec is None:
+            name = None
+            value = buf[pos + 4:payload_end]
+        else:
+            name, codec = spec
+            try:
+                value = codec.decode(buf, pos + 4, payload_end, ctx, out)
+            except Unfit as why:
+                value = buf[pos + 4:payload_end]
+                if entry is not None:
+                    entry.note = f"kept as bytes: {why}"
+            else:
+                if value.__class__ is Keep:
+                    raw = value.raw
+                    value = value.value
+                    if entry is not None:
+                        entry.note = "not canonical: the exact bytes are kept for re-encoding"
+        if entry is not None:
+            entry.value = value
+        append(_new_attr(nla_type, value, name, raw))
+        pos = (payload_end + 3) & ~3
+    return AttrList(out)
+
+
+def encode_attrs(attrs: Sequence[Attr], table: AttrTable, ctx: Ctx) -> bytes:
+    """Encode ``attrs`` (Attr objects) with ``table``; the inverse of decode_attrs."""
+    out = bytearray()
+    specs = table.specs
+    for index, item in enumerate(attrs):
+        if not isinstance(item, Attr):
+            raise EncodeError(f"expected Attr, got {type(item).__name__}")
+        nla_type = item.type
+        if not 0 <= nla_type <= 0xFFFF:
+            raise EncodeError(f"attribute type {nla_type} does not fit 16 bits")
+        value = item.value
+        spec = specs.get(nla_type & NLA_TYPE_MASK)
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            payload = bytes(value)  # raw bytes are always written verbatim
+        elif spec is None:
+            raise EncodeError(f"attribute type {nla_type} is unknown to table "
+                              f"{table.name}: give its value as bytes")
+        else:
+            name, codec = spec
+            payload = None
+            if item.raw is not None:
+                try:
+                    same = codec.decode(item.raw, 0, len(item.raw), ctx, attrs[:index])
+                except Exception:  # noqa: BLE001 - any doubt: encode the value
+                    same = None
+                if same.__class__ is Keep:
+                    same = same.value
+                if same == value:
+                    payload = item.raw
+            if payload is None:
+                try:
+                    payload = codec.encode(value, ctx, attrs[:index])
+                except EncodeError as err:
+                    raise EncodeError(f"{name}: {err}") from err
+        if len(payload) > _MAX_PAYLOAD:
+            raise EncodeError(f"attribute type {nla_type}: payload of {len(payload)} "
+                              f"bytes does not fit the 16-bit nla_len")
+        put_attr(out, nla_type, payload)
+    return bytes(out)

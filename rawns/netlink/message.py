@@ -1,0 +1,326 @@
+# Invariants:
+# - decode() accepts any bytes and either returns messages or raises
+#   DecodeError with the byte offset of the problem; it never reads outside
+#   the nlmsg_len of the message it is in, and every loop step advances.
+# - encode(decode(b)) == b for what the kernel sends: exact attribute types,
+#   raw bytes for what the tables cannot read, each message padded to 4
+#   bytes with zeros (padding is ignored when read).
+# - Messages are frozen, keyword-only dataclasses; decode builds them with
+#   fast constructors, which skip __init__ but store the same fields.
+# - Standard library and rawns.errors only.
+"""Netlink messages: framing of ``nlmsghdr`` and the body of each type.
+
+A buffer from a netlink socket holds one or more messages, each padded to
+a multiple of 4 bytes::
+
+    +----------+----------------+------------+------+----------+----
+    | nlmsghdr | family header  | attributes | pad  | nlmsghdr | ...
+    | 16 bytes | e.g. ifinfomsg | (TLVs)     | 0..3 |          |
+    +----------+----------------+------------+------+----------+----
+    |<------------- nlmsg_len --------------->|
+
+The body after ``nlmsghdr`` depends on ``nlmsg_type``: RTM_*LINK carries an
+``ifinfomsg`` then IFLA_* attributes, RTM_*ADDR an ``ifaddrmsg`` then IFA_*,
+and so on (see :mod:`tables`); NLMSG_ERROR carries ``struct nlmsgerr`` (the
+error, the echoed request) then extended-ack attributes; NLMSG_DONE an int.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from rawns.errors import DecodeError, EncodeError
+
+from .attrs import AttrAccess, AttrList, Ctx, TraceEntry, decode_attrs, encode_attrs, \
+    fast_constructor
+from .constants import NLM_F, NLMSG, NLMSGERR_ATTR, enum_name, nlm_flag_names
+from .structs import NlMsgErr, NlMsgHdr, message_type
+from .tables import FAMILIES, NLMSGERR
+
+__all__ = ["Message", "decode", "encode", "encode_message"]
+
+_NLMSGHDR = struct.Struct("=IHHII")
+_unpack_nlmsghdr = _NLMSGHDR.unpack_from
+_S32 = struct.Struct("=i")
+_ERROR = int(NLMSG.NLMSG_ERROR)
+_DONE = int(NLMSG.NLMSG_DONE)
+_CAPPED = int(NLM_F.NLM_F_CAPPED)
+_ACK_TLVS = int(NLM_F.NLM_F_ACK_TLVS)
+_EMPTY = AttrList()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Message(AttrAccess):
+    """One netlink message.
+
+    ``type`` is the nlmsg_type (an ``RTM``/``NLMSG`` member when known);
+    ``flags``, ``seq`` and ``pid`` are the nlmsghdr fields (nlmsg_len is
+    computed by :func:`encode`).  ``header`` is the fixed header after the
+    nlmsghdr: ``IfInfoMsg``, ``IfAddrMsg``, ``NdMsg``, ``RtMsg``, ``RtGenMsg``;
+    an ``NlMsgErr`` for NLMSG_ERROR; the int error for NLMSG_DONE; None for
+    types without a table.  ``attrs`` are the attributes (for NLMSG_ERROR and
+    NLMSG_DONE: the extended-ack NLMSGERR_ATTR_*).  ``payload`` holds the body
+    of types without a table, as bytes.
+
+    Lookups: ``msg.get("IFLA_IFNAME")``, ``msg.get(IFLA.IFLA_MTU, 1500)``,
+    ``msg.get_path("IFLA_LINKINFO", "IFLA_INFO_KIND")``, ``msg.attr(...)``.
+    """
+
+    type: int
+    flags: int = 0
+    seq: int = 0
+    pid: int = 0
+    header: Any = None
+    attrs: AttrList = _EMPTY
+    payload: bytes = b""
+
+    def _attr_list(self) -> AttrList:
+        return self.attrs
+
+    def with_seq(self, seq: int, pid: int | None = None) -> Message:
+        """A copy with ``seq`` (and ``pid`` if given) set; for the socket layer."""
+        if pid is None:
+            return dataclasses.replace(self, seq=seq)
+        return dataclasses.replace(self, seq=seq, pid=pid)
+
+    @property
+    def type_name(self) -> str:
+        """``"RTM_NEWLINK"``, ``"NLMSG_ERROR"``... or the number as text."""
+        member = message_type(self.type)
+        return getattr(member, "name", str(self.type))
+
+    @property
+    def flag_names(self) -> list[str]:
+        """The nlmsghdr flags by name, read as this message type means them."""
+        return nlm_flag_names(self.type, self.flags)
+
+    @property
+    def error(self) -> int | None:
+        """For NLMSG_ERROR and NLMSG_DONE: 0 or a negative errno; else None."""
+        if isinstance(self.header, NlMsgErr):
+            return self.header.error
+        if self.type == _DONE and isinstance(self.header, int):
+            return self.header
+        return None
+
+    @property
+    def is_ack(self) -> bool:
+        """True for an NLMSG_ERROR whose error is 0 (success)."""
+        return isinstance(self.header, NlMsgErr) and self.header.error == 0
+
+    @property
+    def extack(self) -> str | None:
+        """The kernel's extended-ack message (NLMSGERR_ATTR_MSG), if any."""
+        if self.type not in (_ERROR, _DONE):
+            return None
+        value = self.attrs.get(NLMSGERR_ATTR.NLMSGERR_ATTR_MSG)
+        return value if isinstance(value, str) else None
+
+    @property
+    def extack_offset(self) -> int | None:
+        """NLMSGERR_ATTR_OFFS: the byte offset in the request of the bad attribute."""
+        if self.type not in (_ERROR, _DONE):
+            return None
+        value = self.attrs.get(NLMSGERR_ATTR.NLMSGERR_ATTR_OFFS)
+        return value if isinstance(value, int) else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain-data view (names as keys) for printing and tests."""
+        header = self.header.to_dict() if hasattr(self.header, "to_dict") else self.header
+        result = {"type": self.type_name, "flags": self.flag_names, "seq": self.seq,
+                  "pid": self.pid, "header": header, "attrs": self.attrs.to_dict()}
+        if self.payload:
+            result["payload"] = self.payload
+        return result
+
+
+_new_message = fast_constructor(Message)
+
+
+def decode(data: bytes | bytearray | memoryview) -> list[Message]:
+    """Decode every netlink message in ``data`` (what one recv returned).
+
+    Raises DecodeError (a ValueError, with ``.offset``) for malformed input,
+    and nothing else.  Payloads that the tables cannot read are kept as raw
+    bytes rather than rejected, so that ``encode`` gives the bytes back.
+    """
+    buf = data if isinstance(data, bytes) else bytes(data)
+    return decode_buffer(buf, None)
+
+
+def decode_buffer(buf: bytes, trace: list | None) -> list[Message]:
+    """:func:`decode` on ``bytes``; ``trace`` (for :mod:`explain`) collects entries."""
+    messages: list[Message] = []
+    append = messages.append
+    pos = 0
+    end = len(buf)
+    while pos < end:
+        if end - pos < 16:
+            raise DecodeError(f"{end - pos} stray byte(s) where a 16-byte nlmsghdr "
+                              f"should start", pos)
+        length, mtype, flags, seq, pid = _unpack_nlmsghdr(buf, pos)
+        if length < 16:
+            raise DecodeError(f"nlmsg_len {length} is shorter than the 16-byte nlmsghdr", pos)
+        if pos + length > end:
+            raise DecodeError(f"nlmsg_len {length} runs past the end of the buffer "
+                              f"({end - pos} bytes left)", pos)
+        if trace is not None:
+            entry = TraceEntry("message", 0, pos, length, mtype)
+            entry.value = (flags, seq, pid)
+            entry.raw = buf[pos:pos + 16]
+            trace.append(entry)
+        append(_decode_one(buf, pos, pos + length, mtype, flags, seq, pid, trace))
+        pos += (length + 3) & ~3
+    return messages
+
+
+def _decode_one(buf: bytes, pos: int, end: int, mtype: int, flags: int, seq: int, pid: int,
+                trace: list | None) -> Message:
+    body = pos + 16
+    family = FAMILIES.get(mtype)
+    if family is not None:
+        header_class = family.header
+        size = header_class.SIZE
+        if end - body < size:
+            raise DecodeError(f"{enum_name_of(mtype)} body of {end - body} bytes is shorter "
+                              f"than its {header_class.C_NAME} ({size} bytes)", body)
+        header = header_class._DECODE(buf, body)
+        if trace is not None:
+            _trace_header(trace, body, size, header_class.C_NAME, header, buf)
+        start = body + ((size + 3) & ~3)
+        attrs = decode_attrs(buf, start if start < end else end, end, family.table,
+                             Ctx(header.family, 1, trace))
+        return _new_message(message_type(mtype), flags, seq, pid, header, attrs, b"")
+    if mtype == _ERROR:
+        return _decode_error(buf, body, end, mtype, flags, seq, pid, trace)
+    if mtype == _DONE and end - body >= 4:
+        error = _S32.unpack_from(buf, body)[0]
+        if trace is not None:
+            _trace_header(trace, body, 4, "int error", error, buf)
+        attrs = _decode_extack(buf, body + 4, end, flags, trace)
+        return _new_message(message_type(mtype), flags, seq, pid, error, attrs, b"")
+    if mtype == _DONE and end != body:
+        raise DecodeError(f"NLMSG_DONE body of {end - body} bytes: expected an int error", body)
+    if trace is not None and end > body:
+        entry = TraceEntry("payload", 1, body, end - body)
+        entry.raw = buf[body:end]
+        trace.append(entry)
+    return _new_message(message_type(mtype), flags, seq, pid, None, _EMPTY, buf[body:end])
+
+
+def enum_name_of(mtype: int) -> str:
+    return getattr(message_type(mtype), "name", f"message type {mtype}")
+
+
+def _trace_header(trace: list, offset: int, size: int, name: str, value: Any,
+                  buf: bytes) -> None:
+    entry = TraceEntry("header", 1, offset, size, name=name)
+    entry.value = value
+    entry.raw = buf[offset:offset + size]
+    trace.append(entry)
+
+
+def _decode_error(buf: bytes, body: int, end: int, mtype: int, flags: int, seq: int,
+                  pid: int, trace: list | None) -> Message:
+    if end - body < 20:
+        raise DecodeError(f"NLMSG_ERROR body of {end - body} bytes is shorter than "
+                          f"struct nlmsgerr (20 bytes)", body)
+    error = _S32.unpack_from(buf, body)[0]
+    request = NlMsgHdr._DECODE(buf, body + 4)
+    echoed = body + 20
+    payload = b""
+    if not flags & _CAPPED:
+        if request.length < 16:
+            raise DecodeError(f"echoed request's nlmsg_len {request.length} is shorter "
+                              f"than its 16-byte nlmsghdr", body + 4)
+        payload_end = echoed + request.length - 16
+        if payload_end > end:
+            raise DecodeError(f"echoed request's nlmsg_len {request.length} runs past "
+                              f"the NLMSG_ERROR ({end - body - 4} bytes left)", body + 4)
+        payload = buf[echoed:payload_end]
+        echoed = payload_end
+    header = NlMsgErr(error=error, request=request, request_payload=payload)
+    if trace is not None:
+        _trace_header(trace, body, echoed - body, "nlmsgerr", header, buf)
+    attrs = _decode_extack(buf, (echoed + 3) & ~3, end, flags, trace)
+    return _new_message(message_type(mtype), flags, seq, pid, header, attrs, b"")
+
+
+def _decode_extack(buf: bytes, start: int, end: int, flags: int,
+                   trace: list | None) -> AttrList:
+    if flags & _ACK_TLVS:
+        return decode_attrs(buf, start if start < end else end, end, NLMSGERR,
+                            Ctx(0, 1, trace))
+    if start < end:
+        raise DecodeError(f"{end - start} byte(s) after the body, but NLM_F_ACK_TLVS "
+                          f"is not set", start)
+    return _EMPTY
+
+
+# -- encoding -----------------------------------------------------------------------
+
+def encode(messages: Message | Iterable[Message]) -> bytes:
+    """Encode one message or several into one buffer (each padded to 4 bytes).
+
+    ``nlmsg_len`` is computed; everything else comes from the Message.
+    Raises EncodeError (a ValueError) for values that do not fit.
+    """
+    if isinstance(messages, Message):
+        return encode_message(messages)
+    return b"".join(encode_message(message) for message in messages)
+
+
+def encode_message(message: Message) -> bytes:
+    """Encode one message, padded to a multiple of 4 bytes."""
+    if not isinstance(message, Message):
+        raise EncodeError(f"expected a Message, got {type(message).__name__}")
+    body = _encode_body(message)
+    length = 16 + len(body)
+    try:
+        head = _NLMSGHDR.pack(length, message.type, message.flags, message.seq, message.pid)
+    except struct.error as err:
+        raise EncodeError(f"nlmsghdr of {message.type_name}: {err}") from err
+    return head + body + b"\0" * (-length & 3)
+
+
+def _encode_body(message: Message) -> bytes:
+    mtype = message.type
+    family = FAMILIES.get(mtype)
+    if family is not None:
+        header = message.header
+        if not isinstance(header, family.header):
+            raise EncodeError(f"{message.type_name} needs a {family.header.__name__} "
+                              f"header, got {header!r}")
+        packed = header.pack()
+        attrs = encode_attrs(message.attrs, family.table, Ctx.for_encoding(header.family))
+        if attrs:
+            packed += b"\0" * (-len(packed) & 3)
+        return packed + attrs
+    if mtype == _ERROR:
+        header = message.header
+        if not isinstance(header, NlMsgErr):
+            raise EncodeError(f"NLMSG_ERROR needs an NlMsgErr header, got {header!r}")
+        try:
+            packed = _S32.pack(header.error)
+        except struct.error as err:
+            raise EncodeError(f"NLMSG_ERROR error {header.error}: {err}") from err
+        packed += header.request.pack() + header.request_payload
+        packed += b"\0" * (-len(packed) & 3)
+        return packed + encode_attrs(message.attrs, NLMSGERR, Ctx.for_encoding())
+    if mtype == _DONE and message.header is not None:
+        try:
+            packed = _S32.pack(message.header)
+        except (struct.error, TypeError) as err:
+            raise EncodeError(f"NLMSG_DONE error {message.header!r}: {err}") from err
+        return packed + encode_attrs(message.attrs, NLMSGERR, Ctx.for_encoding())
+    if message.attrs:
+        raise EncodeError(f"{message.type_name} has no attribute table: put its body "
+                          f"in payload")
+    return bytes(message.payload)
+
+
+def _enum_text(value: int) -> str:
+    return enum_name(NLMSG, value)

@@ -1,0 +1,684 @@
+# Invariants:
+# - Every builder returns a Message with seq=0 and pid=0; the socket layer
+#   sets them with Message.with_seq(seq, pid) just before encoding.
+# - Builders take plain Python values (ints, interface names, ipaddress
+#   objects or their text, MAC text) and raise EncodeError (a ValueError)
+#   for bad ones before anything could reach the kernel.
+# - Requests that change state carry NLM_F_REQUEST|NLM_F_ACK, so that every
+#   one gets an answer; GETs of one object expect the object (no ACK); dumps
+#   carry NLM_F_DUMP and a fully zeroed fixed header apart from the filters,
+#   as NETLINK_GET_STRICT_CHK requires.
+# - Each docstring names the iproute2 command the request equals.
+# - Standard library and rawns.errors only.
+"""Request builders: the messages the operations layer sends.
+
+    >>> from rawns.netlink import requests, encode
+    >>> msg = requests.veth_add("veth0", "veth1", peer_netns_fd=5)
+    >>> msg.get_path("IFLA_LINKINFO", "IFLA_INFO_DATA", "VETH_INFO_PEER").get("IFLA_IFNAME")
+    'veth1'
+    >>> len(encode(msg.with_seq(1)))
+    104
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Mapping, Sequence, Union
+
+from rawns.errors import EncodeError
+
+from .attrs import Attr, AttrList
+from .codecs import parse_hwaddr
+from .constants import (
+    AF, IFA, IFA_F, IFF, IFLA, IFLA_BR, IFLA_INFO, IFLA_VXLAN, NDA, NETNSA, NLM_F,
+    NTF, NUD, RT_SCOPE, RT_TABLE, RTA, RTAX, RTM, RTN, RTPROT, VETH_INFO, IFNAMSIZ,
+)
+from .message import Message
+from .structs import IfAddrMsg, IfInfoMsg, NdMsg, NestedMessage, RtGenMsg, RtMsg, RtNextHop
+from .tables import RTAX_TABLE
+
+__all__ = [
+    "link_add", "veth_add", "bridge_add", "vxlan_add", "link_del", "link_get",
+    "link_set", "link_dump",
+    "addr_add", "addr_del", "addr_dump",
+    "route_add", "route_del", "route_get", "route_dump", "nexthop",
+    "neigh_add", "neigh_del", "neigh_dump",
+    "nsid_new", "nsid_get", "nsid_dump",
+    "check_ifname",
+]
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+AddressLike = Union[str, IPAddress]
+
+_REQUEST = int(NLM_F.NLM_F_REQUEST)
+_CHANGE = int(NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_ACK)
+_CREATE = int(NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_ACK | NLM_F.NLM_F_CREATE | NLM_F.NLM_F_EXCL)
+_REPLACE = int(NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_ACK | NLM_F.NLM_F_CREATE
+               | NLM_F.NLM_F_REPLACE)
+_DUMP = int(NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_DUMP)
+
+
+# -- value checks -----------------------------------------------------------------
+
+def check_ifname(name: Any, what: str = "interface name") -> str:
+    """Return ``name`` if the kernel would accept it (dev_valid_name), else EncodeError.
+
+    1 to 15 bytes (IFNAMSIZ - 1) of UTF-8, not ``.`` or ``..``, without ``/``,
+    ``:``, NUL or whitespace.
+    """
+    if not isinstance(name, str):
+        raise EncodeError(f"{what} must be a str, got {name!r}")
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError as err:
+        raise EncodeError(f"{what} {name!r} is not valid text") from err
+    if not 0 < size < IFNAMSIZ:
+        raise EncodeError(f"{what} {name!r} must be 1 to {IFNAMSIZ - 1} bytes, not {size}")
+    if name in (".", "..") or any(c in name for c in "/:\0") or any(c.isspace() for c in name):
+        raise EncodeError(f"{what} {name!r} may not be '.', '..' or contain '/', ':', "
+                          f"NUL or whitespace")
+    return name
+
+
+def _int(value: Any, what: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise EncodeError(f"{what} must be an int in [{low}, {high}], got {value!r}")
+    return int(value)
+
+
+def _u32(value: Any, what: str) -> int:
+    return _int(value, what, 0, 0xFFFFFFFF)
+
+
+def _ifindex(value: Any, what: str = "interface index") -> int:
+    return _int(value, what, 1, 0x7FFFFFFF)
+
+
+def _fd(value: Any, what: str) -> int:
+    return _int(value, what, 0, 0x7FFFFFFF)
+
+
+def _mac(value: Any, what: str = "MAC address") -> str:
+    packed = parse_hwaddr(value)
+    if len(packed) != 6:
+        raise EncodeError(f"{what} {value!r} must have 6 octets like 'aa:bb:cc:dd:ee:ff'")
+    return packed.hex(":")
+
+
+def _ip(value: Any, what: str = "address") -> IPAddress:
+    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        return value
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError as err:
+        raise EncodeError(f"{what} {value!r} is not an IP address") from err
+
+
+def _interface(value: Any) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
+    if isinstance(value, (ipaddress.IPv4Interface, ipaddress.IPv6Interface)):
+        return value
+    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        return ipaddress.ip_interface(value)
+    try:
+        return ipaddress.ip_interface(value)
+    except ValueError as err:
+        raise EncodeError(f"{value!r} is not an address with a prefix like "
+                          f"'10.0.0.1/24'") from err
+
+
+def _family_of(address: IPAddress | ipaddress.IPv4Network | ipaddress.IPv6Network) -> AF:
+    return AF.AF_INET if address.version == 4 else AF.AF_INET6
+
+
+def _same_family(family: int, value: Any, what: str) -> None:
+    if value is not None and _family_of(value) != family:
+        raise EncodeError(f"{what} {value} is not of family {AF(family).name}")
+
+
+def _attrs(*pairs: tuple[Any, Any]) -> AttrList:
+    """Attributes for the (key, value) pairs whose value is not None."""
+    return AttrList(Attr.of(key, value) for key, value in pairs if value is not None)
+
+
+# -- links ------------------------------------------------------------------------------
+
+def _link_header(index: int = 0, up: bool | None = None) -> IfInfoMsg:
+    flags = change = 0
+    if up is not None:
+        change = int(IFF.IFF_UP)
+        flags = int(IFF.IFF_UP) if up else 0
+    return IfInfoMsg(family=AF.AF_UNSPEC, index=index, flags=flags, change=change)
+
+
+def _link_attrs(*, ifname: str | None = None, mtu: int | None = None,
+                address: str | None = None, txqlen: int | None = None,
+                master: int | None = None, group: int | None = None,
+                netns_fd: int | None = None, netns_pid: int | None = None,
+                link: int | None = None, alias: str | None = None) -> list[Attr]:
+    if netns_fd is not None and netns_pid is not None:
+        raise EncodeError("give netns_fd or netns_pid, not both")
+    return list(_attrs(
+        (IFLA.IFLA_IFNAME, None if ifname is None else check_ifname(ifname)),
+        (IFLA.IFLA_MTU, None if mtu is None else _u32(mtu, "mtu")),
+        (IFLA.IFLA_ADDRESS, None if address is None else _mac(address)),
+        (IFLA.IFLA_TXQLEN, None if txqlen is None else _u32(txqlen, "txqlen")),
+        (IFLA.IFLA_MASTER, None if master is None else _u32(master, "master index")),
+        (IFLA.IFLA_GROUP, None if group is None else _u32(group, "group")),
+        (IFLA.IFLA_LINK, None if link is None else _ifindex(link, "link index")),
+        (IFLA.IFLA_IFALIAS, alias),
+        (IFLA.IFLA_NET_NS_FD, None if netns_fd is None else _fd(netns_fd, "netns_fd")),
+        (IFLA.IFLA_NET_NS_PID, None if netns_pid is None else _u32(netns_pid, "netns_pid")),
+    ))
+
+
+def link_add(ifname: str, kind: str, *, info_data: Sequence[Attr] | None = None,
+             mtu: int | None = None, address: str | None = None, txqlen: int | None = None,
+             master: int | None = None, group: int | None = None,
+             netns_fd: int | None = None, netns_pid: int | None = None,
+             link: int | None = None, up: bool = False) -> Message:
+    """RTM_NEWLINK creating a link: ``ip link add NAME [...] type KIND``.
+
+    ``info_data`` are the kind's own attributes (IFLA_INFO_DATA), e.g. built
+    with ``Attr.of(IFLA_BR.IFLA_BR_STP_STATE, 1)``.  ``netns_fd``/``netns_pid``
+    create the link directly in another namespace; ``master`` enslaves it
+    (ifindex); ``up`` sets IFF_UP at creation.  Fails with EEXIST if a link
+    of that name exists (NLM_F_EXCL).
+    """
+    if not isinstance(kind, str) or not kind:
+        raise EncodeError(f"link kind must be a non-empty str, got {kind!r}")
+    linkinfo = [Attr.of(IFLA_INFO.IFLA_INFO_KIND, kind)]
+    if info_data is not None:
+        linkinfo.append(Attr.of(IFLA_INFO.IFLA_INFO_DATA, list(info_data)))
+    attrs = _link_attrs(ifname=ifname, mtu=mtu, address=address, txqlen=txqlen,
+                        master=master, group=group, netns_fd=netns_fd,
+                        netns_pid=netns_pid, link=link)
+    attrs.append(Attr.of(IFLA.IFLA_LINKINFO, linkinfo))
+    return Message(type=RTM.RTM_NEWLINK, flags=_CREATE,
+                   header=_link_header(up=True if up else None), attrs=AttrList(attrs))
+
+
+def veth_add(ifname: str, peer: str, *, peer_netns_fd: int | None = None,
+             peer_netns_pid: int | None = None, netns_fd: int | None = None,
+             netns_pid: int | None = None, mtu: int | None = None,
+             address: str | None = None, peer_address: str | None = None,
+             master: int | None = None, up: bool = False, peer_up: bool = False) -> Message:
+    """RTM_NEWLINK for a veth pair: ``ip link add A type veth peer name B netns NS``.
+
+    VETH_INFO_PEER carries the peer as a nested ``ifinfomsg`` with its own
+    IFLA_IFNAME and, to create it straight in another namespace,
+    IFLA_NET_NS_FD (``peer_netns_fd``) or IFLA_NET_NS_PID (``peer_netns_pid``).
+    ``mtu`` applies to both ends.
+    """
+    peer_attrs = _link_attrs(ifname=peer, mtu=mtu, address=peer_address,
+                             netns_fd=peer_netns_fd, netns_pid=peer_netns_pid)
+    peer_message = NestedMessage(header=_link_header(up=True if peer_up else None),
+                                 attrs=AttrList(peer_attrs))
+    return link_add(ifname, "veth", info_data=[Attr.of(VETH_INFO.VETH_INFO_PEER, peer_message)],
+                    mtu=mtu, address=address, master=master, netns_fd=netns_fd,
+                    netns_pid=netns_pid, up=up)
+
+
+def bridge_add(ifname: str, *, stp: bool | None = None, vlan_filtering: bool | None = None,
+               ageing_time: int | None = None, forward_delay: int | None = None,
+               priority: int | None = None, mtu: int | None = None,
+               address: str | None = None, netns_fd: int | None = None,
+               up: bool = False) -> Message:
+    """RTM_NEWLINK for a bridge: ``ip link add NAME type bridge [stp_state 1 ...]``.
+
+    ``ageing_time`` and ``forward_delay`` are in the kernel's unit, hundredths
+    of a second (``ip`` multiplies its seconds by 100).
+    """
+    data = _attrs(
+        (IFLA_BR.IFLA_BR_STP_STATE, None if stp is None else int(bool(stp))),
+        (IFLA_BR.IFLA_BR_VLAN_FILTERING, None if vlan_filtering is None
+         else int(bool(vlan_filtering))),
+        (IFLA_BR.IFLA_BR_AGEING_TIME, None if ageing_time is None
+         else _u32(ageing_time, "ageing_time")),
+        (IFLA_BR.IFLA_BR_FORWARD_DELAY, None if forward_delay is None
+         else _u32(forward_delay, "forward_delay")),
+        (IFLA_BR.IFLA_BR_PRIORITY, None if priority is None
+         else _int(priority, "priority", 0, 0xFFFF)),
+    )
+    return link_add(ifname, "bridge", info_data=list(data) or None, mtu=mtu,
+                    address=address, netns_fd=netns_fd, up=up)
+
+
+def vxlan_add(ifname: str, vni: int, *, remote: AddressLike | None = None,
+              group: AddressLike | None = None, local: AddressLike | None = None,
+              port: int | None = None, dev: int | None = None, ttl: int | None = None,
+              learning: bool | None = None, mtu: int | None = None,
+              address: str | None = None, netns_fd: int | None = None,
+              up: bool = False) -> Message:
+    """RTM_NEWLINK for VXLAN: ``ip link add NAME type vxlan id VNI [remote|group
+    ADDR] [local ADDR] [dstport PORT] [dev IFINDEX]``.
+
+    IPv4 addresses go in IFLA_VXLAN_GROUP/LOCAL, IPv6 in GROUP6/LOCAL6.
+    ``group`` must be multicast (and usually wants ``dev``), ``remote`` not.
+    Without ``port`` the kernel uses its default (8472); IANA's is 4789.
+    """
+    _int(vni, "vni", 0, (1 << 24) - 1)
+    if remote is not None and group is not None:
+        raise EncodeError("give remote or group, not both")
+    pairs: list[tuple[Any, Any]] = [(IFLA_VXLAN.IFLA_VXLAN_ID, vni)]
+    peer = None
+    if remote is not None:
+        peer = _ip(remote, "remote")
+        if peer.is_multicast:
+            raise EncodeError(f"remote {peer} is multicast: use group=")
+    if group is not None:
+        peer = _ip(group, "group")
+        if not peer.is_multicast:
+            raise EncodeError(f"group {peer} is not a multicast address")
+    if peer is not None:
+        pairs.append((IFLA_VXLAN.IFLA_VXLAN_GROUP if peer.version == 4
+                      else IFLA_VXLAN.IFLA_VXLAN_GROUP6, peer))
+    if local is not None:
+        local_ip = _ip(local, "local")
+        if peer is not None and local_ip.version != peer.version:
+            raise EncodeError(f"local {local_ip} and {peer} are not of the same family")
+        pairs.append((IFLA_VXLAN.IFLA_VXLAN_LOCAL if local_ip.version == 4
+                      else IFLA_VXLAN.IFLA_VXLAN_LOCAL6, local_ip))
+    if dev is not None:
+        pairs.append((IFLA_VXLAN.IFLA_VXLAN_LINK, _ifindex(dev, "dev")))
+    if ttl is not None:
+        pairs.append((IFLA_VXLAN.IFLA_VXLAN_TTL, _int(ttl, "ttl", 0, 255)))
+    if learning is not None:
+        pairs.append((IFLA_VXLAN.IFLA_VXLAN_LEARNING, int(bool(learning))))
+    if port is not None:
+        pairs.append((IFLA_VXLAN.IFLA_VXLAN_PORT, _int(port, "port", 0, 0xFFFF)))
+    return link_add(ifname, "vxlan", info_data=list(_attrs(*pairs)), mtu=mtu,
+                    address=address, netns_fd=netns_fd, up=up)
+
+
+def _index_or_name(index: int | None, ifname: str | None) -> tuple[int, list[Attr]]:
+    if (index is None) == (ifname is None):
+        raise EncodeError("give exactly one of index or ifname")
+    if index is not None:
+        return _ifindex(index), []
+    return 0, [Attr.of(IFLA.IFLA_IFNAME, check_ifname(ifname))]
+
+
+def link_del(*, index: int | None = None, ifname: str | None = None) -> Message:
+    """RTM_DELLINK: ``ip link del NAME`` (by index or by name)."""
+    number, attrs = _index_or_name(index, ifname)
+    return Message(type=RTM.RTM_DELLINK, flags=_CHANGE, header=_link_header(number),
+                   attrs=AttrList(attrs))
+
+
+def link_get(*, index: int | None = None, ifname: str | None = None,
+             ext_mask: int | None = None) -> Message:
+    """RTM_GETLINK for one link: ``ip link show NAME``; the reply is one RTM_NEWLINK.
+
+    ``ext_mask`` (RTEXT_FILTER_*) asks for extras or, with
+    RTEXT_FILTER_SKIP_STATS, leaves the counters out.
+    """
+    number, attrs = _index_or_name(index, ifname)
+    if ext_mask is not None:
+        attrs.append(Attr.of(IFLA.IFLA_EXT_MASK, _u32(ext_mask, "ext_mask")))
+    return Message(type=RTM.RTM_GETLINK, flags=_REQUEST, header=_link_header(number),
+                   attrs=AttrList(attrs))
+
+
+def link_set(*, index: int | None = None, ifname: str | None = None,
+             new_name: str | None = None, up: bool | None = None, mtu: int | None = None,
+             address: str | None = None, master: int | None = None,
+             txqlen: int | None = None, group: int | None = None,
+             alias: str | None = None, netns_fd: int | None = None,
+             netns_pid: int | None = None) -> Message:
+    """RTM_NEWLINK changing a link: ``ip link set NAME [up|down] [mtu N] [master M]
+    [netns NS] [name NEW] ...``.
+
+    ``master=0`` detaches from the master (``nomaster``).  Only what is given
+    changes; ``up=None`` leaves the state alone.
+    """
+    number, attrs = _index_or_name(index, ifname)
+    attrs += _link_attrs(ifname=new_name, mtu=mtu, address=address, txqlen=txqlen,
+                         master=master, group=group, netns_fd=netns_fd,
+                         netns_pid=netns_pid, alias=alias)
+    return Message(type=RTM.RTM_NEWLINK, flags=_CHANGE, header=_link_header(number, up),
+                   attrs=AttrList(attrs))
+
+
+def link_dump(*, family: int = AF.AF_UNSPEC, kind: str | None = None,
+              master: int | None = None, ext_mask: int | None = None) -> Message:
+    """RTM_GETLINK dump: ``ip link show [type KIND] [master M]``.
+
+    The kernel filters by IFLA_LINKINFO/IFLA_INFO_KIND and IFLA_MASTER, and
+    then flags its replies NLM_F_DUMP_FILTERED.  The ifinfomsg is all zeros
+    but the family, as strict checking wants.
+    """
+    attrs = []
+    if ext_mask is not None:
+        attrs.append(Attr.of(IFLA.IFLA_EXT_MASK, _u32(ext_mask, "ext_mask")))
+    if master is not None:
+        attrs.append(Attr.of(IFLA.IFLA_MASTER, _ifindex(master, "master")))
+    if kind is not None:
+        attrs.append(Attr.of(IFLA.IFLA_LINKINFO, [Attr.of(IFLA_INFO.IFLA_INFO_KIND, kind)]))
+    return Message(type=RTM.RTM_GETLINK, flags=_DUMP,
+                   header=IfInfoMsg(family=_int(family, "family", 0, 255)),
+                   attrs=AttrList(attrs))
+
+
+# -- addresses --------------------------------------------------------------------------
+
+def _addr_message(mtype: RTM, flags: int, index: int, address: Any, peer: Any,
+                  scope: int) -> tuple[IfAddrMsg, list[Attr], Any]:
+    interface = _interface(address)
+    family = _family_of(interface)
+    peer_ip = None if peer is None else _ip(peer, "peer")
+    _same_family(family, peer_ip, "peer")
+    header = IfAddrMsg(family=family, prefixlen=interface.network.prefixlen,
+                       scope=_int(scope, "scope", 0, 255), index=_ifindex(index))
+    attrs = [Attr.of(IFA.IFA_LOCAL, interface.ip),
+             Attr.of(IFA.IFA_ADDRESS, peer_ip if peer_ip is not None else interface.ip)]
+    return header, attrs, interface
+
+
+def addr_add(index: int, address: Any, *, peer: AddressLike | None = None,
+             broadcast: AddressLike | bool | None = None, label: str | None = None,
+             scope: int = RT_SCOPE.RT_SCOPE_UNIVERSE, flags: int = 0,
+             valid_lft: int | None = None, preferred_lft: int | None = None,
+             metric: int | None = None, replace: bool = False) -> Message:
+    """RTM_NEWADDR: ``ip addr add ADDRESS/PREFIX dev IFINDEX [peer P] [brd B|+]
+    [label L] [scope S] [valid_lft V preferred_lft P] [metric M]``.
+
+    ``address`` is ``"10.0.0.1/24"`` or an ``ipaddress`` interface.  As ``ip``
+    does, IFA_LOCAL is the address and IFA_ADDRESS the peer (or the address).
+    ``broadcast=True`` computes the network's broadcast (``brd +``; IPv4 only).
+    ``flags`` are IFA_F_* (e.g. IFA_F_NODAD); lifetimes are in seconds.
+    """
+    header, attrs, interface = _addr_message(RTM.RTM_NEWADDR, 0, index, address, peer, scope)
+    flags = _u32(int(flags), "flags")
+    header = IfAddrMsg(family=header.family, prefixlen=header.prefixlen,
+                       flags=flags & 0xFF, scope=header.scope, index=header.index)
+    if broadcast is not None and broadcast is not False:
+        if interface.version != 4:
+            raise EncodeError("broadcast addresses exist only for IPv4")
+        brd = interface.network.broadcast_address if broadcast is True \
+            else _ip(broadcast, "broadcast")
+        _same_family(header.family, brd, "broadcast")
+        attrs.append(Attr.of(IFA.IFA_BROADCAST, brd))
+    if label is not None:
+        if interface.version != 4:
+            raise EncodeError("labels exist only for IPv4 addresses")
+        attrs.append(Attr.of(IFA.IFA_LABEL, check_ifname(label, "label")))
+    if flags > 0xFF:
+        attrs.append(Attr.of(IFA.IFA_FLAGS, IFA_F(flags)))
+    if valid_lft is not None or preferred_lft is not None:
+        from .structs import IfaCacheinfo
+
+        valid = 0xFFFFFFFF if valid_lft is None else _u32(valid_lft, "valid_lft")
+        preferred = valid if preferred_lft is None else _u32(preferred_lft, "preferred_lft")
+        if preferred > valid:
+            raise EncodeError("preferred_lft may not exceed valid_lft")
+        attrs.append(Attr.of(IFA.IFA_CACHEINFO, IfaCacheinfo(prefered=preferred, valid=valid)))
+    if metric is not None:
+        attrs.append(Attr.of(IFA.IFA_RT_PRIORITY, _u32(metric, "metric")))
+    return Message(type=RTM.RTM_NEWADDR, flags=_REPLACE if replace else _CREATE,
+                   header=header, attrs=AttrList(attrs))
+
+
+def addr_del(index: int, address: Any, *, peer: AddressLike | None = None) -> Message:
+    """RTM_DELADDR: ``ip addr del ADDRESS/PREFIX dev IFINDEX``."""
+    header, attrs, _ = _addr_message(RTM.RTM_DELADDR, 0, index, address, peer, 0)
+    return Message(type=RTM.RTM_DELADDR, flags=_CHANGE, header=header, attrs=AttrList(attrs))
+
+
+def addr_dump(*, family: int = AF.AF_UNSPEC, index: int = 0) -> Message:
+    """RTM_GETADDR dump: ``ip addr show [dev IFINDEX]`` (``-4``/``-6`` = family).
+
+    ``index`` filters in the kernel (ifa_index), strict checking allowing it.
+    """
+    header = IfAddrMsg(family=_int(family, "family", 0, 255),
+                       index=0 if index == 0 else _ifindex(index))
+    return Message(type=RTM.RTM_GETADDR, flags=_DUMP, header=header)
+
+
+# -- routes ------------------------------------------------------------------------------
+
+def nexthop(*, gateway: AddressLike | None = None, oif: int = 0, weight: int = 1,
+            onlink: bool = False) -> RtNextHop:
+    """One path of a multipath route: ``nexthop via GW dev OIF weight W``."""
+    attrs = _attrs((RTA.RTA_GATEWAY, None if gateway is None else _ip(gateway, "gateway")))
+    return RtNextHop(flags=4 if onlink else 0, hops=_int(weight, "weight", 1, 256) - 1,
+                     ifindex=0 if oif == 0 else _ifindex(oif, "oif"), attrs=attrs)
+
+
+def _destination(dst: Any, family: int | None, gateway: Any) -> tuple[int, Any]:
+    """(family, network or None for the default route)."""
+    if isinstance(dst, str) and dst == "default":
+        if family is None:
+            family = _family_of(_ip(gateway, "gateway")) if gateway is not None \
+                else AF.AF_INET
+        return int(family), None
+    if isinstance(dst, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        network = dst
+    else:
+        try:
+            network = ipaddress.ip_network(dst, strict=True)
+        except (ValueError, TypeError) as err:
+            raise EncodeError(f"route destination {dst!r} is not 'default' or a network "
+                              f"like '10.0.0.0/24' (host bits must be zero)") from err
+    if family is not None and family != _family_of(network):
+        raise EncodeError(f"destination {network} is not of family {AF(family).name}")
+    return int(_family_of(network)), (None if network.prefixlen == 0 else network)
+
+
+def _table_fields(table: int) -> tuple[int, Attr | None]:
+    table = _u32(int(table), "table")
+    if table < 256:
+        return table, None
+    return int(RT_TABLE.RT_TABLE_UNSPEC), Attr.of(RTA.RTA_TABLE, table)
+
+
+def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
+           table: int, priority: int | None, protocol: int, scope: int | None,
+           prefsrc: Any, rtype: int, family: int | None,
+           metrics: Mapping[Any, int] | None, multipath: Sequence[RtNextHop] | None,
+           deleting: bool) -> Message:
+    family, network = _destination(dst, family, gateway)
+    gateway_ip = None if gateway is None else _ip(gateway, "gateway")
+    _same_family(family, gateway_ip, "gateway")
+    prefsrc_ip = None if prefsrc is None else _ip(prefsrc, "prefsrc")
+    _same_family(family, prefsrc_ip, "prefsrc")
+    header_table, table_attr = _table_fields(table)
+    if scope is None:
+        # iproute2's defaults: host for local/nat, link for broadcast-like
+        # types and gateway-less unicast, "nowhere" (= any) when deleting.
+        if family == AF.AF_INET6:
+            scope = RT_SCOPE.RT_SCOPE_UNIVERSE
+        elif rtype in (RTN.RTN_LOCAL, RTN.RTN_NAT):
+            scope = RT_SCOPE.RT_SCOPE_HOST
+        elif rtype in (RTN.RTN_BROADCAST, RTN.RTN_MULTICAST, RTN.RTN_ANYCAST):
+            scope = RT_SCOPE.RT_SCOPE_LINK
+        elif deleting:
+            scope = RT_SCOPE.RT_SCOPE_NOWHERE
+        elif gateway_ip is None and not multipath:
+            scope = RT_SCOPE.RT_SCOPE_LINK
+        else:
+            scope = RT_SCOPE.RT_SCOPE_UNIVERSE
+    header = RtMsg(family=family, dst_len=0 if network is None else network.prefixlen,
+                   table=header_table, protocol=_int(protocol, "protocol", 0, 255),
+                   scope=_int(scope, "scope", 0, 255), type=_int(rtype, "type", 0, 255))
+    attrs: list[Attr] = []
+    if table_attr is not None:
+        attrs.append(table_attr)
+    if network is not None:
+        attrs.append(Attr.of(RTA.RTA_DST, network.network_address))
+    if prefsrc_ip is not None:
+        attrs.append(Attr.of(RTA.RTA_PREFSRC, prefsrc_ip))
+    if gateway_ip is not None:
+        attrs.append(Attr.of(RTA.RTA_GATEWAY, gateway_ip))
+    if oif is not None:
+        attrs.append(Attr.of(RTA.RTA_OIF, _ifindex(oif, "oif")))
+    if priority is not None:
+        attrs.append(Attr.of(RTA.RTA_PRIORITY, _u32(priority, "priority")))
+    if metrics:
+        nested = []
+        for key, value in metrics.items():
+            if isinstance(key, str) and not key.startswith("RTAX_"):
+                key = "RTAX_" + key.upper()
+            try:
+                member = RTAX[key] if isinstance(key, str) else RTAX(key)
+            except (KeyError, ValueError) as err:
+                raise EncodeError(f"unknown route metric {key!r}") from err
+            nested.append(Attr.of(member, value))
+        attrs.append(Attr.of(RTA.RTA_METRICS, nested))
+    if multipath:
+        for hop in multipath:
+            if not isinstance(hop, RtNextHop):
+                raise EncodeError(f"multipath wants nexthop(...) items, got {hop!r}")
+            for item in hop.attrs:
+                if item.name == "RTA_GATEWAY":
+                    _same_family(family, item.value, "next-hop gateway")
+        attrs.append(Attr.of(RTA.RTA_MULTIPATH, tuple(multipath)))
+    return Message(type=mtype, flags=flags, header=header, attrs=AttrList(attrs))
+
+
+def route_add(dst: Any, *, gateway: AddressLike | None = None, oif: int | None = None,
+              table: int = RT_TABLE.RT_TABLE_MAIN, priority: int | None = None,
+              protocol: int = RTPROT.RTPROT_BOOT, scope: int | None = None,
+              prefsrc: AddressLike | None = None, type: int = RTN.RTN_UNICAST,
+              family: int | None = None, metrics: Mapping[Any, int] | None = None,
+              multipath: Sequence[RtNextHop] | None = None,
+              replace: bool = False) -> Message:
+    """RTM_NEWROUTE: ``ip route add DST [via GW] [dev OIF] [table T] [metric P]
+    [proto P] [scope S] [src PREFSRC] [mtu M] [nexthop ...]``.
+
+    ``dst`` is ``"default"`` or a network (``"10.0.0.0/24"``, host bits zero).
+    Tables above 255 go in RTA_TABLE (rtm_table then RT_TABLE_UNSPEC).  The
+    scope defaults as ``ip`` does it.  ``metrics`` maps RTAX names (``"mtu"``
+    or ``RTAX.RTAX_MTU``) to values; ``multipath`` takes :func:`nexthop` items.
+    """
+    return _route(RTM.RTM_NEWROUTE, _REPLACE if replace else _CREATE, dst,
+                  gateway=gateway, oif=oif, table=table, priority=priority,
+                  protocol=protocol, scope=scope, prefsrc=prefsrc, rtype=type,
+                  family=family, metrics=metrics, multipath=multipath, deleting=False)
+
+
+def route_del(dst: Any, *, gateway: AddressLike | None = None, oif: int | None = None,
+              table: int = RT_TABLE.RT_TABLE_MAIN, priority: int | None = None,
+              family: int | None = None, type: int = RTN.RTN_UNSPEC) -> Message:
+    """RTM_DELROUTE: ``ip route del DST [via GW] [dev OIF] [table T] [metric P]``.
+
+    What is not given matches anything (protocol and type 0, scope NOWHERE).
+    """
+    return _route(RTM.RTM_DELROUTE, _CHANGE, dst, gateway=gateway, oif=oif, table=table,
+                  priority=priority, protocol=RTPROT.RTPROT_UNSPEC, scope=None,
+                  prefsrc=None, rtype=type, family=family, metrics=None, multipath=None,
+                  deleting=True)
+
+
+def route_get(dst: AddressLike, *, oif: int | None = None,
+              source: AddressLike | None = None) -> Message:
+    """RTM_GETROUTE for one destination: ``ip route get ADDR [from SRC] [oif OIF]``."""
+    address = _ip(dst, "destination")
+    family = _family_of(address)
+    attrs = [Attr.of(RTA.RTA_DST, address)]
+    if source is not None:
+        source_ip = _ip(source, "source")
+        _same_family(family, source_ip, "source")
+        attrs.append(Attr.of(RTA.RTA_SRC, source_ip))
+    if oif is not None:
+        attrs.append(Attr.of(RTA.RTA_OIF, _ifindex(oif, "oif")))
+    header = RtMsg(family=family, dst_len=address.max_prefixlen,
+                   src_len=0 if source is None else address.max_prefixlen)
+    return Message(type=RTM.RTM_GETROUTE, flags=_REQUEST, header=header,
+                   attrs=AttrList(attrs))
+
+
+def route_dump(*, family: int = AF.AF_UNSPEC, table: int | None = None,
+               oif: int | None = None) -> Message:
+    """RTM_GETROUTE dump: ``ip route show [table T] [dev OIF]`` (``-6`` = family).
+
+    ``table`` and ``oif`` filter in the kernel (rtm_table / RTA_TABLE above
+    255, RTA_OIF); everything else in the rtmsg stays zero for strict checking.
+    """
+    attrs: list[Attr] = []
+    header_table = 0
+    if table is not None:
+        header_table, table_attr = _table_fields(table)
+        if table_attr is not None:
+            attrs.append(table_attr)
+    if oif is not None:
+        attrs.append(Attr.of(RTA.RTA_OIF, _ifindex(oif, "oif")))
+    header = RtMsg(family=_int(family, "family", 0, 255), table=header_table)
+    return Message(type=RTM.RTM_GETROUTE, flags=_DUMP, header=header, attrs=AttrList(attrs))
+
+
+# -- neighbours --------------------------------------------------------------------------
+
+def neigh_add(index: int, dst: AddressLike, lladdr: str | None = None, *,
+              state: int = NUD.NUD_PERMANENT, flags: int = 0,
+              replace: bool = False) -> Message:
+    """RTM_NEWNEIGH: ``ip neigh add DST lladdr MAC dev IFINDEX nud permanent``.
+
+    ``replace=True`` is ``ip neigh replace`` (create or update).
+    """
+    address = _ip(dst, "neighbour address")
+    attrs = [Attr.of(NDA.NDA_DST, address)]
+    if lladdr is not None:
+        attrs.append(Attr.of(NDA.NDA_LLADDR, _mac(lladdr, "lladdr")))
+    header = NdMsg(family=_family_of(address), ifindex=_ifindex(index),
+                   state=_int(int(state), "state", 0, 0xFFFF),
+                   flags=_int(int(flags), "flags", 0, 255))
+    return Message(type=RTM.RTM_NEWNEIGH, flags=_REPLACE if replace else _CREATE,
+                   header=header, attrs=AttrList(attrs))
+
+
+def neigh_del(index: int, dst: AddressLike) -> Message:
+    """RTM_DELNEIGH: ``ip neigh del DST dev IFINDEX``."""
+    address = _ip(dst, "neighbour address")
+    header = NdMsg(family=_family_of(address), ifindex=_ifindex(index))
+    return Message(type=RTM.RTM_DELNEIGH, flags=_CHANGE, header=header,
+                   attrs=AttrList([Attr.of(NDA.NDA_DST, address)]))
+
+
+def neigh_dump(*, family: int = AF.AF_UNSPEC, index: int | None = None,
+               master: int | None = None, proxy: bool = False) -> Message:
+    """RTM_GETNEIGH dump: ``ip neigh show [dev IFINDEX] [master M] [proxy]``.
+
+    Strict checking wants ndm_ifindex 0: the device filter travels as
+    NDA_IFINDEX (and NDA_MASTER), and replies come NLM_F_DUMP_FILTERED.
+    """
+    attrs = []
+    if index is not None:
+        attrs.append(Attr.of(NDA.NDA_IFINDEX, _ifindex(index)))
+    if master is not None:
+        attrs.append(Attr.of(NDA.NDA_MASTER, _ifindex(master, "master")))
+    header = NdMsg(family=_int(family, "family", 0, 255),
+                   flags=int(NTF.NTF_PROXY) if proxy else 0)
+    return Message(type=RTM.RTM_GETNEIGH, flags=_DUMP, header=header, attrs=AttrList(attrs))
+
+
+# -- namespace ids -----------------------------------------------------------------------
+
+def _one_target(fd: int | None, pid: int | None) -> list[Attr]:
+    if (fd is None) == (pid is None):
+        raise EncodeError("give exactly one of fd or pid")
+    if fd is not None:
+        return [Attr.of(NETNSA.NETNSA_FD, _fd(fd, "fd"))]
+    return [Attr.of(NETNSA.NETNSA_PID, _u32(pid, "pid"))]
+
+
+def nsid_new(nsid: int, *, fd: int | None = None, pid: int | None = None) -> Message:
+    """RTM_NEWNSID: ``ip netns set NAME NSID`` (the namespace given by fd or pid).
+
+    ``nsid=-1`` (NETNSA_NSID_NOT_ASSIGNED) lets the kernel choose.
+    """
+    attrs = [Attr.of(NETNSA.NETNSA_NSID, _int(nsid, "nsid", -1, 0x7FFFFFFF))]
+    attrs += _one_target(fd, pid)
+    return Message(type=RTM.RTM_NEWNSID, flags=_CHANGE, header=RtGenMsg(family=AF.AF_UNSPEC),
+                   attrs=AttrList(attrs))
+
+
+def nsid_get(*, fd: int | None = None, pid: int | None = None) -> Message:
+    """RTM_GETNSID: the id this namespace gives the namespace of ``fd`` or ``pid``
+    (``ip netns list-id`` for one); the reply carries NETNSA_NSID (-1 if none)."""
+    return Message(type=RTM.RTM_GETNSID, flags=_REQUEST, header=RtGenMsg(family=AF.AF_UNSPEC),
+                   attrs=AttrList(_one_target(fd, pid)))
+
+
+def nsid_dump() -> Message:
+    """RTM_GETNSID dump: ``ip netns list-id``."""
+    return Message(type=RTM.RTM_GETNSID, flags=_DUMP, header=RtGenMsg(family=AF.AF_UNSPEC))
