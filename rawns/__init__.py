@@ -12,6 +12,13 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Handle": "rawns.handle",
+    "Monitor": "rawns.handle",
+    "Link": "rawns.model",
+    "Address": "rawns.model",
+    "Route": "rawns.model",
+    "Neighbour": "rawns.model",
+    "ping": "rawns.ping",
     "netns": "rawns.netns",
     "netlink": "rawns.netlink",
     "errors": "rawns.errors",
@@ -24,8 +31,10 @@ _LAZY = {
 __all__ = sorted(_LAZY) + ["__version__"]
 
 if TYPE_CHECKING:
-    from rawns import errors, netlink, netns
+    from rawns import errors, netlink, netns, ping
     from rawns.errors import DecodeError, EncodeError, KernelError, RawnsError
+    from rawns.handle import Handle, Monitor
+    from rawns.model import Address, Link, Neighbour, Route
 
 
 def __getattr__(name: str) -> Any:

@@ -14,7 +14,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-__all__ = ["Link", "Address", "Route", "Neighbour", "IPAddress", "IPNetwork", "IPInterface"]
+__all__ = ["Link", "Address", "Route", "Neighbour", "IPAddress", "IPNetwork", "IPInterface",
+           "ip_link_flags"]
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
@@ -45,6 +46,7 @@ class Link:
     group: Optional[int] = None
     alias: Optional[str] = None
     qdisc: Optional[str] = None
+    linkmode: str = "DEFAULT"
     info_data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -52,9 +54,11 @@ class Link:
         """Administratively up (``ip link set DEV up``)."""
         return "UP" in self.flags
 
-    def to_json(self, names: Optional[dict[int, str]] = None) -> dict[str, Any]:
+    def to_json(self, names: Optional[dict[int, str]] = None, *,
+                linkmode: bool = True) -> dict[str, Any]:
         """The object ``ip -j link show`` prints; ``names`` maps ifindex to
-        name, to show ``master`` and ``link`` by name as ip does."""
+        name, to show ``master`` and ``link`` by name as ip does.
+        ``linkmode=False`` leaves out the key ``ip -j addr show`` omits."""
         names = names or {}
         out: dict[str, Any] = {"ifindex": self.index}
         if self.link is not None:
@@ -63,7 +67,7 @@ class Link:
             else:
                 out["link_index"] = self.link
         out["ifname"] = self.name
-        out["flags"] = _ordered_flags(self.flags)
+        out["flags"] = ip_link_flags(self.flags)
         if self.mtu is not None:
             out["mtu"] = self.mtu
         if self.qdisc is not None:
@@ -71,6 +75,8 @@ class Link:
         if self.master is not None:
             out["master"] = names.get(self.master, str(self.master))
         out["operstate"] = self.operstate
+        if linkmode:
+            out["linkmode"] = self.linkmode
         if self.group is not None:
             out["group"] = "default" if self.group == 0 else str(self.group)
         if self.txqlen is not None:
@@ -95,9 +101,11 @@ _FLAG_ORDER = [
 ]
 
 
-def _ordered_flags(flags: frozenset[str]) -> list[str]:
-    known = [f for f in _FLAG_ORDER if f in flags]
-    return known + sorted(f for f in flags if f not in _FLAG_ORDER)
+def ip_link_flags(flags: frozenset[str]) -> list[str]:
+    """Interface flags as ``ip`` lists them: NO-CARRIER for a link that is up
+    without carrier, RUNNING left out, the rest in ip's order."""
+    out = ["NO-CARRIER"] if "UP" in flags and "RUNNING" not in flags else []
+    return out + [f for f in _FLAG_ORDER if f in flags]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,30 +168,39 @@ class Route:
     type: str = "unicast"
     prefsrc: Optional[IPAddress] = None
     metric: Optional[int] = None
-    flags: frozenset[str] = frozenset()
+    flags: frozenset[str] = frozenset()      # {"onlink", "linkdown", ...}
+    pref: Optional[str] = None               # IPv6 router preference: "medium"...
 
     def to_json(self, names: Optional[dict[int, str]] = None) -> dict[str, Any]:
-        """One element of ``ip -j route show``."""
+        """One element of ``ip -j route show``: what ip leaves out by default
+        (unicast type, main table, boot protocol, global scope) is left out."""
         names = names or {}
         out: dict[str, Any] = {}
         if self.type != "unicast":
             out["type"] = self.type
-        out["dst"] = "default" if self.dst is None else (
-            str(self.dst.network_address) if self.dst.prefixlen == self.dst.max_prefixlen
-            else str(self.dst))
+        if self.dst is None:
+            out["dst"] = "default"
+        elif self.dst.prefixlen == self.dst.max_prefixlen:
+            out["dst"] = str(self.dst.network_address)
+        else:
+            out["dst"] = str(self.dst)
         if self.gateway is not None:
             out["gateway"] = str(self.gateway)
         if self.oif is not None:
             out["dev"] = names.get(self.oif, str(self.oif))
-        if self.table not in (254,):
+        if self.table != 254:
             out["table"] = {255: "local", 253: "default"}.get(self.table, str(self.table))
-        out["protocol"] = self.protocol
-        out["scope"] = self.scope
+        if self.protocol != "boot":
+            out["protocol"] = self.protocol
+        if self.scope != "global":
+            out["scope"] = self.scope
         if self.prefsrc is not None:
             out["prefsrc"] = str(self.prefsrc)
         if self.metric is not None:
             out["metric"] = self.metric
         out["flags"] = sorted(self.flags)
+        if self.pref is not None:
+            out["pref"] = self.pref
         return out
 
 

@@ -1,0 +1,231 @@
+"""Wire messages -> the user's objects (``rawns.model``), and names -> numbers.
+
+Invariants:
+- Pure functions over decoded ``rawns.netlink.Message`` objects; no I/O.
+- Names follow iproute2's spelling (``global``/``link`` scopes, ``kernel``/
+  ``boot`` protocols, ``PERMANENT``/``REACHABLE`` states), so what rawns shows
+  reads like ``ip`` and what a user types for ``ip`` works here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Optional
+
+from rawns.model import Address, Link, Neighbour, Route
+from rawns.netlink import Message
+from rawns.netlink.constants import (
+    AF, ARPHRD, IF_OPER, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTN, RTNH_F, RTPROT,
+)
+
+__all__ = [
+    "link_from_message",
+    "address_from_message",
+    "route_from_message",
+    "neighbour_from_message",
+    "scope_number",
+    "protocol_number",
+    "route_type_number",
+    "table_number",
+    "nud_number",
+    "SCOPE_NAMES",
+    "PROTOCOL_NAMES",
+    "TABLE_NAMES",
+]
+
+FOREVER = 0xFFFFFFFF
+
+SCOPE_NAMES = {int(RT_SCOPE.RT_SCOPE_UNIVERSE): "global", int(RT_SCOPE.RT_SCOPE_SITE): "site",
+               int(RT_SCOPE.RT_SCOPE_LINK): "link", int(RT_SCOPE.RT_SCOPE_HOST): "host",
+               int(RT_SCOPE.RT_SCOPE_NOWHERE): "nowhere"}
+PROTOCOL_NAMES = {int(p): p.name[len("RTPROT_"):].lower() for p in RTPROT}
+PROTOCOL_NAMES[int(RTPROT.RTPROT_UNSPEC)] = "unspec"
+TABLE_NAMES = {int(RT_TABLE.RT_TABLE_MAIN): "main", int(RT_TABLE.RT_TABLE_LOCAL): "local",
+               int(RT_TABLE.RT_TABLE_DEFAULT): "default"}
+_ROUTE_TYPES = {int(t): t.name[len("RTN_"):].lower() for t in RTN}
+_LINK_TYPES = {int(ARPHRD.ARPHRD_ETHER): "ether", int(ARPHRD.ARPHRD_LOOPBACK): "loopback",
+               int(ARPHRD.ARPHRD_NONE): "none"}
+_IPV6_PREF = {0: "medium", 1: "high", 3: "low"}
+_OPERSTATES = {int(s): s.name[len("IF_OPER_"):] for s in IF_OPER}
+
+
+def _names(value: int, flag_enum: Any, prefix: str) -> frozenset[str]:
+    return frozenset(member.name[len(prefix):] for member in flag_enum
+                     if member.value and value & member.value == member.value
+                     and bin(member.value).count("1") == 1)
+
+
+def _lookup(names: dict[int, str], value: int) -> str:
+    return names.get(int(value), str(int(value)))
+
+
+def _reverse(names: dict[int, str], value: Any, what: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        for number, name in names.items():
+            if name == value:
+                return number
+        if value.isdigit():
+            return int(value)
+    raise ValueError(f"unknown {what} {value!r}; expected one of {', '.join(names.values())}")
+
+
+def scope_number(value: Any) -> int:
+    """``"link"`` -> RT_SCOPE_LINK; ints pass through."""
+    return _reverse(SCOPE_NAMES, value, "scope")
+
+
+def protocol_number(value: Any) -> int:
+    """``"static"`` -> RTPROT_STATIC; ints pass through."""
+    return _reverse(PROTOCOL_NAMES, value, "protocol")
+
+
+def route_type_number(value: Any) -> int:
+    """``"blackhole"`` -> RTN_BLACKHOLE; ints pass through."""
+    return _reverse(_ROUTE_TYPES, value, "route type")
+
+
+def table_number(value: Any) -> int:
+    """``"main"`` -> 254, ``"100"`` -> 100; ints pass through."""
+    return _reverse(TABLE_NAMES, value, "table")
+
+
+def nud_number(value: Any) -> int:
+    """``"permanent"`` -> NUD_PERMANENT; ints pass through."""
+    if isinstance(value, str):
+        member = NUD.__members__.get("NUD_" + value.upper())
+        if member is not None:
+            return int(member)
+    return _reverse({}, value, "neighbour state (nud)")
+
+
+# --- links -----------------------------------------------------------------------
+
+def link_from_message(message: Message) -> Link:
+    """A ``Link`` from an RTM_NEWLINK message."""
+    header = message.header
+    attrs = message.attrs
+    linkinfo = attrs.get("IFLA_LINKINFO")
+    kind = info_data = None
+    if linkinfo is not None:
+        kind = linkinfo.get("IFLA_INFO_KIND")
+        info_data = linkinfo.get("IFLA_INFO_DATA")
+    operstate = int(attrs.get("IFLA_OPERSTATE", 0))
+    return Link(
+        index=header.index,
+        name=attrs.get("IFLA_IFNAME", ""),
+        kind=kind,
+        flags=_names(int(header.flags), IFF, "IFF_"),
+        mtu=attrs.get("IFLA_MTU"),
+        operstate=_OPERSTATES.get(operstate, str(operstate)),
+        link_type=_LINK_TYPES.get(int(header.type), str(int(header.type))),
+        address=attrs.get("IFLA_ADDRESS"),
+        broadcast=attrs.get("IFLA_BROADCAST"),
+        master=attrs.get("IFLA_MASTER"),
+        link=attrs.get("IFLA_LINK"),
+        link_netnsid=attrs.get("IFLA_LINK_NETNSID"),
+        txqlen=attrs.get("IFLA_TXQLEN"),
+        group=attrs.get("IFLA_GROUP"),
+        alias=attrs.get("IFLA_IFALIAS") or None,
+        qdisc=attrs.get("IFLA_QDISC"),
+        linkmode="DORMANT" if attrs.get("IFLA_LINKMODE") == 1 else "DEFAULT",
+        info_data=_plain(info_data),
+    )
+
+
+def _plain(info_data: Any) -> dict[str, Any]:
+    if info_data is None or not hasattr(info_data, "to_dict"):
+        return {}
+    return info_data.to_dict()
+
+
+# --- addresses -------------------------------------------------------------------
+
+def address_from_message(message: Message) -> Address:
+    """An ``Address`` from an RTM_NEWADDR message."""
+    header = message.header
+    attrs = message.attrs
+    local = attrs.get("IFA_LOCAL")
+    remote = attrs.get("IFA_ADDRESS")
+    own = local if local is not None else remote
+    prefix = header.prefixlen
+    peer = None
+    if local is not None and remote is not None and remote != local:
+        peer = ipaddress.ip_interface(f"{remote}/{prefix}")
+    flags = attrs.get("IFA_FLAGS")
+    if flags is None:
+        flags = header.flags
+    cache = attrs.get("IFA_CACHEINFO")
+    valid = preferred = None
+    if cache is not None:
+        valid = None if cache.valid == FOREVER else cache.valid
+        preferred = None if cache.prefered == FOREVER else cache.prefered
+    return Address(
+        index=header.index,
+        address=ipaddress.ip_interface(f"{own}/{prefix}"),
+        scope=_lookup(SCOPE_NAMES, header.scope),
+        label=attrs.get("IFA_LABEL"),
+        broadcast=attrs.get("IFA_BROADCAST"),
+        peer=peer,
+        flags=frozenset(n.lower() for n in _names(int(flags), IFA_F, "IFA_F_")),
+        valid_lft=valid,
+        preferred_lft=preferred,
+    )
+
+
+# --- routes ----------------------------------------------------------------------
+
+def route_from_message(message: Message) -> Route:
+    """A ``Route`` from an RTM_NEWROUTE message."""
+    header = message.header
+    attrs = message.attrs
+    family = int(header.family)
+    dst = attrs.get("RTA_DST")
+    network = None
+    if dst is not None or header.dst_len:
+        if dst is None:
+            dst = ipaddress.ip_address(0) if family == AF.AF_INET else ipaddress.IPv6Address(0)
+        network = ipaddress.ip_network(f"{dst}/{header.dst_len}", strict=False)
+    table = attrs.get("RTA_TABLE", header.table)
+    pref = attrs.get("RTA_PREF")
+    return Route(
+        dst=network,
+        family=family,
+        gateway=attrs.get("RTA_GATEWAY"),
+        oif=attrs.get("RTA_OIF"),
+        table=int(table),
+        protocol=_lookup(PROTOCOL_NAMES, header.protocol),
+        scope=_lookup(SCOPE_NAMES, header.scope),
+        type=_lookup(_ROUTE_TYPES, header.type),
+        prefsrc=attrs.get("RTA_PREFSRC"),
+        metric=attrs.get("RTA_PRIORITY"),
+        flags=frozenset(n.lower() for n in _names(int(header.flags), RTNH_F, "RTNH_F_")),
+        pref=None if pref is None else _IPV6_PREF.get(int(pref), str(int(pref))),
+    )
+
+
+# --- neighbours --------------------------------------------------------------------
+
+def neighbour_from_message(message: Message) -> Neighbour:
+    """A ``Neighbour`` from an RTM_NEWNEIGH message."""
+    header = message.header
+    attrs = message.attrs
+    return Neighbour(
+        index=header.ifindex,
+        dst=attrs.get("NDA_DST"),
+        lladdr=attrs.get("NDA_LLADDR"),
+        state=_names(int(header.state), NUD, "NUD_"),
+        flags=frozenset(n.lower() for n in _names(int(header.flags), NTF, "NTF_")),
+    )
+
+
+def family_number(value: Optional[int | str]) -> int:
+    """4 / 6 / "inet" / "inet6" / AF_* -> AF_INET / AF_INET6; None -> AF_UNSPEC."""
+    if value in (None, 0):
+        return int(AF.AF_UNSPEC)
+    if value in (4, "4", "inet", int(AF.AF_INET)):
+        return int(AF.AF_INET)
+    if value in (6, "6", "inet6", int(AF.AF_INET6)):
+        return int(AF.AF_INET6)
+    raise ValueError(f"unknown address family {value!r}; expected 4 or 6")

@@ -1,0 +1,427 @@
+"""``Handle``: rtnetlink operations inside one network namespace.
+
+Invariants:
+- One NETLINK_ROUTE socket per handle, bound for life to the namespace the
+  handle was made for; no thread of the caller is left in another namespace.
+- Every method is one ``ip`` verb (named in its docstring), builds its request
+  with ``rawns.netlink.requests`` and returns ``rawns.model`` objects, never
+  wire structs or bytes.
+- Every kernel refusal is a ``KernelError`` naming the object and carrying the
+  kernel's extack text; bad arguments are ValueError before anything is sent.
+- Thread-safe: the socket serialises exchanges.
+"""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Optional, Union
+
+from rawns import convert
+from rawns import netns as netns_module
+from rawns.errors import KernelError
+from rawns.model import Address, Link, Neighbour, Route
+from rawns.netlink import Message, requests
+from rawns.netlink.constants import IFA_F, RTM, RTNLGRP
+from rawns.nlsock import RouteSocket
+
+__all__ = ["Handle", "Device", "Event", "Monitor", "MONITOR_GROUPS"]
+
+#: A network device given by name (``"veth0"``) or ifindex (``3``).
+Device = Union[str, int]
+#: A namespace: name, path or fd (see ``rawns.netns.open_fd``).
+NetnsTarget = netns_module.NetnsTarget
+
+#: Multicast groups for each object kind ``Monitor`` can watch.
+MONITOR_GROUPS: dict[str, tuple[int, ...]] = {
+    "link": (RTNLGRP.RTNLGRP_LINK,),
+    "addr": (RTNLGRP.RTNLGRP_IPV4_IFADDR, RTNLGRP.RTNLGRP_IPV6_IFADDR),
+    "route": (RTNLGRP.RTNLGRP_IPV4_ROUTE, RTNLGRP.RTNLGRP_IPV6_ROUTE),
+    "neigh": (RTNLGRP.RTNLGRP_NEIGH,),
+}
+
+
+@contextmanager
+def _netns_fd(target: NetnsTarget | None, pid: int | None = None) -> Iterator[int | None]:
+    """An fd to ``target`` for the duration of a block (None: own namespace)."""
+    if target is None and pid is None:
+        yield None
+        return
+    fd = netns_module.open_fd(target, pid=pid)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _subject_dev(dev: Device) -> str:
+    return f"link {dev!r}" if isinstance(dev, str) else f"link index {dev}"
+
+
+class Handle:
+    """rtnetlink operations in one network namespace, like ``ip -n NS ...``.
+
+    ``netns`` is a name, path or fd (see ``rawns.netns.open_fd``), ``pid=``
+    the namespace of a process, neither the caller's own. Use as a context
+    manager, or call ``close()``.
+
+    >>> with Handle("blue") as h:                          # doctest: +SKIP
+    ...     h.link_add_veth("veth0", "eth0", peer_netns="red")
+    ...     h.addr_add("veth0", "192.168.10.1/24")
+    ...     h.link_set("veth0", up=True)
+    """
+
+    def __init__(self, netns: NetnsTarget | None = None, *, pid: int | None = None) -> None:
+        self.netns = netns
+        with _netns_fd(netns, pid) as fd:
+            self._sock = RouteSocket(fd)
+
+    def close(self) -> None:
+        """Close the handle's socket."""
+        self._sock.close()
+
+    def __enter__(self) -> "Handle":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Handle(netns={self.netns!r})"
+
+    @property
+    def trace(self) -> Optional[Callable[[str, bytes], None]]:
+        """Called with ("send"|"recv", bytes) for every datagram, if set."""
+        return self._sock.trace
+
+    @trace.setter
+    def trace(self, callback: Optional[Callable[[str, bytes], None]]) -> None:
+        self._sock.trace = callback
+
+    # -- plumbing ------------------------------------------------------------------
+
+    def _call(self, request: Message, subject: str) -> list[Message]:
+        return self._sock.call(request, subject)
+
+    def _dump(self, request: Message, subject: str | None = None) -> list[Message]:
+        return self._sock.dump(request, subject)
+
+    def index_of(self, dev: Device) -> int:
+        """The ifindex of ``dev`` (a name or an index, which is returned as is).
+
+        Raises FileNotFoundError when no link has that name.
+        """
+        if isinstance(dev, int) and not isinstance(dev, bool):
+            return dev
+        return self._link_message(dev).header.index
+
+    def _link_message(self, dev: Device) -> Message:
+        request = (requests.link_get(index=dev) if isinstance(dev, int)
+                   else requests.link_get(ifname=dev))
+        replies = self._call(request, _subject_dev(dev))
+        for reply in replies:
+            if reply.type == RTM.RTM_NEWLINK:
+                return reply
+        raise KernelError(errno.ENODEV, subject=_subject_dev(dev), msg_type="RTM_GETLINK")
+
+    # -- links -----------------------------------------------------------------------
+
+    def link_list(self, *, kind: str | None = None, master: Device | None = None) -> list[Link]:
+        """All links, in ifindex order. Equals ``ip link show [type KIND] [master M]``."""
+        master_index = None if master is None else self.index_of(master)
+        messages = self._dump(requests.link_dump(kind=kind, master=master_index))
+        return [convert.link_from_message(m) for m in messages if m.type == RTM.RTM_NEWLINK]
+
+    def link_get(self, dev: Device) -> Link:
+        """One link. Equals ``ip link show DEV``; FileNotFoundError if missing."""
+        return convert.link_from_message(self._link_message(dev))
+
+    def link_add_veth(self, name: str, peer: str, *, peer_netns: NetnsTarget | None = None,
+                      peer_pid: int | None = None, mtu: int | None = None,
+                      address: str | None = None, peer_address: str | None = None,
+                      up: bool = False, peer_up: bool = False) -> None:
+        """Create a veth pair; the peer is created directly inside ``peer_netns``
+        (or the namespace of ``peer_pid``) in the same RTM_NEWLINK, so there
+        is never a moment where it sits in the wrong namespace.
+
+        Equals ``ip link add NAME type veth peer name PEER netns NS``.
+        """
+        with _netns_fd(peer_netns, peer_pid) as fd:
+            self._call(requests.veth_add(name, peer, peer_netns_fd=fd, mtu=mtu,
+                                         address=address, peer_address=peer_address,
+                                         up=up, peer_up=peer_up),
+                       f"link {name!r}")
+
+    def link_add_bridge(self, name: str, *, stp: bool | None = None, mtu: int | None = None,
+                        address: str | None = None, up: bool = False) -> None:
+        """Create a bridge. Equals ``ip link add NAME type bridge [stp_state 1]``."""
+        self._call(requests.bridge_add(name, stp=stp, mtu=mtu, address=address, up=up),
+                   f"link {name!r}")
+
+    def link_add_vxlan(self, name: str, vni: int, *, remote: Any = None, group: Any = None,
+                       local: Any = None, port: int | None = None, dev: Device | None = None,
+                       ttl: int | None = None, learning: bool | None = None,
+                       mtu: int | None = None, up: bool = False) -> None:
+        """Create a VXLAN device. Equals ``ip link add NAME type vxlan id VNI
+        [remote ADDR | group ADDR dev DEV] [local ADDR] [dstport PORT]``."""
+        dev_index = None if dev is None else self.index_of(dev)
+        self._call(requests.vxlan_add(name, vni, remote=remote, group=group, local=local,
+                                      port=port, dev=dev_index, ttl=ttl, learning=learning,
+                                      mtu=mtu, up=up),
+                   f"link {name!r}")
+
+    def link_set(self, dev: Device, *, up: bool | None = None, mtu: int | None = None,
+                 name: str | None = None, address: str | None = None,
+                 master: Device | None = None, nomaster: bool = False,
+                 netns: NetnsTarget | None = None, netns_pid: int | None = None,
+                 alias: str | None = None, txqlen: int | None = None) -> None:
+        """Change a link. Equals ``ip link set DEV [up|down] [mtu N] [name NEW]
+        [address MAC] [master BR | nomaster] [netns NS] [alias A] [txqlen N]``.
+
+        Only what is given changes. ``netns`` moves the link to another
+        namespace (where it is then reached with a Handle of that namespace).
+        """
+        if master is not None and nomaster:
+            raise ValueError("give master or nomaster, not both")
+        master_index = 0 if nomaster else (None if master is None else self.index_of(master))
+        target = requests.link_set
+        by = {"index": dev} if isinstance(dev, int) else {"ifname": dev}
+        with _netns_fd(netns, netns_pid) as fd:
+            self._call(target(**by, new_name=name, up=up, mtu=mtu, address=address,
+                              master=master_index, alias=alias, txqlen=txqlen,
+                              netns_fd=fd),
+                       _subject_dev(dev))
+
+    def link_delete(self, dev: Device) -> None:
+        """Delete a link (a veth's peer goes with it). Equals ``ip link del DEV``."""
+        by = {"index": dev} if isinstance(dev, int) else {"ifname": dev}
+        self._call(requests.link_del(**by), _subject_dev(dev))
+
+    # -- addresses -------------------------------------------------------------------
+
+    def addr_list(self, dev: Device | None = None, *, family: int | str | None = None
+                  ) -> list[Address]:
+        """Addresses, of one device or all. Equals ``ip [-4|-6] addr show [dev DEV]``."""
+        index = 0 if dev is None else self.index_of(dev)
+        messages = self._dump(requests.addr_dump(family=convert.family_number(family),
+                                                 index=index))
+        return [convert.address_from_message(m) for m in messages
+                if m.type == RTM.RTM_NEWADDR and (index == 0 or m.header.index == index)]
+
+    def addr_add(self, dev: Device, address: str | Any, *, broadcast: Any = None,
+                 label: str | None = None, scope: int | str | None = None,
+                 peer: Any = None, nodad: bool = False, replace: bool = False) -> None:
+        """Add an address (``"192.168.10.1/24"``, ``"fd00::1/64"``). Equals
+        ``ip addr add ADDR/PLEN dev DEV [broadcast B|+] [label L] [scope S]
+        [peer P] [nodad]``; ``replace=True`` is ``ip addr replace``."""
+        index = self.index_of(dev)
+        flags = int(IFA_F.IFA_F_NODAD) if nodad else 0
+        scope_number = 0 if scope is None else convert.scope_number(scope)
+        self._call(requests.addr_add(index, address, peer=peer, broadcast=broadcast,
+                                     label=label, scope=scope_number, flags=flags,
+                                     replace=replace),
+                   f"address {address} on {_subject_dev(dev)}")
+
+    def addr_delete(self, dev: Device, address: str | Any) -> None:
+        """Remove an address. Equals ``ip addr del ADDR/PLEN dev DEV``."""
+        index = self.index_of(dev)
+        self._call(requests.addr_del(index, address),
+                   f"address {address} on {_subject_dev(dev)}")
+
+    # -- routes --------------------------------------------------------------------------
+
+    def route_list(self, *, table: int | str | None = "main", family: int | str | None = None,
+                   dev: Device | None = None) -> list[Route]:
+        """Routes of one table (``table=None``: all tables). Equals
+        ``ip [-4|-6] route show [table T|all] [dev DEV]``."""
+        table_number = None if table in (None, "all") else convert.table_number(table)
+        oif = None if dev is None else self.index_of(dev)
+        family_number = convert.family_number(family)
+        messages = self._dump(requests.route_dump(family=family_number, table=table_number,
+                                                  oif=oif))
+        routes = [convert.route_from_message(m) for m in messages
+                  if m.type == RTM.RTM_NEWROUTE]
+        # The kernel may ignore filters it does not know for a family: apply them here too.
+        return [r for r in routes
+                if (table_number is None or r.table == table_number)
+                and (oif is None or r.oif == oif)
+                and (family_number == 0 or r.family == family_number)]
+
+    def _route_request(self, dst: Any, replace: bool, *, gateway: Any, dev: Device | None,
+                       metric: int | None, table: int | str | None, scope: int | str | None,
+                       protocol: int | str | None, prefsrc: Any, type: int | str | None
+                       ) -> Message:
+        return requests.route_add(
+            dst, gateway=gateway, oif=None if dev is None else self.index_of(dev),
+            table=254 if table is None else convert.table_number(table),
+            priority=metric,
+            protocol=3 if protocol is None else convert.protocol_number(protocol),
+            scope=None if scope is None else convert.scope_number(scope),
+            prefsrc=prefsrc,
+            type=1 if type is None else convert.route_type_number(type),
+            replace=replace)
+
+    def route_add(self, dst: Any, *, gateway: Any = None, dev: Device | None = None,
+                  metric: int | None = None, table: int | str | None = None,
+                  scope: int | str | None = None, protocol: int | str | None = None,
+                  prefsrc: Any = None, type: int | str | None = None) -> None:
+        """Add a route; ``dst`` is ``"default"`` or a network. Equals ``ip route
+        add DST [via GW] [dev DEV] [metric N] [table T] [scope S] [proto P]
+        [src PREFSRC]``."""
+        self._call(self._route_request(dst, False, gateway=gateway, dev=dev, metric=metric,
+                                       table=table, scope=scope, protocol=protocol,
+                                       prefsrc=prefsrc, type=type),
+                   f"route {dst}")
+
+    def route_replace(self, dst: Any, *, gateway: Any = None, dev: Device | None = None,
+                      metric: int | None = None, table: int | str | None = None,
+                      scope: int | str | None = None, protocol: int | str | None = None,
+                      prefsrc: Any = None, type: int | str | None = None) -> None:
+        """Add or replace a route. Equals ``ip route replace ...``."""
+        self._call(self._route_request(dst, True, gateway=gateway, dev=dev, metric=metric,
+                                       table=table, scope=scope, protocol=protocol,
+                                       prefsrc=prefsrc, type=type),
+                   f"route {dst}")
+
+    def route_delete(self, dst: Any, *, gateway: Any = None, dev: Device | None = None,
+                     metric: int | None = None, table: int | str | None = None) -> None:
+        """Remove a route. Equals ``ip route del DST [via GW] [dev DEV] [metric N]
+        [table T]``."""
+        self._call(requests.route_del(
+            dst, gateway=gateway, oif=None if dev is None else self.index_of(dev),
+            table=254 if table is None else convert.table_number(table), priority=metric),
+            f"route {dst}")
+
+    # -- neighbours ------------------------------------------------------------------------
+
+    def neigh_list(self, dev: Device | None = None, *, family: int | str | None = None
+                   ) -> list[Neighbour]:
+        """The ARP/NDP table. Equals ``ip [-4|-6] neigh show [dev DEV]``."""
+        index = None if dev is None else self.index_of(dev)
+        messages = self._dump(requests.neigh_dump(family=convert.family_number(family),
+                                                  index=index))
+        return [convert.neighbour_from_message(m) for m in messages
+                if m.type == RTM.RTM_NEWNEIGH and m.get("NDA_DST") is not None]
+
+    def neigh_add(self, dev: Device, dst: Any, lladdr: str, *,
+                  state: int | str = "permanent") -> None:
+        """Add a neighbour entry. Equals ``ip neigh add DST lladdr MAC dev DEV
+        nud STATE``."""
+        self._neigh_new(dev, dst, lladdr, state, replace=False)
+
+    def neigh_replace(self, dev: Device, dst: Any, lladdr: str, *,
+                      state: int | str = "permanent") -> None:
+        """Add or update a neighbour entry. Equals ``ip neigh replace ...``."""
+        self._neigh_new(dev, dst, lladdr, state, replace=True)
+
+    def _neigh_new(self, dev: Device, dst: Any, lladdr: str, state: int | str,
+                   replace: bool) -> None:
+        index = self.index_of(dev)
+        self._call(requests.neigh_add(index, dst, lladdr, state=convert.nud_number(state),
+                                      replace=replace),
+                   f"neighbour {dst} on {_subject_dev(dev)}")
+
+    def neigh_delete(self, dev: Device, dst: Any) -> None:
+        """Remove a neighbour entry. Equals ``ip neigh del DST dev DEV``."""
+        index = self.index_of(dev)
+        self._call(requests.neigh_del(index, dst), f"neighbour {dst} on {_subject_dev(dev)}")
+
+    # -- namespace ids -------------------------------------------------------------------
+
+    def nsid_get(self, netns: NetnsTarget | None = None, *, pid: int | None = None
+                 ) -> int | None:
+        """The id this namespace gives another one (by name, path, fd or
+        ``pid``), or None if it has none. This is the number veth links show
+        as ``link_netnsid``."""
+        if netns is None and pid is None:
+            raise ValueError("nsid_get needs the other namespace (netns= or pid=)")
+        with _netns_fd(netns, pid) as fd:
+            replies = self._call(requests.nsid_get(fd=fd), f"nsid of netns {netns!r}")
+        for reply in replies:
+            if reply.type == RTM.RTM_NEWNSID:
+                nsid = reply.get("NETNSA_NSID", -1)
+                return None if nsid < 0 else nsid
+        return None
+
+    def nsid_set(self, netns: NetnsTarget, nsid: int = -1) -> None:
+        """Give another namespace an id here (-1: the kernel chooses). Equals
+        ``ip netns set NAME NSID`` run in this namespace."""
+        with _netns_fd(netns) as fd:
+            self._call(requests.nsid_new(nsid, fd=fd), f"nsid of netns {netns!r}")
+
+    def nsid_list(self) -> list[int]:
+        """The ids this namespace has assigned. Equals ``ip netns list-id``."""
+        messages = self._dump(requests.nsid_dump())
+        return sorted(m.get("NETNSA_NSID") for m in messages
+                      if m.type == RTM.RTM_NEWNSID and m.get("NETNSA_NSID") is not None)
+
+    # -- events ------------------------------------------------------------------------
+
+    def monitor(self, kinds: Sequence[str] = ("link", "addr", "route", "neigh")) -> "Monitor":
+        """A Monitor of this namespace's changes. Equals ``ip monitor [KINDS]``."""
+        return Monitor(self.netns, kinds)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """One change: ``action`` is "new" or "del", ``obj`` a model object."""
+
+    action: str
+    kind: str
+    obj: Union[Link, Address, Route, Neighbour]
+    message: Message
+
+
+_EVENT_KINDS = {
+    RTM.RTM_NEWLINK: ("new", "link", convert.link_from_message),
+    RTM.RTM_DELLINK: ("del", "link", convert.link_from_message),
+    RTM.RTM_NEWADDR: ("new", "addr", convert.address_from_message),
+    RTM.RTM_DELADDR: ("del", "addr", convert.address_from_message),
+    RTM.RTM_NEWROUTE: ("new", "route", convert.route_from_message),
+    RTM.RTM_DELROUTE: ("del", "route", convert.route_from_message),
+    RTM.RTM_NEWNEIGH: ("new", "neigh", convert.neighbour_from_message),
+    RTM.RTM_DELNEIGH: ("del", "neigh", convert.neighbour_from_message),
+}
+
+
+class Monitor:
+    """Iterate over decoded change events of a namespace, as ``ip monitor``.
+
+    Joins the multicast groups of ``kinds`` ("link", "addr", "route",
+    "neigh") at creation, so nothing after that is missed. Close it (or use it
+    as a context manager) to stop.
+    """
+
+    def __init__(self, netns: NetnsTarget | None = None,
+                 kinds: Sequence[str] = ("link", "addr", "route", "neigh")) -> None:
+        unknown = [k for k in kinds if k not in MONITOR_GROUPS]
+        if unknown or not kinds:
+            raise ValueError(f"unknown monitor kind(s) {unknown or kinds!r}; expected some of "
+                             f"{', '.join(MONITOR_GROUPS)}")
+        groups = [g for kind in kinds for g in MONITOR_GROUPS[kind]]
+        with _netns_fd(netns) as fd:
+            self._sock = RouteSocket(fd, groups=groups)
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __enter__(self) -> "Monitor":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Event]:
+        for message in self._sock.events():
+            known = _EVENT_KINDS.get(message.type)
+            if known is None:
+                continue
+            action, kind, build = known
+            yield Event(action=action, kind=kind, obj=build(message), message=message)

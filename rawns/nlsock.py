@@ -1,0 +1,381 @@
+"""The only netlink I/O in rawns: NETLINK_ROUTE sockets bound to a namespace.
+
+Two parts, as h11 splits a protocol from its socket:
+- ``Conversation`` is sans-IO. ``send(requests)`` numbers the requests and
+  returns the bytes to write; ``receive_data(bytes)`` takes what the kernel
+  answered; ``next_event()`` hands out what happened to each request (a reply,
+  its ack, its failure, the end of its dump). It is tested with canned replies.
+- ``RouteSocket`` is the small loop around it: one socket, many requests per
+  ``sendmsg``, read until every request is answered, raise the first failure.
+
+Invariants:
+- Every request asks for an ack (or is a dump, which ends in NLMSG_DONE), so
+  each one ends with exactly one terminal event; nothing is left unanswered.
+- Replies are matched to requests by sequence number and port id; anything
+  else (stale replies of an abandoned exchange) is dropped, never misrouted.
+- Opening a socket inside another namespace leaves every thread where it was.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+import socket
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+from rawns import netlink, syscalls
+from rawns.errors import DecodeError, KernelError, RawnsError, kernel_error
+from rawns.netlink import Message
+from rawns.netlink.constants import NETLINK_SOCKOPT, NLM_F, NLMSG
+
+__all__ = [
+    "Conversation",
+    "Reply",
+    "Ack",
+    "Failure",
+    "DumpDone",
+    "NEED_DATA",
+    "RouteSocket",
+    "DumpInterrupted",
+    "Outcome",
+]
+
+NETLINK_ROUTE = 0
+SOL_NETLINK = 270  # not in Python's socket module
+_SOCKOPT = NETLINK_SOCKOPT
+
+_NOOP = int(NLMSG.NLMSG_NOOP)
+_ERROR = int(NLMSG.NLMSG_ERROR)
+_DONE = int(NLMSG.NLMSG_DONE)
+_OVERRUN = int(NLMSG.NLMSG_OVERRUN)
+_REQUEST = int(NLM_F.NLM_F_REQUEST)
+_ACK = int(NLM_F.NLM_F_ACK)
+_DUMP = int(NLM_F.NLM_F_DUMP)
+_DUMP_INTR = int(NLM_F.NLM_F_DUMP_INTR)
+
+_RECV_SIZE = 1 << 20       # big enough for any single datagram of a dump
+_RCVBUF = 4 << 20          # socket buffer: room for a burst of acks and dumps
+_DUMP_RETRIES = 5          # NLM_F_DUMP_INTR: the dump raced a change; try again
+
+
+# --- events -------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class Reply:
+    """A message the kernel sent in answer to request ``index``."""
+
+    index: int
+    message: Message
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ack:
+    """Request ``index`` succeeded."""
+
+    index: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Failure:
+    """Request ``index`` failed with ``errno``; ``extack`` is the kernel's text."""
+
+    index: int
+    errno: int
+    extack: str | None = None
+    message: Message | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DumpDone:
+    """The dump of request ``index`` is complete; ``interrupted`` means the
+    kernel's tables changed while it ran (NLM_F_DUMP_INTR): retry it."""
+
+    index: int
+    interrupted: bool = False
+
+
+class _NeedData:
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+#: Returned by ``next_event`` when no event can be made without more bytes.
+NEED_DATA = _NeedData()
+
+Event = Reply | Ack | Failure | DumpDone
+
+
+@dataclass
+class _Pending:
+    index: int
+    is_dump: bool
+    interrupted: bool = False
+
+
+class Conversation:
+    """The sans-IO netlink request/response state machine of one socket.
+
+    ``port_id`` is the socket's netlink port id (0 until known: replies are
+    then accepted from any port). Sequence numbers start at ``first_seq``.
+    """
+
+    def __init__(self, port_id: int = 0, first_seq: int = 1) -> None:
+        self.port_id = port_id
+        self._seq = itertools.count(first_seq)
+        self._pending: dict[int, _Pending] = {}
+        self._events: deque[Event] = deque()
+
+    @property
+    def outstanding(self) -> int:
+        """Requests still waiting for their terminal event."""
+        return len(self._pending)
+
+    def send(self, requests: Sequence[Message]) -> bytes:
+        """Number ``requests`` (indices 0..n-1 in the events) and return the
+        bytes that carry them all, for a single ``sendmsg``.
+
+        Every non-dump request gets NLM_F_REQUEST|NLM_F_ACK, so it ends in an
+        ack or an error; a dump ends in NLMSG_DONE.
+        """
+        if self._pending:
+            raise RuntimeError("previous requests are still outstanding")
+        self._events.clear()
+        stamped = []
+        for index, request in enumerate(requests):
+            seq = next(self._seq) & 0xFFFFFFFF
+            is_dump = (request.flags & _DUMP) == _DUMP
+            flags = request.flags | _REQUEST | (0 if is_dump else _ACK)
+            stamped.append(replace(request, seq=seq, pid=self.port_id, flags=flags))
+            self._pending[seq] = _Pending(index, is_dump)
+        return netlink.encode(stamped)
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed bytes read from the socket (one datagram).
+
+        Raises DecodeError if they are not netlink messages.
+        """
+        for message in netlink.decode(data):
+            self._route(message)
+
+    def next_event(self) -> Event | _NeedData:
+        """The next event, or NEED_DATA while requests are outstanding."""
+        if self._events:
+            return self._events.popleft()
+        return NEED_DATA
+
+    def abandon(self) -> None:
+        """Forget outstanding requests (their late replies will be dropped)."""
+        self._pending.clear()
+        self._events.clear()
+
+    def _route(self, message: Message) -> None:
+        pending = self._pending.get(message.seq)
+        if pending is None or (self.port_id and message.pid not in (self.port_id, 0)):
+            return  # not ours, or stale: never misroute it
+        mtype = message.type
+        if mtype == _NOOP:
+            return
+        if mtype == _ERROR:
+            del self._pending[message.seq]
+            code = message.error
+            if code == 0:
+                self._events.append(Ack(index=pending.index))
+            else:
+                self._events.append(Failure(index=pending.index, errno=-code,
+                                            extack=message.extack, message=message))
+            return
+        if message.flags & _DUMP_INTR:
+            pending.interrupted = True
+        if mtype == _DONE:
+            del self._pending[message.seq]
+            code = message.error or 0
+            if code < 0:
+                self._events.append(Failure(index=pending.index, errno=-code,
+                                            extack=message.extack, message=message))
+            else:
+                self._events.append(DumpDone(index=pending.index,
+                                             interrupted=pending.interrupted))
+            return
+        if mtype == _OVERRUN:
+            del self._pending[message.seq]
+            self._events.append(Failure(index=pending.index, errno=errno.ENOBUFS))
+            return
+        self._events.append(Reply(index=pending.index, message=message))
+
+
+# --- the socket ------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    """What one request of a batch came to: its replies, and its error if it
+    failed (a KernelError; ``None`` on success)."""
+
+    request: Message
+    replies: list[Message] = field(default_factory=list)
+    error: KernelError | None = None
+    interrupted: bool = False  # a dump raced a change (NLM_F_DUMP_INTR)
+
+
+class DumpInterrupted(RawnsError):
+    """A dump was interrupted by concurrent changes more often than retried."""
+
+
+def _describe(request: Message) -> str:
+    return request.type_name
+
+
+class RouteSocket:
+    """A NETLINK_ROUTE socket bound to one network namespace.
+
+    ``netns_fd`` is an fd to the namespace (see ``rawns.netns.open_fd``), or
+    None for the calling thread's own; the socket stays bound to it for its
+    life, and the fd may be closed once this returns. ``groups`` are multicast
+    groups (RTNLGRP_*) to join. Thread-safe: one exchange at a time.
+    """
+
+    def __init__(self, netns_fd: int | None = None, *, groups: Iterable[int] = ()) -> None:
+        self._sock = syscalls.socket_in(netns_fd, socket.AF_NETLINK, socket.SOCK_RAW,
+                                       NETLINK_ROUTE)
+        try:
+            self._sock.setsockopt(SOL_NETLINK, _SOCKOPT.NETLINK_EXT_ACK, 1)
+            self._sock.setsockopt(SOL_NETLINK, _SOCKOPT.NETLINK_GET_STRICT_CHK, 1)
+            try:
+                self._sock.setsockopt(socket.SOL_SOCKET, 33, _RCVBUF)  # SO_RCVBUFFORCE
+            except PermissionError:
+                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF)
+            self._sock.bind((0, 0))
+            for group in groups:
+                self._sock.setsockopt(SOL_NETLINK, _SOCKOPT.NETLINK_ADD_MEMBERSHIP, group)
+            port_id = self._sock.getsockname()[0]
+        except BaseException:
+            self._sock.close()
+            raise
+        self._conversation = Conversation(port_id=port_id)
+        self._buffer = bytearray(_RECV_SIZE)
+        self._lock = threading.Lock()
+        #: Called with ("send"|"recv", bytes) for every datagram; for --trace.
+        self.trace = None
+
+    @property
+    def port_id(self) -> int:
+        return self._conversation.port_id
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __enter__(self) -> "RouteSocket":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # The exchange ---------------------------------------------------------------
+
+    def exchange(self, requests: Sequence[Message]) -> list[Outcome]:
+        """Send all ``requests`` in one ``sendmsg`` and wait until each one is
+        answered. Returns one Outcome per request, in order; does not raise
+        for a kernel refusal (see ``outcome.error``)."""
+        if not requests:
+            return []
+        outcomes = [Outcome(request=r) for r in requests]
+        with self._lock:
+            data = self._conversation.send(requests)
+            try:
+                self._send(data)
+                self._drain(outcomes)
+            except BaseException:
+                self._conversation.abandon()
+                raise
+        return outcomes
+
+    def request(self, requests: Sequence[Message], *, subjects: Sequence[str | None] = ()
+                ) -> list[list[Message]]:
+        """Like ``exchange``, but raise the first failure (naming the request
+        that failed) after every request has been answered. Returns the
+        replies of each request."""
+        outcomes = self.exchange(requests)
+        for index, outcome in enumerate(outcomes):
+            if outcome.error is not None:
+                subject = subjects[index] if index < len(subjects) else None
+                if subject:
+                    outcome.error.subject = subject
+                raise outcome.error
+        return [o.replies for o in outcomes]
+
+    def call(self, request: Message, subject: str | None = None) -> list[Message]:
+        """One request; raises its failure. Returns its replies (if any)."""
+        return self.request([request], subjects=[subject])[0]
+
+    def dump(self, request: Message, subject: str | None = None) -> list[Message]:
+        """Run a dump request to its end and return every message of it,
+        retrying when the kernel reports the dump was interrupted."""
+        for _ in range(_DUMP_RETRIES):
+            outcome = self.exchange([request])[0]
+            if outcome.error is not None:
+                if subject:
+                    outcome.error.subject = subject
+                raise outcome.error
+            if not outcome.interrupted:
+                return outcome.replies
+        raise DumpInterrupted(
+            f"{_describe(request)} dump interrupted by concurrent changes "
+            f"{_DUMP_RETRIES} times in a row")
+
+    def _send(self, data: bytes) -> None:
+        if self.trace is not None:
+            self.trace("send", data)
+        try:
+            sent = self._sock.send(data)
+        except OSError as err:
+            raise kernel_error(err.errno, syscall="sendmsg") from err
+        if sent != len(data):  # netlink datagrams are all or nothing
+            raise kernel_error(errno.EMSGSIZE, syscall="sendmsg")
+
+    def _drain(self, outcomes: list[Outcome]) -> None:
+        conversation = self._conversation
+        while True:
+            event = conversation.next_event()
+            if event is NEED_DATA:
+                if not conversation.outstanding:
+                    return
+                conversation.receive_data(self._recv())
+                continue
+            outcome = outcomes[event.index]
+            if isinstance(event, Reply):
+                outcome.replies.append(event.message)
+            elif isinstance(event, Failure):
+                request = outcome.request
+                outcome.error = kernel_error(event.errno, msg_type=_describe(request),
+                                             extack=event.extack)
+            elif isinstance(event, DumpDone) and event.interrupted:
+                outcome.interrupted = True
+
+    def _recv(self) -> bytes:
+        try:
+            size = self._sock.recv_into(self._buffer)
+        except OSError as err:
+            if err.errno == errno.ENOBUFS:
+                raise kernel_error(err.errno, syscall="recvmsg", subject=(
+                    "netlink socket: the kernel dropped messages because the "
+                    "receive buffer overflowed")) from err
+            raise kernel_error(err.errno, syscall="recvmsg") from err
+        data = bytes(self._buffer[:size])
+        if self.trace is not None:
+            self.trace("recv", data)
+        return data
+
+    # Events (multicast) ------------------------------------------------------------
+
+    def events(self) -> Iterator[Message]:
+        """Decoded multicast messages of the groups joined at creation, forever
+        (stop iterating to stop). ENOBUFS (events lost) is raised."""
+        while True:
+            for message in netlink.decode(self._recv()):
+                yield message
