@@ -188,12 +188,16 @@ class Handle:
         if master is not None and nomaster:
             raise ValueError("give master or nomaster, not both")
         master_index = 0 if nomaster else (None if master is None else self.index_of(master))
-        target = requests.link_set
-        by = {"index": dev} if isinstance(dev, int) else {"ifname": dev}
+        # IFLA_IFNAME either names the link to change or its new name, not
+        # both: a rename needs the index.
+        if name is not None or isinstance(dev, int):
+            by: dict[str, Any] = {"index": self.index_of(dev)}
+        else:
+            by = {"ifname": dev}
         with _netns_fd(netns, netns_pid) as fd:
-            self._call(target(**by, new_name=name, up=up, mtu=mtu, address=address,
-                              master=master_index, alias=alias, txqlen=txqlen,
-                              netns_fd=fd),
+            self._call(requests.link_set(**by, new_name=name, up=up, mtu=mtu, address=address,
+                                         master=master_index, alias=alias, txqlen=txqlen,
+                                         netns_fd=fd),
                        _subject_dev(dev))
 
     def link_delete(self, dev: Device) -> None:

@@ -171,9 +171,12 @@ class Route:
     flags: frozenset[str] = frozenset()      # {"onlink", "linkdown", ...}
     pref: Optional[str] = None               # IPv6 router preference: "medium"...
 
-    def to_json(self, names: Optional[dict[int, str]] = None) -> dict[str, Any]:
+    def to_json(self, names: Optional[dict[int, str]] = None, *,
+                show_table: bool = True) -> dict[str, Any]:
         """One element of ``ip -j route show``: what ip leaves out by default
-        (unicast type, main table, boot protocol, global scope) is left out."""
+        (unicast type, main table, boot protocol, global scope) is left out.
+        ``show_table=False`` also leaves out the table, as ip does when the
+        listing asked for one table."""
         names = names or {}
         out: dict[str, Any] = {}
         if self.type != "unicast":
@@ -188,7 +191,7 @@ class Route:
             out["gateway"] = str(self.gateway)
         if self.oif is not None:
             out["dev"] = names.get(self.oif, str(self.oif))
-        if self.table != 254:
+        if show_table and self.table != 254:
             out["table"] = {255: "local", 253: "default"}.get(self.table, str(self.table))
         if self.protocol != "boot":
             out["protocol"] = self.protocol
