@@ -143,17 +143,21 @@ class Handle:
     def link_add_veth(self, name: str, peer: str, *, peer_netns: NetnsTarget | None = None,
                       peer_pid: int | None = None, mtu: int | None = None,
                       address: str | None = None, peer_address: str | None = None,
-                      up: bool = False, peer_up: bool = False) -> None:
+                      up: bool = False, index: int = 0, peer_index: int = 0) -> None:
         """Create a veth pair; the peer is created directly inside ``peer_netns``
         (or the namespace of ``peer_pid``) in the same RTM_NEWLINK, so there
         is never a moment where it sits in the wrong namespace.
 
-        Equals ``ip link add NAME type veth peer name PEER netns NS``.
+        ``up`` brings ``name`` up as it is made (the peer must be brought up
+        from its own namespace). ``index``/``peer_index`` ask for ifindexes
+        (the kernel honours ``peer_index`` only together with ``index``).
+        Equals ``ip link add NAME [index I] type veth peer name PEER
+        [index J] netns NS``.
         """
         with _netns_fd(peer_netns, peer_pid) as fd:
             self._call(requests.veth_add(name, peer, peer_netns_fd=fd, mtu=mtu,
                                          address=address, peer_address=peer_address,
-                                         up=up, peer_up=peer_up),
+                                         up=up, index=index, peer_index=peer_index),
                        f"link {name!r}")
 
     def link_add_bridge(self, name: str, *, stp: bool | None = None, mtu: int | None = None,

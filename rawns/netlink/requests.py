@@ -175,14 +175,15 @@ def link_add(ifname: str, kind: str, *, info_data: Sequence[Attr] | None = None,
              mtu: int | None = None, address: str | None = None, txqlen: int | None = None,
              master: int | None = None, group: int | None = None,
              netns_fd: int | None = None, netns_pid: int | None = None,
-             link: int | None = None, up: bool = False) -> Message:
+             link: int | None = None, up: bool = False, index: int = 0) -> Message:
     """RTM_NEWLINK creating a link: ``ip link add NAME [...] type KIND``.
 
     ``info_data`` are the kind's own attributes (IFLA_INFO_DATA), e.g. built
     with ``Attr.of(IFLA_BR.IFLA_BR_STP_STATE, 1)``.  ``netns_fd``/``netns_pid``
     create the link directly in another namespace; ``master`` enslaves it
     (ifindex); ``up`` sets IFF_UP at creation.  Fails with EEXIST if a link
-    of that name exists (NLM_F_EXCL).
+    of that name exists (NLM_F_EXCL).  ``index`` asks for that ifindex
+    (0: the kernel picks one; EBUSY if it is taken).
     """
     if not isinstance(kind, str) or not kind:
         raise EncodeError(f"link kind must be a non-empty str, got {kind!r}")
@@ -193,29 +194,33 @@ def link_add(ifname: str, kind: str, *, info_data: Sequence[Attr] | None = None,
                         master=master, group=group, netns_fd=netns_fd,
                         netns_pid=netns_pid, link=link)
     attrs.append(Attr.of(IFLA.IFLA_LINKINFO, linkinfo))
-    return Message(type=RTM.RTM_NEWLINK, flags=_CREATE,
-                   header=_link_header(up=True if up else None), attrs=AttrList(attrs))
+    header = _link_header(0 if index == 0 else _ifindex(index), up=True if up else None)
+    return Message(type=RTM.RTM_NEWLINK, flags=_CREATE, header=header, attrs=AttrList(attrs))
 
 
 def veth_add(ifname: str, peer: str, *, peer_netns_fd: int | None = None,
              peer_netns_pid: int | None = None, netns_fd: int | None = None,
              netns_pid: int | None = None, mtu: int | None = None,
              address: str | None = None, peer_address: str | None = None,
-             master: int | None = None, up: bool = False, peer_up: bool = False) -> Message:
+             master: int | None = None, up: bool = False, index: int = 0,
+             peer_index: int = 0) -> Message:
     """RTM_NEWLINK for a veth pair: ``ip link add A type veth peer name B netns NS``.
 
     VETH_INFO_PEER carries the peer as a nested ``ifinfomsg`` with its own
     IFLA_IFNAME and, to create it straight in another namespace,
     IFLA_NET_NS_FD (``peer_netns_fd``) or IFLA_NET_NS_PID (``peer_netns_pid``).
-    ``mtu`` applies to both ends.
+    ``mtu`` applies to both ends.  ``up`` brings the first end up as it is
+    made; the peer cannot be (the kernel configures it before the first end
+    exists, and opening a veth without its peer fails with ENOTCONN).  The
+    kernel honours ``peer_index`` only when ``index`` is given too.
     """
     peer_attrs = _link_attrs(ifname=peer, mtu=mtu, address=peer_address,
                              netns_fd=peer_netns_fd, netns_pid=peer_netns_pid)
-    peer_message = NestedMessage(header=_link_header(up=True if peer_up else None),
-                                 attrs=AttrList(peer_attrs))
+    peer_header = _link_header(0 if peer_index == 0 else _ifindex(peer_index, "peer index"))
+    peer_message = NestedMessage(header=peer_header, attrs=AttrList(peer_attrs))
     return link_add(ifname, "veth", info_data=[Attr.of(VETH_INFO.VETH_INFO_PEER, peer_message)],
                     mtu=mtu, address=address, master=master, netns_fd=netns_fd,
-                    netns_pid=netns_pid, up=up)
+                    netns_pid=netns_pid, up=up, index=index)
 
 
 def bridge_add(ifname: str, *, stp: bool | None = None, vlan_filtering: bool | None = None,
