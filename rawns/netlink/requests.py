@@ -80,6 +80,15 @@ def check_ifname(name: Any, what: str = "interface name") -> str:
     return name
 
 
+def _label(label: Any) -> str:
+    """An address label: like an interface name, but ``eth0:1`` (the old
+    alias syntax) is the usual form, so ``:`` is allowed."""
+    if not isinstance(label, str):
+        return check_ifname(label, "label")  # raises: not a str
+    check_ifname(label.replace(":", "_"), "label")
+    return label
+
+
 def _int(value: Any, what: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise EncodeError(f"{what} must be an int in [{low}, {high}], got {value!r}")
@@ -406,7 +415,7 @@ def addr_add(index: int, address: Any, *, peer: AddressLike | None = None,
     if label is not None:
         if interface.version != 4:
             raise EncodeError("labels exist only for IPv4 addresses")
-        attrs.append(Attr.of(IFA.IFA_LABEL, check_ifname(label, "label")))
+        attrs.append(Attr.of(IFA.IFA_LABEL, _label(label)))
     if flags > 0xFF:
         attrs.append(Attr.of(IFA.IFA_FLAGS, IFA_F(flags)))
     if valid_lft is not None or preferred_lft is not None:
