@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Batch": "rawns.batch",
     "Handle": "rawns.handle",
     "Monitor": "rawns.handle",
     "Link": "rawns.model",
@@ -33,6 +34,7 @@ __all__ = sorted(_LAZY) + ["__version__"]
 if TYPE_CHECKING:
     from rawns import errors, netlink, netns, ping
     from rawns.errors import DecodeError, EncodeError, KernelError, RawnsError
+    from rawns.batch import Batch
     from rawns.handle import Handle, Monitor
     from rawns.model import Address, Link, Neighbour, Route
 

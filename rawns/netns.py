@@ -284,14 +284,15 @@ def delete(name: str) -> None:
     delete_many([name])
 
 
-def delete_many(names: Iterable[str]) -> None:
+def delete_many(names: Iterable[str], *, missing_ok: bool = False) -> None:
     """Delete many named namespaces in one C loop.
 
     Stops at the first one that cannot be removed and raises, naming it
-    (the ones before it are gone). A stale file that is not a mount (left by a
-    crash) is removed too, as ``ip netns delete`` does.
+    (the ones before it are gone); with ``missing_ok`` a missing name is
+    skipped instead. A stale file that is not a mount (left by a crash) is
+    removed too, as ``ip netns delete`` does.
     """
-    _delete_paths([_path_bytes(name) for name in names], missing_ok=False)
+    _delete_paths([_path_bytes(name) for name in names], missing_ok=missing_ok)
 
 
 def _delete_paths(paths: Sequence[bytes], *, missing_ok: bool) -> None:

@@ -1,0 +1,158 @@
+"""rawns.Batch: bulk plumbing against the kernel, all or nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from rawns import Handle, netns
+from rawns.batch import Batch
+from rawns.nlsock import RouteSocket
+from conftest import run_ip
+
+
+def pods_of(prefix: str) -> list[str]:
+    return [n for n in netns.list() if n.startswith(prefix + "p")]
+
+
+def describe_pods(batch: Batch, prefix: str, host: str, count: int) -> None:
+    for i in range(count):
+        pod = f"{prefix}p{i}"
+        batch.netns_add(pod)
+        batch.veth(f"vh{i}", "eth0", netns=host, peer_netns=pod)
+        batch.addr_add("eth0", f"10.7.{i // 250}.{i % 250 + 1}/16", netns=pod)
+        batch.link_set("lo", up=True, netns=pod)
+        batch.route_add("default", gateway="10.7.255.254", netns=pod)
+
+
+def host_links(host: str) -> list[str]:
+    out = json.loads(run_ip("-n", host, "-j", "link", "show").stdout)
+    return [entry["ifname"] for entry in out]
+
+
+def test_pods_are_wired_as_described(prefix, ns):
+    host = ns()
+    with Batch() as batch:
+        describe_pods(batch, prefix, host, 20)
+    assert sorted(pods_of(prefix)) == sorted(f"{prefix}p{i}" for i in range(20))
+    assert host_links(host) == ["lo"] + [f"vh{i}" for i in range(20)]
+    for i in (0, 7, 19):
+        pod = f"{prefix}p{i}"
+        links = {e["ifname"]: e for e in json.loads(run_ip("-n", pod, "-j", "link").stdout)}
+        assert set(links) == {"lo", "eth0"}
+        assert "UP" in links["eth0"]["flags"] and "UP" in links["lo"]["flags"]
+        addrs = json.loads(run_ip("-n", pod, "-j", "-4", "addr", "show", "eth0").stdout)
+        assert addrs[0]["addr_info"][0]["local"] == f"10.7.0.{i + 1}"
+        routes = json.loads(run_ip("-n", pod, "-j", "route", "show", "default").stdout)
+        assert routes[0]["gateway"] == "10.7.255.254"
+    host_vh = {e["ifname"]: e for e in json.loads(run_ip("-n", host, "-j", "link").stdout)}
+    assert all("UP" in host_vh[f"vh{i}"]["flags"] for i in range(20))
+    # the pods reach the host end: a real exchange from pod 3
+    with Handle(host) as h:
+        h.addr_add("vh3", "10.7.255.254/16")
+    from rawns.ping import ping
+    assert ping("10.7.255.254", netns=f"{prefix}p3", timeout=2)[0].rtt is not None
+
+
+def test_veth_between_two_existing_namespaces_and_a_bridge(ns):
+    a, b = ns(), ns()
+    with Batch() as batch:
+        batch.bridge("br0", netns=a)
+        batch.veth("va", "vb", netns=a, peer_netns=b)
+        batch.link_set("va", master="br0", netns=a)
+        batch.addr_add("vb", "192.168.50.2/24", netns=b)
+        batch.route_add("10.50.0.0/16", gateway="192.168.50.1", netns=b)
+    with Handle(a) as ha, Handle(b) as hb:
+        assert ha.link_get("va").master == ha.link_get("br0").index
+        assert "UP" in hb.link_get("vb").flags
+        assert [str(x.address) for x in hb.addr_list("vb", family=4)] == ["192.168.50.2/24"]
+        assert [str(r.dst) for r in hb.route_list(family=4) if r.gateway] == ["10.50.0.0/16"]
+
+
+def test_bad_input_is_refused_before_the_kernel_is_touched(prefix, ns):
+    host = ns()
+    batch = Batch()
+    batch.netns_add(prefix + "p0")
+    with pytest.raises(ValueError):
+        batch.veth("x" * 16, "eth0", netns=host, peer_netns=prefix + "p0")
+    with pytest.raises(ValueError):
+        batch.addr_add("eth0", "10.0.0.300/24", netns=prefix + "p0")
+    with pytest.raises(ValueError):
+        batch.netns_add("a/b")
+    assert pods_of(prefix) == []
+
+
+def test_failure_midway_undoes_everything(prefix, ns):
+    host = ns()
+    run_ip("-n", host, "link", "add", "vh13", "type", "bridge")  # name taken on purpose
+    with pytest.raises(FileExistsError) as info:
+        with Batch() as batch:
+            describe_pods(batch, prefix, host, 20)
+    assert "vh13" in str(info.value) or "eth0" in str(info.value)
+    assert pods_of(prefix) == []
+    assert host_links(host) == ["lo", "vh13"]
+
+
+def test_failure_in_a_later_round_undoes_links_in_existing_namespaces(prefix, ns):
+    host = ns()
+    with pytest.raises(OSError):
+        with Batch() as batch:
+            describe_pods(batch, prefix, host, 5)
+            # fails in the last round, after every veth exists: no such master
+            batch.link_set("vh0", master="nosuchbridge", netns=host)
+    assert pods_of(prefix) == []
+    assert host_links(host) == ["lo"]
+
+
+@pytest.mark.parametrize("fail_at", [1, 2, 4, 7])
+def test_interrupt_at_any_exchange_undoes_everything(prefix, ns, monkeypatch, fail_at):
+    host = ns()
+    real = RouteSocket.exchange
+    calls = {"n": 0}
+
+    def interrupted(self, requests):
+        calls["n"] += 1
+        if calls["n"] == fail_at:
+            raise KeyboardInterrupt
+        return real(self, requests)
+
+    monkeypatch.setattr(RouteSocket, "exchange", interrupted)
+    home = os.stat("/proc/thread-self/ns/net").st_ino
+    with pytest.raises(KeyboardInterrupt):
+        with Batch() as batch:
+            describe_pods(batch, prefix, host, 6)
+    monkeypatch.setattr(RouteSocket, "exchange", real)
+    assert pods_of(prefix) == []
+    assert host_links(host) == ["lo"]
+    assert os.stat("/proc/thread-self/ns/net").st_ino == home
+
+
+def test_nothing_is_made_when_the_block_raises(prefix, ns):
+    host = ns()
+    with pytest.raises(RuntimeError):
+        with Batch() as batch:
+            describe_pods(batch, prefix, host, 3)
+            raise RuntimeError("the caller changed its mind")
+    assert pods_of(prefix) == []
+
+
+def test_a_batch_commits_once(ns):
+    batch = Batch()
+    batch.commit()
+    with pytest.raises(RuntimeError):
+        batch.commit()
+
+
+def test_fds_stay_flat(prefix, ns):
+    host = ns()
+    before = len(os.listdir("/proc/self/fd"))
+    for round_ in range(3):
+        with Batch() as batch:
+            for i in range(10):
+                pod = f"{prefix}p{round_}x{i}"
+                batch.netns_add(pod)
+                batch.veth(f"h{round_}x{i}", "eth0", netns=host, peer_netns=pod)
+        netns.delete_many([f"{prefix}p{round_}x{i}" for i in range(10)])
+    assert len(os.listdir("/proc/self/fd")) == before
