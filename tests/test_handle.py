@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import threading
+import time
 
 import pytest
 
@@ -72,10 +73,17 @@ LINK_KEYS = ("ifindex", "link", "link_index", "ifname", "flags", "mtu", "qdisc",
 
 
 def assert_links_match_ip(ns: str, handle: Handle) -> None:
-    names = names_of(handle)
-    ours = [link.to_json(names) for link in handle.link_list()]
-    theirs = [{k: v for k, v in entry.items() if k in LINK_KEYS}
-              for entry in ip_json(ns, "link", "show")]
+    # Carrier and operstate settle asynchronously (the kernel's linkwatch
+    # work runs up to a second later): compare once the two reads agree.
+    deadline = time.monotonic() + 3
+    while True:
+        names = names_of(handle)
+        ours = [link.to_json(names) for link in handle.link_list()]
+        theirs = [{k: v for k, v in entry.items() if k in LINK_KEYS}
+                  for entry in ip_json(ns, "link", "show")]
+        if ours == theirs or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert ours == theirs
 
 
