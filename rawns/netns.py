@@ -517,21 +517,42 @@ def execvp(name: str, argv: Sequence[str]) -> None:
 def run(name: str, argv: Sequence[str]) -> int:
     """Run ``argv`` inside the named namespace and wait for it, like
     ``ip netns exec NAME CMD...``; returns its exit status (``128+N`` for a
-    signal N, 127 if it could not be started). This process is not moved."""
+    signal N). This process is not moved.
+
+    If the program cannot be started (no such program, no privileges to
+    enter the namespace...), the error is raised here, in the caller, as the
+    KernelError the child met, as ``subprocess`` does.
+    """
     if not argv:
         raise ValueError("argv must name a program")
     validate_name(name)
     fd = open_fd(name)  # fail here, in the parent, with a clear error
     os.close(fd)
+    # The child reports a failure to start through this pipe; a successful
+    # exec closes it (O_CLOEXEC) with nothing written.
+    report_r, report_w = os.pipe2(os.O_CLOEXEC)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         try:
+            os.close(report_r)
             _prepare_child(name)
             os.execvp(argv[0], _builtin_list(argv))
         except BaseException as err:
-            try:
-                os.write(2, f"rawns: {argv[0]}: {err}\n".encode(errors="replace"))
-            finally:
-                os._exit(127)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+            code = getattr(err, "errno", None) or errno.EIO
+            origin = getattr(err, "syscall", None) or "execvp"
+            subject = getattr(err, "subject", None) or f"program {argv[0]!r}"
+            os.write(report_w, f"{code}\0{origin}\0{subject}".encode(errors="replace"))
+        finally:
+            os._exit(127)
+    os.close(report_w)
+    try:
+        with os.fdopen(report_r, "rb") as report:
+            failure = report.read()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    if failure:
+        code, origin, subject = failure.decode(errors="replace").split("\0", 2)
+        raise kernel_error(int(code), syscall=origin, subject=subject)
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.waitstatus_to_exitcode(status)

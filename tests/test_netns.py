@@ -413,7 +413,10 @@ def test_run_sees_the_namespace_and_its_sysfs(prefix, tmp_path):
     assert status == 0
     assert out.read_text().split() == ["lo"]
     assert netns.run(name, ["sh", "-c", "exit 3"]) == 3
-    assert netns.run(name, ["/nonexistent/program"]) == 127
+    with pytest.raises(FileNotFoundError) as info:
+        netns.run(name, ["/nonexistent/program"])
+    assert "/nonexistent/program" in str(info.value)
+    assert netns.run(name, ["sh", "-c", "kill -TERM $$"]) == 128 + 15
 
 
 def test_run_overlays_etc_netns(prefix, tmp_path):
