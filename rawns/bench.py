@@ -221,35 +221,44 @@ def _netns_work_running() -> bool:
     return False
 
 
-def wait_for_kernel(timeout: float = 120.0, quiet: float = 0.3,
-                    poll: float = 0.02) -> dict[str, Any]:
+def wait_for_kernel(target: int | None = None, timeout: float = 120.0, quiet: float = 0.3,
+                    stable: float = 3.0, poll: float = 0.02) -> dict[str, Any]:
     """Wait until the kernel has finished freeing deleted namespaces.
 
     Deleting a namespace only drops a reference; the kernel dismantles it
-    later, in cleanup_net() on the ``netns`` workqueue, in batches, and frees
-    the ``struct net`` objects at the very end of each batch (after an RCU
-    grace period). Whoever runs meanwhile shares the CPU with that work. So we
-    wait until, for ``quiet`` seconds in a row, no kworker runs a ``netns``
-    item and the count of allocated ``struct net`` has stopped falling.
-    (Other users creating namespaces make the count rise: that is not our
-    cleanup, and is not waited for.) Returns the seconds waited and the
-    count at the end; gives up after ``timeout`` seconds (reported).
+    later, in cleanup_net() on the ``netns`` workqueue, in batches; whoever
+    runs meanwhile shares the CPU with that work. Measured on 6.18: the
+    ``struct net`` objects are freed by a *second*, short work item on the
+    same queue, some 0.1-1 s after the dismantling ends (after an RCU grace
+    period), so "the queue is idle" alone returns too early. We wait until
+
+    - no kworker has run a ``netns`` item for ``quiet`` seconds, and
+    - the count of allocated ``struct net`` is back to ``target`` (what it
+      was before the run; the caller adds some slack), or, when others hold
+      namespaces meanwhile, has not moved for ``stable`` seconds.
+
+    Returns the seconds waited, the count at the end and how the wait ended;
+    gives up after ``timeout`` seconds (reported, never fatal).
     """
     start = time.perf_counter()
-    quiet_since = start
+    idle_since = unchanged_since = start
     last = _netns_objects()
     while True:
         now = time.perf_counter()
         objects = _netns_objects()
-        busy = _netns_work_running()
-        falling = last is not None and objects is not None and objects < last
-        if busy or falling:
-            quiet_since = now
-        last = objects
-        if now - quiet_since >= quiet:
-            return {"waited": now - start, "netns_objects": objects, "timeout": False}
+        if _netns_work_running():
+            idle_since = now
+        if objects != last:
+            unchanged_since = now
+            last = objects
+        idle = now - idle_since >= quiet
+        if idle and (objects is None or (target is not None and objects <= target)):
+            return {"waited": now - start, "netns_objects": objects, "ended": "freed"}
+        if idle and now - unchanged_since >= (stable if target is not None else quiet):
+            return {"waited": now - start, "netns_objects": objects,
+                    "ended": "stable" if target is not None else "idle"}
         if now - start >= timeout:
-            return {"waited": now - start, "netns_objects": objects, "timeout": True}
+            return {"waited": now - start, "netns_objects": objects, "ended": "timeout"}
         time.sleep(poll)
 
 
@@ -290,7 +299,8 @@ class Phases:
 
 
 class Progress:
-    """Progress of one long run on stderr: at most twice a second."""
+    """Progress of one long run on stderr: at most twice a second on a
+    terminal (rewriting one line), every 5 seconds otherwise."""
 
     def __init__(self, label: str, total: int, enabled: bool = True) -> None:
         self.label, self.total, self.enabled = label, total, enabled
@@ -301,7 +311,8 @@ class Progress:
         if not self.enabled:
             return
         now = time.perf_counter()
-        if now - self.last < 0.5 and done < (total or self.total):
+        every = 0.5 if sys.stderr.isatty() else 5.0  # a log file gets fewer lines
+        if now - self.last < every and done < (total or self.total):
             return
         self.last = now
         self.shown = True
@@ -686,10 +697,12 @@ def summarize(results: list[dict[str, Any]], workload: str, n: int) -> list[dict
                 continue
             users = [r["phases"][phase]["user"] * 1e6 / n for r in runs if phase in r["phases"]]
             syss = [r["phases"][phase]["sys"] * 1e6 / n for r in runs if phase in r["phases"]]
+            cpus = [u + s for u, s in zip(users, syss)]
             medians[peer] = statistics.median(walls)
             rows.append({"phase": phase, "peer": peer, "runs": len(walls),
                          "median_us": statistics.median(walls),
                          "min_us": min(walls), "max_us": max(walls),
+                         "cpu_us": statistics.median(cpus),
                          "user_us": statistics.median(users), "sys_us": statistics.median(syss)})
         base = "rawns" if "rawns" in medians else ("c" if "c" in medians else None)
         for row in rows:
@@ -701,13 +714,16 @@ def summarize(results: list[dict[str, Any]], workload: str, n: int) -> list[dict
 
 def format_table(rows: list[dict[str, Any]], unit: str) -> str:
     lines = [f"{'phase':<13} {'peer':<16} {'runs':>4} {'median us/' + unit:>14} "
-             f"{'min-max':>17} {'ratio':>11} {'user us':>8} {'sys us':>8}"]
+             f"{'min-max':>17} {'ratio':>11} {'cpu us':>8} {'user us':>8} {'sys us':>8}"]
     for row in rows:
         ratio = f"{row['ratio']:.2f}x {row['ratio_to']}" if row["ratio"] is not None else "-"
         spread = f"{row['min_us']:.1f}-{row['max_us']:.1f}"
         lines.append(f"{row['phase']:<13} {row['peer']:<16} {row['runs']:>4} "
                      f"{row['median_us']:>14.1f} {spread:>17} {ratio:>11} "
-                     f"{row['user_us']:>8.1f} {row['sys_us']:>8.1f}")
+                     f"{row['cpu_us']:>8.1f} {row['user_us']:>8.1f} {row['sys_us']:>8.1f}")
+    lines.append(f"(median and min-max of the wall time per {unit} over the runs; cpu = user + "
+                 "system CPU per " + unit + ", of the peer's processes, exact; its user/system "
+                 "split is sampled at the scheduler tick)")
     return "\n".join(lines)
 
 
@@ -835,11 +851,17 @@ def _bench(args: argparse.Namespace, c_source: Path | None) -> int:
     log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
     log(header)
 
+    baseline: list[int | None] = [None]  # struct net count when we last settled
+
     def settle() -> dict[str, Any]:
         if args.no_wait:
-            return {"waited": 0.0, "netns_objects": _netns_objects(), "timeout": False}
-        state = wait_for_kernel(timeout=args.settle_timeout)
-        if state["timeout"]:
+            return {"waited": 0.0, "netns_objects": _netns_objects(), "ended": "no-wait"}
+        target = None
+        if baseline[0] is not None:
+            target = baseline[0] + 8 + args.n // 100  # slack: others' churn
+        state = wait_for_kernel(target=target, timeout=args.settle_timeout)
+        baseline[0] = state["netns_objects"]
+        if state["ended"] == "timeout":
             log(f"  warning: the kernel was still freeing namespaces after "
                 f"{args.settle_timeout:.0f} s (someone else's?); running anyway")
         return state
@@ -881,14 +903,15 @@ def _bench(args: argparse.Namespace, c_source: Path | None) -> int:
                     if args.workload != "W3":
                         sweep(prefix)
                 results.append({"peer": label, "run": run, "phases": phases,
-                                "waited_s": state["waited"],
+                                "waited_s": state["waited"], "wait_ended": state["ended"],
                                 "netns_objects_before": state["netns_objects"]})
                 shown = ", ".join(f"{name} {v['wall'] * 1e6 / args.n:.1f}"
                                   for name, v in phases.items() if name not in SUB_PHASES)
                 log(f"[{step}/{total}] run {run + 1} {label}: {shown} us/{unit} "
-                    f"(waited {state['waited']:.2f} s for the kernel)")
+                    f"(waited {state['waited']:.2f} s for the kernel: {state['ended']})")
         if not args.no_syscalls and shutil.which("strace"):
-            extra["syscalls"] = _syscall_pass(args, peers, prefix, host, ref_binary, settle, log)
+            extra["syscalls"] = _syscall_pass(args, peers, skipped, prefix, host, ref_binary,
+                                              settle, log)
         if not args.no_memory and args.workload == "W1":
             log("kernel memory: creating N namespaces with rawns and reading /proc/meminfo")
             extra["memory"] = measure_memory(prefix, args.n, settle)
@@ -948,14 +971,14 @@ def _make_pods_for_w3(prefix: str, n: int, host: str, ref_binary: str | None,
                 f"link set {p.ifname} up\nlink set lo up\n")
 
 
-def _syscall_pass(args: argparse.Namespace, peers: Sequence[str], prefix: str, host: str,
-                  ref_binary: str | None, settle: Callable[[], Any],
+def _syscall_pass(args: argparse.Namespace, peers: Sequence[str], skipped: dict[str, str],
+                  prefix: str, host: str, ref_binary: str | None, settle: Callable[[], Any],
                   log: Callable[..., None]) -> dict[str, Any]:
     """One traced run of rawns and the C reference: syscalls per namespace."""
     out: dict[str, Any] = {}
     n = min(args.n, 1000)
     for peer in ("rawns", "rawns-threads", "c"):
-        if peer not in peers:
+        if peer not in peers or peer in skipped:
             continue
         ctx = Context(args.workload, n, prefix, host, args.threads, ref_binary, False)
         if peer == "c":
@@ -985,8 +1008,6 @@ def _syscall_pass(args: argparse.Namespace, peers: Sequence[str], prefix: str, h
         finally:
             if args.workload != "W3":
                 sweep(prefix)
-        if args.workload == "W2" and "setup" not in counts:
-            pass
         if peer == "c" and args.workload == "W2":
             counts["setup"] = sum((counts[p] for p in SUB_PHASES), Counter())
         out[label] = {"n": n, "phases": {ph: dict(c) for ph, c in counts.items() if c}}
@@ -999,8 +1020,6 @@ def format_syscalls(data: dict[str, Any], unit: str) -> str:
     for label, entry in data.items():
         n = entry["n"]
         for phase, counts in entry["phases"].items():
-            if phase in SUB_PHASES:
-                continue
             total = sum(counts.values()) / n
             top = sorted(counts.items(), key=lambda kv: -kv[1])
             detail = ", ".join(f"{name} {count / n:.2f}" for name, count in top[:9])
