@@ -209,6 +209,19 @@ class Conversation:
 
 # --- the socket ------------------------------------------------------------------
 
+_per_thread = threading.local()
+
+
+def _receive_buffer() -> bytearray:
+    """This thread's receive buffer, shared by all its sockets (each copies
+    out what it read at once). Zeroing a megabyte costs more than making a
+    socket, so it is made once per thread, not once per socket."""
+    buffer = getattr(_per_thread, "buffer", None)
+    if buffer is None:
+        buffer = _per_thread.buffer = bytearray(_RECV_SIZE)
+    return buffer
+
+
 @dataclass
 class Outcome:
     """What one request of a batch came to: its replies, and its error if it
@@ -255,7 +268,6 @@ class RouteSocket:
             self._sock.close()
             raise
         self._conversation = Conversation(port_id=port_id)
-        self._buffer = bytearray(_RECV_SIZE)
         self._lock = threading.Lock()
         #: Called with ("send"|"recv", bytes) for every datagram; for --trace.
         self.trace = None
@@ -359,14 +371,15 @@ class RouteSocket:
 
     def _recv(self) -> bytes:
         try:
-            size = self._sock.recv_into(self._buffer)
+            buffer = _receive_buffer()
+            size = self._sock.recv_into(buffer)
         except OSError as err:
             if err.errno == errno.ENOBUFS:
                 raise kernel_error(err.errno, syscall="recvmsg", subject=(
                     "netlink socket: the kernel dropped messages because the "
                     "receive buffer overflowed")) from err
             raise kernel_error(err.errno, syscall="recvmsg") from err
-        data = bytes(self._buffer[:size])
+        data = bytes(buffer[:size])
         if self.trace is not None:
             self.trace("recv", data)
         return data
