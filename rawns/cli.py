@@ -37,6 +37,7 @@ PROG = "rawns"
 EXIT_USAGE = 1
 EXIT_FAILED = 2
 EXIT_INTERRUPTED = 130
+EXIT_BUG = 70
 
 
 class UsageError(Exception):
@@ -163,7 +164,13 @@ def _handle(opts: Options):
     """A Handle in the namespace of ``-n`` (or our own), traced if asked."""
     from rawns.handle import Handle
 
-    handle = Handle(opts.netns)
+    try:
+        handle = Handle(opts.netns)
+    except KernelError as err:
+        if opts.netns is not None and "netns" in (err.subject or "") \
+                and repr(opts.netns) not in err.subject:
+            err.subject = f"netns {opts.netns!r}"
+        raise
     if opts.trace:
         handle.trace = _trace_printer
     return handle
@@ -975,6 +982,8 @@ def cmd_monitor(words: Words, opts: Options) -> int:
 
 def _print_event(event, names: dict[int, str], opts: Options, labels: bool) -> None:
     obj = event.obj
+    if event.kind == "neigh" and obj.dst is None:
+        return  # a bridge forwarding entry (no IP address): bridge monitor's business
     if event.kind == "link":
         if event.action == "del":
             names.pop(obj.index, None)
@@ -1247,10 +1256,17 @@ def _error_text(err: BaseException) -> str:
     return " ".join(text.split())  # always one line
 
 
+def _context(words: Optional[Words], obj: Optional[str]) -> str:
+    if words is not None:
+        return f"{words.context}: "
+    return f"{obj}: " if obj else ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     obj = None
+    words = None
     try:
         opts, want_help = _parse_options(args)
         if want_help:
@@ -1262,7 +1278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         obj = resolve(args.pop(0), OBJECT_TABLE, "object")
         if obj not in ("bench", "demo") and args and args[-1] in ("-h", "--help"):
             raise ShowHelp(obj)
-        return _HANDLERS[obj](Words(args, obj), opts)
+        words = Words(args, obj)
+        return _HANDLERS[obj](words, opts)
     except ShowHelp as request:
         print(HELP.get(request.obj, USAGE), end="")
         return 0
@@ -1273,7 +1290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: {_error_text(err)}", file=sys.stderr)
         return EXIT_FAILED
     except (RawnsError, ValueError) as err:  # bad input the library refused
-        print(f"{PROG}: {obj + ': ' if obj else ''}{_error_text(err)}", file=sys.stderr)
+        print(f"{PROG}: {_context(words, obj)}{_error_text(err)}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         # The reader went away (rawns monitor | head): leave quietly.
@@ -1283,8 +1300,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             pass
         return 0
     except OSError as err:
-        print(f"{PROG}: {obj + ': ' if obj else ''}{_error_text(err)}", file=sys.stderr)
+        print(f"{PROG}: {_context(words, obj)}{_error_text(err)}", file=sys.stderr)
         return EXIT_FAILED
+    except Exception as err:  # noqa: BLE001 - a bug; still one line, unless debugging
+        if os.environ.get("RAWNS_DEBUG"):
+            raise
+        print(f"{PROG}: {_context(words, obj)}internal error: {type(err).__name__}: "
+              f"{_error_text(err)} (a bug in rawns; RAWNS_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return EXIT_BUG
     except KeyboardInterrupt:
         try:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
