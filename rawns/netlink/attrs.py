@@ -71,26 +71,16 @@ def fast_constructor(cls: type) -> Any:
     into the slots directly.  The decoder makes one object per attribute, so
     it uses this; values are passed in field order and are not validated.
     """
-    new = object.__new__
-    setters = tuple(getattr(cls, name).__set__ for name in cls.__dataclass_fields__)
-    if len(setters) == 4:
-        s0, s1, s2, s3 = setters
-
-        def make4(v0: Any, v1: Any, v2: Any, v3: Any) -> Any:
-            obj = new(cls)
-            s0(obj, v0)
-            s1(obj, v1)
-            s2(obj, v2)
-            s3(obj, v3)
-            return obj
-        return make4
-
-    def make(*values: Any) -> Any:
-        obj = new(cls)
-        for setter, value in zip(setters, values):
-            setter(obj, value)
-        return obj
-    return make
+    names = list(cls.__dataclass_fields__)
+    # Straight-line code (one slot store per field, no loop) generated once
+    # per class: the same stores __init__ does, minus the frozen-check detour.
+    namespace = {"new": object.__new__, "cls": cls}
+    namespace.update({f"set_{name}": getattr(cls, name).__set__ for name in names})
+    arguments = ", ".join(f"v{index}" for index in range(len(names)))
+    body = "".join(f"    set_{name}(obj, v{index})\n" for index, name in enumerate(names))
+    source = f"def make({arguments}):\n    obj = new(cls)\n{body}    return obj\n"
+    exec(compile(source, f"<fast constructor of {cls.__name__}>", "exec"), namespace)
+    return namespace["make"]
 
 
 # -- primitives ---------------------------------------------------------------
@@ -328,7 +318,7 @@ class AttrTable:
     without a codec are still named (their payload stays bytes).
     """
 
-    __slots__ = ("name", "enum", "specs")
+    __slots__ = ("name", "enum", "_specs", "fast")
 
     def __init__(self, name: str, enum: Any, codecs: Mapping[Any, Any],
                  default_codec: Any) -> None:
@@ -343,6 +333,21 @@ class AttrTable:
             member_name = specs[number][0] if number in specs else str(key)
             specs[number] = (member_name, codec)
         self.specs = specs
+
+    @property
+    def specs(self) -> dict[int, tuple[str, Any]]:
+        """``{number: (kernel name, codec)}``."""
+        return self._specs
+
+    @specs.setter
+    def specs(self, specs: dict[int, tuple[str, Any]]) -> None:
+        self._specs = specs
+        # What the walker's inner loop reads: the bound decode method and,
+        # for plain fixed-size integers, the struct unpacker and size, so
+        # that the most common attributes cost no Python-level call.
+        self.fast = {number: (name, codec.decode, getattr(codec, "fast_unpack", None),
+                              getattr(codec, "size", -1))
+                     for number, (name, codec) in specs.items()}
 
     def __repr__(self) -> str:
         return f"<AttrTable {self.name}: {len(self.specs)} attributes>"
@@ -403,24 +408,29 @@ def decode_attrs(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx) -
     ``siblings`` are the attributes decoded so far at this level (how
     IFLA_INFO_DATA learns IFLA_INFO_KIND).
     """
-    specs = table.specs
+    fast = table.fast
     out: list[Attr] = []
     append = out.append
     trace = ctx.trace
+    unpack_header = _unpack_nla_header
+    new_attr = _new_attr
+    type_mask = NLA_TYPE_MASK
+    keep = Keep
     pos = start
     while pos < end:
         if end - pos < 4:
             raise DecodeError(f"{end - pos} stray byte(s) where a 4-byte attribute "
                               f"header should start", pos)
-        nla_len, nla_type = _unpack_nla_header(buf, pos)
+        nla_len, nla_type = unpack_header(buf, pos)
         payload_end = pos + nla_len
         if nla_len < 4 or payload_end > end:
             _read_header(buf, pos, end)  # raises the precise DecodeError
-        spec = specs.get(nla_type & NLA_TYPE_MASK)
+        spec = fast.get(nla_type & type_mask)
         entry = None
         if trace is not None:
             entry = TraceEntry("attr", ctx.depth, pos, nla_len, nla_type,
-                               spec[0] if spec else None, spec[1] if spec else None)
+                               spec[0] if spec else None,
+                               table.specs[nla_type & type_mask][1] if spec else None)
             entry.raw = buf[pos + 4:payload_end]
             trace.append(entry)
         raw = None
@@ -428,22 +438,26 @@ def decode_attrs(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx) -
             name = None
             value = buf[pos + 4:payload_end]
         else:
-            name, codec = spec
-            try:
-                value = codec.decode(buf, pos + 4, payload_end, ctx, out)
-            except Unfit as why:
-                value = buf[pos + 4:payload_end]
-                if entry is not None:
-                    entry.note = f"kept as bytes: {why}"
+            name, decode, unpack, size = spec
+            if unpack is not None and nla_len - 4 == size:
+                value = unpack(buf, pos + 4)[0]
             else:
-                if value.__class__ is Keep:
-                    raw = value.raw
-                    value = value.value
+                try:
+                    value = decode(buf, pos + 4, payload_end, ctx, out)
+                except Unfit as why:
+                    value = buf[pos + 4:payload_end]
                     if entry is not None:
-                        entry.note = "not canonical: the exact bytes are kept for re-encoding"
+                        entry.note = f"kept as bytes: {why}"
+                else:
+                    if value.__class__ is keep:
+                        raw = value.raw
+                        value = value.value
+                        if entry is not None:
+                            entry.note = ("not canonical: the exact bytes are kept "
+                                          "for re-encoding")
         if entry is not None:
             entry.value = value
-        append(_new_attr(nla_type, value, name, raw))
+        append(new_attr(nla_type, value, name, raw))
         pos = (payload_end + 3) & ~3
     return AttrList(out)
 

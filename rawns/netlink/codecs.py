@@ -79,6 +79,8 @@ class Int(Codec):
         self.names = names
         self._unpack = self.struct.unpack_from
         self._convert: Callable[[Any, int], Any] | None = None
+        # The walker unpacks plain integers itself (see AttrTable.fast).
+        self.fast_unpack = self._unpack if names is None else None
         if names is not None:
             self._convert = as_flag if issubclass(names, IntFlag) else as_enum
 

@@ -213,9 +213,10 @@ AF_SPEC = AttrTable("IFLA_AF_SPEC", None, {
     AF.AF_INET6: Nested(INET6_SPEC),
 }, BYTES)
 # The numbers of IFLA_AF_SPEC are address families: name them as such.
-AF_SPEC.specs = {number: (AF(number).name, codec) for number, (_, codec) in AF_SPEC.specs.items()}
-for _family in (AF.AF_BRIDGE, AF.AF_MPLS):
-    AF_SPEC.specs[int(_family)] = (_family.name, BYTES)
+AF_SPEC.specs = {
+    **{number: (AF(number).name, codec) for number, (_, codec) in AF_SPEC.specs.items()},
+    **{int(family): (family.name, BYTES) for family in (AF.AF_BRIDGE, AF.AF_MPLS)},
+}
 
 XDP = _table("IFLA_XDP", IFLA_XDP_ATTRS, {
     IFLA_XDP_ATTRS.IFLA_XDP_FD: S32,
