@@ -693,7 +693,11 @@ class IFF(IntFlag):
 
 
 class NLM_F(IntFlag):
-    """nlmsghdr flags (netlink.h). Bits are reused by request kind: 0x100 is ROOT for GET, REPLACE for NEW, NONREC for DEL, CAPPED for acks."""
+    """nlmsghdr flags (netlink.h).
+
+    Bits are reused by request kind: 0x100 is ROOT for GET, REPLACE for NEW,
+    NONREC for DEL, CAPPED for acks (see :func:`nlm_flag_names`).
+    """
     NLM_F_REQUEST = 1
     NLM_F_MULTI = 2
     NLM_F_ACK = 4

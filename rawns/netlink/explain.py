@@ -91,6 +91,9 @@ def _explain(buf: bytes, indent: str, echo_depth: int) -> str:
             lines.append(indent + _attr_line(entry))
     if stopped is not None:
         lines.append(f"{indent}decoding stopped at byte {stopped.offset}: {stopped.reason}")
+        rest = buf[stopped.offset:]
+        if rest:
+            lines.append(f"{indent}  bytes from there: {hexdump(rest, 16)}")
     return "\n".join(lines)
 
 

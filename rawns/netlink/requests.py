@@ -35,7 +35,6 @@ from .constants import (
 )
 from .message import Message
 from .structs import IfAddrMsg, IfInfoMsg, NdMsg, NestedMessage, RtGenMsg, RtMsg, RtNextHop
-from .tables import RTAX_TABLE
 
 __all__ = [
     "link_add", "veth_add", "bridge_add", "vxlan_add", "link_del", "link_get",

@@ -34,14 +34,15 @@ from .codecs import (
 from .constants import (
     AF, ALTIFNAMSIZ, IF_LINK_MODE, IF_OPER, IFA, IFA_F, IFAPROT, IFLA, IFLA_BR,
     IFLA_BRPORT, IFLA_INET, IFLA_INET6, IFLA_INFO, IFLA_PROTO_DOWN_REASON_ATTRS,
-    IFLA_VXLAN, IFLA_XDP_ATTRS, IFNAMSIZ, IN6_ADDR_GEN_MODE, NDA, NETNSA, NLMSGERR_ATTR, RT_TABLE, RTA,
-    RTAX, RTAX_FEATURE, RTEXT_FILTER, RTM, RTPROT, VETH_INFO, VXLAN_DF, XDP_ATTACHED,
+    IFLA_VXLAN, IFLA_XDP_ATTRS, IFNAMSIZ, IN6_ADDR_GEN_MODE, NDA, NETNSA, NLMSGERR_ATTR,
+    RT_TABLE, RTA, RTAX, RTAX_FEATURE, RTEXT_FILTER, RTM, RTPROT, VETH_INFO, VXLAN_DF,
+    XDP_ATTACHED,
 )
 from .structs import (
     CStruct, IfAddrMsg, IfInfoMsg, IflaCacheinfo, IfaCacheinfo, LinkIfmap, LinkStats,
-    LinkStats64, NdaCacheinfo, NdMsg, NestedMessage as NestedMessageValue, RtaCacheinfo,
-    RtGenMsg, RtMsg,
+    LinkStats64, NdaCacheinfo, NdMsg, RtaCacheinfo, RtGenMsg, RtMsg,
 )
+from .structs import NestedMessage as NestedMessageValue  # what VETH_INFO_PEER decodes to
 
 __all__ = [
     "Family", "FAMILIES", "LINK", "ADDR", "NEIGH", "ROUTE", "NSID", "NLMSGERR",

@@ -15,7 +15,7 @@ import pytest
 
 from rawns.netlink import decode, encode, explain
 from rawns.netlink.constants import (
-    AF, IF_OPER, IFA_F, NLMSG, NUD, RT_TABLE, RTM, RTN, RTPROT, RT_SCOPE,
+    AF, IF_OPER, IFA_F, NLMSG, NUD, RT_TABLE, RTM, RTPROT, RT_SCOPE,
 )
 from rawns.netlink.structs import LinkStats64, NlMsgErr
 
