@@ -68,13 +68,14 @@ class Options:
 def resolve(word: str, table: Sequence[tuple[str, Sequence[str]]], what: str) -> str:
     """``word`` -> canonical name, as ip resolves commands: an exact spelling
     wins; else the first entry (in table order) with a spelling that starts
-    with ``word`` (so ``a`` is ``address``, ``l`` is ``link``)."""
+    with ``word`` (so ``a`` is ``address``, ``l`` is ``link``). Spellings
+    written ``"=set"`` match only in full, as ip's ``strcmp`` ones."""
     for name, spellings in table:
-        if word in spellings:
+        if word in spellings or "=" + word in spellings:
             return name
     if word:
         for name, spellings in table:
-            if any(s.startswith(word) for s in spellings):
+            if any(s.startswith(word) for s in spellings if not s.startswith("=")):
                 return name
     choices = ", ".join(name for name, _ in table)
     raise UsageError(f"unknown {what} {word!r}; expected one of: {choices} "
@@ -180,6 +181,10 @@ def _names(links) -> dict[int, str]:
     return {link.index: link.name for link in links}
 
 
+def _up(links) -> set[int]:
+    return {link.index for link in links if link.is_up}
+
+
 def _nsid_names(handle, wanted: set[int]) -> dict[int, str]:
     """nsid -> name of the named namespaces, as seen from ``handle``'s namespace."""
     found: dict[int, str] = {}
@@ -198,12 +203,17 @@ def _nsid_names(handle, wanted: set[int]) -> dict[int, str]:
 # The link part of each object, as ``ip link show`` prints it.
 
 def link_json(link, names: dict[int, str], *, linkmode: bool = True,
-              family: Optional[int] = None) -> dict[str, Any]:
+              family: Optional[int] = None, up: Optional[set[int]] = None
+              ) -> dict[str, Any]:
     """``ip -j link show`` (or with ``linkmode=False`` the link part of
     ``ip -j addr show``). With a family (``ip -4/-6 addr show``) ip leaves out
     the link-layer line; for ``-6`` it reads links through the kernel's IPv6
-    link dump, which carries only name, flags, mtu, operstate and qlen."""
+    link dump, which carries only name, flags, mtu, operstate and qlen.
+    ``up`` is the set of ifindexes that are up here: ip flags ``M-DOWN`` a
+    link whose lower link (``link``, in this namespace) is down."""
     out = link.to_json(names, linkmode=linkmode)
+    if up is not None and out.get("link") is not None and link.link not in up:
+        out["flags"] = out["flags"] + ["M-DOWN"]
     if family is not None:
         for key in ("link_type", "address", "broadcast"):
             out.pop(key, None)
@@ -294,8 +304,8 @@ def addr_lines(info: dict[str, Any], *, dev: Optional[str] = None) -> list[str]:
             f"preferred_lft {_lifetime(info['preferred_life_time'])}"]
 
 
-def addr_json(links, addresses, names: dict[int, str], family: Optional[int]
-              ) -> list[dict[str, Any]]:
+def addr_json(links, addresses, names: dict[int, str], family: Optional[int],
+              up: Optional[set[int]] = None) -> list[dict[str, Any]]:
     """``ip -j [-4|-6] addr show``: each link with its ``addr_info``. Without
     a family every link is listed; with one, only links holding an address
     of that family, as ip does."""
@@ -307,7 +317,7 @@ def addr_json(links, addresses, names: dict[int, str], family: Optional[int]
         mine = by_index.get(link.index, [])
         if family is not None and not mine:
             continue
-        entry = link_json(link, names, linkmode=False, family=family)
+        entry = link_json(link, names, linkmode=False, family=family, up=up)
         entry["addr_info"] = [a.to_json() for a in mine]
         out.append(entry)
     return out
@@ -469,7 +479,7 @@ def cmd_netns(words: Words, opts: Options) -> int:
 
 LINK_COMMANDS = [
     ("add", ["add"]),
-    ("set", ["set", "change"]),
+    ("set", ["=set", "change"]),
     ("delete", ["delete", "del"]),
     ("show", ["show", "list", "lst", "ls"]),
     ("help", ["help"]),
@@ -530,7 +540,8 @@ def _link_show(words: Words, opts: Options) -> int:
             links = every
         if up:
             links = [link for link in links if link.is_up]
-        data = [link_json(link, names) for link in links]
+        up = _up(every)
+        data = [link_json(link, names, up=up) for link in links]
         if opts.json:
             emit_json(opts, data)
             return 0
@@ -728,7 +739,7 @@ def cmd_addr(words: Words, opts: Options) -> int:
             names = _names(every)
             links = [handle.link_get(dev)] if dev is not None else every
             addresses = handle.addr_list(dev, family=opts.family)
-            data = addr_json(links, addresses, names, opts.family)
+            data = addr_json(links, addresses, names, opts.family, _up(every))
             if opts.json:
                 emit_json(opts, data)
                 return 0

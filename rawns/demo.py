@@ -213,7 +213,7 @@ def _show_namespace(tour: Tour, label: str, handle: Any) -> None:
     tour.messages()
     tour.say(f"    {label}: links")
     for link in links:
-        for line in cli.link_lines(cli.link_json(link, names), {}):
+        for line in cli.link_lines(cli.link_json(link, names, up=cli._up(links)), {}):
             tour.say(f"      {line}")
     tour.say(f"    {label}: IPv4 routes (ip route show)")
     for route in routes:
