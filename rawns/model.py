@@ -62,10 +62,14 @@ class Link:
         names = names or {}
         out: dict[str, Any] = {"ifindex": self.index}
         if self.link is not None:
-            if self.link_netnsid is None and self.link in names:
-                out["link"] = names[self.link]
-            else:
+            # As ip: the peer's index when it lives in another namespace, else
+            # its name here ("if7" when no link here has that index).
+            if self.link_netnsid is not None:
                 out["link_index"] = self.link
+            elif self.link == 0:
+                out["link"] = None
+            else:
+                out["link"] = names.get(self.link, f"if{self.link}")
         out["ifname"] = self.name
         out["flags"] = ip_link_flags(self.flags)
         if self.mtu is not None:
@@ -228,7 +232,16 @@ class Neighbour:
                                "dev": names.get(self.index, str(self.index))}
         if self.lladdr is not None:
             out["lladdr"] = self.lladdr
-        if "router" in self.flags:
-            out["router"] = None
-        out["state"] = sorted(self.state)
+        for flag, key in (("router", "router"), ("proxy", "proxy"),
+                          ("ext_learned", "extern_learn"), ("offloaded", "offload")):
+            if flag in self.flags:
+                out[key] = None
+        if self.state:
+            out["state"] = [s for s in _NUD_ORDER if s in self.state] + sorted(
+                s for s in self.state if s not in _NUD_ORDER)
         return out
+
+
+# The order in which ip prints neighbour states (its print_neigh_state).
+_NUD_ORDER = ["INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE", "FAILED", "NOARP",
+              "PERMANENT"]
