@@ -1,0 +1,165 @@
+"""``python -m rawns demo``: it runs, explains, and leaves nothing behind
+(also when interrupted); ``--keep`` leaves exactly its two namespaces."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rawns import netlink
+from rawns.demo import summarize
+from conftest import run_ip
+
+RUN_DIR = "/run/netns"
+
+
+def root_links() -> str:
+    return run_ip("-br", "link").stdout
+
+
+def named() -> set[str]:
+    try:
+        return set(os.listdir(RUN_DIR))
+    except FileNotFoundError:
+        return set()
+
+
+def demo_names(pid: int) -> set[str]:
+    return {n for n in named() if n.startswith(f"rawns-demo-{pid}-")}
+
+
+def remove(names) -> None:
+    for name in names:
+        run_ip("netns", "delete", name, check=False)
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+
+
+@needs_root
+def test_demo_runs_explains_and_cleans_up():
+    links_before = root_links()
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "rawns", "demo"], capture_output=True,
+                          text=True, timeout=30)
+    elapsed = time.monotonic() - started
+    try:
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stderr == ""
+        out = proc.stdout
+        for text in ("[1] Create two network namespaces", "[3] Join them with a veth pair",
+                     "ip netns add rawns-demo-", "-> RTM_NEWLINK  REQUEST|ACK|EXCL|CREATE",
+                     'VETH_INFO_PEER={IFLA_IFNAME="veth-blue" IFLA_NET_NS_FD=',
+                     "<- NLMSG_ERROR error=0: ack", "-> RTM_NEWADDR", "IFA_LOCAL=192.168.10.1",
+                     "flags UP change UP", "3/3 replies", "<- NLMSG_DONE",
+                     "192.168.10.0/24 dev veth-red proto kernel scope link src 192.168.10.1",
+                     "192.168.10.2 dev veth-red lladdr ", "veth-blue@if2:",
+                     "deleted rawns-demo-"):
+            assert text in out, text
+        assert elapsed < 15
+    finally:
+        leftovers = {n for n in named() if n.startswith("rawns-demo-")}
+        remove(leftovers)
+    assert not leftovers
+    assert root_links() == links_before
+
+
+@needs_root
+def test_demo_verbose_shows_the_full_explain_view():
+    proc = subprocess.run([sys.executable, "-m", "rawns", "demo", "--verbose"],
+                          capture_output=True, text=True, timeout=30)
+    try:
+        assert proc.returncode == 0, proc.stderr
+        assert "@16 ifinfomsg (16 bytes)" in proc.stdout
+        assert "IFLA_NET_NS_FD (28) u32" in proc.stdout
+        assert "error = 0 (success: this is an ack)" in proc.stdout
+    finally:
+        remove({n for n in named() if n.startswith("rawns-demo-")})
+
+
+@needs_root
+def test_demo_keep_leaves_its_namespaces_and_says_how_to_explore():
+    proc = subprocess.Popen([sys.executable, "-m", "rawns", "demo", "--keep"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        kept = demo_names(proc.pid)
+    try:
+        assert proc.returncode == 0, err
+        assert kept == {f"rawns-demo-{proc.pid}-red", f"rawns-demo-{proc.pid}-blue"}
+        assert f"rawns -n rawns-demo-{proc.pid}-red link show" in out
+        assert f"rawns netns delete rawns-demo-{proc.pid}-blue" in out
+        shown = run_ip("-n", f"rawns-demo-{proc.pid}-red", "-br", "addr").stdout
+        assert "veth-red@" in shown and "192.168.10.1/24" in shown
+    finally:
+        remove(kept)
+
+
+@needs_root
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_demo_interrupted_removes_everything(sig):
+    links_before = root_links()
+    proc = subprocess.Popen([sys.executable, "-m", "rawns", "demo", "--delay", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        seen = ""
+        deadline = time.monotonic() + 20
+        while "[3]" not in seen and time.monotonic() < deadline:  # mid-way, veth made
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen += line
+        assert "[3]" in seen
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        leftovers = demo_names(proc.pid)
+        remove(leftovers)
+    assert proc.returncode == 130
+    assert "Traceback" not in err
+    assert "Cleaning up" in out and f"deleted rawns-demo-{proc.pid}-blue" in out
+    assert not leftovers
+    assert root_links() == links_before
+
+
+def test_demo_help_and_bad_option():
+    proc = subprocess.run([sys.executable, "-m", "rawns", "demo", "--help"],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0 and "--keep" in proc.stdout
+    proc = subprocess.run([sys.executable, "-m", "rawns", "demo", "--frob"],
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1
+    assert proc.stderr == "rawns: demo: unknown option '--frob' (try 'rawns demo --help')\n"
+
+
+# --- the one-line summary, from bytes alone ----------------------------------------------
+
+def test_summarize_requests_acks_and_errors():
+    request = netlink.requests.link_get(ifname="lo").with_seq(7, pid=0)
+    [message] = netlink.decode(netlink.encode(request))
+    assert summarize(message, sent=True) == '-> RTM_GETLINK  REQUEST  IFLA_IFNAME="lo"'
+    veth = netlink.requests.veth_add("a0", "b0", peer_netns_fd=5).with_seq(1, pid=0)
+    [message] = netlink.decode(netlink.encode(veth))
+    line = summarize(message, sent=True)
+    assert line.startswith("-> RTM_NEWLINK  REQUEST|ACK|EXCL|CREATE  IFLA_IFNAME=\"a0\"")
+    assert 'VETH_INFO_PEER={IFLA_IFNAME="b0" IFLA_NET_NS_FD=5}' in line
+    data = os.path.join(os.path.dirname(__file__), "netlink", "data")
+    with open(os.path.join(data, "ack_ifb.bin"), "rb") as f:
+        [ack] = netlink.decode(f.read())
+    assert summarize(ack, sent=False).startswith("<- NLMSG_ERROR error=0: ack")
+    with open(os.path.join(data, "error_veth_exists.bin"), "rb") as f:
+        [error] = netlink.decode(f.read())
+    text = summarize(error, sent=False)
+    assert text.startswith("<- NLMSG_ERROR error=-17: File exists")
