@@ -255,5 +255,5 @@ class KernelMatchesModel(RuleBasedStateMachine):
 
 
 KernelMatchesModel.TestCase.settings = settings(
-    max_examples=30, stateful_step_count=20, deadline=None, derandomize=False)
+    max_examples=20, stateful_step_count=20, deadline=None, derandomize=False)
 test_kernel_matches_model = KernelMatchesModel.TestCase
