@@ -46,13 +46,32 @@ _ROUTE_TYPES = {int(t): t.name[len("RTN_"):].lower() for t in RTN}
 _LINK_TYPES = {int(ARPHRD.ARPHRD_ETHER): "ether", int(ARPHRD.ARPHRD_LOOPBACK): "loopback",
                int(ARPHRD.ARPHRD_NONE): "none"}
 _IPV6_PREF = {0: "medium", 1: "high", 3: "low"}
+
+
+def _flag_table(flag_enum: Any, prefix: str, lower: bool = False) -> tuple[tuple[int, str], ...]:
+    """(bit, name) for each single-bit member, computed once: walking an
+    enum per message would cost more than decoding the message."""
+    table = []
+    for member in flag_enum:
+        value = int(member.value)
+        if value and value & (value - 1) == 0:
+            name = member.name[len(prefix):]
+            table.append((value, name.lower() if lower else name))
+    return tuple(table)
+
+
+def _names(value: int, table: tuple[tuple[int, str], ...]) -> frozenset[str]:
+    value = int(value)  # an IntFlag's own & is slow
+    return frozenset([name for bit, name in table if value & bit])
+
+
 _OPERSTATES = {int(s): s.name[len("IF_OPER_"):] for s in IF_OPER}
-
-
-def _names(value: int, flag_enum: Any, prefix: str) -> frozenset[str]:
-    return frozenset(member.name[len(prefix):] for member in flag_enum
-                     if member.value and value & member.value == member.value
-                     and bin(member.value).count("1") == 1)
+_IFF = _flag_table(IFF, "IFF_")
+_IFA_F = _flag_table(IFA_F, "IFA_F_", lower=True)
+_RTNH_F = _flag_table(RTNH_F, "RTNH_F_", lower=True)
+_NUD = _flag_table(NUD, "NUD_")
+_NTF = _flag_table(NTF, "NTF_", lower=True)
+_INTERFACE = {4: ipaddress.IPv4Interface, 6: ipaddress.IPv6Interface}
 
 
 def _lookup(names: dict[int, str], value: int) -> str:
@@ -116,7 +135,7 @@ def link_from_message(message: Message) -> Link:
         index=header.index,
         name=attrs.get("IFLA_IFNAME", ""),
         kind=kind,
-        flags=_names(int(header.flags), IFF, "IFF_"),
+        flags=_names(header.flags, _IFF),
         mtu=attrs.get("IFLA_MTU"),
         operstate=_OPERSTATES.get(operstate, str(operstate)),
         link_type=_LINK_TYPES.get(int(header.type), str(int(header.type))),
@@ -152,7 +171,7 @@ def address_from_message(message: Message) -> Address:
     prefix = header.prefixlen
     peer = None
     if local is not None and remote is not None and remote != local:
-        peer = ipaddress.ip_interface(f"{remote}/{prefix}")
+        peer = _INTERFACE[remote.version]((int(remote), prefix))
     flags = attrs.get("IFA_FLAGS")
     if flags is None:
         flags = header.flags
@@ -163,12 +182,12 @@ def address_from_message(message: Message) -> Address:
         preferred = None if cache.prefered == FOREVER else cache.prefered
     return Address(
         index=header.index,
-        address=ipaddress.ip_interface(f"{own}/{prefix}"),
+        address=_INTERFACE[own.version]((int(own), prefix)),
         scope=_lookup(SCOPE_NAMES, header.scope),
         label=attrs.get("IFA_LABEL"),
         broadcast=attrs.get("IFA_BROADCAST"),
         peer=peer,
-        flags=frozenset(n.lower() for n in _names(int(flags), IFA_F, "IFA_F_")),
+        flags=_names(flags, _IFA_F),
         valid_lft=valid,
         preferred_lft=preferred,
     )
@@ -200,7 +219,7 @@ def route_from_message(message: Message) -> Route:
         type=_lookup(_ROUTE_TYPES, header.type),
         prefsrc=attrs.get("RTA_PREFSRC"),
         metric=attrs.get("RTA_PRIORITY"),
-        flags=frozenset(n.lower() for n in _names(int(header.flags), RTNH_F, "RTNH_F_")),
+        flags=_names(header.flags, _RTNH_F),
         pref=None if pref is None else _IPV6_PREF.get(int(pref), str(int(pref))),
     )
 
@@ -215,8 +234,8 @@ def neighbour_from_message(message: Message) -> Neighbour:
         index=header.ifindex,
         dst=attrs.get("NDA_DST"),
         lladdr=attrs.get("NDA_LLADDR"),
-        state=_names(int(header.state), NUD, "NUD_"),
-        flags=frozenset(n.lower() for n in _names(int(header.flags), NTF, "NTF_")),
+        state=_names(header.state, _NUD),
+        flags=_names(header.flags, _NTF),
     )
 
 
