@@ -165,13 +165,7 @@ def _handle(opts: Options):
     """A Handle in the namespace of ``-n`` (or our own), traced if asked."""
     from rawns.handle import Handle
 
-    try:
-        handle = Handle(opts.netns)
-    except KernelError as err:
-        if opts.netns is not None and "netns" in (err.subject or "") \
-                and repr(opts.netns) not in err.subject:
-            err.subject = f"netns {opts.netns!r}"
-        raise
+    handle = Handle(opts.netns)
     if opts.trace:
         handle.trace = _trace_printer
     return handle
@@ -433,23 +427,7 @@ def cmd_netns(words: Words, opts: Options) -> int:
     if verb == "identify":
         pid = parse_int(words.pop("pid"), "netns identify: pid", 1) if words else os.getpid()
         words.end()
-        target = netns.open_fd(pid=pid)
-        try:
-            mine = os.fstat(target)
-            found = []
-            for name in netns.list():
-                try:
-                    fd = netns.open_fd(name)
-                except (RawnsError, OSError, ValueError):
-                    continue
-                try:
-                    st = os.fstat(fd)
-                finally:
-                    os.close(fd)
-                if (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino):
-                    found.append(name)
-        finally:
-            os.close(target)
+        found = netns.identify(pid=pid)
         for name in found:
             print(name)
         return 0
@@ -982,7 +960,7 @@ def cmd_monitor(words: Words, opts: Options) -> int:
     labels = len(kinds) > 1
     with _handle(opts) as handle:
         monitor = handle.monitor(kinds)
-        if opts.trace and hasattr(type(monitor), "trace"):
+        if opts.trace:
             monitor.trace = _trace_printer
         names = _names(handle.link_list())
         with monitor:
@@ -1069,7 +1047,8 @@ def cmd_ping(words: Words, opts: Options) -> int:
             if sent and interval:
                 import time
                 time.sleep(interval)
-            [echo] = ping(dest, netns=opts.netns, count=1, timeout=timeout, size=size)
+            [echo] = ping(dest, netns=opts.netns, count=1, timeout=timeout, size=size,
+                          first_seq=sent % 0xFFFF + 1)
             sent += 1
             if echo.rtt is None:
                 print(f"no reply from {dest}: icmp_seq={sent} (timeout {timeout:g}s)",

@@ -14,7 +14,6 @@ Invariants:
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -58,6 +57,18 @@ def _netns_fd(target: NetnsTarget | None, pid: int | None = None) -> Iterator[in
         os.close(fd)
 
 
+def _route_socket(target: NetnsTarget | None, pid: int | None = None,
+                  groups: Sequence[int] = ()) -> RouteSocket:
+    """A socket bound to ``target``; a refusal names the namespace."""
+    with _netns_fd(target, pid) as fd:
+        try:
+            return RouteSocket(fd, groups=groups)
+        except KernelError as err:
+            if target is not None or pid is not None:
+                err.subject = netns_module.describe(target, pid)
+            raise
+
+
 def _subject_dev(dev: Device) -> str:
     return f"link {dev!r}" if isinstance(dev, str) else f"link index {dev}"
 
@@ -77,8 +88,7 @@ class Handle:
 
     def __init__(self, netns: NetnsTarget | None = None, *, pid: int | None = None) -> None:
         self.netns = netns
-        with _netns_fd(netns, pid) as fd:
-            self._sock = RouteSocket(fd)
+        self._sock = _route_socket(netns, pid)
 
     def close(self) -> None:
         """Close the handle's socket."""
@@ -411,11 +421,19 @@ class Monitor:
             raise ValueError(f"unknown monitor kind(s) {unknown or kinds!r}; expected some of "
                              f"{', '.join(MONITOR_GROUPS)}")
         groups = [g for kind in kinds for g in MONITOR_GROUPS[kind]]
-        with _netns_fd(netns) as fd:
-            self._sock = RouteSocket(fd, groups=groups)
+        self._sock = _route_socket(netns, groups=groups)
 
     def fileno(self) -> int:
         return self._sock.fileno()
+
+    @property
+    def trace(self) -> Optional[Callable[[str, bytes], None]]:
+        """Called with ("recv", bytes) for every datagram received, if set."""
+        return self._sock.trace
+
+    @trace.setter
+    def trace(self, callback: Optional[Callable[[str, bytes], None]]) -> None:
+        self._sock.trace = callback
 
     def close(self) -> None:
         self._sock.close()

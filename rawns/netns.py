@@ -37,6 +37,8 @@ __all__ = [
     "exists",
     "open_fd",
     "open_many",
+    "identify",
+    "describe",
     "enter",
     "run",
     "execvp",
@@ -216,12 +218,12 @@ class _AddRun:
 def _add_serial(paths: Sequence[bytes], progress: Callable[[int, int], None] | None) -> None:
     work = _AddRun()
     total = len(paths)
-    report = None
-    if progress is not None:
-        def report(count: int) -> None:
-            progress(len(work.created), total)
+
+    def report(count: int) -> None:
+        progress(len(work.created), total)
+
     try:
-        work.run(paths, report)
+        work.run(paths, report if progress is not None else None)
     except BaseException:
         work.undo()
         raise
@@ -427,7 +429,7 @@ def enter(target: NetnsTarget | None = None, *, pid: int | None = None) -> Itera
         os.close(home_fd)
         raise
     try:
-        syscalls.setns(target_fd, syscalls.CLONE_NEWNET, subject=_describe(target, pid))
+        syscalls.setns(target_fd, syscalls.CLONE_NEWNET, subject=describe(target, pid))
     except BaseException:
         os.close(target_fd)
         os.close(home_fd)
@@ -439,12 +441,35 @@ def enter(target: NetnsTarget | None = None, *, pid: int | None = None) -> Itera
         _restore(home_fd)
 
 
-def _describe(target: NetnsTarget | None, pid: int | None) -> str:
+def describe(target: NetnsTarget | None, pid: int | None = None) -> str:
+    """How errors name a namespace target: ``netns 'blue'``, ``netns fd 5``..."""
     if pid is not None:
         return f"netns of pid {pid}"
     if isinstance(target, int):
         return f"netns fd {target}"
-    return f"netns {os.fsdecode(os.fspath(target))!r}" if target is not None else "netns"
+    if target is None:
+        return "the thread's own netns"
+    return f"netns {os.fsdecode(os.fspath(target))!r}"
+
+
+def identify(target: NetnsTarget | None = None, *, pid: int | None = None
+             ) -> "_builtin_list[str]":
+    """Names of the named namespaces that are the namespace of ``target`` /
+    ``pid`` (default: the calling thread's). Equals ``ip netns identify PID``."""
+    fd = open_fd(target, pid=pid)
+    try:
+        wanted = os.fstat(fd)
+    finally:
+        os.close(fd)
+    names = []
+    for name in list():
+        try:
+            info = os.stat(os.path.join(RUN_DIR, name), follow_symlinks=False)
+        except OSError:
+            continue  # vanished meanwhile, or unreadable
+        if (info.st_dev, info.st_ino) == (wanted.st_dev, wanted.st_ino):
+            names.append(name)
+    return names
 
 
 def open_many(count: int) -> "_builtin_list[int]":

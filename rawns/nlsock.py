@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import errno
 import itertools
-import os
 import socket
 import threading
 from collections import deque
@@ -28,7 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from rawns import netlink, syscalls
-from rawns.errors import DecodeError, KernelError, RawnsError, kernel_error
+from rawns.errors import KernelError, RawnsError, kernel_error
 from rawns.netlink import Message
 from rawns.netlink.constants import NETLINK_SOCKOPT, NLM_F, NLMSG
 

@@ -86,17 +86,21 @@ def ping(
     timeout: float = 1.0,
     interval: float = 0.0,
     size: int = 56,
+    first_seq: int = 1,
 ) -> list[Echo]:
     """Send ``count`` ICMP echo requests to ``destination`` from ``netns``
     (a name, path or fd; None for the caller's own) and wait for the replies.
 
     Equals ``ip netns exec NS ping -c COUNT -W TIMEOUT DEST``. Returns one
-    Echo per probe, in order. Raises ValueError for a bad address and
+    Echo per probe, in order; probes carry sequence numbers from
+    ``first_seq`` on (a caller sending one probe at a time passes its own). Raises ValueError for a bad address and
     KernelError when the probe cannot be sent (e.g. no route: ENETUNREACH).
     """
     address = ipaddress.ip_address(destination)
     if count < 1:
         raise ValueError("count must be at least 1")
+    if not 0 <= first_seq <= 0xFFFF - count + 1:
+        raise ValueError("first_seq must leave room for count 16-bit sequence numbers")
     if not 0 <= size <= 65000:
         raise ValueError("size must be between 0 and 65000 bytes")
     family = socket.AF_INET if address.version == 4 else socket.AF_INET6
@@ -111,8 +115,8 @@ def ping(
     payload = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
     results: list[Echo] = []
     with sock:
-        for seq in range(1, count + 1):
-            if seq > 1 and interval:
+        for seq in range(first_seq, first_seq + count):
+            if seq > first_seq and interval:
                 time.sleep(interval)
             sent_at = time.monotonic()
             try:

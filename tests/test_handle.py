@@ -282,8 +282,9 @@ def test_nsid_assignment_matches_ip(pair):
 
 def test_monitor_sees_link_and_address_changes(pair):
     a, _, ha, _ = pair
-    seen = []
+    seen, traced = [], []
     with ha.monitor(["link", "addr"]) as monitor:
+        monitor.trace = lambda direction, data: traced.append((direction, data))
         ha.link_add_bridge("brm")
         ha.addr_add("brm", "10.5.5.5/24")
         ha.link_delete("brm")
@@ -293,6 +294,7 @@ def test_monitor_sees_link_and_address_changes(pair):
             if event.action == "del" and event.kind == "link":
                 break
     assert ("new", "link", "brm") in seen
+    assert traced and all(direction == "recv" for direction, _ in traced)
     assert ("new", "addr", "10.5.5.5/24") in seen
     assert seen[-1] == ("del", "link", "brm")
 
@@ -313,7 +315,7 @@ def test_missing_device_is_file_not_found_naming_it(pair):
 def test_missing_namespace_is_file_not_found(prefix):
     with pytest.raises(FileNotFoundError) as info:
         Handle(prefix + "nope")
-    assert prefix + "nope" in str(info.value)
+    assert f"netns '{prefix}nope'" in str(info.value)
     with Handle() as own:
         with pytest.raises(FileNotFoundError):
             own.link_add_veth("rnsx0", "rnsx1", peer_netns=prefix + "nope")

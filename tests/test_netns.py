@@ -465,3 +465,20 @@ def test_no_fd_or_mount_leaks_over_many_cycles(prefix):
     netns.delete(prefix + "keep")
     assert fd_count() == fds
     assert mount_count() == mounts
+
+
+def test_identify_names_the_namespace_of_a_process(prefix):
+    name = prefix + "id"
+    netns.add(name)
+    assert netns.identify(name) == [name]
+    assert name not in netns.identify(pid=os.getpid())
+    sleeper = subprocess.Popen(["ip", "netns", "exec", name, "sleep", "30"])
+    try:
+        for _ in range(100):
+            if netns.identify(pid=sleeper.pid) == [name]:
+                break
+            threading.Event().wait(0.02)
+        assert netns.identify(pid=sleeper.pid) == [name]
+    finally:
+        sleeper.kill()
+        sleeper.wait()

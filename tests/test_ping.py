@@ -63,3 +63,12 @@ def test_bad_input_is_a_value_error():
         ping("not-an-address")
     with pytest.raises(ValueError):
         ping("127.0.0.1", count=0)
+
+
+def test_probes_carry_the_sequence_numbers_asked_for(pair):
+    a, _ = pair
+    echoes = ping("192.168.10.2", netns=a, count=2, first_seq=41)
+    assert [e.seq for e in echoes] == [41, 42]
+    assert all(e.rtt is not None for e in echoes)
+    with pytest.raises(ValueError):
+        ping("192.168.10.2", netns=a, count=2, first_seq=0xFFFF)

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import textwrap
-
-import pytest
 
 from rawns import netns
 

@@ -5,10 +5,8 @@ with a model of what should be there."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
-import time
 
 from hypothesis import settings, strategies as st
 from hypothesis.stateful import (
