@@ -300,8 +300,9 @@ def _run(verbose: bool, keep: bool, delay: float) -> int:
             tour.step(
                 "Open an rtnetlink socket inside each namespace",
                 """A NETLINK_ROUTE socket is how programs talk to the kernel's network
-                configuration. Opened inside a namespace (from a short-lived thread),
-                it stays bound to it: no thread of ours has to stay there.""")
+                configuration. A socket belongs for life to the namespace it was
+                made in: this thread steps in (setns) just for socket() and steps
+                straight back, so no thread of ours stays there.""")
             h_red = handles.enter_context(Handle(red))
             h_blue = handles.enter_context(Handle(blue))
             h_red.trace = h_blue.trace = tour.record
