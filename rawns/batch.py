@@ -28,6 +28,7 @@ Invariants:
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -117,7 +118,7 @@ class Batch:
     def addr_add(self, dev: str, address: Any, *, netns: Optional[str] = None) -> None:
         """An address on ``dev``, like ``ip -n NETNS addr add ADDRESS dev DEV``."""
         requests.check_ifname(dev)
-        requests.addr_add(1, address)  # validates the address now
+        _check_interface(address)
         self._ops.append(_Op("addr", netns, dict(dev=dev, address=address),
                              f"address {address} on link {dev!r}"))
 
@@ -134,7 +135,12 @@ class Batch:
                   table: Any = None) -> None:
         """A route, like ``ip -n NETNS route add DST [via GW] [dev DEV]
         [metric N] [table T]``."""
-        requests.route_add(dst, gateway=gateway, oif=1 if dev else None)  # validates now
+        if dev is not None:
+            requests.check_ifname(dev)
+        if dst != "default":
+            _check_network(dst)
+        if gateway is not None:
+            _check_address(gateway)
         self._ops.append(_Op("route", netns, dict(dst=dst, gateway=gateway, dev=dev,
                                                    metric=metric, table=table),
                              f"route {dst}"))
@@ -335,7 +341,6 @@ class _Run:
             return requests.veth_add(near, far, peer_netns_fd=fd, mtu=args["mtu"], up=near_up,
                                      index=index, peer_index=peer_index)
 
-        build(None)  # validates now, before anything is sent
         if far_up:  # a peer cannot come up as it is made: do it from its side
             later.append(_Op("link_set", far_ns, dict(dev=far, up=True, mtu=None, master=None),
                              op.subject))
@@ -413,6 +418,29 @@ class _Request:
 
 _CREATIONS = ("veth", "bridge")
 _STAGES = {"veth": 0, "bridge": 0, "link_set": 1, "addr": 2, "route": 3}
+
+
+def _check_interface(value: Any) -> None:
+    try:
+        ipaddress.ip_interface(value)
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not an address with a prefix like '10.0.0.1/24'"
+                         ) from err
+
+
+def _check_network(value: Any) -> None:
+    try:
+        ipaddress.ip_network(value)
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not 'default' or a network like '10.0.0.0/24'"
+                         ) from err
+
+
+def _check_address(value: Any) -> None:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not an IP address") from err
 
 
 def _where(name: Optional[str]) -> str:

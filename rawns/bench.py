@@ -101,7 +101,7 @@ def pods(prefix: str, n: int) -> list[Pod]:
 
 
 def rawns_w2_setup(host: str, pods: Sequence[Pod]) -> None:
-    """W2 setup with rawns. HOOK for the lead, to wire once it exists.
+    """W2 setup with rawns: one ``rawns.Batch``.
 
     Contract: the named namespace ``host`` exists (made by the benchmark, empty
     but for lo). Make every pod: its named namespace ``pod.netns``; in
@@ -114,11 +114,19 @@ def rawns_w2_setup(host: str, pods: Sequence[Pod]) -> None:
     hook. May return a dict of sub-phase wall seconds (keys ``setup_ns``,
     ``setup_veth``, ``setup_inside``) or None.
     """
-    raise NotImplementedError("needs the rawns Batch API (issue 6)")
+    from rawns.batch import Batch
+
+    with Batch() as batch:
+        for pod in pods:
+            batch.netns_add(pod.netns)
+            batch.veth(pod.host_ifname, pod.ifname, netns=host, peer_netns=pod.netns)
+            batch.addr_add(pod.ifname, f"{pod.address}/{pod.prefixlen}", netns=pod.netns)
+            batch.link_set("lo", up=True, netns=pod.netns)
+    return None
 
 
 def rawns_w3_read(pods: Sequence[Pod]) -> int:
-    """W3 with rawns. HOOK for the lead, to wire once it exists.
+    """W3 with rawns: a ``Handle`` per pod, two dumps each.
 
     Contract: every pod exists as ``rawns_w2_setup`` leaves it. For each pod,
     dump its addresses (RTM_GETADDR) and its neighbours (RTM_GETNEIGH) through
@@ -127,7 +135,13 @@ def rawns_w3_read(pods: Sequence[Pod]) -> int:
     Return the total number of addresses and neighbours read (so that nothing
     can be skipped).
     """
-    raise NotImplementedError("needs the rawns Batch API (issue 6)")
+    from rawns.handle import Handle
+
+    total = 0
+    for pod in pods:
+        with Handle(pod.netns) as handle:
+            total += len(handle.addr_list()) + len(handle.neigh_list())
+    return total
 
 
 # --------------------------------------------------------------- the machine

@@ -300,10 +300,13 @@ class Attr:
         name, codec = table.specs[number]
         if isinstance(value, list):
             value = AttrList(value)
-        try:
-            codec.encode(value, Ctx.for_encoding(), ())
-        except EncodeError as err:
-            raise EncodeError(f"{name}: {err}") from err
+        # Attributes nested inside were checked when they were made: encoding
+        # them again here would cost a pass per level of nesting.
+        if not (isinstance(value, AttrList) and all(isinstance(a, Attr) for a in value)):
+            try:
+                codec.encode(value, Ctx.for_encoding(), ())
+            except EncodeError as err:
+                raise EncodeError(f"{name}: {err}") from err
         nla_type = number | (NLA_F_NESTED if codec.sets_nested_flag else 0)
         return cls(type=nla_type, value=value, name=name)
 
