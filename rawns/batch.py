@@ -179,6 +179,7 @@ class _Run:
         self.created_netns: list[str] = []
         self.made: list[_Made] = []
         self.sockets: dict[Optional[str], RouteSocket] = {}
+        self.fds: dict[Optional[str], int] = {}
 
     def execute(self) -> None:
         try:
@@ -198,6 +199,9 @@ class _Run:
             for sock in self.sockets.values():
                 sock.close()
             self.sockets.clear()
+            for fd in self.fds.values():
+                os.close(fd)
+            self.fds.clear()
 
     def _plan_indexes(self) -> None:
         """Choose where the ifindexes of links made in fresh namespaces start.
@@ -220,14 +224,26 @@ class _Run:
         if sock is None:
             if name is None:
                 sock = RouteSocket()
-            else:
-                fd = netns_module.open_fd(name)
+            elif self.spaces[name].fresh:
+                # a namespace of our own, used for a few requests: no need
+                # to check what it is, nor for a large receive buffer
+                fd = netns_module.open_fd(name, check=False)
                 try:
-                    sock = RouteSocket(fd)
+                    sock = RouteSocket(fd, large_buffer=False)
                 finally:
                     os.close(fd)
+            else:
+                sock = RouteSocket(self._fd(name))
             self.sockets[name] = sock
         return sock
+
+    def _fd(self, name: Optional[str]) -> int:
+        """An fd to an existing namespace, opened once per run (the far end
+        of hundreds of veth pairs is usually the same namespace)."""
+        fd = self.fds.get(name)
+        if fd is None:
+            fd = self.fds[name] = netns_module.open_fd(name)
+        return fd
 
     def _origin(self, op: _Op) -> tuple[Optional[str], bool]:
         """Where ``op`` is sent from, and for a veth whether its ends swap:
@@ -365,9 +381,12 @@ class _Run:
                 # size holds few fds at a time.
                 fd = None
                 if request.fd_netns is not _OWN:
-                    fd = netns_module.open_fd(request.fd_netns) \
-                        if request.fd_netns is not None else netns_module.open_fd()
-                    fds.append(fd)
+                    space = self.spaces[request.fd_netns]
+                    if space.fresh:
+                        fd = netns_module.open_fd(request.fd_netns, check=False)
+                        fds.append(fd)
+                    else:
+                        fd = self._fd(request.fd_netns)
                 messages.append(request.message(fd))
             outcomes = self._socket(where).exchange(messages)
         finally:

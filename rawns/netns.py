@@ -352,13 +352,17 @@ class NotANetnsError(ValueError):
     """A path that should hold a network namespace holds something else."""
 
 
-def open_fd(target: NetnsTarget | None = None, *, pid: int | None = None) -> int:
+def open_fd(target: NetnsTarget | None = None, *, pid: int | None = None,
+            check: bool = True) -> int:
     """Open a new O_CLOEXEC fd to a network namespace; the caller closes it.
 
     ``target`` is a name (a str without ``/``), a path, or an fd (duplicated);
     ``pid`` names the namespace of that process; neither means the calling
     thread's own. A symlink at a name is not followed, and whatever is opened
     must be a network namespace, or NotANetnsError (a ValueError) is raised.
+    ``check=False`` skips that last check (an ioctl), for callers that hand
+    the fd straight to setns(2) or IFLA_NET_NS_FD, which refuse anything
+    else themselves.
     """
     if pid is not None:
         if target is not None:
@@ -389,7 +393,8 @@ def open_fd(target: NetnsTarget | None = None, *, pid: int | None = None) -> int
         if err.errno == errno.ELOOP:
             raise NotANetnsError(f"{subject} is a symlink, not a network namespace") from err
         raise kernel_error(err.errno, syscall="open", subject=subject) from err
-    _check_netns(fd, subject)
+    if check:
+        _check_netns(fd, subject)
     return fd
 
 

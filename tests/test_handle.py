@@ -405,3 +405,23 @@ def test_one_handle_shared_by_threads(pair):
         t.join()
     assert not errors
     assert [link.name for link in ha.link_list()] == ["lo"]
+
+
+def test_thousands_of_requests_in_one_exchange_are_all_answered(ns):
+    # More acks than one receive buffer holds at a time: the socket sends
+    # them in slices, and every request still gets its own answer.
+    from rawns.netlink import requests
+    from rawns.nlsock import RouteSocket
+
+    fd = netns.open_fd(ns())
+    try:
+        sock = RouteSocket(fd, large_buffer=False)
+    finally:
+        os.close(fd)
+    with sock:
+        batch = [requests.link_set(index=1, up=bool(i % 2)) for i in range(3000)]
+        batch.append(requests.link_set(ifname="nosuchdev", up=True))
+        outcomes = sock.exchange(batch)
+    assert len(outcomes) == 3001
+    assert all(o.error is None for o in outcomes[:3000])
+    assert isinstance(outcomes[-1].error, FileNotFoundError)
