@@ -9,9 +9,12 @@ Invariants:
 
 from __future__ import annotations
 
+import functools
 import ipaddress
-from typing import Any, Optional
+from collections.abc import Callable
+from typing import Any, Optional, TypeVar
 
+from rawns.errors import DecodeError
 from rawns.model import Address, Link, Neighbour, Route
 from rawns.netlink import Message
 from rawns.netlink.constants import (
@@ -33,6 +36,7 @@ __all__ = [
     "TABLE_NAMES",
 ]
 
+T = TypeVar("T")
 FOREVER = 0xFFFFFFFF
 
 SCOPE_NAMES = {int(RT_SCOPE.RT_SCOPE_UNIVERSE): "global", int(RT_SCOPE.RT_SCOPE_SITE): "site",
@@ -121,6 +125,23 @@ def nud_number(value: Any) -> int:
 
 # --- links -----------------------------------------------------------------------
 
+def _strict(convert_one: Callable[[Message], T]) -> Callable[[Message], T]:
+    """Make a converter raise DecodeError, and nothing else, for a message
+    that decoded but does not hold what its type promises (a missing or
+    malformed attribute): replies and events are parsed input too."""
+
+    @functools.wraps(convert_one)
+    def checked(message: Message) -> T:
+        try:
+            return convert_one(message)
+        except (TypeError, AttributeError, KeyError, ValueError, OverflowError) as err:
+            raise DecodeError(f"{message.type_name} does not describe a valid object: "
+                              f"{err}", 0) from err
+
+    return checked
+
+
+@_strict
 def link_from_message(message: Message) -> Link:
     """A ``Link`` from an RTM_NEWLINK message."""
     header = message.header
@@ -131,9 +152,12 @@ def link_from_message(message: Message) -> Link:
         kind = linkinfo.get("IFLA_INFO_KIND")
         info_data = linkinfo.get("IFLA_INFO_DATA")
     operstate = int(attrs.get("IFLA_OPERSTATE", 0))
+    name = attrs.get("IFLA_IFNAME", "")
+    if not isinstance(name, str):
+        raise ValueError(f"IFLA_IFNAME is {name!r}, not a name")
     return Link(
         index=header.index,
-        name=attrs.get("IFLA_IFNAME", ""),
+        name=name,
         kind=kind,
         flags=_names(header.flags, _IFF),
         mtu=attrs.get("IFLA_MTU"),
@@ -161,6 +185,7 @@ def _plain(info_data: Any) -> dict[str, Any]:
 
 # --- addresses -------------------------------------------------------------------
 
+@_strict
 def address_from_message(message: Message) -> Address:
     """An ``Address`` from an RTM_NEWADDR message."""
     header = message.header
@@ -168,6 +193,8 @@ def address_from_message(message: Message) -> Address:
     local = attrs.get("IFA_LOCAL")
     remote = attrs.get("IFA_ADDRESS")
     own = local if local is not None else remote
+    if own is None:
+        raise ValueError("no IFA_LOCAL or IFA_ADDRESS")
     prefix = header.prefixlen
     peer = None
     if local is not None and remote is not None and remote != local:
@@ -195,6 +222,7 @@ def address_from_message(message: Message) -> Address:
 
 # --- routes ----------------------------------------------------------------------
 
+@_strict
 def route_from_message(message: Message) -> Route:
     """A ``Route`` from an RTM_NEWROUTE message."""
     header = message.header
@@ -226,13 +254,17 @@ def route_from_message(message: Message) -> Route:
 
 # --- neighbours --------------------------------------------------------------------
 
+@_strict
 def neighbour_from_message(message: Message) -> Neighbour:
     """A ``Neighbour`` from an RTM_NEWNEIGH message."""
     header = message.header
     attrs = message.attrs
+    dst = attrs.get("NDA_DST")
+    if not isinstance(dst, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        raise ValueError(f"NDA_DST is {dst!r}, not an IP address")
     return Neighbour(
         index=header.ifindex,
-        dst=attrs.get("NDA_DST"),
+        dst=dst,
         lladdr=attrs.get("NDA_LLADDR"),
         state=_names(header.state, _NUD),
         flags=_names(header.flags, _NTF),

@@ -1,0 +1,124 @@
+"""A mutation fuzzer for every parser of netlink bytes in rawns.
+
+Feeds mutated kernel captures (tests/netlink/data/*.bin) and random bytes to
+``rawns.netlink.decode``, ``rawns.netlink.explain``, the socket layer's
+``Conversation.receive_data`` and the model converters, and fails on any
+exception other than DecodeError (explain must not raise at all), or on an
+input that takes too long.
+
+    python tests/fuzz_netlink.py --count 1000000 [--seed 1]
+
+tests/test_fuzz.py runs a short pass of it in the suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import struct
+import sys
+import time
+from pathlib import Path
+
+from rawns import convert, netlink
+from rawns.netlink import DecodeError, Message, RTM
+from rawns.nlsock import NEED_DATA, Conversation
+
+DATA = Path(__file__).parent / "netlink" / "data"
+_CONVERTERS = {
+    RTM.RTM_NEWLINK: convert.link_from_message,
+    RTM.RTM_NEWADDR: convert.address_from_message,
+    RTM.RTM_NEWROUTE: convert.route_from_message,
+    RTM.RTM_NEWNEIGH: convert.neighbour_from_message,
+}
+_SLOW = 0.5  # seconds: no single input may take longer
+
+
+def corpus() -> list[bytes]:
+    return [path.read_bytes() for path in sorted(DATA.glob("*.bin"))]
+
+
+def mutate(rng: random.Random, seed: bytes) -> bytes:
+    data = bytearray(seed)
+    for _ in range(rng.randint(1, 4)):
+        choice = rng.random()
+        if not data or choice < 0.1:
+            data += rng.randbytes(rng.randint(1, 64))
+        elif choice < 0.35:  # flip bytes
+            for _ in range(rng.randint(1, 8)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        elif choice < 0.6:  # a lying 16-bit length or type at a 4-byte boundary
+            pos = rng.randrange(0, max(1, len(data) - 1), 2)
+            value = rng.choice([0, 1, 3, 4, 5, 8, 0xFFFF, rng.randrange(65536)])
+            data[pos:pos + 2] = struct.pack("=H", value)
+        elif choice < 0.75:  # a lying 32-bit nlmsg_len
+            pos = rng.randrange(0, max(1, len(data) - 3), 4)
+            data[pos:pos + 4] = struct.pack("=I", rng.choice([0, 15, 16, 17, len(data) + 4,
+                                                              rng.randrange(1 << 32)]))
+        elif choice < 0.9:  # truncate
+            del data[rng.randrange(len(data)):]
+        else:  # splice two places together
+            a, b = sorted(rng.randrange(len(data) + 1) for _ in range(2))
+            data[a:b] = data[b:][:b - a]
+    return bytes(data)
+
+
+def check(data: bytes) -> None:
+    started = time.perf_counter()
+    try:
+        messages = netlink.decode(data)
+    except DecodeError:
+        messages = []
+    for message in messages:
+        build = _CONVERTERS.get(message.type)
+        if build is not None:
+            try:
+                build(message)
+            except ValueError:
+                pass  # a clear refusal (DecodeError is one); anything else fails
+        netlink.encode(message)  # what decodes re-encodes (the round trip)
+    netlink.explain(data)
+    conversation = Conversation(port_id=0)
+    conversation.send([Message(type=RTM.RTM_GETLINK, flags=0x300,
+                               header=netlink.IfInfoMsg())])
+    try:
+        conversation.receive_data(data)
+    except DecodeError:
+        pass
+    while conversation.next_event() is not NEED_DATA:
+        pass
+    if time.perf_counter() - started > _SLOW:
+        raise AssertionError(f"input of {len(data)} bytes took too long")
+
+
+def run(count: int, seed: int, report_every: int = 0) -> int:
+    rng = random.Random(seed)
+    seeds = corpus()
+    for i in range(count):
+        if rng.random() < 0.1:
+            data = rng.randbytes(rng.randint(0, 200))
+        else:
+            data = mutate(rng, rng.choice(seeds))
+        try:
+            check(data)
+        except Exception:
+            sys.stderr.write(f"input {i} (seed {seed}) failed: {data.hex()}\n")
+            raise
+        if report_every and (i + 1) % report_every == 0:
+            sys.stderr.write(f"{i + 1} inputs\n")
+    return count
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    run(args.count, args.seed, report_every=100_000)
+    print(f"{args.count} inputs, no failure, {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
