@@ -100,7 +100,7 @@ def pods(prefix: str, n: int) -> list[Pod]:
     return out
 
 
-def rawns_w2_setup(host: str, pods: Sequence[Pod]) -> None:
+def rawns_w2_setup(host: str, pods: Sequence[Pod]) -> dict[str, float] | None:
     """W2 setup with rawns: one ``rawns.Batch``.
 
     Contract: the named namespace ``host`` exists (made by the benchmark, empty
