@@ -40,6 +40,8 @@ struct rawns_tally {
 int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally);
 int rawns_netns_delete_many(const char *paths, int count, struct rawns_tally *tally);
 int rawns_netns_open_many(int *fds, int count, struct rawns_tally *tally);
+int rawns_recv_many(int fd, char *buf, unsigned int slot_size, unsigned int slots,
+                    unsigned int *lengths, int *truncated);
 """
 
 ffibuilder = FFI()

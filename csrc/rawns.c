@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "rawns.h"
@@ -79,4 +80,32 @@ int rawns_netns_open_many(int *fds, int count, struct rawns_tally *tally)
         tally->done = i + 1;
     }
     return 0;
+}
+
+#define RAWNS_MAX_SLOTS 64
+
+int rawns_recv_many(int fd, char *buf, unsigned int slot_size, unsigned int slots,
+                    unsigned int *lengths, int *truncated)
+{
+    struct mmsghdr msgs[RAWNS_MAX_SLOTS];
+    struct iovec iov[RAWNS_MAX_SLOTS];
+    if (slots > RAWNS_MAX_SLOTS)
+        slots = RAWNS_MAX_SLOTS;
+    memset(msgs, 0, sizeof(msgs[0]) * slots);
+    for (unsigned int i = 0; i < slots; i++) {
+        iov[i].iov_base = buf + (size_t)i * slot_size;
+        iov[i].iov_len = slot_size;
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int count = recvmmsg(fd, msgs, slots, MSG_WAITFORONE, NULL);
+    if (count < 0)
+        return -1;
+    *truncated = 0;
+    for (int i = 0; i < count; i++) {
+        lengths[i] = msgs[i].msg_len;
+        if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+            *truncated = 1;
+    }
+    return count;
 }

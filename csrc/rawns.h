@@ -42,4 +42,11 @@ int rawns_netns_delete_many(const char *paths, int count, struct rawns_tally *ta
  * with errno set; `tally->done` fds were stored either way. */
 int rawns_netns_open_many(int *fds, int count, struct rawns_tally *tally);
 
+/* recvmmsg(2) with MSG_WAITFORONE: waits for one datagram, then takes every
+ * one already queued, up to `slots`, into `buf` (slots of `slot_size` bytes
+ * laid end to end). Stores each length in `lengths` and sets `*truncated` if
+ * any datagram did not fit its slot. Returns the count, or -1 with errno. */
+int rawns_recv_many(int fd, char *buf, unsigned int slot_size, unsigned int slots,
+                    unsigned int *lengths, int *truncated);
+
 #endif

@@ -56,7 +56,6 @@ _ACK = int(NLM_F.NLM_F_ACK)
 _DUMP = int(NLM_F.NLM_F_DUMP)
 _DUMP_INTR = int(NLM_F.NLM_F_DUMP_INTR)
 
-_RECV_SIZE = 1 << 20       # big enough for any single datagram of a dump
 _RCVBUF = 4 << 20          # socket buffer: room for a burst of acks and dumps
 _MAX_BATCH = 256           # requests per sendmsg: their acks fit in _RCVBUF
 _DUMP_RETRIES = 5          # NLM_F_DUMP_INTR: the dump raced a change; try again
@@ -209,19 +208,6 @@ class Conversation:
 
 # --- the socket ------------------------------------------------------------------
 
-_per_thread = threading.local()
-
-
-def _receive_buffer() -> bytearray:
-    """This thread's receive buffer, shared by all its sockets (each copies
-    out what it read at once). Zeroing a megabyte costs more than making a
-    socket, so it is made once per thread, not once per socket."""
-    buffer = getattr(_per_thread, "buffer", None)
-    if buffer is None:
-        buffer = _per_thread.buffer = bytearray(_RECV_SIZE)
-    return buffer
-
-
 @dataclass
 class Outcome:
     """What one request of a batch came to: its replies, and its error if it
@@ -362,7 +348,8 @@ class RouteSocket:
             if event is NEED_DATA:
                 if not conversation.outstanding:
                     return
-                conversation.receive_data(self._recv())
+                for data in self._recv():
+                    conversation.receive_data(data)
                 continue
             outcome = outcomes[event.index]
             if isinstance(event, Reply):
@@ -374,20 +361,24 @@ class RouteSocket:
             elif isinstance(event, DumpDone) and event.interrupted:
                 outcome.interrupted = True
 
-    def _recv(self) -> bytes:
-        try:
-            buffer = _receive_buffer()
-            size = self._sock.recv_into(buffer)
-        except OSError as err:
-            if err.errno == errno.ENOBUFS:
-                raise kernel_error(err.errno, syscall="recvmsg", subject=(
-                    "netlink socket: the kernel dropped messages because the "
-                    "receive buffer overflowed")) from err
-            raise kernel_error(err.errno, syscall="recvmsg") from err
-        data = bytes(buffer[:size])
+    def _recv(self) -> list[bytes]:
+        """The datagrams waiting on the socket (waits for the first): one
+        recvmmsg(2) takes a whole burst of acks."""
+        while True:
+            try:
+                datagrams = syscalls.recv_many(self._sock.fileno())
+                break
+            except KernelError as err:
+                if err.errno == errno.EINTR:
+                    continue  # as PEP 475: a signal handler that raised has run by now
+                if err.errno == errno.ENOBUFS:
+                    err.subject = ("netlink socket: the kernel dropped messages because "
+                                   "the receive buffer overflowed")
+                raise
         if self.trace is not None:
-            self.trace("recv", data)
-        return data
+            for data in datagrams:
+                self.trace("recv", data)
+        return datagrams
 
     # Events (multicast) ------------------------------------------------------------
 
@@ -395,5 +386,5 @@ class RouteSocket:
         """Decoded multicast messages of the groups joined at creation, forever
         (stop iterating to stop). ENOBUFS (events lost) is raised."""
         while True:
-            for message in netlink.decode(self._recv()):
-                yield message
+            for data in self._recv():
+                yield from netlink.decode(data)

@@ -9,8 +9,10 @@ Invariants:
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
+import threading
 from collections.abc import Sequence
 
 from rawns._native import ffi, lib
@@ -40,6 +42,7 @@ __all__ = [
     "delete_many",
     "open_many",
     "socket_in",
+    "recv_many",
 ]
 
 CLONE_NEWNET: int = lib.CLONE_NEWNET
@@ -201,3 +204,27 @@ def _socket(family: int, type: int, proto: int) -> socket.socket:
         return socket.socket(family, type | socket.SOCK_CLOEXEC, proto)
     except OSError as err:
         raise kernel_error(err.errno, syscall="socket") from err
+
+
+_RECV_SLOT = 128 * 1024  # larger than any netlink datagram the kernel builds
+_RECV_SLOTS = 8
+_receivers = threading.local()
+
+
+def recv_many(fd: int) -> list[bytes]:
+    """Every datagram queued on socket ``fd`` (at least one: waits for it),
+    up to 8, in one recvmmsg(2). Raises KernelError; EMSGSIZE if one did
+    not fit its 128 KiB slot."""
+    state = getattr(_receivers, "state", None)
+    if state is None:  # one buffer per thread, made once: zeroing 1 MiB is slow
+        state = _receivers.state = (ffi.new("char[]", _RECV_SLOT * _RECV_SLOTS),
+                                    ffi.new("unsigned int[]", _RECV_SLOTS),
+                                    ffi.new("int *"))
+    buf, lengths, truncated = state
+    count = lib.rawns_recv_many(fd, buf, _RECV_SLOT, _RECV_SLOTS, lengths, truncated)
+    if count < 0:
+        raise kernel_error(ffi.errno, syscall="recvmmsg")
+    if truncated[0]:
+        raise kernel_error(errno.EMSGSIZE, syscall="recvmmsg",
+                           subject="a netlink datagram larger than 128 KiB")
+    return [ffi.buffer(buf + i * _RECV_SLOT, lengths[i])[:] for i in range(count)]
