@@ -273,9 +273,23 @@ class _Run:
                 later.append(op)
             else:
                 by_space.setdefault(where, []).append(request)
-        for where, batch in by_space.items():
-            self._send(where, batch)
-            if fresh_only:  # done with it: keep one socket at a time open
+        if not fresh_only:
+            for where, batch in by_space.items():
+                self._send(where, batch)
+            return later
+        # Fresh namespaces one after the other: the thread steps from one to
+        # the next (one setns each) to open each one's socket, and goes home
+        # at the end; one socket open at a time.
+        with netns_module.visiting() as go:
+            for where, batch in by_space.items():
+                if where not in self.sockets:
+                    fd = netns_module.open_fd(where, check=False)
+                    try:
+                        go(fd)
+                    finally:
+                        os.close(fd)
+                    self.sockets[where] = RouteSocket(large_buffer=False)
+                self._send(where, batch)
                 self.sockets.pop(where).close()
         return later
 

@@ -40,6 +40,7 @@ __all__ = [
     "identify",
     "describe",
     "enter",
+    "visiting",
     "run",
     "execvp",
 ]
@@ -442,6 +443,24 @@ def enter(target: NetnsTarget | None = None, *, pid: int | None = None) -> Itera
     os.close(target_fd)
     try:
         yield
+    finally:
+        _restore(home_fd)
+
+
+@contextmanager
+def visiting() -> Iterator[Callable[[int], None]]:
+    """For work in many namespaces in turn: yields ``go(fd)``, which moves
+    the calling thread into the namespace behind ``fd`` with one setns(2);
+    the thread is moved back to its own namespace when the block ends, also
+    on exceptions and KeyboardInterrupt. Half the setns calls of entering and
+    leaving each namespace with ``enter``."""
+    home_fd = _open_thread_netns()
+
+    def go(fd: int) -> None:
+        syscalls.setns(fd, syscalls.CLONE_NEWNET, subject=f"netns fd {fd}")
+
+    try:
+        yield go
     finally:
         _restore(home_fd)
 
