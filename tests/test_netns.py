@@ -482,3 +482,24 @@ def test_identify_names_the_namespace_of_a_process(prefix):
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_visiting_steps_through_namespaces_and_always_returns(prefix):
+    names = [prefix + f"v{i}" for i in range(3)]
+    netns.add_many(names)
+    home = thread_netns_inode()
+    fds = [netns.open_fd(n) for n in names]
+    try:
+        with netns.visiting() as go:
+            for name, fd in zip(names, fds):
+                go(fd)
+                assert thread_netns_inode() == netns_inode(name)
+        assert thread_netns_inode() == home
+        with pytest.raises(KeyboardInterrupt):
+            with netns.visiting() as go:
+                go(fds[0])
+                raise KeyboardInterrupt
+        assert thread_netns_inode() == home
+    finally:
+        for fd in fds:
+            os.close(fd)
