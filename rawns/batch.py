@@ -28,6 +28,7 @@ Invariants:
 from __future__ import annotations
 
 import errno
+import functools
 import ipaddress
 import os
 from collections.abc import Callable
@@ -68,12 +69,12 @@ class _Space:
 
 @dataclass(frozen=True)
 class _Made:
-    """Something made in a namespace this batch did not make, and the request
-    that removes it again (in a namespace the batch made, deleting the
-    namespace removes everything)."""
+    """Something made in a namespace this batch did not make, and how to
+    build the request that removes it again (only if it comes to that). In a
+    namespace the batch made, deleting the namespace removes everything."""
 
     where: Optional[str]
-    undo: Message
+    undo: Callable[[], Message]
 
 
 class Batch:
@@ -341,7 +342,7 @@ class _Run:
             if index is None:
                 return None
             undo = None if self.spaces[where].fresh else _Made(
-                where, requests.addr_del(index, args["address"]))
+                where, functools.partial(requests.addr_del, index, args["address"]))
             return _Request(op, requests.addr_add(index, args["address"]), undo)
         if op.kind == "route":
             oif = None
@@ -352,7 +353,7 @@ class _Run:
             table = 254 if args["table"] is None else convert.table_number(args["table"])
             route = dict(gateway=args["gateway"], oif=oif, priority=args["metric"], table=table)
             undo = None if self.spaces[where].fresh else _Made(
-                where, requests.route_del(args["dst"], **route))
+                where, functools.partial(requests.route_del, args["dst"], **route))
             return _Request(op, requests.route_add(args["dst"], **route), undo)
         raise AssertionError(f"unknown operation {op.kind}")
 
@@ -380,7 +381,7 @@ class _Run:
     def _undo_link(self, where: Optional[str], name: str) -> Optional[_Made]:
         if self.spaces[where].fresh:
             return None
-        return _Made(where, requests.link_del(ifname=name))
+        return _Made(where, functools.partial(requests.link_del, ifname=name))
 
     def _send(self, where: Optional[str], batch: list["_Request"]) -> None:
         fds: list[int] = []
@@ -425,7 +426,7 @@ class _Run:
         namespaces. A failure while undoing must not hide the original error."""
         by_space: dict[Optional[str], list[Message]] = {}
         for made in reversed(self.made):
-            by_space.setdefault(made.where, []).append(made.undo)
+            by_space.setdefault(made.where, []).append(made.undo())
         for where, undo in by_space.items():
             try:
                 self._socket(where).exchange(undo)
