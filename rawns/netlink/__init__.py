@@ -26,14 +26,14 @@ from . import constants, requests
 from .attrs import Attr, AttrList
 from .constants import AF, IFA, IFLA, IFLA_INFO, NDA, NETNSA, NLM_F, NLMSG, RTA, RTM, VETH_INFO
 from .explain import explain
-from .message import Message, decode, encode
+from .message import Message, decode, encode, encode_stamped
 from .structs import (
     IfAddrMsg, IfInfoMsg, LinkStats64, NdMsg, NestedMessage, NlMsgErr, NlMsgHdr, RtGenMsg,
     RtMsg, RtNextHop,
 )
 
 __all__ = [
-    "decode", "encode", "explain", "DecodeError", "EncodeError",
+    "decode", "encode", "encode_stamped", "explain", "DecodeError", "EncodeError",
     "Message", "Attr", "AttrList", "NestedMessage",
     "NlMsgHdr", "NlMsgErr", "IfInfoMsg", "IfAddrMsg", "NdMsg", "RtMsg", "RtGenMsg",
     "RtNextHop", "LinkStats64",

@@ -36,6 +36,7 @@ The primitives, like libmnl's: :func:`put_attr` appends one attribute,
 
 from __future__ import annotations
 
+import ipaddress
 import struct
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping, Sequence
@@ -47,7 +48,7 @@ from .constants import NLA_F_NESTED, NLA_TYPE_MASK
 __all__ = [
     "Attr", "AttrList", "AttrAccess", "AttrTable", "Ctx", "Keep", "Unfit",
     "MAX_DEPTH", "align4", "put_attr", "start_nest", "end_nest", "walk_attrs",
-    "decode_attrs", "encode_attrs", "fast_constructor",
+    "decode_attrs", "encode_attrs", "encode_attrs_into", "fast_constructor",
 ]
 
 MAX_DEPTH = 16
@@ -71,13 +72,18 @@ def fast_constructor(cls: type) -> Any:
     into the slots directly.  The decoder makes one object per attribute, so
     it uses this; values are passed in field order and are not validated.
     """
-    names = list(cls.__dataclass_fields__)
+    fields = cls.__dataclass_fields__
+    names = [name for name, spec in fields.items() if spec.init]
+    # Fields that are no __init__ argument (caches) start at their default.
+    hidden = {name: spec.default for name, spec in fields.items() if not spec.init}
     # Straight-line code (one slot store per field, no loop) generated once
     # per class: the same stores __init__ does, minus the frozen-check detour.
     namespace = {"new": object.__new__, "cls": cls}
-    namespace.update({f"set_{name}": getattr(cls, name).__set__ for name in names})
+    namespace.update({f"set_{name}": getattr(cls, name).__set__ for name in fields})
+    namespace.update({f"default_{name}": default for name, default in hidden.items()})
     arguments = ", ".join(f"v{index}" for index in range(len(names)))
     body = "".join(f"    set_{name}(obj, v{index})\n" for index, name in enumerate(names))
+    body += "".join(f"    set_{name}(obj, default_{name})\n" for name in hidden)
     source = f"def make({arguments}):\n    obj = new(cls)\n{body}    return obj\n"
     exec(compile(source, f"<fast constructor of {cls.__name__}>", "exec"), namespace)
     return namespace["make"]
@@ -274,6 +280,12 @@ class Attr:
     value: Any
     name: str | None = None
     raw: bytes | None = field(default=None, repr=False)
+    # ``(codec, payload)`` when :meth:`of` already encoded ``value`` and the
+    # payload cannot go stale (see _unchanging); encode_attrs writes it as is
+    # when the table holds that very codec for this number.  Not an __init__
+    # argument, not compared or shown; dataclasses.replace() drops it.
+    _encoded: tuple[Any, bytes] | None = field(default=None, init=False, repr=False,
+                                               compare=False)
 
     @property
     def number(self) -> int:
@@ -294,21 +306,78 @@ class Attr:
         nested attributes get NLA_F_NESTED, as strict kernel policies want.
         A list of attributes is accepted for nested ones.
         """
-        from .tables import lookup_name  # tables import this module
-
-        table, number = lookup_name(key)
-        name, codec = table.specs[number]
+        nla_type, name, codec, context_free = _attr_spec(key)
         if isinstance(value, list):
             value = AttrList(value)
-        # Attributes nested inside were checked when they were made: encoding
-        # them again here would cost a pass per level of nesting.
-        if not (isinstance(value, AttrList) and all(isinstance(a, Attr) for a in value)):
+        payload = None
+        if isinstance(value, AttrList) and all(isinstance(a, Attr) for a in value):
+            # Attributes nested inside were checked when they were made, so
+            # there is nothing to check here.  Encode only if the payload can
+            # be kept; a failure (IFLA_INFO_DATA of a kind without a table...)
+            # is then left for encode() to report, as it always was.
+            if context_free and _unchanging(value):
+                try:
+                    payload = codec.encode(value, _PLAIN_CTX, ())
+                except EncodeError:
+                    payload = None
+        else:
             try:
-                codec.encode(value, Ctx.for_encoding(), ())
+                payload = codec.encode(value, _PLAIN_CTX, ())
             except EncodeError as err:
                 raise EncodeError(f"{name}: {err}") from err
-        nla_type = number | (NLA_F_NESTED if codec.sets_nested_flag else 0)
-        return cls(type=nla_type, value=value, name=name)
+            if not (context_free and _unchanging(value)):
+                payload = None
+        if cls is not Attr:
+            return cls(type=nla_type, value=value, name=name)
+        attr = _new_attr(nla_type, value, name, None)
+        if payload is not None:
+            _set_encoded(attr, (codec, payload))
+        return attr
+
+
+def _attr_spec(key: Any) -> tuple[int, str, Any, bool]:
+    """``tables.attr_spec``, imported on first use (tables imports this module)."""
+    global _attr_spec
+    from .tables import attr_spec
+    _attr_spec = attr_spec
+    return attr_spec(key)
+
+
+_PLAIN_CTX = None  # set below, once Ctx exists: the context Attr.of encodes in
+_set_encoded = Attr._encoded.__set__  # type: ignore[attr-defined]
+
+# Values of these types never change, so a payload encoded from one stays right.
+_IMMUTABLE = (int, str, bytes, ipaddress.IPv4Address, ipaddress.IPv6Address, type(None))
+_FROZEN_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _unchanging(value: Any) -> bool:
+    """Whether ``value``, and everything in it, is immutable.
+
+    Only then may Attr.of keep the payload it encoded: a bytearray (or a
+    list in a struct field) could change between building and sending.
+    Attributes made by Attr.of that kept a payload passed this test already.
+    """
+    if isinstance(value, _IMMUTABLE):
+        return True
+    if isinstance(value, Attr):
+        return value._encoded is not None or (_unchanging(value.value)
+                                              and _unchanging(value.raw))
+    if isinstance(value, tuple):
+        return all(map(_unchanging, value))
+    cls = value.__class__
+    if cls not in _FROZEN_FIELDS:
+        _FROZEN_FIELDS[cls] = _frozen_fields(cls)
+    names = _FROZEN_FIELDS[cls]
+    return names is not None and all(_unchanging(getattr(value, n)) for n in names)
+
+
+def _frozen_fields(cls: type) -> tuple[str, ...] | None:
+    """The field names of a frozen dataclass (structs, NestedMessage), else None."""
+    params = getattr(cls, "__dataclass_params__", None)
+    if params is None or not params.frozen:
+        return None
+    return tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
 
 
 _new_attr = fast_constructor(Attr)
@@ -381,6 +450,9 @@ class Ctx:
     @staticmethod
     def for_encoding(family: int = 0) -> Ctx:
         return Ctx(family)
+
+
+_PLAIN_CTX = Ctx()  # encoding needs no depth or trace: one context serves every Attr.of
 
 
 class TraceEntry:
@@ -468,6 +540,17 @@ def decode_attrs(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx) -
 def encode_attrs(attrs: Sequence[Attr], table: AttrTable, ctx: Ctx) -> bytes:
     """Encode ``attrs`` (Attr objects) with ``table``; the inverse of decode_attrs."""
     out = bytearray()
+    encode_attrs_into(out, attrs, table, ctx)
+    return bytes(out)
+
+
+_PADDING = (b"", b"\0\0\0", b"\0\0", b"\0")  # indexed by length & 3
+_pack_nla_header = _NLA_HEADER.pack
+
+
+def encode_attrs_into(out: bytearray, attrs: Sequence[Attr], table: AttrTable,
+                      ctx: Ctx) -> None:
+    """:func:`encode_attrs`, appending to ``out`` (what :func:`put_attr` writes)."""
     specs = table.specs
     for index, item in enumerate(attrs):
         if not isinstance(item, Attr):
@@ -475,32 +558,41 @@ def encode_attrs(attrs: Sequence[Attr], table: AttrTable, ctx: Ctx) -> bytes:
         nla_type = item.type
         if not 0 <= nla_type <= 0xFFFF:
             raise EncodeError(f"attribute type {nla_type} does not fit 16 bits")
-        value = item.value
         spec = specs.get(nla_type & NLA_TYPE_MASK)
-        if isinstance(value, (bytes, bytearray, memoryview)):
-            payload = bytes(value)  # raw bytes are always written verbatim
-        elif spec is None:
-            raise EncodeError(f"attribute type {nla_type} is unknown to table "
-                              f"{table.name}: give its value as bytes")
+        encoded = item._encoded
+        if encoded is not None and spec is not None and encoded[0] is spec[1]:
+            payload = encoded[1]  # Attr.of encoded this value with this very codec
         else:
-            name, codec = spec
-            payload = None
-            if item.raw is not None:
-                try:
-                    same = codec.decode(item.raw, 0, len(item.raw), ctx, attrs[:index])
-                except Exception:  # noqa: BLE001 - any doubt: encode the value
-                    same = None
-                if same.__class__ is Keep:
-                    same = same.value
-                if same == value:
-                    payload = item.raw
-            if payload is None:
-                try:
-                    payload = codec.encode(value, ctx, attrs[:index])
-                except EncodeError as err:
-                    raise EncodeError(f"{name}: {err}") from err
-        if len(payload) > _MAX_PAYLOAD:
+            payload = _encode_payload(item, spec, attrs, index, table, ctx)
+        length = 4 + len(payload)
+        if length > 0xFFFF:
             raise EncodeError(f"attribute type {nla_type}: payload of {len(payload)} "
                               f"bytes does not fit the 16-bit nla_len")
-        put_attr(out, nla_type, payload)
-    return bytes(out)
+        out += _pack_nla_header(length, nla_type)
+        out += payload
+        out += _PADDING[length & 3]
+
+
+def _encode_payload(item: Attr, spec: tuple[str, Any] | None, attrs: Sequence[Attr],
+                    index: int, table: AttrTable, ctx: Ctx) -> bytes:
+    """The payload of ``item``: verbatim bytes, its kept ``raw``, or its codec's."""
+    value = item.value
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)  # raw bytes are always written verbatim
+    if spec is None:
+        raise EncodeError(f"attribute type {item.type} is unknown to table "
+                          f"{table.name}: give its value as bytes")
+    name, codec = spec
+    if item.raw is not None:
+        try:
+            same = codec.decode(item.raw, 0, len(item.raw), ctx, attrs[:index])
+        except Exception:  # noqa: BLE001 - any doubt: encode the value
+            same = None
+        if same.__class__ is Keep:
+            same = same.value
+        if same == value:
+            return item.raw
+    try:
+        return codec.encode(value, ctx, attrs[:index])
+    except EncodeError as err:
+        raise EncodeError(f"{name}: {err}") from err

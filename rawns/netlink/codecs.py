@@ -53,6 +53,11 @@ class Codec:
 
     kind = "bytes"
     sets_nested_flag = False
+    # Whether encode() reads ctx.family, here or in an attribute nested inside.
+    uses_family = False
+    # Whether the payload depends on the value alone (not on ctx or siblings):
+    # then Attr.of may keep the payload it computed, for encode to reuse.
+    context_free = True
 
     def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
         return buf[start:end]
@@ -232,6 +237,8 @@ class IPAddr(Codec):
     def __init__(self, version: int | None = None) -> None:
         self.version = version
         self.kind = f"ipv{version}" if version else "ip (by family)"
+        self.uses_family = version is None
+        self.context_free = version is not None
 
     def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
         size = end - start
@@ -315,6 +322,7 @@ class Nested(Codec):
 
     def __init__(self, table: AttrTable | Callable[[], AttrTable]) -> None:
         self._table = table
+        self._uses_family: bool | None = None
 
     @property
     def table(self) -> AttrTable:
@@ -325,6 +333,19 @@ class Nested(Codec):
     @property
     def kind(self) -> str:  # type: ignore[override]
         return f"nested {self.table.name}"
+
+    @property
+    def uses_family(self) -> bool:  # type: ignore[override]
+        # Computed on first use: the table may be defined after this codec.
+        # Terminates: tables nest in a tree, the cycles (VETH_INFO_PEER,
+        # RTA_MULTIPATH) go through codecs that answer without recursing.
+        if self._uses_family is None:
+            self._uses_family = any(codec.uses_family for _, codec in self.table.specs.values())
+        return self._uses_family
+
+    @property
+    def context_free(self) -> bool:  # type: ignore[override]
+        return not self.uses_family
 
     def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
         return decode_attrs(buf, start, end, self.table, ctx.nested())
@@ -392,11 +413,16 @@ class ByKind(Codec):
     """
 
     sets_nested_flag = True
+    context_free = False  # the payload depends on the kind, a sibling
 
     def __init__(self, selector: int, tables: dict[str, Codec], what: str) -> None:
         self.selector = selector
         self.tables = tables
         self.kind = f"{what} (by kind)"
+
+    @property
+    def uses_family(self) -> bool:  # type: ignore[override]
+        return any(codec.uses_family for codec in self.tables.values())
 
     def _choose(self, siblings: Sequence[Any]) -> Codec | None:
         for item in siblings:
@@ -427,6 +453,8 @@ class Multipath(Codec):
     """RTA_MULTIPATH: an array of ``struct rtnexthop``, each with RTA_* attributes."""
 
     kind = "rtnexthop array"
+    uses_family = True  # next-hop gateways are read by the route's family
+    context_free = False
 
     def __init__(self, table: Callable[[], AttrTable]) -> None:
         self._table = table

@@ -34,13 +34,13 @@ from typing import Any, Iterable
 
 from rawns.errors import DecodeError, EncodeError
 
-from .attrs import AttrAccess, AttrList, Ctx, TraceEntry, decode_attrs, encode_attrs, \
+from .attrs import AttrAccess, AttrList, Ctx, TraceEntry, decode_attrs, encode_attrs_into, \
     fast_constructor
 from .constants import NLM_F, NLMSG, NLMSGERR_ATTR, enum_name, nlm_flag_names
 from .structs import NlMsgErr, NlMsgHdr, message_type
 from .tables import FAMILIES, NLMSGERR
 
-__all__ = ["Message", "decode", "encode", "encode_message"]
+__all__ = ["Message", "decode", "encode", "encode_message", "encode_stamped"]
 
 _NLMSGHDR = struct.Struct("=IHHII")
 _unpack_nlmsghdr = _NLMSGHDR.unpack_from
@@ -268,25 +268,63 @@ def encode(messages: Message | Iterable[Message]) -> bytes:
     ``nlmsg_len`` is computed; everything else comes from the Message.
     Raises EncodeError (a ValueError) for values that do not fit.
     """
+    out = bytearray()
     if isinstance(messages, Message):
-        return encode_message(messages)
-    return b"".join(encode_message(message) for message in messages)
+        _encode_into(out, messages, messages.flags, messages.seq, messages.pid)
+    else:
+        for message in messages:
+            _check_message(message)
+            _encode_into(out, message, message.flags, message.seq, message.pid)
+    return bytes(out)
 
 
 def encode_message(message: Message) -> bytes:
     """Encode one message, padded to a multiple of 4 bytes."""
+    _check_message(message)
+    out = bytearray()
+    _encode_into(out, message, message.flags, message.seq, message.pid)
+    return bytes(out)
+
+
+def encode_stamped(messages: Iterable[Message], stamps: Iterable[tuple[int, int, int]]) -> bytes:
+    """Encode ``messages`` with nlmsghdr fields given apart, for the socket layer.
+
+    ``stamps`` holds one ``(flags, seq, pid)`` per message.  The bytes equal
+    ``encode([replace(m, flags=f, seq=s, pid=p) ...])`` without building the
+    copies.
+    """
+    out = bytearray()
+    for message, (flags, seq, pid) in zip(messages, stamps, strict=True):
+        _check_message(message)
+        _encode_into(out, message, flags, seq, pid)
+    return bytes(out)
+
+
+def _check_message(message: Any) -> None:
     if not isinstance(message, Message):
         raise EncodeError(f"expected a Message, got {type(message).__name__}")
-    body = _encode_body(message)
-    length = 16 + len(body)
+
+
+_HEADER_ROOM = bytes(16)  # nlmsghdr placeholder, filled in once the length is known
+
+
+def _encode_into(out: bytearray, message: Message, flags: int, seq: int, pid: int) -> None:
+    """Append one message, with these nlmsghdr fields, padded to 4 bytes."""
+    start = len(out)
+    out += _HEADER_ROOM
+    _encode_body(out, message)
+    length = len(out) - start
     try:
-        head = _NLMSGHDR.pack(length, message.type, message.flags, message.seq, message.pid)
+        _NLMSGHDR.pack_into(out, start, length, message.type, flags, seq, pid)
     except struct.error as err:
         raise EncodeError(f"nlmsghdr of {message.type_name}: {err}") from err
-    return head + body + b"\0" * (-length & 3)
+    out += _PADDING[length & 3]
 
 
-def _encode_body(message: Message) -> bytes:
+_PADDING = (b"", b"\0\0\0", b"\0\0", b"\0")  # indexed by length & 3
+
+
+def _encode_body(out: bytearray, message: Message) -> None:
     mtype = message.type
     family = FAMILIES.get(mtype)
     if family is not None:
@@ -294,32 +332,35 @@ def _encode_body(message: Message) -> bytes:
         if not isinstance(header, family.header):
             raise EncodeError(f"{message.type_name} needs a {family.header.__name__} "
                               f"header, got {header!r}")
-        packed = header.pack()
-        attrs = encode_attrs(message.attrs, family.table, Ctx.for_encoding(header.family))
-        if attrs:
-            packed += b"\0" * (-len(packed) & 3)
-        return packed + attrs
+        out += header.pack()
+        if message.attrs:
+            out += _PADDING[len(out) & 3]
+            encode_attrs_into(out, message.attrs, family.table, Ctx(header.family))
+        return
     if mtype == _ERROR:
         header = message.header
         if not isinstance(header, NlMsgErr):
             raise EncodeError(f"NLMSG_ERROR needs an NlMsgErr header, got {header!r}")
         try:
-            packed = _S32.pack(header.error)
+            out += _S32.pack(header.error)
         except struct.error as err:
             raise EncodeError(f"NLMSG_ERROR error {header.error}: {err}") from err
-        packed += header.request.pack() + header.request_payload
-        packed += b"\0" * (-len(packed) & 3)
-        return packed + encode_attrs(message.attrs, NLMSGERR, Ctx.for_encoding())
+        out += header.request.pack()
+        out += header.request_payload
+        out += _PADDING[len(out) & 3]
+        encode_attrs_into(out, message.attrs, NLMSGERR, Ctx())
+        return
     if mtype == _DONE and message.header is not None:
         try:
-            packed = _S32.pack(message.header)
+            out += _S32.pack(message.header)
         except (struct.error, TypeError) as err:
             raise EncodeError(f"NLMSG_DONE error {message.header!r}: {err}") from err
-        return packed + encode_attrs(message.attrs, NLMSGERR, Ctx.for_encoding())
+        encode_attrs_into(out, message.attrs, NLMSGERR, Ctx())
+        return
     if message.attrs:
         raise EncodeError(f"{message.type_name} has no attribute table: put its body "
                           f"in payload")
-    return bytes(message.payload)
+    out += message.payload
 
 
 def _enum_text(value: int) -> str:

@@ -65,6 +65,7 @@ class CStruct:
     SIZE: ClassVar[int]
     C_NAME: ClassVar[str]
     C_FIELDS: ClassVar[tuple[str, ...]]
+    FIELD_NAMES: ClassVar[tuple[str, ...]]
     KINDS: ClassVar[tuple[Any, ...]]
     _DECODE: ClassVar[Callable[[bytes, int], Any]]
 
@@ -74,17 +75,18 @@ class CStruct:
         return cls._DECODE(buf, offset)
 
     def values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, f.name) for f in fields(self))  # type: ignore[arg-type]
+        """The field values in struct order."""
+        return self._VALUES()
 
     def pack(self) -> bytes:
         """The struct's bytes; EncodeError if a field is out of range."""
         try:
-            return self.STRUCT.pack(*self.values())
+            return self._PACK()
         except (struct.error, TypeError) as err:
             raise EncodeError(f"{self.C_NAME}: {err} in {self!r}") from err
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        return dict(zip(self.FIELD_NAMES, self._VALUES()))
 
 
 def _layout(cls: type, fmt: str, c_name: str, c_fields: tuple[str, ...] | None = None,
@@ -103,6 +105,8 @@ def _layout(cls: type, fmt: str, c_name: str, c_fields: tuple[str, ...] | None =
     cls.C_NAME = c_name
     cls.C_FIELDS = c_fields or tuple(names)
     cls.KINDS = kinds
+    cls.FIELD_NAMES = tuple(names)
+    _attach_packer(cls, names, compiled)
     make = fast_constructor(cls)
     unpack = compiled.unpack_from
     converters = []
@@ -121,6 +125,21 @@ def _layout(cls: type, fmt: str, c_name: str, c_fields: tuple[str, ...] | None =
                 values[index] = convert(kind, values[index])
             return make(*values)
     cls._DECODE = staticmethod(decode)
+
+
+def _attach_packer(cls: type, names: list[str], compiled: struct.Struct) -> None:
+    """Give ``cls`` a ``_VALUES`` and a ``_PACK`` method that name every field.
+
+    Generated once per class as straight-line code, because walking
+    ``dataclasses.fields()`` per pack cost more than the packing itself.
+    """
+    reads = ", ".join(f"self.{name}" for name in names)
+    source = (f"def _VALUES(self):\n    return ({reads},)\n"
+              f"def _PACK(self):\n    return pack({reads})\n")
+    namespace: dict[str, Any] = {"pack": compiled.pack}
+    exec(compile(source, f"<packer of {cls.__name__}>", "exec"), namespace)
+    cls._VALUES = namespace["_VALUES"]
+    cls._PACK = namespace["_PACK"]
 
 
 _dataclass = dataclass(frozen=True, kw_only=True, slots=True)

@@ -34,7 +34,8 @@ from .codecs import (
 from .constants import (
     AF, ALTIFNAMSIZ, IF_LINK_MODE, IF_OPER, IFA, IFA_F, IFAPROT, IFLA, IFLA_BR,
     IFLA_BRPORT, IFLA_INET, IFLA_INET6, IFLA_INFO, IFLA_PROTO_DOWN_REASON_ATTRS,
-    IFLA_VXLAN, IFLA_XDP_ATTRS, IFNAMSIZ, IN6_ADDR_GEN_MODE, NDA, NETNSA, NLMSGERR_ATTR,
+    IFLA_VXLAN, IFLA_XDP_ATTRS, IFNAMSIZ, IN6_ADDR_GEN_MODE, NDA, NETNSA, NLA_F_NESTED,
+    NLMSGERR_ATTR,
     RT_TABLE, RTA, RTAX, RTAX_FEATURE, RTEXT_FILTER, RTM, RTPROT, VETH_INFO, VXLAN_DF,
     XDP_ATTACHED,
 )
@@ -47,7 +48,7 @@ from .structs import NestedMessage as NestedMessageValue  # what VETH_INFO_PEER 
 __all__ = [
     "Family", "FAMILIES", "LINK", "ADDR", "NEIGH", "ROUTE", "NSID", "NLMSGERR",
     "LINKINFO", "VETH", "BRIDGE", "BRIDGE_PORT", "VXLAN", "AF_SPEC", "RTAX_TABLE",
-    "TABLES", "lookup_name", "table_for",
+    "TABLES", "attr_spec", "lookup_name", "table_for",
 ]
 
 IFNAME = String(max_length=IFNAMSIZ - 1)
@@ -428,6 +429,37 @@ for _table_entry in _HOME.values():
 def table_for(enum_class: type) -> AttrTable:
     """The table whose attributes ``enum_class`` names (``IFLA`` -> ``LINK``)."""
     return _HOME[enum_class]
+
+
+# What Attr.of needs per attribute, resolved once: (wire type with
+# NLA_F_NESTED set for nested codecs, kernel name, codec, codec.context_free).
+# Keyed per enum class, because IntEnum members of different classes with the
+# same value are equal dict keys (IFLA_MTU == IFA_LABEL == 4).
+_SPECS_BY_ENUM: dict[type, dict[int, tuple[int, str, Any, bool]]] = {}
+_SPECS_BY_NAME: dict[str, tuple[int, str, Any, bool]] = {}
+for _enum_class, _table_entry in _HOME.items():
+    _by_number = _SPECS_BY_ENUM[_enum_class] = {}
+    for _name, _member in _enum_class.__members__.items():
+        _spec_name, _codec = _table_entry.specs[int(_member)]
+        _nla_type = int(_member) | (NLA_F_NESTED if _codec.sets_nested_flag else 0)
+        _by_number[int(_member)] = _SPECS_BY_NAME[_name] = (
+            _nla_type, _spec_name, _codec, _codec.context_free)
+
+
+def attr_spec(key: Any) -> tuple[int, str, Any, bool]:
+    """``(nla_type, name, codec, context_free)`` for ``"IFLA_MTU"`` or ``IFLA.IFLA_MTU``.
+
+    ``nla_type`` carries NLA_F_NESTED for nested codecs, as :meth:`Attr.of`
+    sets it.  EncodeError for anything else.
+    """
+    by_number = _SPECS_BY_ENUM.get(key.__class__)
+    if by_number is not None:
+        return by_number[key]
+    if isinstance(key, str):
+        spec = _SPECS_BY_NAME.get(key)
+        if spec is not None:
+            return spec
+    raise EncodeError(f"{key!r} is not a known attribute name or enum member")
 
 
 def lookup_name(key: Any) -> tuple[AttrTable, int]:
