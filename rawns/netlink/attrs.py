@@ -64,26 +64,27 @@ def align4(length: int) -> int:
     return (length + 3) & ~3
 
 
-def fast_constructor(cls: type) -> Any:
+def fast_constructor(cls: type, hidden: bool = False) -> Any:
     """Return ``make(*values)`` building a frozen slotted dataclass fast.
 
     The generated ``__init__`` of a frozen dataclass goes through
     ``object.__setattr__`` per field, about five times slower than storing
     into the slots directly.  The decoder makes one object per attribute, so
     it uses this; values are passed in field order and are not validated.
+    Fields that are no __init__ argument (caches) get their default, or
+    with ``hidden=True`` are arguments too.
     """
     fields = cls.__dataclass_fields__
-    names = [name for name, spec in fields.items() if spec.init]
-    # Fields that are no __init__ argument (caches) start at their default.
-    hidden = {name: spec.default for name, spec in fields.items() if not spec.init}
+    names = [name for name, spec in fields.items() if spec.init or hidden]
+    defaults = {name: spec.default for name, spec in fields.items() if name not in names}
     # Straight-line code (one slot store per field, no loop) generated once
     # per class: the same stores __init__ does, minus the frozen-check detour.
     namespace = {"new": object.__new__, "cls": cls}
     namespace.update({f"set_{name}": getattr(cls, name).__set__ for name in fields})
-    namespace.update({f"default_{name}": default for name, default in hidden.items()})
+    namespace.update({f"default_{name}": default for name, default in defaults.items()})
     arguments = ", ".join(f"v{index}" for index in range(len(names)))
     body = "".join(f"    set_{name}(obj, v{index})\n" for index, name in enumerate(names))
-    body += "".join(f"    set_{name}(obj, default_{name})\n" for name in hidden)
+    body += "".join(f"    set_{name}(obj, default_{name})\n" for name in defaults)
     source = f"def make({arguments}):\n    obj = new(cls)\n{body}    return obj\n"
     exec(compile(source, f"<fast constructor of {cls.__name__}>", "exec"), namespace)
     return namespace["make"]
@@ -306,7 +307,19 @@ class Attr:
         nested attributes get NLA_F_NESTED, as strict kernel policies want.
         A list of attributes is accepted for nested ones.
         """
-        nla_type, name, codec, context_free = _attr_spec(key)
+        spec = _SPECS_BY_ENUM.get(key.__class__)  # see tables.attr_spec
+        if spec is not None:
+            nla_type, name, codec, context_free = spec[key]
+        else:
+            nla_type, name, codec, context_free = _attr_spec(key)
+        if value.__class__ in _IMMUTABLE_CLASSES and cls is Attr:
+            # The common case (an int, a str, an address) in short.
+            try:
+                payload = codec.encode(value, _PLAIN_CTX, ())
+            except EncodeError as err:
+                raise EncodeError(f"{name}: {err}") from err
+            return _new_attr_encoded(nla_type, value, name, None,
+                                     (codec, payload) if context_free else None)
         if isinstance(value, list):
             value = AttrList(value)
         payload = None
@@ -329,10 +342,8 @@ class Attr:
                 payload = None
         if cls is not Attr:
             return cls(type=nla_type, value=value, name=name)
-        attr = _new_attr(nla_type, value, name, None)
-        if payload is not None:
-            _set_encoded(attr, (codec, payload))
-        return attr
+        return _new_attr_encoded(nla_type, value, name, None,
+                                 None if payload is None else (codec, payload))
 
 
 def _attr_spec(key: Any) -> tuple[int, str, Any, bool]:
@@ -343,11 +354,15 @@ def _attr_spec(key: Any) -> tuple[int, str, Any, bool]:
     return attr_spec(key)
 
 
+# What Attr.of needs per enum member, filled by tables (which imports this
+# module); the lookup is inlined in Attr.of, which a batch calls ~10 times
+# per namespace.
+_SPECS_BY_ENUM: dict[type, dict[int, tuple[int, str, Any, bool]]] = {}
 _PLAIN_CTX = None  # set below, once Ctx exists: the context Attr.of encodes in
-_set_encoded = Attr._encoded.__set__  # type: ignore[attr-defined]
 
 # Values of these types never change, so a payload encoded from one stays right.
 _IMMUTABLE = (int, str, bytes, ipaddress.IPv4Address, ipaddress.IPv6Address, type(None))
+_IMMUTABLE_CLASSES = frozenset((*_IMMUTABLE, bool))  # the same, checked first and faster
 _FROZEN_FIELDS: dict[type, tuple[str, ...] | None] = {}
 
 
@@ -358,18 +373,29 @@ def _unchanging(value: Any) -> bool:
     list in a struct field) could change between building and sending.
     Attributes made by Attr.of that kept a payload passed this test already.
     """
-    if isinstance(value, _IMMUTABLE):
+    if value.__class__ in _IMMUTABLE_CLASSES or isinstance(value, _IMMUTABLE):
         return True
     if isinstance(value, Attr):
         return value._encoded is not None or (_unchanging(value.value)
                                               and _unchanging(value.raw))
     if isinstance(value, tuple):
-        return all(map(_unchanging, value))
+        for item in value:
+            if item.__class__ is Attr and item._encoded is not None:
+                continue  # the common case, without a call
+            if not _unchanging(item):
+                return False
+        return True
     cls = value.__class__
     if cls not in _FROZEN_FIELDS:
         _FROZEN_FIELDS[cls] = _frozen_fields(cls)
     names = _FROZEN_FIELDS[cls]
-    return names is not None and all(_unchanging(getattr(value, n)) for n in names)
+    if names is None:
+        return False
+    for name in names:
+        item = getattr(value, name)
+        if item.__class__ not in _IMMUTABLE_CLASSES and not _unchanging(item):
+            return False
+    return True
 
 
 def _frozen_fields(cls: type) -> tuple[str, ...] | None:
@@ -381,6 +407,7 @@ def _frozen_fields(cls: type) -> tuple[str, ...] | None:
 
 
 _new_attr = fast_constructor(Attr)
+_new_attr_encoded = fast_constructor(Attr, hidden=True)  # one more argument: _encoded
 
 
 class AttrTable:

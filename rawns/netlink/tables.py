@@ -25,6 +25,7 @@ from typing import Any
 
 from rawns.errors import EncodeError
 
+from . import attrs as attrs_module
 from .attrs import AttrTable
 from .codecs import (
     BE16, BE32, BYTES, FLAG, HWADDR, IP_BY_FAMILY, IPV4, IPV6, S32, STRING, U8, U16,
@@ -435,7 +436,7 @@ def table_for(enum_class: type) -> AttrTable:
 # NLA_F_NESTED set for nested codecs, kernel name, codec, codec.context_free).
 # Keyed per enum class, because IntEnum members of different classes with the
 # same value are equal dict keys (IFLA_MTU == IFA_LABEL == 4).
-_SPECS_BY_ENUM: dict[type, dict[int, tuple[int, str, Any, bool]]] = {}
+_SPECS_BY_ENUM = attrs_module._SPECS_BY_ENUM  # Attr.of reads it directly
 _SPECS_BY_NAME: dict[str, tuple[int, str, Any, bool]] = {}
 for _enum_class, _table_entry in _HOME.items():
     _by_number = _SPECS_BY_ENUM[_enum_class] = {}

@@ -151,3 +151,47 @@ def test_sibling_dependent_data_is_still_checked_when_sent() -> None:
     message = Message(type=RTM.RTM_NEWLINK, header=IfInfoMsg(), attrs=AttrList([info]))
     with pytest.raises(EncodeError):
         encode(message)
+
+
+near_ipv4 = st.builds(
+    lambda octets, sep, prefix: sep.join(octets) + prefix,
+    st.lists(st.one_of(st.integers(0, 300).map(str), st.sampled_from(["00", "01", "-1", "+1",
+                                                                       " 1", "1_0", "", "a"])),
+             min_size=3, max_size=5),
+    st.sampled_from([".", ".", ".", ":"]),
+    st.one_of(st.just(""), st.integers(-1, 40).map(lambda n: f"/{n}"),
+              st.sampled_from(["/016", "/255.255.0.0", "/", "/ 8", "/8 "])))
+
+
+@SETTINGS
+@given(near_ipv4)
+def test_fast_ipv4_prefix_reads_as_ipaddress_does(text: str) -> None:
+    try:
+        interface = ipaddress.ip_interface(text)
+    except ValueError:
+        with pytest.raises(EncodeError):
+            requests.addr_add(1, text)
+        return
+    message = requests.addr_add(1, text)
+    assert message.get("IFA_LOCAL") == interface.ip
+    assert message.header.prefixlen == interface.network.prefixlen
+
+
+def reference_check_ifname(name: str) -> bool:
+    """dev_valid_name, spelled out as before the fast path was added."""
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        return False
+    return (0 < size < 16 and name not in (".", "..") and not any(c in name for c in "/:\0")
+            and not any(c.isspace() for c in name))
+
+
+@SETTINGS
+@given(st.text(max_size=18))
+def test_check_ifname_accepts_what_the_kernel_does(name: str) -> None:
+    if reference_check_ifname(name):
+        assert requests.check_ifname(name) == name
+    else:
+        with pytest.raises(EncodeError):
+            requests.check_ifname(name)
