@@ -68,24 +68,28 @@ def fast_constructor(cls: type, hidden: bool = False) -> Any:
     """Return ``make(*values)`` building a frozen slotted dataclass fast.
 
     The generated ``__init__`` of a frozen dataclass goes through
-    ``object.__setattr__`` per field, about five times slower than storing
-    into the slots directly.  The decoder makes one object per attribute, so
-    it uses this; values are passed in field order and are not validated.
+    ``object.__setattr__`` per field, several times slower than storing into
+    the slots directly.  The decoder makes one object per attribute, so it
+    uses this; values are passed in field order and are not validated.
     Fields that are no __init__ argument (caches) get their default, or
     with ``hidden=True`` are arguments too.
     """
     fields = cls.__dataclass_fields__
     names = [name for name, spec in fields.items() if spec.init or hidden]
     defaults = {name: spec.default for name, spec in fields.items() if name not in names}
-    # Straight-line code (one slot store per field, no loop) generated once
-    # per class: the same stores __init__ does, minus the frozen-check detour.
-    namespace = {"new": object.__new__, "cls": cls}
-    namespace.update({f"set_{name}": getattr(cls, name).__set__ for name in fields})
+    # A frozen class refuses ``obj.name = value``.  Its twin (same bases,
+    # same slots, so the same memory layout, but no frozen __setattr__)
+    # takes the stores at full speed; then the object becomes a ``cls`` by
+    # assigning __class__, which Python allows between identical layouts.
+    twin = type(f"_{cls.__name__}Fields", cls.__bases__, {"__slots__": cls.__slots__})
+    namespace = {"new": object.__new__, "cls": cls, "twin": twin}
     namespace.update({f"default_{name}": default for name, default in defaults.items()})
     arguments = ", ".join(f"v{index}" for index in range(len(names)))
-    body = "".join(f"    set_{name}(obj, v{index})\n" for index, name in enumerate(names))
-    body += "".join(f"    set_{name}(obj, default_{name})\n" for name in defaults)
-    source = f"def make({arguments}):\n    obj = new(cls)\n{body}    return obj\n"
+    # Straight-line code (one store per field, no loop), generated once per class.
+    body = "".join(f"    obj.{name} = v{index}\n" for index, name in enumerate(names))
+    body += "".join(f"    obj.{name} = default_{name}\n" for name in defaults)
+    source = (f"def make({arguments}):\n    obj = new(twin)\n{body}"
+              f"    obj.__class__ = cls\n    return obj\n")
     exec(compile(source, f"<fast constructor of {cls.__name__}>", "exec"), namespace)
     return namespace["make"]
 

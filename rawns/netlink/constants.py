@@ -32,7 +32,8 @@ __all__ = [
     "NLA_F_NESTED", "NLA_F_NET_BYTEORDER", "NLA_TYPE_MASK",
     "NETLINK_ROUTE", "SOL_NETLINK", "IFNAMSIZ", "ALTIFNAMSIZ",
     "NETNSA_NSID_NOT_ASSIGNED", "ENUMS",
-    "flag_names", "enum_name", "nlm_flag_names", "as_flag", "as_enum",
+    "flag_names", "enum_name", "nlm_flag_names", "as_flag", "as_enum", "enum_members",
+    "flag_cache",
 ]
 
 # -- framing -----------------------------------------------------------------
@@ -946,12 +947,25 @@ _FLAG_CACHE: dict[type, dict[int, object]] = {}
 _FLAG_CACHE_LIMIT = 4096
 
 
-def as_enum(enum_class: type[_E], value: int) -> _E | int:
-    """Return the member of ``enum_class`` for ``value``, or the plain int."""
+def enum_members(enum_class: type[_E]) -> dict[int, _E]:
+    """``{value: member}`` of ``enum_class``: ``as_enum`` is ``.get(value, value)`` on it."""
     table = _ENUM_BY_VALUE.get(enum_class)
     if table is None:
         table = _ENUM_BY_VALUE[enum_class] = dict(enum_class._value2member_map_)
-    return table.get(value, value)  # type: ignore[return-value]
+    return table  # type: ignore[return-value]
+
+
+def flag_cache(flag_class: type[_E]) -> dict[int, _E]:
+    """The values ``as_flag`` already made for ``flag_class`` (bounded)."""
+    cache = _FLAG_CACHE.get(flag_class)
+    if cache is None:
+        cache = _FLAG_CACHE[flag_class] = {}
+    return cache  # type: ignore[return-value]
+
+
+def as_enum(enum_class: type[_E], value: int) -> _E | int:
+    """Return the member of ``enum_class`` for ``value``, or the plain int."""
+    return enum_members(enum_class).get(value, value)  # type: ignore[return-value]
 
 
 def as_flag(flag_class: type[_E], value: int) -> _E:
@@ -959,9 +973,7 @@ def as_flag(flag_class: type[_E], value: int) -> _E:
 
     Unknown bits are kept (the value is unchanged).
     """
-    cache = _FLAG_CACHE.get(flag_class)
-    if cache is None:
-        cache = _FLAG_CACHE[flag_class] = {}
+    cache = flag_cache(flag_class)
     member = cache.get(value)
     if member is None:
         known = flag_class._value2member_map_

@@ -40,7 +40,7 @@ from rawns.errors import EncodeError
 from .attrs import AttrAccess, AttrList, fast_constructor
 from .constants import (
     AF, ARPHRD, IFA_F, IFF, NLMSG, NTF, NUD, RT_SCOPE, RT_TABLE, RTM, RTM_F,
-    RTN, RTPROT, as_enum, as_flag,
+    RTN, RTPROT, as_flag, enum_members, flag_cache,
 )
 
 __all__ = [
@@ -107,23 +107,38 @@ def _layout(cls: type, fmt: str, c_name: str, c_fields: tuple[str, ...] | None =
     cls.KINDS = kinds
     cls.FIELD_NAMES = tuple(names)
     _attach_packer(cls, names, compiled)
-    make = fast_constructor(cls)
-    unpack = compiled.unpack_from
-    converters = []
+    cls._DECODE = staticmethod(_decoder(cls, names, kinds, compiled))
+
+
+def _decoder(cls: type, names: list[str], kinds: tuple[Any, ...],
+             compiled: struct.Struct) -> Callable[[bytes, int], Any]:
+    """``decode(buf, offset)`` for ``cls``, generated as straight-line code.
+
+    Fields with a kind are looked up in its dict of members (an unknown enum
+    value stays a plain int) or in its bounded cache of flag values (filled
+    by ``as_flag`` on a miss): the same results as as_enum/as_flag, without
+    a call per field.
+    """
+    namespace: dict[str, Any] = {"make": fast_constructor(cls), "unpack": compiled.unpack_from,
+                                 "as_flag": as_flag}
+    values = [f"v{index}" for index in range(len(names))]
+    lines = [f"    {', '.join(values)}, = unpack(buf, offset)"]
     for index, kind in enumerate(kinds):
         if kind is None:
             continue
-        converters.append((index, as_flag if issubclass(kind, IntFlag) else as_enum, kind))
-
-    if not converters:
-        def decode(buf: bytes, offset: int) -> Any:
-            return make(*unpack(buf, offset))
-    else:
-        def decode(buf: bytes, offset: int) -> Any:
-            values = list(unpack(buf, offset))
-            for index, convert, kind in converters:
-                values[index] = convert(kind, values[index])
-            return make(*values)
+        v = values[index]
+        if issubclass(kind, IntFlag):
+            namespace[f"kind{index}"] = kind
+            namespace[f"cache{index}"] = cache = flag_cache(kind)
+            lines.append(f"    {v} = cache{index}[{v}] if {v} in cache{index} "
+                         f"else as_flag(kind{index}, {v})")
+        else:
+            namespace[f"members{index}"] = enum_members(kind)
+            lines.append(f"    {v} = members{index}.get({v}, {v})")
+    source = ("def decode(buf, offset):\n" + "\n".join(lines)
+              + f"\n    return make({', '.join(values)})\n")
+    exec(compile(source, f"<decoder of {cls.__name__}>", "exec"), namespace)
+    return namespace["decode"]
     cls._DECODE = staticmethod(decode)
 
 
