@@ -57,7 +57,7 @@ _DUMP = int(NLM_F.NLM_F_DUMP)
 _DUMP_INTR = int(NLM_F.NLM_F_DUMP_INTR)
 
 _RCVBUF = 4 << 20          # socket buffer: room for a burst of acks and dumps
-_MAX_BATCH = 256           # requests per sendmsg: their acks fit in _RCVBUF
+_MAX_BATCH = 128           # requests per sendmsg: their acks fit even the default buffer
 _DUMP_RETRIES = 5          # NLM_F_DUMP_INTR: the dump raced a change; try again
 
 
@@ -281,7 +281,7 @@ class RouteSocket:
     # The exchange ---------------------------------------------------------------
 
     def exchange(self, requests: Sequence[Message]) -> list[Outcome]:
-        """Send ``requests`` (one ``sendmsg`` per 256) and wait until each one
+        """Send ``requests`` (one ``sendmsg`` per 128) and wait until each one
         is answered. Returns one Outcome per request, in order; does not raise
         for a kernel refusal (see ``outcome.error``)."""
         outcomes = [Outcome(request=r) for r in requests]
