@@ -31,7 +31,8 @@ from rawns.errors import DecodeError, EncodeError
 
 from .attrs import AttrList, AttrTable, Ctx, Keep, TraceEntry, Unfit, decode_attrs, \
     encode_attrs
-from .constants import AF, NLA_TYPE_MASK, RTNH_F, as_enum, as_flag, enum_name, flag_names
+from .constants import AF, NLA_TYPE_MASK, RTNH_F, as_flag, enum_members, enum_name, \
+    flag_cache, flag_names
 from .structs import CStruct, RtNextHop
 
 __all__ = [
@@ -83,18 +84,23 @@ class Int(Codec):
         self.kind = kind if names is None else f"{kind} {names.__name__}"
         self.names = names
         self._unpack = self.struct.unpack_from
-        self._convert: Callable[[Any, int], Any] | None = None
         # The walker unpacks plain integers itself (see AttrTable.fast).
         self.fast_unpack = self._unpack if names is None else None
-        if names is not None:
-            self._convert = as_flag if issubclass(names, IntFlag) else as_enum
+        # Named values: the dicts as_enum / as_flag read, looked up here
+        # directly (as_flag is called only for a flag value not seen yet).
+        is_flag = names is not None and issubclass(names, IntFlag)
+        self._members = enum_members(names) if names is not None and not is_flag else None
+        self._flags = flag_cache(names) if is_flag else None
 
     def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
         if end - start != self.size:
             raise Unfit(f"{self.kind} needs {self.size} bytes, payload has {end - start}")
         value = self._unpack(buf, start)[0]
-        if self._convert is not None:
-            return self._convert(self.names, value)
+        if self._members is not None:
+            return self._members.get(value, value)
+        if self._flags is not None:
+            member = self._flags.get(value)
+            return as_flag(self.names, value) if member is None else member
         return value
 
     def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
@@ -239,20 +245,15 @@ class IPAddr(Codec):
         self.kind = f"ipv{version}" if version else "ip (by family)"
         self.uses_family = version is None
         self.context_free = version is not None
+        self._size = {4: 4, 6: 16}.get(version)  # type: ignore[arg-type]
 
     def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
-        size = end - start
-        if self.version == 4 or (self.version is None
-                                 and _FAMILY_ADDRESS_SIZE.get(ctx.family) == 4):
-            if size == 4:
-                return _IPV4(buf[start:end])
-        elif self.version == 6 or (self.version is None
-                                   and _FAMILY_ADDRESS_SIZE.get(ctx.family) == 16):
-            if size == 16:
-                return _IPV6(buf[start:end])
-        else:
+        size = self._size or _FAMILY_ADDRESS_SIZE.get(ctx.family)
+        if size is None:
             raise Unfit(f"family {enum_name(AF, ctx.family)} has no address codec")
-        raise Unfit(f"{size} bytes is not an address of {self.kind}")
+        if end - start != size:
+            raise Unfit(f"{end - start} bytes is not an address of {self.kind}")
+        return address_from_bytes(buf[start:end])
 
     def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
         if isinstance(value, str):
@@ -269,6 +270,23 @@ class IPAddr(Codec):
 
     def render(self, value: Any) -> str:
         return str(value)
+
+
+# Dumps repeat addresses (IFA_ADDRESS is IFA_LOCAL; gateways, neighbours),
+# and ipaddress objects are immutable: reuse them, keyed by their bytes.
+_ADDRESSES: dict[bytes, Any] = {}
+_ADDRESS_CACHE_LIMIT = 4096  # cleared when full: hostile input cannot grow it
+
+
+def address_from_bytes(packed: bytes) -> Any:
+    """The IPv4Address (4 bytes) or IPv6Address (16 bytes) of ``packed``."""
+    address = _ADDRESSES.get(packed)
+    if address is None:
+        address = _IPV4(packed) if len(packed) == 4 else _IPV6(packed)
+        if len(_ADDRESSES) >= _ADDRESS_CACHE_LIMIT:
+            _ADDRESSES.clear()
+        _ADDRESSES[packed] = address
+    return address
 
 
 class Struct(Codec):
