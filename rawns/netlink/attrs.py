@@ -327,7 +327,7 @@ class Attr:
         if isinstance(value, list):
             value = AttrList(value)
         payload = None
-        if isinstance(value, AttrList) and all(isinstance(a, Attr) for a in value):
+        if isinstance(value, AttrList) and _all_attrs(value):
             # Attributes nested inside were checked when they were made, so
             # there is nothing to check here.  Encode only if the payload can
             # be kept; a failure (IFLA_INFO_DATA of a kind without a table...)
@@ -348,6 +348,13 @@ class Attr:
             return cls(type=nla_type, value=value, name=name)
         return _new_attr_encoded(nla_type, value, name, None,
                                  None if payload is None else (codec, payload))
+
+
+def _all_attrs(items: AttrList) -> bool:
+    for item in items:
+        if not isinstance(item, Attr):
+            return False
+    return True
 
 
 def _attr_spec(key: Any) -> tuple[int, str, Any, bool]:

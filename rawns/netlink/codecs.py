@@ -30,7 +30,7 @@ from typing import Any, Callable, Sequence
 from rawns.errors import DecodeError, EncodeError
 
 from .attrs import AttrList, AttrTable, Ctx, Keep, TraceEntry, Unfit, decode_attrs, \
-    encode_attrs
+    encode_attrs, encode_attrs_into
 from .constants import AF, NLA_TYPE_MASK, RTNH_F, as_flag, enum_members, enum_name, \
     flag_cache, flag_names
 from .structs import CStruct, RtNextHop
@@ -414,10 +414,10 @@ class NestedMessage(Codec):
         if not isinstance(header, self.header) or attrs is None:
             raise EncodeError(f"wants a NestedMessage with a {self.header.__name__} header, "
                               f"got {value!r}")
-        packed = header.pack()
-        packed += b"\0" * (-len(packed) & 3)
-        inner = Ctx.for_encoding(getattr(header, "family", ctx.family))
-        return packed + encode_attrs(attrs, self.table, inner)
+        out = bytearray(header.pack())
+        out += b"\0" * (-len(out) & 3)
+        encode_attrs_into(out, attrs, self.table, Ctx(getattr(header, "family", ctx.family)))
+        return bytes(out)
 
     def render(self, value: Any) -> str:
         return f"{self.header.C_NAME} + {len(getattr(value, 'attrs', ()))} attribute(s)"

@@ -33,7 +33,7 @@ from .constants import (
     AF, IFA, IFA_F, IFF, IFLA, IFLA_BR, IFLA_INFO, IFLA_VXLAN, NDA, NETNSA, NLM_F,
     NTF, NUD, RT_SCOPE, RT_TABLE, RTA, RTAX, RTM, RTN, RTPROT, VETH_INFO, IFNAMSIZ,
 )
-from .message import Message
+from .message import Message, _new_message
 from .structs import IfAddrMsg, IfInfoMsg, NdMsg, NestedMessage, RtGenMsg, RtMsg, RtNextHop
 
 __all__ = [
@@ -58,6 +58,7 @@ _DUMP = int(NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_DUMP)
 # Members read once: an enum attribute lookup costs more than a global's.
 _AF_UNSPEC, _AF_INET, _AF_INET6 = AF.AF_UNSPEC, AF.AF_INET, AF.AF_INET6
 _IFF_UP = int(IFF.IFF_UP)
+_new_ifinfomsg = IfInfoMsg._MAKE  # (family, type, index, flags, change)
 
 
 # -- value checks -----------------------------------------------------------------
@@ -180,6 +181,16 @@ def _same_family(family: int, value: Any, what: str) -> None:
         raise EncodeError(f"{what} {value} is not of family {AF(family).name}")
 
 
+def _message(mtype: int, flags: int, header: Any, attrs: Sequence[Attr] = ()) -> Message:
+    """``Message(type=mtype, flags=flags, header=header, attrs=AttrList(attrs))``.
+
+    Built with the fast constructor: a frozen dataclass's __init__ stores
+    each field through object.__setattr__, a sizeable part of building the
+    few requests of a namespace.  seq and pid stay 0 for the socket layer.
+    """
+    return _new_message(mtype, flags, 0, 0, header, AttrList(attrs), b"")
+
+
 def _attrs(*pairs: tuple[Any, Any]) -> AttrList:
     """Attributes for the (key, value) pairs whose value is not None."""
     return AttrList(Attr.of(key, value) for key, value in pairs if value is not None)
@@ -192,7 +203,8 @@ def _link_header(index: int = 0, up: bool | None = None) -> IfInfoMsg:
     if up is not None:
         change = _IFF_UP
         flags = _IFF_UP if up else 0
-    return IfInfoMsg(family=_AF_UNSPEC, index=index, flags=flags, change=change)
+    # IfInfoMsg(family=AF_UNSPEC, index=index, flags=flags, change=change), built fast
+    return _new_ifinfomsg(_AF_UNSPEC, 0, index, flags, change)
 
 
 def _link_attrs(*, ifname: str | None = None, mtu: int | None = None,
@@ -252,7 +264,7 @@ def link_add(ifname: str, kind: str, *, info_data: Sequence[Attr] | None = None,
                         netns_pid=netns_pid, link=link)
     attrs.append(Attr.of(IFLA.IFLA_LINKINFO, linkinfo))
     header = _link_header(0 if index == 0 else _ifindex(index), up=True if up else None)
-    return Message(type=RTM.RTM_NEWLINK, flags=_CREATE, header=header, attrs=AttrList(attrs))
+    return _message(RTM.RTM_NEWLINK, _CREATE, header, attrs)
 
 
 def veth_add(ifname: str, peer: str, *, peer_netns_fd: int | None = None,
@@ -397,8 +409,7 @@ def link_set(*, index: int | None = None, ifname: str | None = None,
     attrs += _link_attrs(ifname=new_name, mtu=mtu, address=address, txqlen=txqlen,
                          master=master, group=group, netns_fd=netns_fd,
                          netns_pid=netns_pid, alias=alias)
-    return Message(type=RTM.RTM_NEWLINK, flags=_CHANGE, header=_link_header(number, up),
-                   attrs=AttrList(attrs))
+    return _message(RTM.RTM_NEWLINK, _CHANGE, _link_header(number, up), attrs)
 
 
 def link_dump(*, family: int = AF.AF_UNSPEC, kind: str | None = None,
@@ -478,8 +489,7 @@ def addr_add(index: int, address: Any, *, peer: AddressLike | None = None,
         attrs.append(Attr.of(IFA.IFA_CACHEINFO, IfaCacheinfo(prefered=preferred, valid=valid)))
     if metric is not None:
         attrs.append(Attr.of(IFA.IFA_RT_PRIORITY, _u32(metric, "metric")))
-    return Message(type=RTM.RTM_NEWADDR, flags=_REPLACE if replace else _CREATE,
-                   header=header, attrs=AttrList(attrs))
+    return _message(RTM.RTM_NEWADDR, _REPLACE if replace else _CREATE, header, attrs)
 
 
 def addr_del(index: int, address: Any, *, peer: AddressLike | None = None) -> Message:

@@ -68,6 +68,7 @@ class CStruct:
     FIELD_NAMES: ClassVar[tuple[str, ...]]
     KINDS: ClassVar[tuple[Any, ...]]
     _DECODE: ClassVar[Callable[[bytes, int], Any]]
+    _MAKE: ClassVar[Callable[..., Any]]  # fast constructor: every field, positional, in order
 
     @classmethod
     def unpack_from(cls, buf: bytes, offset: int = 0) -> Any:
@@ -107,6 +108,7 @@ def _layout(cls: type, fmt: str, c_name: str, c_fields: tuple[str, ...] | None =
     cls.KINDS = kinds
     cls.FIELD_NAMES = tuple(names)
     _attach_packer(cls, names, compiled)
+    cls._MAKE = staticmethod(fast_constructor(cls))
     cls._DECODE = staticmethod(_decoder(cls, names, kinds, compiled))
 
 
@@ -119,7 +121,7 @@ def _decoder(cls: type, names: list[str], kinds: tuple[Any, ...],
     by ``as_flag`` on a miss): the same results as as_enum/as_flag, without
     a call per field.
     """
-    namespace: dict[str, Any] = {"make": fast_constructor(cls), "unpack": compiled.unpack_from,
+    namespace: dict[str, Any] = {"make": cls._MAKE, "unpack": compiled.unpack_from,
                                  "as_flag": as_flag}
     values = [f"v{index}" for index in range(len(names))]
     lines = [f"    {', '.join(values)}, = unpack(buf, offset)"]

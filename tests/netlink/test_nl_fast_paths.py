@@ -195,3 +195,14 @@ def test_check_ifname_accepts_what_the_kernel_does(name: str) -> None:
     else:
         with pytest.raises(EncodeError):
             requests.check_ifname(name)
+
+
+def test_fast_builders_equal_the_dataclass_constructors() -> None:
+    from rawns.netlink.requests import _link_header, _message
+    header = _link_header(7, up=True)
+    assert header == IfInfoMsg(family=AF.AF_UNSPEC, index=7, flags=1, change=1)
+    attrs = [Attr.of(IFLA.IFLA_MTU, 1500)]
+    built = _message(RTM.RTM_NEWLINK, 5, header, attrs)
+    assert built == Message(type=RTM.RTM_NEWLINK, flags=5, header=header,
+                            attrs=AttrList(attrs))
+    assert type(built.attrs) is AttrList and built.seq == built.pid == 0
