@@ -36,6 +36,7 @@ The primitives, like libmnl's: :func:`put_attr` appends one attribute,
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import struct
 from dataclasses import dataclass, field
@@ -74,7 +75,7 @@ def fast_constructor(cls: type, hidden: bool = False) -> Any:
     Fields that are no __init__ argument (caches) get their default, or
     with ``hidden=True`` are arguments too.
     """
-    fields = cls.__dataclass_fields__
+    fields = {spec.name: spec for spec in dataclasses.fields(cls)}  # ClassVars left out
     names = [name for name, spec in fields.items() if spec.init or hidden]
     defaults = {name: spec.default for name, spec in fields.items() if name not in names}
     # A frozen class refuses ``obj.name = value``.  Its twin (same bases,

@@ -139,6 +139,7 @@ class Message(AttrAccess):
 
 
 _new_message = fast_constructor(Message)
+_new_nlmsgerr = fast_constructor(NlMsgErr)  # (error, request, request_payload): one per ack
 
 
 def decode(data: bytes | bytearray | memoryview) -> list[Message]:
@@ -256,7 +257,7 @@ def _decode_error(buf: bytes, body: int, end: int, mtype: int, flags: int, seq: 
                               f"the NLMSG_ERROR ({end - body - 4} bytes left)", body + 4)
         payload = buf[echoed:payload_end]
         echoed = payload_end
-    header = NlMsgErr(error=error, request=request, request_payload=payload)
+    header = _new_nlmsgerr(error, request, payload)
     if trace is not None:
         _trace_header(trace, body, echoed - body, "nlmsgerr", header, buf)
     attrs = _decode_extack(buf, (echoed + 3) & ~3, end, flags, trace)
