@@ -143,14 +143,16 @@ class Conversation:
         if self._pending:
             raise RuntimeError("previous requests are still outstanding")
         self._events.clear()
+        messages = []
         stamps = []  # (flags, seq, pid) per request, written without copying it
         for index, request in enumerate(requests):
             seq = next(self._seq) & 0xFFFFFFFF
             is_dump = (request.flags & _DUMP) == _DUMP
             flags = request.flags | _REQUEST | (0 if is_dump else _ACK)
+            messages.append(request)
             stamps.append((flags, seq, self.port_id))
             self._pending[seq] = _Pending(index, is_dump)
-        return netlink.encode_stamped(requests, stamps)
+        return netlink.encode_stamped(messages, stamps)
 
     def receive_data(self, data: bytes) -> None:
         """Feed bytes read from the socket (one datagram).

@@ -405,7 +405,7 @@ def _unchanging(value: Any) -> bool:
         return False
     for name in names:
         item = getattr(value, name)
-        if item.__class__ not in _IMMUTABLE_CLASSES and not _unchanging(item):
+        if not isinstance(item, _IMMUTABLE) and not _unchanging(item):
             return False
     return True
 

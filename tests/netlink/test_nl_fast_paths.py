@@ -206,3 +206,15 @@ def test_fast_builders_equal_the_dataclass_constructors() -> None:
     assert built == Message(type=RTM.RTM_NEWLINK, flags=5, header=header,
                             attrs=AttrList(attrs))
     assert type(built.attrs) is AttrList and built.seq == built.pid == 0
+
+
+def test_conversation_stamps_like_replace_and_takes_any_iterable() -> None:
+    from rawns.nlsock import Conversation
+    batch = [requests.link_get(index=1), requests.link_dump(),
+             requests.addr_add(2, "10.0.0.9/16")]
+    expected = encode([dataclasses.replace(m, seq=5 + i, pid=77,
+                                           flags=m.flags | 1 | (0 if m.flags & 0x300 == 0x300
+                                                                else 4))
+                       for i, m in enumerate(batch)])
+    assert Conversation(port_id=77, first_seq=5).send(batch) == expected
+    assert Conversation(port_id=77, first_seq=5).send(iter(batch)) == expected
