@@ -415,7 +415,7 @@ def _frozen_fields(cls: type) -> tuple[str, ...] | None:
     params = getattr(cls, "__dataclass_params__", None)
     if params is None or not params.frozen:
         return None
-    return tuple(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+    return tuple(spec.name for spec in dataclasses.fields(cls))
 
 
 _new_attr = fast_constructor(Attr)

@@ -1,6 +1,6 @@
 # Invariants:
 # - Every builder returns a Message with seq=0 and pid=0; the socket layer
-#   sets them with Message.with_seq(seq, pid) just before encoding.
+#   sets them as it encodes (encode_stamped, or Message.with_seq).
 # - Builders take plain Python values (ints, interface names, ipaddress
 #   objects or their text, MAC text) and raise EncodeError (a ValueError)
 #   for bad ones before anything could reach the kernel.
