@@ -689,13 +689,15 @@ def _link_set(words: Words, opts: Options) -> int:
 
 # --- addr ------------------------------------------------------------------------
 
-ADDR_COMMANDS = [
+# addr, route and neigh share ip's verbs and spellings
+OBJECT_COMMANDS = [
     ("add", ["add"]),
     ("replace", ["replace"]),
     ("delete", ["delete", "del"]),
     ("show", ["show", "list", "lst", "ls"]),
     ("help", ["help"]),
 ]
+ADDR_COMMANDS = OBJECT_COMMANDS
 
 
 def cmd_addr(words: Words, opts: Options) -> int:
@@ -769,13 +771,7 @@ def cmd_addr(words: Words, opts: Options) -> int:
 
 # --- route -------------------------------------------------------------------------
 
-ROUTE_COMMANDS = [
-    ("add", ["add"]),
-    ("replace", ["replace"]),
-    ("delete", ["delete", "del"]),
-    ("show", ["show", "list", "lst", "ls"]),
-    ("help", ["help"]),
-]
+ROUTE_COMMANDS = OBJECT_COMMANDS
 
 ROUTE_TYPES = ("unicast", "local", "broadcast", "multicast", "throw", "unreachable",
                "prohibit", "blackhole", "nat", "anycast")
@@ -866,13 +862,7 @@ def _route_show(words: Words, opts: Options) -> int:
 
 # --- neigh -------------------------------------------------------------------------
 
-NEIGH_COMMANDS = [
-    ("add", ["add"]),
-    ("replace", ["replace"]),
-    ("delete", ["delete", "del"]),
-    ("show", ["show", "list", "lst", "ls"]),
-    ("help", ["help"]),
-]
+NEIGH_COMMANDS = OBJECT_COMMANDS
 
 
 def cmd_neigh(words: Words, opts: Options) -> int:

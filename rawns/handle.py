@@ -73,7 +73,35 @@ def _subject_dev(dev: Device) -> str:
     return f"link {dev!r}" if isinstance(dev, str) else f"link index {dev}"
 
 
-class Handle:
+class _OnOneSocket:
+    """What Handle and Monitor share: one RouteSocket, closed with them."""
+
+    _sock: RouteSocket
+
+    @property
+    def trace(self) -> Optional[Callable[[str, bytes], None]]:
+        """Called with ("send"|"recv", bytes) for every datagram, if set."""
+        return self._sock.trace
+
+    @trace.setter
+    def trace(self, callback: Optional[Callable[[str, bytes], None]]) -> None:
+        self._sock.trace = callback
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def close(self) -> None:
+        """Close the socket."""
+        self._sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Handle(_OnOneSocket):
     """rtnetlink operations in one network namespace, like ``ip -n NS ...``.
 
     ``netns`` is a name, path or fd (see ``rawns.netns.open_fd``), ``pid=``
@@ -90,27 +118,8 @@ class Handle:
         self.netns = netns
         self._sock = _route_socket(netns, pid)
 
-    def close(self) -> None:
-        """Close the handle's socket."""
-        self._sock.close()
-
-    def __enter__(self) -> "Handle":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"Handle(netns={self.netns!r})"
-
-    @property
-    def trace(self) -> Optional[Callable[[str, bytes], None]]:
-        """Called with ("send"|"recv", bytes) for every datagram, if set."""
-        return self._sock.trace
-
-    @trace.setter
-    def trace(self, callback: Optional[Callable[[str, bytes], None]]) -> None:
-        self._sock.trace = callback
 
     # -- plumbing ------------------------------------------------------------------
 
@@ -406,7 +415,7 @@ _EVENT_KINDS = {
 }
 
 
-class Monitor:
+class Monitor(_OnOneSocket):
     """Iterate over decoded change events of a namespace, as ``ip monitor``.
 
     Joins the multicast groups of ``kinds`` ("link", "addr", "route",
@@ -422,27 +431,6 @@ class Monitor:
                              f"{', '.join(MONITOR_GROUPS)}")
         groups = [g for kind in kinds for g in MONITOR_GROUPS[kind]]
         self._sock = _route_socket(netns, groups=groups)
-
-    def fileno(self) -> int:
-        return self._sock.fileno()
-
-    @property
-    def trace(self) -> Optional[Callable[[str, bytes], None]]:
-        """Called with ("recv", bytes) for every datagram received, if set."""
-        return self._sock.trace
-
-    @trace.setter
-    def trace(self, callback: Optional[Callable[[str, bytes], None]]) -> None:
-        self._sock.trace = callback
-
-    def close(self) -> None:
-        self._sock.close()
-
-    def __enter__(self) -> "Monitor":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __iter__(self) -> Iterator[Event]:
         for message in self._sock.events():
