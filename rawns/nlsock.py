@@ -24,7 +24,7 @@ import socket
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from rawns import netlink, syscalls
 from rawns.errors import KernelError, RawnsError, kernel_error

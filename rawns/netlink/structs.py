@@ -131,7 +131,7 @@ def _decoder(cls: type, names: list[str], kinds: tuple[Any, ...],
         v = values[index]
         if issubclass(kind, IntFlag):
             namespace[f"kind{index}"] = kind
-            namespace[f"cache{index}"] = cache = flag_cache(kind)
+            namespace[f"cache{index}"] = flag_cache(kind)
             lines.append(f"    {v} = cache{index}[{v}] if {v} in cache{index} "
                          f"else as_flag(kind{index}, {v})")
         else:
@@ -141,7 +141,6 @@ def _decoder(cls: type, names: list[str], kinds: tuple[Any, ...],
               + f"\n    return make({', '.join(values)})\n")
     exec(compile(source, f"<decoder of {cls.__name__}>", "exec"), namespace)
     return namespace["decode"]
-    cls._DECODE = staticmethod(decode)
 
 
 def _attach_packer(cls: type, names: list[str], compiled: struct.Struct) -> None:
