@@ -141,11 +141,21 @@ def _strict(convert_one: Callable[[Message], T]) -> Callable[[Message], T]:
     return checked
 
 
+def _values(attrs: Any) -> dict[str, Any]:
+    """The attributes' values by kernel name, first occurrence winning (as
+    ``AttrList.get``): one pass, where each ``get`` would scan the list."""
+    values: dict[str, Any] = {}
+    for attr in reversed(attrs):
+        if attr.name is not None:
+            values[attr.name] = attr.value
+    return values
+
+
 @_strict
 def link_from_message(message: Message) -> Link:
     """A ``Link`` from an RTM_NEWLINK message."""
     header = message.header
-    attrs = message.attrs
+    attrs = _values(message.attrs)
     linkinfo = attrs.get("IFLA_LINKINFO")
     kind = info_data = None
     if linkinfo is not None:
@@ -189,7 +199,7 @@ def _plain(info_data: Any) -> dict[str, Any]:
 def address_from_message(message: Message) -> Address:
     """An ``Address`` from an RTM_NEWADDR message."""
     header = message.header
-    attrs = message.attrs
+    attrs = _values(message.attrs)
     local = attrs.get("IFA_LOCAL")
     remote = attrs.get("IFA_ADDRESS")
     own = local if local is not None else remote
@@ -226,7 +236,7 @@ def address_from_message(message: Message) -> Address:
 def route_from_message(message: Message) -> Route:
     """A ``Route`` from an RTM_NEWROUTE message."""
     header = message.header
-    attrs = message.attrs
+    attrs = _values(message.attrs)
     family = int(header.family)
     dst = attrs.get("RTA_DST")
     network = None
@@ -258,7 +268,7 @@ def route_from_message(message: Message) -> Route:
 def neighbour_from_message(message: Message) -> Neighbour:
     """A ``Neighbour`` from an RTM_NEWNEIGH message."""
     header = message.header
-    attrs = message.attrs
+    attrs = _values(message.attrs)
     dst = attrs.get("NDA_DST")
     if not isinstance(dst, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
         raise ValueError(f"NDA_DST is {dst!r}, not an IP address")
