@@ -49,6 +49,18 @@ _FAMILY_ADDRESS_SIZE = {int(AF.AF_INET): 4, int(AF.AF_INET6): 16,
                         int(AF.RTNL_FAMILY_IPMR): 4, int(AF.RTNL_FAMILY_IP6MR): 16}
 
 
+
+def _ip_value(value: Any, wants: str) -> Any:
+    """An ``ipaddress`` address from one or its text; EncodeError otherwise."""
+    if isinstance(value, str):
+        try:
+            value = ipaddress.ip_address(value)
+        except ValueError as err:
+            raise EncodeError(str(err)) from err
+    if not isinstance(value, (_IPV4, _IPV6)):
+        raise EncodeError(f"{wants}, got {value!r}")
+    return value
+
 class Codec:
     """Base class; see the module comment for the contract."""
 
@@ -256,13 +268,7 @@ class IPAddr(Codec):
         return address_from_bytes(buf[start:end])
 
     def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
-        if isinstance(value, str):
-            try:
-                value = ipaddress.ip_address(value)
-            except ValueError as err:
-                raise EncodeError(str(err)) from err
-        if not isinstance(value, (_IPV4, _IPV6)):
-            raise EncodeError(f"wants an IP address, got {value!r}")
+        value = _ip_value(value, "wants an IP address")
         want = self.version or {4: 4, 16: 6}.get(_FAMILY_ADDRESS_SIZE.get(ctx.family, 0))
         if want is not None and value.version != want:
             raise EncodeError(f"{value} is not an IPv{want} address")
@@ -584,13 +590,7 @@ class Via(Codec):
         raise Unfit(f"rtvia of family {family} with {size} address bytes")
 
     def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
-        if isinstance(value, str):
-            try:
-                value = ipaddress.ip_address(value)
-            except ValueError as err:
-                raise EncodeError(str(err)) from err
-        if not isinstance(value, (_IPV4, _IPV6)):
-            raise EncodeError(f"RTA_VIA wants an IP address, got {value!r}")
+        value = _ip_value(value, "RTA_VIA wants an IP address")
         family = AF.AF_INET if value.version == 4 else AF.AF_INET6
         return struct.pack("=H", family) + value.packed
 
