@@ -336,7 +336,21 @@ class Struct(Codec):
         return text
 
 
-class Nested(Codec):
+class _LazyTable:
+    """For codecs whose table may be given as a zero-argument callable, for
+    tables defined later (nested ones refer to each other): called once, on
+    first use."""
+
+    _table: Any
+
+    @property
+    def table(self) -> AttrTable:
+        if callable(self._table):
+            self._table = self._table()
+        return self._table  # type: ignore[return-value]
+
+
+class Nested(_LazyTable, Codec):
     """A payload that is itself a list of attributes, read with ``table``.
 
     ``table`` may be a zero-argument callable, for tables defined later.
@@ -347,12 +361,6 @@ class Nested(Codec):
     def __init__(self, table: AttrTable | Callable[[], AttrTable]) -> None:
         self._table = table
         self._uses_family: bool | None = None
-
-    @property
-    def table(self) -> AttrTable:
-        if callable(self._table):
-            self._table = self._table()
-        return self._table  # type: ignore[return-value]
 
     @property
     def kind(self) -> str:  # type: ignore[override]
@@ -383,7 +391,7 @@ class Nested(Codec):
         return f"{len(value)} attribute(s)" if isinstance(value, tuple) else render_value(value)
 
 
-class NestedMessage(Codec):
+class NestedMessage(_LazyTable, Codec):
     """A fixed header then attributes, like a message body (VETH_INFO_PEER)."""
 
     def __init__(self, header: type[CStruct], table: AttrTable | Callable[[], AttrTable],
@@ -392,12 +400,6 @@ class NestedMessage(Codec):
         self._table = table
         self._make = make  # builds the value: make(header=..., attrs=...)
         self.kind = f"{header.C_NAME} + attributes"
-
-    @property
-    def table(self) -> AttrTable:
-        if callable(self._table):
-            self._table = self._table()
-        return self._table  # type: ignore[return-value]
 
     def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
         size = self.header.SIZE
@@ -473,7 +475,7 @@ class ByKind(Codec):
         return f"{len(value)} attribute(s)" if isinstance(value, tuple) else render_value(value)
 
 
-class Multipath(Codec):
+class Multipath(_LazyTable, Codec):
     """RTA_MULTIPATH: an array of ``struct rtnexthop``, each with RTA_* attributes."""
 
     kind = "rtnexthop array"
@@ -482,12 +484,6 @@ class Multipath(Codec):
 
     def __init__(self, table: Callable[[], AttrTable]) -> None:
         self._table = table
-
-    @property
-    def table(self) -> AttrTable:
-        if callable(self._table):
-            self._table = self._table()
-        return self._table  # type: ignore[return-value]
 
     def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
         hops = []
