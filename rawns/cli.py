@@ -371,6 +371,16 @@ def visible_neighbours(neighbours, states: Optional[set[str]] = None) -> list:
             or (not n.state and "NONE" in wanted)]
 
 
+def _verb(words: Words, obj: str, commands, default: str) -> str:
+    """The command given to ``obj`` (``default`` if none), resolved as ip
+    resolves abbreviations; ``help`` shows the object's help."""
+    verb = resolve(words.pop("command"), commands, f"{obj} command") if words else default
+    words.context = f"{obj} {verb}"
+    if verb == "help":
+        raise ShowHelp(obj)
+    return verb
+
+
 # --- netns -----------------------------------------------------------------------
 
 NETNS_COMMANDS = [
@@ -386,10 +396,7 @@ NETNS_COMMANDS = [
 
 
 def cmd_netns(words: Words, opts: Options) -> int:
-    verb = resolve(words.pop("command"), NETNS_COMMANDS, "netns command") if words else "list"
-    words.context = f"netns {verb}"
-    if verb == "help":
-        raise ShowHelp("netns")
+    verb = _verb(words, "netns", NETNS_COMMANDS, "list")
     if verb == "list":
         words.end()
         names = netns.list()
@@ -467,10 +474,7 @@ LINK_KINDS = ("veth", "bridge", "vxlan")
 
 
 def cmd_link(words: Words, opts: Options) -> int:
-    verb = resolve(words.pop("command"), LINK_COMMANDS, "link command") if words else "show"
-    words.context = f"link {verb}"
-    if verb == "help":
-        raise ShowHelp("link")
+    verb = _verb(words, "link", LINK_COMMANDS, "show")
     if verb == "show":
         return _link_show(words, opts)
     if verb == "add":
@@ -701,10 +705,7 @@ ADDR_COMMANDS = OBJECT_COMMANDS
 
 
 def cmd_addr(words: Words, opts: Options) -> int:
-    verb = resolve(words.pop("command"), ADDR_COMMANDS, "addr command") if words else "show"
-    words.context = f"addr {verb}"
-    if verb == "help":
-        raise ShowHelp("addr")
+    verb = _verb(words, "addr", ADDR_COMMANDS, "show")
     if verb == "show":
         dev = None
         while words:
@@ -778,10 +779,7 @@ ROUTE_TYPES = ("unicast", "local", "broadcast", "multicast", "throw", "unreachab
 
 
 def cmd_route(words: Words, opts: Options) -> int:
-    verb = resolve(words.pop("command"), ROUTE_COMMANDS, "route command") if words else "show"
-    words.context = f"route {verb}"
-    if verb == "help":
-        raise ShowHelp("route")
+    verb = _verb(words, "route", ROUTE_COMMANDS, "show")
     if verb == "show":
         return _route_show(words, opts)
     dst = None
@@ -866,10 +864,7 @@ NEIGH_COMMANDS = OBJECT_COMMANDS
 
 
 def cmd_neigh(words: Words, opts: Options) -> int:
-    verb = resolve(words.pop("command"), NEIGH_COMMANDS, "neigh command") if words else "show"
-    words.context = f"neigh {verb}"
-    if verb == "help":
-        raise ShowHelp("neigh")
+    verb = _verb(words, "neigh", NEIGH_COMMANDS, "show")
     if verb == "show":
         return _neigh_show(words, opts)
     dst = dev = lladdr = None
