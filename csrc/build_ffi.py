@@ -40,6 +40,14 @@ struct rawns_tally {
 int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally);
 int rawns_netns_delete_many(const char *paths, int count, struct rawns_tally *tally);
 int rawns_netns_open_many(int *fds, int count, struct rawns_tally *tally);
+enum rawns_socket_step {
+    RAWNS_SOCKET_OPEN_HOME,
+    RAWNS_SOCKET_ENTER,
+    RAWNS_SOCKET_CREATE,
+    RAWNS_SOCKET_RETURN,
+    ...
+};
+int rawns_socket_in(int netns_fd, int family, int type, int protocol, int *failed_step);
 int rawns_recv_many(int fd, char *buf, unsigned int slot_size, unsigned int slots,
                     unsigned int *lengths, int *truncated);
 """

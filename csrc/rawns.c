@@ -82,6 +82,40 @@ int rawns_netns_open_many(int *fds, int count, struct rawns_tally *tally)
     return 0;
 }
 
+int rawns_socket_in(int netns_fd, int family, int type, int protocol, int *failed_step)
+{
+    int home = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+    if (home < 0) {
+        *failed_step = RAWNS_SOCKET_OPEN_HOME;
+        return -1;
+    }
+    int sock = -1;
+    int saved = 0;
+    if (setns(netns_fd, CLONE_NEWNET) < 0) {
+        *failed_step = RAWNS_SOCKET_ENTER;
+        saved = errno;
+        close(home);
+        errno = saved;
+        return -1;
+    }
+    sock = socket(family, type, protocol);
+    if (sock < 0) {
+        *failed_step = RAWNS_SOCKET_CREATE;
+        saved = errno;
+    }
+    if (setns(home, CLONE_NEWNET) < 0) {
+        *failed_step = RAWNS_SOCKET_RETURN;
+        saved = errno;
+        if (sock >= 0)
+            close(sock);
+        sock = -1;
+    }
+    close(home);
+    if (sock < 0)
+        errno = saved;
+    return sock;
+}
+
 #define RAWNS_MAX_SLOTS 64
 
 int rawns_recv_many(int fd, char *buf, unsigned int slot_size, unsigned int slots,

@@ -49,4 +49,18 @@ int rawns_netns_open_many(int *fds, int count, struct rawns_tally *tally);
 int rawns_recv_many(int fd, char *buf, unsigned int slot_size, unsigned int slots,
                     unsigned int *lengths, int *truncated);
 
+/* Steps of rawns_socket_in, reported on failure. */
+enum rawns_socket_step {
+    RAWNS_SOCKET_OPEN_HOME = 1, /* open of the thread's own namespace */
+    RAWNS_SOCKET_ENTER = 2,     /* setns into the target */
+    RAWNS_SOCKET_CREATE = 3,    /* socket() */
+    RAWNS_SOCKET_RETURN = 4,    /* setns back home: the thread is left inside */
+};
+
+/* socket(2) inside the network namespace behind `netns_fd`: the calling
+ * thread steps in for the socket() call and back out. `type` should carry
+ * SOCK_CLOEXEC. Returns the socket's fd, or -1 with errno set and the step
+ * that failed in `*failed_step`. */
+int rawns_socket_in(int netns_fd, int family, int type, int protocol, int *failed_step);
+
 #endif

@@ -9,6 +9,7 @@ Invariants:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import ipaddress
 from collections.abc import Callable
@@ -64,18 +65,72 @@ def _flag_table(flag_enum: Any, prefix: str, lower: bool = False) -> tuple[tuple
     return tuple(table)
 
 
-def _names(value: int, table: tuple[tuple[int, str], ...]) -> frozenset[str]:
-    value = int(value)  # an IntFlag's own & is slow
-    return frozenset([name for bit, name in table if value & bit])
+class _FlagNames:
+    """The names of the bits set in a flags value, as a frozenset; made once
+    per distinct value, since a dump repeats a handful of them."""
+
+    _LIMIT = 1024  # distinct values kept; then forgotten, so input cannot grow it
+
+    def __init__(self, flag_enum: Any, prefix: str, lower: bool = False) -> None:
+        self._bits = _flag_table(flag_enum, prefix, lower)
+        self._known: dict[int, frozenset[str]] = {}
+
+    def __call__(self, value: int) -> frozenset[str]:
+        names = self._known.get(value)
+        if names is None:
+            value = int(value)  # an IntFlag's own & is slow
+            names = frozenset([name for bit, name in self._bits if value & bit])
+            if len(self._known) >= self._LIMIT:
+                self._known.clear()
+            self._known[value] = names
+        return names
 
 
 _OPERSTATES = {int(s): s.name[len("IF_OPER_"):] for s in IF_OPER}
-_IFF = _flag_table(IFF, "IFF_")
-_IFA_F = _flag_table(IFA_F, "IFA_F_", lower=True)
-_RTNH_F = _flag_table(RTNH_F, "RTNH_F_", lower=True)
-_NUD = _flag_table(NUD, "NUD_")
-_NTF = _flag_table(NTF, "NTF_", lower=True)
-_INTERFACE = {4: ipaddress.IPv4Interface, 6: ipaddress.IPv6Interface}
+_iff_names = _FlagNames(IFF, "IFF_")
+_ifa_flag_names = _FlagNames(IFA_F, "IFA_F_", lower=True)
+_rtnh_flag_names = _FlagNames(RTNH_F, "RTNH_F_", lower=True)
+_nud_names = _FlagNames(NUD, "NUD_")
+_ntf_names = _FlagNames(NTF, "NTF_", lower=True)
+
+_INTERFACE_CLASSES = {4: ipaddress.IPv4Interface, 6: ipaddress.IPv6Interface}
+_INTERFACES: dict[tuple[Any, int], Any] = {}
+_INTERFACES_LIMIT = 4096
+
+
+def _interface(address: Any, prefixlen: int) -> Any:
+    """``address/prefixlen`` as an IPv4Interface or IPv6Interface. They are
+    immutable and a namespace's addresses repeat from dump to dump, so they
+    are kept (building one costs more than the rest of its Address)."""
+    key = (address, prefixlen)
+    interface = _INTERFACES.get(key)
+    if interface is None:
+        interface = _INTERFACE_CLASSES[address.version]((int(address), prefixlen))
+        if len(_INTERFACES) >= _INTERFACES_LIMIT:
+            _INTERFACES.clear()
+        _INTERFACES[key] = interface
+    return interface
+
+
+def _builder(cls: type[T]) -> Callable[..., T]:
+    """``make(**fields)`` building a frozen model object without the
+    generated ``__init__``, which stores each field through
+    ``object.__setattr__`` (the larger part of a converter's time). Every
+    field is a required keyword, so a converter cannot forget one."""
+    names = [spec.name for spec in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    source = (f"def make(*, {', '.join(names)}):\n"
+              f"    obj = new(cls)\n"
+              f"    obj.__dict__.update({{{', '.join(f'{n!r}: {n}' for n in names)}}})\n"
+              f"    return obj\n")
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    exec(compile(source, f"<builder of {cls.__name__}>", "exec"), namespace)
+    return namespace["make"]
+
+
+_new_link = _builder(Link)
+_new_address = _builder(Address)
+_new_route = _builder(Route)
+_new_neighbour = _builder(Neighbour)
 
 
 def _lookup(names: dict[int, str], value: int) -> str:
@@ -165,11 +220,11 @@ def link_from_message(message: Message) -> Link:
     name = attrs.get("IFLA_IFNAME", "")
     if not isinstance(name, str):
         raise ValueError(f"IFLA_IFNAME is {name!r}, not a name")
-    return Link(
+    return _new_link(
         index=header.index,
         name=name,
         kind=kind,
-        flags=_names(header.flags, _IFF),
+        flags=_iff_names(header.flags),
         mtu=attrs.get("IFLA_MTU"),
         operstate=_OPERSTATES.get(operstate, str(operstate)),
         link_type=_LINK_TYPES.get(int(header.type), str(int(header.type))),
@@ -208,7 +263,7 @@ def address_from_message(message: Message) -> Address:
     prefix = header.prefixlen
     peer = None
     if local is not None and remote is not None and remote != local:
-        peer = _INTERFACE[remote.version]((int(remote), prefix))
+        peer = _interface(remote, prefix)
     flags = attrs.get("IFA_FLAGS")
     if flags is None:
         flags = header.flags
@@ -217,14 +272,14 @@ def address_from_message(message: Message) -> Address:
     if cache is not None:
         valid = None if cache.valid == FOREVER else cache.valid
         preferred = None if cache.prefered == FOREVER else cache.prefered
-    return Address(
+    return _new_address(
         index=header.index,
-        address=_INTERFACE[own.version]((int(own), prefix)),
+        address=_interface(own, prefix),
         scope=_lookup(SCOPE_NAMES, header.scope),
         label=attrs.get("IFA_LABEL"),
         broadcast=attrs.get("IFA_BROADCAST"),
         peer=peer,
-        flags=_names(flags, _IFA_F),
+        flags=_ifa_flag_names(flags),
         valid_lft=valid,
         preferred_lft=preferred,
     )
@@ -246,7 +301,7 @@ def route_from_message(message: Message) -> Route:
         network = ipaddress.ip_network(f"{dst}/{header.dst_len}", strict=False)
     table = attrs.get("RTA_TABLE", header.table)
     pref = attrs.get("RTA_PREF")
-    return Route(
+    return _new_route(
         dst=network,
         family=family,
         gateway=attrs.get("RTA_GATEWAY"),
@@ -257,7 +312,7 @@ def route_from_message(message: Message) -> Route:
         type=_lookup(_ROUTE_TYPES, header.type),
         prefsrc=attrs.get("RTA_PREFSRC"),
         metric=attrs.get("RTA_PRIORITY"),
-        flags=_names(header.flags, _RTNH_F),
+        flags=_rtnh_flag_names(header.flags),
         pref=None if pref is None else _IPV6_PREF.get(int(pref), str(int(pref))),
     )
 
@@ -272,12 +327,12 @@ def neighbour_from_message(message: Message) -> Neighbour:
     dst = attrs.get("NDA_DST")
     if not isinstance(dst, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
         raise ValueError(f"NDA_DST is {dst!r}, not an IP address")
-    return Neighbour(
+    return _new_neighbour(
         index=header.ifindex,
         dst=dst,
         lladdr=attrs.get("NDA_LLADDR"),
-        state=_names(header.state, _NUD),
-        flags=_names(header.flags, _NTF),
+        state=_nud_names(header.state),
+        flags=_ntf_names(header.flags),
     )
 
 

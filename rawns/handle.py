@@ -59,14 +59,18 @@ def _netns_fd(target: NetnsTarget | None, pid: int | None = None) -> Iterator[in
 
 def _route_socket(target: NetnsTarget | None, pid: int | None = None,
                   groups: Sequence[int] = ()) -> RouteSocket:
-    """A socket bound to ``target``; a refusal names the namespace."""
-    with _netns_fd(target, pid) as fd:
-        try:
-            return RouteSocket(fd, groups=groups)
-        except KernelError as err:
-            if target is not None or pid is not None:
-                err.subject = netns_module.describe(target, pid)
-            raise
+    """A socket bound to ``target`` (None: the caller's own namespace); a
+    refusal names the namespace."""
+    if target is None and pid is None:
+        return RouteSocket(None, groups=groups)
+    fd = netns_module.open_fd(target, pid=pid)
+    try:
+        return RouteSocket(fd, groups=groups)
+    except KernelError as err:
+        err.subject = netns_module.describe(target, pid)
+        raise
+    finally:
+        os.close(fd)
 
 
 def _subject_dev(dev: Device) -> str:

@@ -148,7 +148,7 @@ class Address:
                      "dadfailed", "noprefixroute", "home"):
             if flag in self.flags:
                 out[flag] = True
-        if "permanent" not in self.flags and self.family == 10 and self.valid_lft is not None:
+        if "permanent" not in self.flags:  # as ip: a lifetime was given, in either family
             out["dynamic"] = True
         if self.label is not None:
             out["label"] = self.label

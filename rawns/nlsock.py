@@ -45,7 +45,10 @@ __all__ = [
 
 NETLINK_ROUTE = 0
 SOL_NETLINK = 270  # not in Python's socket module
-_SOCKOPT = NETLINK_SOCKOPT
+_EXT_ACK = int(NETLINK_SOCKOPT.NETLINK_EXT_ACK)
+_GET_STRICT_CHK = int(NETLINK_SOCKOPT.NETLINK_GET_STRICT_CHK)
+_ADD_MEMBERSHIP = int(NETLINK_SOCKOPT.NETLINK_ADD_MEMBERSHIP)
+_SO_RCVBUFFORCE = 33  # not in Python's socket module
 
 _NOOP = int(NLMSG.NLMSG_NOOP)
 _ERROR = int(NLMSG.NLMSG_ERROR)
@@ -245,16 +248,17 @@ class RouteSocket:
         self._sock = syscalls.socket_in(netns_fd, socket.AF_NETLINK, socket.SOCK_RAW,
                                        NETLINK_ROUTE)
         try:
-            self._sock.setsockopt(SOL_NETLINK, _SOCKOPT.NETLINK_EXT_ACK, 1)
-            self._sock.setsockopt(SOL_NETLINK, _SOCKOPT.NETLINK_GET_STRICT_CHK, 1)
+            setsockopt = self._sock.setsockopt
+            setsockopt(SOL_NETLINK, _EXT_ACK, 1)
+            setsockopt(SOL_NETLINK, _GET_STRICT_CHK, 1)
             if large_buffer:
                 try:
-                    self._sock.setsockopt(socket.SOL_SOCKET, 33, _RCVBUF)  # SO_RCVBUFFORCE
+                    setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, _RCVBUF)
                 except PermissionError:
-                    self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF)
+                    setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF)
             self._sock.bind((0, 0))
             for group in groups:
-                self._sock.setsockopt(SOL_NETLINK, _SOCKOPT.NETLINK_ADD_MEMBERSHIP, group)
+                setsockopt(SOL_NETLINK, _ADD_MEMBERSHIP, group)
             port_id = self._sock.getsockname()[0]
         except BaseException:
             self._sock.close()

@@ -155,6 +155,24 @@ def test_json_is_what_ip_prints_for_the_same_objects(topology):
     assert "192.168.10.8" in {n["dst"] for n in rawns_json(a, "neigh", "show", "nud", "all")}
 
 
+def test_addresses_with_lifetimes_show_as_ip_shows_them(ns):
+    a = ns()
+    run_ip("-n", a, "link", "add", "v0", "type", "veth", "peer", "name", "v1")
+    run_ip("-n", a, "addr", "add", "10.3.0.1/24", "dev", "v0",
+           "valid_lft", "1000", "preferred_lft", "500")
+    run_ip("-n", a, "addr", "add", "fd03::1/64", "dev", "v0", "nodad",
+           "valid_lft", "1000", "preferred_lft", "500")
+    run_ip("-n", a, "addr", "add", "10.4.0.1/24", "dev", "v0")
+
+    def shown(addresses):  # the lifetimes count down between the two calls
+        return [{k: v for k, v in info.items() if not k.endswith("_life_time")}
+                for info in addresses[0]["addr_info"]]
+
+    ours = shown(rawns_json(a, "addr", "show", "dev", "v0"))
+    assert ours == shown(ip_json(a, "addr", "show", "dev", "v0"))
+    assert [info.get("dynamic") for info in ours] == [True, None, True]
+
+
 def test_plain_output_reads_like_ip(topology):
     a, _ = topology
     for args in (("link", "show"), ("addr", "show"), ("route", "show"), ("neigh", "show")):
