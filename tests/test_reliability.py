@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import textwrap
 
-from rawns import netns
+import pytest
+
+from rawns import netns, syscalls
+from rawns.errors import KernelError
 
 
 def test_two_processes_racing_for_the_same_names(prefix):
@@ -101,3 +105,39 @@ def test_thousands_of_cycles_keep_fds_and_mounts_flat(prefix):
         for fd in netns.open_many(100):
             os.close(fd)
     assert counts() == before
+
+
+def _own_netns_inode() -> int:
+    return os.stat("/proc/thread-self/ns/net").st_ino
+
+
+def test_socket_in_reports_the_failing_step_and_leaves_the_thread_home(prefix, tmp_path):
+    home = _own_netns_inode()
+    plain = tmp_path / "not-a-namespace"
+    plain.write_text("")
+    fd = os.open(plain, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        with pytest.raises(KernelError) as refused:
+            syscalls.socket_in(fd, socket.AF_NETLINK, socket.SOCK_RAW, 0)
+    finally:
+        os.close(fd)
+    assert (refused.value.errno, refused.value.syscall) == (22, "setns")
+    assert _own_netns_inode() == home
+
+    name = f"{prefix}sock"
+    netns.add(name)
+    try:
+        fd = netns.open_fd(name)
+        try:
+            with pytest.raises(KernelError) as refused:  # no such protocol
+                syscalls.socket_in(fd, socket.AF_NETLINK, socket.SOCK_RAW, 31)
+            assert refused.value.syscall == "socket"
+            assert _own_netns_inode() == home
+            with syscalls.socket_in(fd, socket.AF_INET, socket.SOCK_DGRAM) as made:
+                assert made.family == socket.AF_INET
+                assert made.get_inheritable() is False
+            assert _own_netns_inode() == home
+        finally:
+            os.close(fd)
+    finally:
+        netns.delete(name)
