@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from rawns import netlink, syscalls
 from rawns.errors import KernelError, RawnsError, kernel_error
 from rawns.netlink import Message
+from rawns.netlink.attrs import fast_constructor
 from rawns.netlink.constants import NETLINK_SOCKOPT, NLM_F, NLMSG
 
 __all__ = [
@@ -66,7 +67,7 @@ _DUMP_RETRIES = 5          # NLM_F_DUMP_INTR: the dump raced a change; try again
 
 # --- events -------------------------------------------------------------------
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Reply:
     """A message the kernel sent in answer to request ``index``."""
 
@@ -74,14 +75,14 @@ class Reply:
     message: Message
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Ack:
     """Request ``index`` succeeded."""
 
     index: int
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Failure:
     """Request ``index`` failed with ``errno``; ``extack`` is the kernel's text."""
 
@@ -91,7 +92,7 @@ class Failure:
     message: Message | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DumpDone:
     """The dump of request ``index`` is complete; ``interrupted`` means the
     kernel's tables changed while it ran (NLM_F_DUMP_INTR): retry it."""
@@ -111,11 +112,19 @@ NEED_DATA = _NeedData()
 Event = Reply | Ack | Failure | DumpDone
 
 
-@dataclass
+# A dump answers with one Reply per object: made without the frozen __init__.
+_new_reply = fast_constructor(Reply)  # (index, message)
+
+
 class _Pending:
-    index: int
-    is_dump: bool
-    interrupted: bool = False
+    """A request waiting for its terminal event."""
+
+    __slots__ = ("index", "is_dump", "interrupted")
+
+    def __init__(self, index: int, is_dump: bool) -> None:
+        self.index = index
+        self.is_dump = is_dump
+        self.interrupted = False
 
 
 class Conversation:
@@ -208,7 +217,7 @@ class Conversation:
             del self._pending[message.seq]
             self._events.append(Failure(index=pending.index, errno=errno.ENOBUFS))
             return
-        self._events.append(Reply(index=pending.index, message=message))
+        self._events.append(_new_reply(pending.index, message))
 
 
 # --- the socket ------------------------------------------------------------------
@@ -357,14 +366,16 @@ class RouteSocket:
                 for data in self._recv():
                     conversation.receive_data(data)
                 continue
+            cls = event.__class__
+            if cls is Reply:  # the common event, tested first
+                outcomes[event.index].replies.append(event.message)
+                continue
             outcome = outcomes[event.index]
-            if isinstance(event, Reply):
-                outcome.replies.append(event.message)
-            elif isinstance(event, Failure):
+            if cls is Failure:
                 request = outcome.request
                 outcome.error = kernel_error(event.errno, msg_type=_describe(request),
                                              extack=event.extack)
-            elif isinstance(event, DumpDone) and event.interrupted:
+            elif cls is DumpDone and event.interrupted:
                 outcome.interrupted = True
 
     def _recv(self) -> list[bytes]:

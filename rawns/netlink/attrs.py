@@ -521,57 +521,80 @@ def decode_attrs(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx) -
     as ``codec.decode(buf, payload_start, payload_end, ctx, siblings)``, where
     ``siblings`` are the attributes decoded so far at this level (how
     IFLA_INFO_DATA learns IFLA_INFO_KIND).
+
+    The loop below is the hottest of a dump; :func:`_decode_attrs_traced`
+    is the same walk recording each step for ``explain`` (tests hold the two
+    to the same results).
     """
+    if ctx.trace is not None:
+        return _decode_attrs_traced(buf, start, end, table, ctx)
     fast = table.fast
     out: list[Attr] = []
     append = out.append
-    trace = ctx.trace
     unpack_header = _unpack_nla_header
     new_attr = _new_attr
-    type_mask = NLA_TYPE_MASK
     keep = Keep
     pos = start
     while pos < end:
         if end - pos < 4:
-            raise DecodeError(f"{end - pos} stray byte(s) where a 4-byte attribute "
-                              f"header should start", pos)
+            _read_header(buf, pos, end)  # raises the precise DecodeError
         nla_len, nla_type = unpack_header(buf, pos)
         payload_end = pos + nla_len
         if nla_len < 4 or payload_end > end:
-            _read_header(buf, pos, end)  # raises the precise DecodeError
-        spec = fast.get(nla_type & type_mask)
-        entry = None
-        if trace is not None:
-            entry = TraceEntry("attr", ctx.depth, pos, nla_len, nla_type,
-                               spec[0] if spec else None,
-                               table.specs[nla_type & type_mask][1] if spec else None)
-            entry.raw = buf[pos + 4:payload_end]
-            trace.append(entry)
+            _read_header(buf, pos, end)
+        spec = fast.get(nla_type & NLA_TYPE_MASK)
+        if spec is None:
+            append(new_attr(nla_type, buf[pos + 4:payload_end], None, None))
+        else:
+            name, decode, unpack, size = spec
+            if unpack is not None and nla_len - 4 == size:
+                append(new_attr(nla_type, unpack(buf, pos + 4)[0], name, None))
+            else:
+                try:
+                    value = decode(buf, pos + 4, payload_end, ctx, out)
+                except Unfit:
+                    append(new_attr(nla_type, buf[pos + 4:payload_end], name, None))
+                else:
+                    if value.__class__ is keep:
+                        append(new_attr(nla_type, value.value, name, value.raw))
+                    else:
+                        append(new_attr(nla_type, value, name, None))
+        pos = (payload_end + 3) & ~3
+    return AttrList(out)
+
+
+def _decode_attrs_traced(buf: bytes, start: int, end: int, table: AttrTable,
+                         ctx: Ctx) -> AttrList:
+    """:func:`decode_attrs`, appending a TraceEntry per attribute to ``ctx.trace``."""
+    trace = ctx.trace
+    out: list[Attr] = []
+    pos = start
+    while pos < end:
+        nla_len, nla_type = _read_header(buf, pos, end)
+        payload_end = pos + nla_len
+        spec = table.specs.get(nla_type & NLA_TYPE_MASK)
+        entry = TraceEntry("attr", ctx.depth, pos, nla_len, nla_type,
+                           spec[0] if spec else None, spec[1] if spec else None)
+        entry.raw = buf[pos + 4:payload_end]
+        trace.append(entry)  # type: ignore[union-attr]
         raw = None
         if spec is None:
             name = None
             value = buf[pos + 4:payload_end]
         else:
-            name, decode, unpack, size = spec
-            if unpack is not None and nla_len - 4 == size:
-                value = unpack(buf, pos + 4)[0]
+            name, codec = spec
+            try:
+                value = codec.decode(buf, pos + 4, payload_end, ctx, out)
+            except Unfit as why:
+                value = buf[pos + 4:payload_end]
+                entry.note = f"kept as bytes: {why}"
             else:
-                try:
-                    value = decode(buf, pos + 4, payload_end, ctx, out)
-                except Unfit as why:
-                    value = buf[pos + 4:payload_end]
-                    if entry is not None:
-                        entry.note = f"kept as bytes: {why}"
-                else:
-                    if value.__class__ is keep:
-                        raw = value.raw
-                        value = value.value
-                        if entry is not None:
-                            entry.note = ("not canonical: the exact bytes are kept "
-                                          "for re-encoding")
-        if entry is not None:
-            entry.value = value
-        append(new_attr(nla_type, value, name, raw))
+                if value.__class__ is Keep:
+                    raw = value.raw
+                    value = value.value
+                    entry.note = "not canonical: the exact bytes are kept for re-encoding"
+        entry.value = value
+        out.append(_new_attr(nla_type, value, name, raw))
         pos = (payload_end + 3) & ~3
     return AttrList(out)
 

@@ -61,6 +61,18 @@ _IFF_UP = int(IFF.IFF_UP)
 _new_ifinfomsg = IfInfoMsg._MAKE  # (family, type, index, flags, change)
 
 
+# Unfiltered dumps are the same message every time, and messages are
+# immutable: each (type, family) is built once, then handed out again.
+_UNFILTERED: dict[tuple[int, int], Message] = {}
+_PLAIN_INTS = frozenset((int, AF))  # hashable family values, cheap to test
+
+
+def _unfiltered(message: Message, unfiltered: bool) -> Message:
+    if unfiltered:
+        _UNFILTERED.setdefault((message.type, message.header.family), message)
+    return message
+
+
 # -- value checks -----------------------------------------------------------------
 
 def check_ifname(name: Any, what: str = "interface name") -> str:
@@ -420,6 +432,11 @@ def link_dump(*, family: int = AF.AF_UNSPEC, kind: str | None = None,
     then flags its replies NLM_F_DUMP_FILTERED.  The ifinfomsg is all zeros
     but the family, as strict checking wants.
     """
+    unfiltered = ext_mask is None and master is None and kind is None
+    if unfiltered and family.__class__ in _PLAIN_INTS:
+        cached = _UNFILTERED.get((RTM.RTM_GETLINK, family))
+        if cached is not None:
+            return cached
     attrs = []
     if ext_mask is not None:
         attrs.append(Attr.of(IFLA.IFLA_EXT_MASK, _u32(ext_mask, "ext_mask")))
@@ -427,9 +444,9 @@ def link_dump(*, family: int = AF.AF_UNSPEC, kind: str | None = None,
         attrs.append(Attr.of(IFLA.IFLA_MASTER, _ifindex(master, "master")))
     if kind is not None:
         attrs.append(Attr.of(IFLA.IFLA_LINKINFO, [Attr.of(IFLA_INFO.IFLA_INFO_KIND, kind)]))
-    return Message(type=RTM.RTM_GETLINK, flags=_DUMP,
-                   header=IfInfoMsg(family=_int(family, "family", 0, 255)),
-                   attrs=AttrList(attrs))
+    return _unfiltered(Message(type=RTM.RTM_GETLINK, flags=_DUMP,
+                               header=IfInfoMsg(family=_int(family, "family", 0, 255)),
+                               attrs=AttrList(attrs)), unfiltered)
 
 
 # -- addresses --------------------------------------------------------------------------
@@ -503,9 +520,14 @@ def addr_dump(*, family: int = AF.AF_UNSPEC, index: int = 0) -> Message:
 
     ``index`` filters in the kernel (ifa_index), strict checking allowing it.
     """
+    if index == 0 and family.__class__ in _PLAIN_INTS:
+        cached = _UNFILTERED.get((RTM.RTM_GETADDR, family))
+        if cached is not None:
+            return cached
     header = IfAddrMsg(family=_int(family, "family", 0, 255),
                        index=0 if index == 0 else _ifindex(index))
-    return Message(type=RTM.RTM_GETADDR, flags=_DUMP, header=header)
+    return _unfiltered(Message(type=RTM.RTM_GETADDR, flags=_DUMP, header=header),
+                       index == 0)
 
 
 # -- routes ------------------------------------------------------------------------------
@@ -715,6 +737,11 @@ def neigh_dump(*, family: int = AF.AF_UNSPEC, index: int | None = None,
     Strict checking wants ndm_ifindex 0: the device filter travels as
     NDA_IFINDEX (and NDA_MASTER), and replies come NLM_F_DUMP_FILTERED.
     """
+    unfiltered = index is None and master is None and proxy is False
+    if unfiltered and family.__class__ in _PLAIN_INTS:
+        cached = _UNFILTERED.get((RTM.RTM_GETNEIGH, family))
+        if cached is not None:
+            return cached
     attrs = []
     if index is not None:
         attrs.append(Attr.of(NDA.NDA_IFINDEX, _ifindex(index)))
@@ -722,7 +749,8 @@ def neigh_dump(*, family: int = AF.AF_UNSPEC, index: int | None = None,
         attrs.append(Attr.of(NDA.NDA_MASTER, _ifindex(master, "master")))
     header = NdMsg(family=_int(family, "family", 0, 255),
                    flags=int(NTF.NTF_PROXY) if proxy else 0)
-    return Message(type=RTM.RTM_GETNEIGH, flags=_DUMP, header=header, attrs=AttrList(attrs))
+    return _unfiltered(Message(type=RTM.RTM_GETNEIGH, flags=_DUMP, header=header,
+                               attrs=AttrList(attrs)), unfiltered)
 
 
 # -- namespace ids -----------------------------------------------------------------------
