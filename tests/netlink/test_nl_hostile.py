@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from rawns.errors import DecodeError
 from rawns.netlink import decode, encode, explain
 from rawns.netlink.attrs import MAX_DEPTH, walk_attrs
+from rawns.netlink.message import decode_buffer
 from rawns.netlink.tables import FAMILIES
 
 DATA = Path(__file__).parent / "data"
@@ -24,13 +25,21 @@ GOLDEN = {path.stem: path.read_bytes() for path in sorted(DATA.glob("*.bin"))}
 
 
 def survives(data: bytes, with_explain: bool = True) -> None:
-    """decode either works (and then re-encodes) or raises DecodeError; explain works."""
+    """decode either works (and then re-encodes) or raises DecodeError; explain works;
+    the traced walk explain uses comes to the same messages, or the same error."""
     try:
         messages = decode(data)
     except DecodeError as err:
         assert 0 <= err.offset <= len(data)
+        outcome = ("error", err.offset, str(err))
     else:
         encode(messages)  # whatever decoded must encode again
+        outcome = ("messages", messages)
+    try:
+        traced = ("messages", decode_buffer(bytes(data), []))
+    except DecodeError as err:
+        traced = ("error", err.offset, str(err))
+    assert traced == outcome
     if with_explain:
         assert isinstance(explain(data), str)
 
