@@ -60,12 +60,14 @@ def _netns_fd(target: NetnsTarget | None, pid: int | None = None) -> Iterator[in
 def _route_socket(target: NetnsTarget | None, pid: int | None = None,
                   groups: Sequence[int] = ()) -> RouteSocket:
     """A socket bound to ``target`` (None: the caller's own namespace); a
-    refusal names the namespace."""
+    refusal names the namespace. Only event sockets get the large receive
+    buffer: requests go in slices whose answers fit the default one."""
+    large_buffer = bool(groups)
     if target is None and pid is None:
-        return RouteSocket(None, groups=groups)
+        return RouteSocket(None, groups=groups, large_buffer=large_buffer)
     fd = netns_module.open_fd(target, pid=pid)
     try:
-        return RouteSocket(fd, groups=groups)
+        return RouteSocket(fd, groups=groups, large_buffer=large_buffer)
     except KernelError as err:
         err.subject = netns_module.describe(target, pid)
         raise

@@ -40,16 +40,18 @@ import dataclasses
 import ipaddress
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, NamedTuple, Sequence
 
 from rawns.errors import DecodeError, EncodeError
 
-from .constants import NLA_F_NESTED, NLA_TYPE_MASK
+from .constants import ADDRESS_SIZE_BY_FAMILY, NLA_F_NESTED, NLA_TYPE_MASK
 
 __all__ = [
     "Attr", "AttrList", "AttrAccess", "AttrTable", "Ctx", "Keep", "Unfit",
     "MAX_DEPTH", "align4", "put_attr", "start_nest", "end_nest", "walk_attrs",
     "decode_attrs", "encode_attrs", "encode_attrs_into", "fast_constructor",
+    "FastPath", "FAST_NONE", "FAST_INT", "FAST_NAMED", "FAST_ADDRESS", "FAST_STRUCT",
+    "FAST_STRING",
 ]
 
 MAX_DEPTH = 16
@@ -422,6 +424,31 @@ _new_attr = fast_constructor(Attr)
 _new_attr_encoded = fast_constructor(Attr, hidden=True)  # one more argument: _encoded
 
 
+# Fast paths: how the walker reads a codec's usual payload inline, where a
+# call to codec.decode (the walk's largest cost) would give the same value.
+# Anything unusual (another size, a value not in the lookup, a string with
+# bytes after its NUL) still goes to decode, which has the last word.
+FAST_NONE = 0
+FAST_INT = 1      # read(buf, offset)[0] when the payload is `size` bytes
+FAST_NAMED = 2    # the same, then lookup[value] (enum or flag member) if present
+FAST_ADDRESS = 3  # lookup[payload] or read(payload), for `size` bytes (0: the
+                  # size of the enclosing header's family: ADDRESS_SIZE_BY_FAMILY)
+FAST_STRUCT = 4   # read(buf, offset) when the payload is `size` bytes
+FAST_STRING = 5   # the UTF-8 text before the NUL that ends the payload
+
+
+class FastPath(NamedTuple):
+    """What a codec's ``fast_path()`` returns (see the FAST_* kinds)."""
+
+    kind: int
+    read: Any = None
+    size: int = -1
+    lookup: Any = None
+
+
+_NO_FAST_PATH = FastPath(FAST_NONE)
+
+
 class AttrTable:
     """The attributes of one kind of container: ``number -> (name, codec)``.
 
@@ -453,12 +480,13 @@ class AttrTable:
     @specs.setter
     def specs(self, specs: dict[int, tuple[str, Any]]) -> None:
         self._specs = specs
-        # What the walker's inner loop reads: the bound decode method and,
-        # for plain fixed-size integers, the struct unpacker and size, so
-        # that the most common attributes cost no Python-level call.
-        self.fast = {number: (name, codec.decode, getattr(codec, "fast_unpack", None),
-                              getattr(codec, "size", -1))
-                     for number, (name, codec) in specs.items()}
+        # What the walker's inner loop reads: the name, the bound decode
+        # method and the codec's fast path, flattened into one tuple.
+        fast = {}
+        for number, (name, codec) in specs.items():
+            path = codec.fast_path() if hasattr(codec, "fast_path") else None
+            fast[number] = (name, codec.decode, *(path or _NO_FAST_PATH))
+        self.fast = fast
 
     def __repr__(self) -> str:
         return f"<AttrTable {self.name}: {len(self.specs)} attributes>"
@@ -529,11 +557,11 @@ def decode_attrs(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx) -
     if ctx.trace is not None:
         return _decode_attrs_traced(buf, start, end, table, ctx)
     fast = table.fast
+    family_size = ADDRESS_SIZE_BY_FAMILY.get(ctx.family, -1)
     out: list[Attr] = []
     append = out.append
     unpack_header = _unpack_nla_header
     new_attr = _new_attr
-    keep = Keep
     pos = start
     while pos < end:
         if end - pos < 4:
@@ -545,22 +573,46 @@ def decode_attrs(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx) -
         spec = fast.get(nla_type & NLA_TYPE_MASK)
         if spec is None:
             append(new_attr(nla_type, buf[pos + 4:payload_end], None, None))
+            pos = (payload_end + 3) & ~3
+            continue
+        name, decode, kind, read, size, lookup = spec
+        length = nla_len - 4
+        value = _SLOW
+        if kind == FAST_INT:
+            if length == size:
+                value = read(buf, pos + 4)[0]
+        elif kind == FAST_NAMED:
+            if length == size:
+                value = lookup.get(read(buf, pos + 4)[0], _SLOW)
+        elif kind == FAST_ADDRESS:
+            if length == (size or family_size):
+                packed = buf[pos + 4:payload_end]
+                value = lookup.get(packed)
+                if value is None:
+                    value = read(packed)
+        elif kind == FAST_STRUCT:
+            if length == size:
+                value = read(buf, pos + 4)
+        elif kind == FAST_STRING:
+            if buf.find(b"\0", pos + 4, payload_end) == payload_end - 1:
+                value = buf[pos + 4:payload_end - 1].decode("utf-8", "surrogateescape")
+        if value is not _SLOW:
+            append(new_attr(nla_type, value, name, None))
         else:
-            name, decode, unpack, size = spec
-            if unpack is not None and nla_len - 4 == size:
-                append(new_attr(nla_type, unpack(buf, pos + 4)[0], name, None))
+            try:
+                value = decode(buf, pos + 4, payload_end, ctx, out)
+            except Unfit:
+                append(new_attr(nla_type, buf[pos + 4:payload_end], name, None))
             else:
-                try:
-                    value = decode(buf, pos + 4, payload_end, ctx, out)
-                except Unfit:
-                    append(new_attr(nla_type, buf[pos + 4:payload_end], name, None))
+                if value.__class__ is Keep:
+                    append(new_attr(nla_type, value.value, name, value.raw))
                 else:
-                    if value.__class__ is keep:
-                        append(new_attr(nla_type, value.value, name, value.raw))
-                    else:
-                        append(new_attr(nla_type, value, name, None))
+                    append(new_attr(nla_type, value, name, None))
         pos = (payload_end + 3) & ~3
     return AttrList(out)
+
+
+_SLOW = object()  # the fast path did not apply: ask the codec
 
 
 def _decode_attrs_traced(buf: bytes, start: int, end: int, table: AttrTable,

@@ -29,10 +29,11 @@ from typing import Any, Callable, Sequence
 
 from rawns.errors import DecodeError, EncodeError
 
-from .attrs import AttrList, AttrTable, Ctx, Keep, TraceEntry, Unfit, decode_attrs, \
-    encode_attrs, encode_attrs_into
-from .constants import AF, NLA_TYPE_MASK, RTNH_F, as_flag, enum_members, enum_name, \
-    flag_cache, flag_names
+from .attrs import FAST_ADDRESS, FAST_INT, FAST_NAMED, FAST_STRING, FAST_STRUCT, AttrList, \
+    AttrTable, Ctx, FastPath, Keep, TraceEntry, Unfit, decode_attrs, encode_attrs, \
+    encode_attrs_into
+from .constants import ADDRESS_SIZE_BY_FAMILY, AF, NLA_TYPE_MASK, RTNH_F, as_flag, \
+    enum_members, enum_name, flag_cache, flag_names
 from .structs import CStruct, RtNextHop
 
 __all__ = [
@@ -45,8 +46,7 @@ __all__ = [
 
 _IPV4 = ipaddress.IPv4Address
 _IPV6 = ipaddress.IPv6Address
-_FAMILY_ADDRESS_SIZE = {int(AF.AF_INET): 4, int(AF.AF_INET6): 16,
-                        int(AF.RTNL_FAMILY_IPMR): 4, int(AF.RTNL_FAMILY_IP6MR): 16}
+_FAMILY_ADDRESS_SIZE = ADDRESS_SIZE_BY_FAMILY
 
 
 
@@ -83,6 +83,11 @@ class Codec:
     def render(self, value: Any) -> str:
         return render_value(value)
 
+    def fast_path(self) -> FastPath | None:
+        """How the walker may read the usual payload without calling
+        ``decode`` (see ``attrs.FastPath``); None: always call it."""
+        return None
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.kind}>"
 
@@ -96,13 +101,17 @@ class Int(Codec):
         self.kind = kind if names is None else f"{kind} {names.__name__}"
         self.names = names
         self._unpack = self.struct.unpack_from
-        # The walker unpacks plain integers itself (see AttrTable.fast).
-        self.fast_unpack = self._unpack if names is None else None
         # Named values: the dicts as_enum / as_flag read, looked up here
         # directly (as_flag is called only for a flag value not seen yet).
         is_flag = names is not None and issubclass(names, IntFlag)
         self._members = enum_members(names) if names is not None and not is_flag else None
         self._flags = flag_cache(names) if is_flag else None
+
+    def fast_path(self) -> FastPath:
+        if self.names is None:
+            return FastPath(FAST_INT, self._unpack, self.size)
+        return FastPath(FAST_NAMED, self._unpack, self.size,
+                        self._members if self._members is not None else self._flags)
 
     def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
         if end - start != self.size:
@@ -163,6 +172,9 @@ class String(Codec):
 
     def __init__(self, max_length: int | None = None) -> None:
         self.max_length = max_length
+
+    def fast_path(self) -> FastPath:
+        return FastPath(FAST_STRING)
 
     def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
         nul = buf.find(b"\0", start, end)
@@ -259,6 +271,10 @@ class IPAddr(Codec):
         self.context_free = version is not None
         self._size = {4: 4, 6: 16}.get(version)  # type: ignore[arg-type]
 
+    def fast_path(self) -> FastPath:
+        # size 0: that of the family of the nearest fixed header
+        return FastPath(FAST_ADDRESS, address_from_bytes, self._size or 0, _ADDRESSES)
+
     def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
         size = self._size or _FAMILY_ADDRESS_SIZE.get(ctx.family)
         if size is None:
@@ -309,6 +325,9 @@ class Struct(Codec):
         self.min_size = cls.SIZE if min_size is None else min_size
         self.kind = f"struct {cls.C_NAME}"
         self._decode = cls._DECODE
+
+    def fast_path(self) -> FastPath:
+        return FastPath(FAST_STRUCT, self._decode, self.size)
 
     def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
         size = end - start

@@ -89,6 +89,11 @@ class AF(IntEnum):
     RTNL_FAMILY_IP6MR = 129
 
 
+#: Bytes of an IP address in the families whose messages carry one.
+ADDRESS_SIZE_BY_FAMILY = {int(AF.AF_INET): 4, int(AF.AF_INET6): 16,
+                          int(AF.RTNL_FAMILY_IPMR): 4, int(AF.RTNL_FAMILY_IP6MR): 16}
+
+
 class NLMSGERR_ATTR(IntEnum):
     """Extended-ack TLVs in NLMSG_ERROR / NLMSG_DONE (netlink.h)."""
     NLMSGERR_ATTR_UNUSED = 0

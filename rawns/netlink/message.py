@@ -206,8 +206,13 @@ def _decode_one(buf: bytes, pos: int, end: int, mtype: int, flags: int, seq: int
         if trace is not None:
             _trace_header(trace, body, size, header_class.C_NAME, header, buf)
         start = body + ((size + 3) & ~3)
-        attrs = decode_attrs(buf, start if start < end else end, end, family.table,
-                             Ctx(header.family, 1, trace))
+        if trace is None:
+            ctx = _CONTEXTS.get(header.family)
+            if ctx is None:
+                ctx = _CONTEXTS[header.family] = Ctx(header.family, 1)
+        else:
+            ctx = Ctx(header.family, 1, trace)
+        attrs = decode_attrs(buf, start if start < end else end, end, family.table, ctx)
         return _new_message(message_type(mtype), flags, seq, pid, header, attrs, b"")
     if mtype == _ERROR:
         return _decode_error(buf, body, end, mtype, flags, seq, pid, trace)
@@ -224,6 +229,11 @@ def _decode_one(buf: bytes, pos: int, end: int, mtype: int, flags: int, seq: int
         entry.raw = buf[body:end]
         trace.append(entry)
     return _new_message(message_type(mtype), flags, seq, pid, None, _EMPTY, buf[body:end])
+
+
+# The context of a message's top-level attributes, by the family of its header:
+# contexts are never changed, so one per family serves every message.
+_CONTEXTS: dict[int, Ctx] = {}
 
 
 def enum_name_of(mtype: int) -> str:
