@@ -112,8 +112,10 @@ NEED_DATA = _NeedData()
 Event = Reply | Ack | Failure | DumpDone
 
 
-# A dump answers with one Reply per object: made without the frozen __init__.
+# A dump answers with one Reply per object, a batch with one Ack per request:
+# made without the frozen __init__.
 _new_reply = fast_constructor(Reply)  # (index, message)
+_new_ack = fast_constructor(Ack)  # (index,)
 
 
 class _Pending:
@@ -196,7 +198,7 @@ class Conversation:
             del self._pending[message.seq]
             code = message.error
             if code == 0:
-                self._events.append(Ack(index=pending.index))
+                self._events.append(_new_ack(pending.index))
             else:
                 self._events.append(Failure(index=pending.index, errno=-code,
                                             extack=message.extack, message=message))
@@ -369,6 +371,8 @@ class RouteSocket:
             cls = event.__class__
             if cls is Reply:  # the common event, tested first
                 outcomes[event.index].replies.append(event.message)
+                continue
+            if cls is Ack:
                 continue
             outcome = outcomes[event.index]
             if cls is Failure:
