@@ -61,7 +61,8 @@ _DUMP = int(NLM_F.NLM_F_DUMP)
 _DUMP_INTR = int(NLM_F.NLM_F_DUMP_INTR)
 
 _RCVBUF = 4 << 20          # socket buffer: room for a burst of acks and dumps
-_MAX_BATCH = 128           # requests per sendmsg: their acks fit even the default buffer
+_MAX_BATCH = 128           # requests per sendmsg: their acks fit the large buffer
+_SMALL_BATCH = 16          # up to this many requests, the default buffer is enough
 _DUMP_RETRIES = 5          # NLM_F_DUMP_INTR: the dump raced a change; try again
 
 
@@ -250,8 +251,9 @@ class RouteSocket:
     None for the calling thread's own; the socket stays bound to it for its
     life, and the fd may be closed once this returns. ``groups`` are multicast
     groups (RTNLGRP_*) to join. ``large_buffer=False`` keeps the default
-    receive buffer, enough for a few requests at a time (and one syscall
-    cheaper). Thread-safe: one exchange at a time.
+    receive buffer until an exchange of more than a few requests needs the
+    large one (opening is then one syscall cheaper). Thread-safe: one
+    exchange at a time.
     """
 
     def __init__(self, netns_fd: int | None = None, *, groups: Iterable[int] = (),
@@ -262,11 +264,9 @@ class RouteSocket:
             setsockopt = self._sock.setsockopt
             setsockopt(SOL_NETLINK, _EXT_ACK, 1)
             setsockopt(SOL_NETLINK, _GET_STRICT_CHK, 1)
+            self._large_buffer = False
             if large_buffer:
-                try:
-                    setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, _RCVBUF)
-                except PermissionError:
-                    setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF)
+                self._grow_buffer()
             self._sock.bind((0, 0))
             for group in groups:
                 setsockopt(SOL_NETLINK, _ADD_MEMBERSHIP, group)
@@ -278,6 +278,13 @@ class RouteSocket:
         self._lock = threading.Lock()
         #: Called with ("send"|"recv", bytes) for every datagram; for --trace.
         self.trace = None
+
+    def _grow_buffer(self) -> None:
+        try:
+            self._sock.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, _RCVBUF)
+        except PermissionError:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF)
+        self._large_buffer = True
 
     @property
     def port_id(self) -> int:
@@ -303,6 +310,10 @@ class RouteSocket:
         for a kernel refusal (see ``outcome.error``)."""
         outcomes = [Outcome(request=r) for r in requests]
         with self._lock:
+            if len(requests) > _SMALL_BATCH and not self._large_buffer:
+                # Failures echo their request: a slice of big ones may not
+                # fit the default buffer, and what does not fit is lost.
+                self._grow_buffer()
             # In slices, so that the acks of one slice always fit the receive
             # buffer: acks the kernel cannot queue are lost (ENOBUFS).
             for start in range(0, len(requests), _MAX_BATCH):

@@ -425,3 +425,27 @@ def test_thousands_of_requests_in_one_exchange_are_all_answered(ns):
     assert len(outcomes) == 3001
     assert all(o.error is None for o in outcomes[:3000])
     assert isinstance(outcomes[-1].error, FileNotFoundError)
+
+
+def test_a_slice_of_big_failing_requests_is_answered_in_full(ns):
+    # Each failure echoes its request; 128 echoes of ~860 bytes overflow the
+    # default receive buffer, so a socket opened without the large one gets
+    # it before such an exchange (the kernel drops what does not fit).
+    import dataclasses
+
+    from rawns.netlink import Attr, AttrList, requests
+    from rawns.netlink.constants import IFLA
+    from rawns.nlsock import RouteSocket
+
+    fd = netns.open_fd(ns())
+    try:
+        sock = RouteSocket(fd, large_buffer=False)
+    finally:
+        os.close(fd)
+    with sock:
+        sock.call(requests.veth_add("dup0", "dup1"))
+        taken = requests.veth_add("dup0", "dup1")
+        alias = Attr.of(IFLA.IFLA_IFALIAS, "a" * 250)
+        big = dataclasses.replace(taken, attrs=AttrList([*taken.attrs, alias, alias, alias]))
+        outcomes = sock.exchange([big] * 300)
+    assert all(isinstance(o.error, FileExistsError) for o in outcomes)
