@@ -457,7 +457,7 @@ _STAGES = {"veth": 0, "bridge": 0, "link_set": 1, "addr": 2, "route": 3}
 
 def _check_interface(value: Any) -> None:
     try:
-        ipaddress.ip_interface(value)
+        requests.address_prefix(value)  # reads 'a.b.c.d/n' without ipaddress
     except ValueError as err:
         raise ValueError(f"{value!r} is not an address with a prefix like '10.0.0.1/24'"
                          ) from err

@@ -43,7 +43,7 @@ __all__ = [
     "route_add", "route_del", "route_get", "route_dump", "nexthop",
     "neigh_add", "neigh_del", "neigh_dump",
     "nsid_new", "nsid_get", "nsid_dump",
-    "check_ifname",
+    "check_ifname", "address_prefix",
 ]
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
@@ -140,8 +140,9 @@ def _ip(value: Any, what: str = "address") -> IPAddress:
         raise EncodeError(f"{what} {value!r} is not an IP address") from err
 
 
-def _address_prefix(value: Any) -> tuple[IPAddress, int]:
-    """``(address, prefix length)`` of ``"10.0.0.1/24"`` or an ipaddress object."""
+def address_prefix(value: Any) -> tuple[IPAddress, int]:
+    """``(address, prefix length)`` of ``"10.0.0.1/24"`` or an ipaddress object;
+    EncodeError (a ValueError) for anything else."""
     if isinstance(value, str):
         fast = _parse_ipv4_prefix(value)
         if fast is not None:
@@ -454,7 +455,7 @@ def link_dump(*, family: int = AF.AF_UNSPEC, kind: str | None = None,
 def _addr_message(index: int, address: Any, peer: Any, scope: int,
                   flags: Any = 0) -> tuple[IfAddrMsg, list[Attr], IPAddress, int]:
     """The header and IFA_LOCAL/IFA_ADDRESS; also the address and its prefix length."""
-    ip, prefixlen = _address_prefix(address)
+    ip, prefixlen = address_prefix(address)
     family = _family_of(ip)
     peer_ip = None if peer is None else _ip(peer, "peer")
     _same_family(family, peer_ip, "peer")
