@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rawns import convert
-from rawns.model import Address, Link, Neighbour, Route
+from rawns.model import Route
 from rawns.netlink import decode
 from rawns.netlink.constants import RTM
 

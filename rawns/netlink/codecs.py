@@ -46,7 +46,6 @@ __all__ = [
 
 _IPV4 = ipaddress.IPv4Address
 _IPV6 = ipaddress.IPv6Address
-_FAMILY_ADDRESS_SIZE = ADDRESS_SIZE_BY_FAMILY
 
 
 
@@ -276,7 +275,7 @@ class IPAddr(Codec):
         return FastPath(FAST_ADDRESS, address_from_bytes, self._size or 0, _ADDRESSES)
 
     def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
-        size = self._size or _FAMILY_ADDRESS_SIZE.get(ctx.family)
+        size = self._size or ADDRESS_SIZE_BY_FAMILY.get(ctx.family)
         if size is None:
             raise Unfit(f"family {enum_name(AF, ctx.family)} has no address codec")
         if end - start != size:
@@ -285,7 +284,7 @@ class IPAddr(Codec):
 
     def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
         value = _ip_value(value, "wants an IP address")
-        want = self.version or {4: 4, 16: 6}.get(_FAMILY_ADDRESS_SIZE.get(ctx.family, 0))
+        want = self.version or {4: 4, 16: 6}.get(ADDRESS_SIZE_BY_FAMILY.get(ctx.family, 0))
         if want is not None and value.version != want:
             raise EncodeError(f"{value} is not an IPv{want} address")
         return value.packed
