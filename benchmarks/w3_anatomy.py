@@ -17,7 +17,7 @@ The variants, each a whole pass over every pod (wall time per pod, medians):
   model objects: about the leanest a pure-Python reader could be.
 
 The pods (named as the harness names them, ``rawns.bench.pods``) are made
-once by ``rawns.Batch`` in /run/netns as it is, and removed at the end.
+once by the W2 hook (``rawns.Batch``) in /run/netns as it is, and removed at the end.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ import sys
 import time
 
 from rawns import Handle, netns, syscalls
-from rawns.batch import Batch
-from rawns.bench import build_reference, find_c_source, pods, wait_for_kernel
+from rawns.bench import build_reference, find_c_source, pods, rawns_w2_setup, \
+    wait_for_kernel
 from rawns.convert import _ifa_flag_names, _interface, _new_address, _new_neighbour, \
     _ntf_names, _nud_names
 from rawns.netlink import decode, encode, requests
@@ -56,12 +56,17 @@ def _datagrams(sock: socket.socket, request: bytes):
     while True:
         data = sock.recv(65536)
         yield data
-        pos = 0
-        while pos < len(data):
-            length, mtype = _HEADER.unpack_from(data, pos)[:2]
-            if mtype == _DONE:
-                return
-            pos += (length + 3) & ~3
+        if any(mtype == _DONE for _, _, mtype in _frames(data)):
+            return
+
+
+def _frames(data: bytes):
+    """``(offset, nlmsg_len, nlmsg_type)`` of each message in a datagram."""
+    pos = 0
+    while pos < len(data):
+        length, mtype = _HEADER.unpack_from(data, pos)[:2]
+        yield pos, length, mtype
+        pos += (length + 3) & ~3
 
 
 def _socket_in(path: str) -> socket.socket:
@@ -78,11 +83,7 @@ def read_io(paths: list[str]) -> int:
         with _socket_in(path) as sock:
             for request in (_ADDR_DUMP, _NEIGH_DUMP):
                 for data in _datagrams(sock, request):
-                    pos = 0
-                    while pos < len(data):
-                        length, mtype = _HEADER.unpack_from(data, pos)[:2]
-                        count += mtype != _DONE
-                        pos += (length + 3) & ~3
+                    count += sum(mtype != _DONE for _, _, mtype in _frames(data))
     return count
 
 
@@ -138,9 +139,7 @@ def read_lean(paths: list[str]) -> int:
         with _socket_in(path) as sock:
             for request in (_ADDR_DUMP, _NEIGH_DUMP):
                 for data in _datagrams(sock, request):
-                    pos = 0
-                    while pos < len(data):
-                        length, mtype = _HEADER.unpack_from(data, pos)[:2]
+                    for pos, length, mtype in _frames(data):
                         if mtype == _ADDR:
                             header = addr_family.header._DECODE(data, pos + 16)
                             values = _values(data, pos + 24, pos + length, addr_family.table.fast,
@@ -161,7 +160,6 @@ def read_lean(paths: list[str]) -> int:
                                 index=header.ifindex, dst=values["NDA_DST"],
                                 lladdr=values.get("NDA_LLADDR"), state=_nud_names(header.state),
                                 flags=_ntf_names(header.flags)))
-                        pos += (length + 3) & ~3
     return len(objects)
 
 
@@ -185,12 +183,7 @@ def main() -> int:
     binary = build_reference(source, quiet=True) if source is not None else None
     netns.add(host)
     try:
-        with Batch() as batch:
-            for pod in made:
-                batch.netns_add(pod.netns)
-                batch.veth(pod.host_ifname, pod.ifname, netns=host, peer_netns=pod.netns)
-                batch.addr_add(pod.ifname, f"{pod.address}/{pod.prefixlen}", netns=pod.netns)
-                batch.link_set("lo", up=True, netns=pod.netns)
+        rawns_w2_setup(host, made)
         wait_for_kernel()
         time.sleep(2)  # the pods' links settle (IPv6 addresses, neighbours)
         variants = {"io": lambda: read_io(paths), "decode": lambda: read_decode(paths),

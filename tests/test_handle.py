@@ -407,18 +407,22 @@ def test_one_handle_shared_by_threads(pair):
     assert [link.name for link in ha.link_list()] == ["lo"]
 
 
+def _socket_without_large_buffer(name: str):
+    from rawns.nlsock import RouteSocket
+
+    fd = netns.open_fd(name)
+    try:
+        return RouteSocket(fd, large_buffer=False)
+    finally:
+        os.close(fd)
+
+
 def test_thousands_of_requests_in_one_exchange_are_all_answered(ns):
     # More acks than one receive buffer holds at a time: the socket sends
     # them in slices, and every request still gets its own answer.
     from rawns.netlink import requests
-    from rawns.nlsock import RouteSocket
 
-    fd = netns.open_fd(ns())
-    try:
-        sock = RouteSocket(fd, large_buffer=False)
-    finally:
-        os.close(fd)
-    with sock:
+    with _socket_without_large_buffer(ns()) as sock:
         batch = [requests.link_set(index=1, up=bool(i % 2)) for i in range(3000)]
         batch.append(requests.link_set(ifname="nosuchdev", up=True))
         outcomes = sock.exchange(batch)
@@ -435,14 +439,8 @@ def test_a_slice_of_big_failing_requests_is_answered_in_full(ns):
 
     from rawns.netlink import Attr, AttrList, requests
     from rawns.netlink.constants import IFLA
-    from rawns.nlsock import RouteSocket
 
-    fd = netns.open_fd(ns())
-    try:
-        sock = RouteSocket(fd, large_buffer=False)
-    finally:
-        os.close(fd)
-    with sock:
+    with _socket_without_large_buffer(ns()) as sock:
         sock.call(requests.veth_add("dup0", "dup1"))
         taken = requests.veth_add("dup0", "dup1")
         alias = Attr.of(IFLA.IFLA_IFALIAS, "a" * 250)
