@@ -10,16 +10,15 @@ Invariants:
 from __future__ import annotations
 
 import dataclasses
-import functools
 import ipaddress
 from collections.abc import Callable
 from typing import Any, Optional, TypeVar
 
 from rawns.errors import DecodeError
 from rawns.model import Address, Link, Neighbour, Route
-from rawns.netlink import Message
+from rawns.netlink import Message, header_and_values
 from rawns.netlink.constants import (
-    AF, ARPHRD, IF_OPER, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTN, RTNH_F, RTPROT,
+    AF, ARPHRD, IF_OPER, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTM, RTN, RTNH_F, RTPROT,
 )
 
 __all__ = [
@@ -27,6 +26,10 @@ __all__ = [
     "address_from_message",
     "route_from_message",
     "neighbour_from_message",
+    "read_link",
+    "read_address",
+    "read_route",
+    "read_neighbour",
     "scope_number",
     "protocol_number",
     "route_type_number",
@@ -180,20 +183,34 @@ def nud_number(value: Any) -> int:
 
 # --- links -----------------------------------------------------------------------
 
-def _strict(convert_one: Callable[[Message], T]) -> Callable[[Message], T]:
-    """Make a converter raise DecodeError, and nothing else, for a message
-    that decoded but does not hold what its type promises (a missing or
-    malformed attribute): replies and events are parsed input too."""
+def _checked(build: Callable[[Any, dict[str, Any]], T], header: Any,
+             attrs: dict[str, Any], what: str) -> T:
+    """``build(header, attrs)``, raising DecodeError and nothing else for a
+    message that decoded but does not hold what its type promises (a missing
+    or malformed attribute): replies and events are parsed input too."""
+    try:
+        return build(header, attrs)
+    except (TypeError, AttributeError, KeyError, ValueError, OverflowError) as err:
+        raise DecodeError(f"{what} does not describe a valid object: {err}", 0) from err
 
-    @functools.wraps(convert_one)
-    def checked(message: Message) -> T:
-        try:
-            return convert_one(message)
-        except (TypeError, AttributeError, KeyError, ValueError, OverflowError) as err:
-            raise DecodeError(f"{message.type_name} does not describe a valid object: "
-                              f"{err}", 0) from err
 
-    return checked
+def _reader(mtype: RTM, build: Callable[[Any, dict[str, Any]], T],
+            needs: Optional[str] = None) -> Callable[[bytes, tuple], Optional[T]]:
+    """A reader for ``RouteSocket.dump`` (see ``Conversation.send``): the
+    object ``build`` makes of each reply of type ``mtype``, read straight
+    from its bytes by the tables (no Message, no Attr objects); None for a
+    reply of another type, or without the attribute ``needs``."""
+    number, what = int(mtype), mtype.name
+
+    def read(data: bytes, frame: tuple) -> Optional[T]:
+        if frame[2] != number:
+            return None
+        header, attrs = header_and_values(data, frame)
+        if needs is not None and needs not in attrs:
+            return None
+        return _checked(build, header, attrs, what)
+
+    return read
 
 
 def _values(attrs: Any) -> dict[str, Any]:
@@ -206,11 +223,12 @@ def _values(attrs: Any) -> dict[str, Any]:
     return values
 
 
-@_strict
 def link_from_message(message: Message) -> Link:
     """A ``Link`` from an RTM_NEWLINK message."""
-    header = message.header
-    attrs = _values(message.attrs)
+    return _checked(_link, message.header, _values(message.attrs), message.type_name)
+
+
+def _link(header: Any, attrs: dict[str, Any]) -> Link:
     linkinfo = attrs.get("IFLA_LINKINFO")
     kind = info_data = None
     if linkinfo is not None:
@@ -250,11 +268,12 @@ def _plain(info_data: Any) -> dict[str, Any]:
 
 # --- addresses -------------------------------------------------------------------
 
-@_strict
 def address_from_message(message: Message) -> Address:
     """An ``Address`` from an RTM_NEWADDR message."""
-    header = message.header
-    attrs = _values(message.attrs)
+    return _checked(_address, message.header, _values(message.attrs), message.type_name)
+
+
+def _address(header: Any, attrs: dict[str, Any]) -> Address:
     local = attrs.get("IFA_LOCAL")
     remote = attrs.get("IFA_ADDRESS")
     own = local if local is not None else remote
@@ -287,11 +306,12 @@ def address_from_message(message: Message) -> Address:
 
 # --- routes ----------------------------------------------------------------------
 
-@_strict
 def route_from_message(message: Message) -> Route:
     """A ``Route`` from an RTM_NEWROUTE message."""
-    header = message.header
-    attrs = _values(message.attrs)
+    return _checked(_route, message.header, _values(message.attrs), message.type_name)
+
+
+def _route(header: Any, attrs: dict[str, Any]) -> Route:
     family = int(header.family)
     dst = attrs.get("RTA_DST")
     network = None
@@ -319,11 +339,12 @@ def route_from_message(message: Message) -> Route:
 
 # --- neighbours --------------------------------------------------------------------
 
-@_strict
 def neighbour_from_message(message: Message) -> Neighbour:
     """A ``Neighbour`` from an RTM_NEWNEIGH message."""
-    header = message.header
-    attrs = _values(message.attrs)
+    return _checked(_neighbour, message.header, _values(message.attrs), message.type_name)
+
+
+def _neighbour(header: Any, attrs: dict[str, Any]) -> Neighbour:
     dst = attrs.get("NDA_DST")
     if not isinstance(dst, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
         raise ValueError(f"NDA_DST is {dst!r}, not an IP address")
@@ -334,6 +355,14 @@ def neighbour_from_message(message: Message) -> Neighbour:
         state=_nud_names(header.state),
         flags=_ntf_names(header.flags),
     )
+
+
+read_link = _reader(RTM.RTM_NEWLINK, _link)
+read_address = _reader(RTM.RTM_NEWADDR, _address)
+read_route = _reader(RTM.RTM_NEWROUTE, _route)
+# An entry without a destination (the kernel lists some, e.g. for AF_BRIDGE)
+# is no neighbour to ``ip neigh``, which skips it too.
+read_neighbour = _reader(RTM.RTM_NEWNEIGH, _neighbour, needs="NDA_DST")
 
 
 def family_number(value: Optional[int | str]) -> int:

@@ -158,8 +158,9 @@ class Handle(_OnOneSocket):
     def link_list(self, *, kind: str | None = None, master: Device | None = None) -> list[Link]:
         """All links, in ifindex order. Equals ``ip link show [type KIND] [master M]``."""
         master_index = None if master is None else self.index_of(master)
-        messages = self._dump(requests.link_dump(kind=kind, master=master_index))
-        return [convert.link_from_message(m) for m in messages if m.type == RTM.RTM_NEWLINK]
+        links = self._sock.dump(requests.link_dump(kind=kind, master=master_index),
+                                reader=convert.read_link)
+        return [link for link in links if link is not None]
 
     def link_get(self, dev: Device) -> Link:
         """One link. Equals ``ip link show DEV``; FileNotFoundError if missing."""
@@ -240,10 +241,10 @@ class Handle(_OnOneSocket):
                   ) -> list[Address]:
         """Addresses, of one device or all. Equals ``ip [-4|-6] addr show [dev DEV]``."""
         index = 0 if dev is None else self.index_of(dev)
-        messages = self._dump(requests.addr_dump(family=convert.family_number(family),
-                                                 index=index))
-        return [convert.address_from_message(m) for m in messages
-                if m.type == RTM.RTM_NEWADDR and (index == 0 or m.header.index == index)]
+        addresses = self._sock.dump(requests.addr_dump(family=convert.family_number(family),
+                                                       index=index),
+                                    reader=convert.read_address)
+        return [a for a in addresses if a is not None and (index == 0 or a.index == index)]
 
     def addr_add(self, dev: Device, address: str | Any, *, broadcast: Any = None,
                  label: str | None = None, scope: int | str | None = None,
@@ -274,13 +275,11 @@ class Handle(_OnOneSocket):
         table_number = None if table in (None, "all") else convert.table_number(table)
         oif = None if dev is None else self.index_of(dev)
         family_number = convert.family_number(family)
-        messages = self._dump(requests.route_dump(family=family_number, table=table_number,
-                                                  oif=oif))
-        routes = [convert.route_from_message(m) for m in messages
-                  if m.type == RTM.RTM_NEWROUTE]
+        routes = self._sock.dump(requests.route_dump(family=family_number, table=table_number,
+                                                     oif=oif), reader=convert.read_route)
         # The kernel may ignore filters it does not know for a family: apply them here too.
         return [r for r in routes
-                if (table_number is None or r.table == table_number)
+                if r is not None and (table_number is None or r.table == table_number)
                 and (oif is None or r.oif == oif)
                 and (family_number == 0 or r.family == family_number)]
 
@@ -335,10 +334,10 @@ class Handle(_OnOneSocket):
                    ) -> list[Neighbour]:
         """The ARP/NDP table. Equals ``ip [-4|-6] neigh show [dev DEV]``."""
         index = None if dev is None else self.index_of(dev)
-        messages = self._dump(requests.neigh_dump(family=convert.family_number(family),
-                                                  index=index))
-        return [convert.neighbour_from_message(m) for m in messages
-                if m.type == RTM.RTM_NEWNEIGH and m.get("NDA_DST") is not None]
+        neighbours = self._sock.dump(requests.neigh_dump(family=convert.family_number(family),
+                                                         index=index),
+                                     reader=convert.read_neighbour)
+        return [n for n in neighbours if n is not None]
 
     def neigh_add(self, dev: Device, dst: Any, lladdr: str, *,
                   state: int | str = "permanent") -> None:

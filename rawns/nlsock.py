@@ -23,8 +23,9 @@ import itertools
 import socket
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from rawns import netlink, syscalls
 from rawns.errors import KernelError, RawnsError, kernel_error
@@ -111,6 +112,8 @@ class _NeedData:
 NEED_DATA = _NeedData()
 
 Event = Reply | Ack | Failure | DumpDone
+#: Reads one reply: ``reader(datagram, frame)`` (see ``Conversation.send``).
+Reader = Callable[[bytes, tuple], Any]
 
 
 # A dump answers with one Reply per object, a batch with one Ack per request:
@@ -122,12 +125,13 @@ _new_ack = fast_constructor(Ack)  # (index,)
 class _Pending:
     """A request waiting for its terminal event."""
 
-    __slots__ = ("index", "is_dump", "interrupted")
+    __slots__ = ("index", "is_dump", "interrupted", "reader")
 
-    def __init__(self, index: int, is_dump: bool) -> None:
+    def __init__(self, index: int, is_dump: bool, reader: Reader | None) -> None:
         self.index = index
         self.is_dump = is_dump
         self.interrupted = False
+        self.reader = reader
 
 
 class Conversation:
@@ -148,12 +152,17 @@ class Conversation:
         """Requests still waiting for their terminal event."""
         return len(self._pending)
 
-    def send(self, requests: Sequence[Message]) -> bytes:
+    def send(self, requests: Sequence[Message], readers: Sequence[Reader | None] = ()
+             ) -> bytes:
         """Number ``requests`` (indices 0..n-1 in the events) and return the
         bytes that carry them all, for a single ``sendmsg``.
 
         Every non-dump request gets NLM_F_REQUEST|NLM_F_ACK, so it ends in an
-        ack or an error; a dump ends in NLMSG_DONE.
+        ack or an error; a dump ends in NLMSG_DONE. ``readers[i]``, if given
+        and not None, reads each reply to request ``i``: it is called with the
+        datagram and the reply's frame (``rawns.netlink.frames``) and what it
+        returns is the Reply's ``message``; by default that is the decoded
+        Message. Errors and NLMSG_DONE are always decoded here.
         """
         if self._pending:
             raise RuntimeError("previous requests are still outstanding")
@@ -166,16 +175,18 @@ class Conversation:
             flags = request.flags | _REQUEST | (0 if is_dump else _ACK)
             messages.append(request)
             stamps.append((flags, seq, self.port_id))
-            self._pending[seq] = _Pending(index, is_dump)
+            reader = readers[index] if index < len(readers) else None
+            self._pending[seq] = _Pending(index, is_dump, reader)
         return netlink.encode_stamped(messages, stamps)
 
     def receive_data(self, data: bytes) -> None:
         """Feed bytes read from the socket (one datagram).
 
-        Raises DecodeError if they are not netlink messages.
+        Raises DecodeError if they are not netlink messages (or a reader
+        raised it).
         """
-        for message in netlink.decode(data):
-            self._route(message)
+        for frame in netlink.frames(data):
+            self._route(data, frame)
 
     def next_event(self) -> Event | _NeedData:
         """The next event, or NEED_DATA while requests are outstanding."""
@@ -188,13 +199,21 @@ class Conversation:
         self._pending.clear()
         self._events.clear()
 
-    def _route(self, message: Message) -> None:
-        pending = self._pending.get(message.seq)
-        if pending is None or (self.port_id and message.pid not in (self.port_id, 0)):
+    def _route(self, data: bytes, frame: netlink.Frame) -> None:
+        _, _, mtype, flags, seq, pid = frame
+        pending = self._pending.get(seq)
+        if pending is None or (self.port_id and pid != self.port_id and pid != 0):
             return  # not ours, or stale: never misroute it
-        mtype = message.type
         if mtype == _NOOP:
             return
+        if mtype != _ERROR and mtype != _DONE and mtype != _OVERRUN:
+            if flags & _DUMP_INTR:
+                pending.interrupted = True
+            reader = pending.reader
+            self._events.append(_new_reply(pending.index, netlink.decode_frame(data, frame)
+                                           if reader is None else reader(data, frame)))
+            return
+        message = netlink.decode_frame(data, frame)
         if mtype == _ERROR:
             del self._pending[message.seq]
             code = message.error
@@ -216,11 +235,8 @@ class Conversation:
                 self._events.append(DumpDone(index=pending.index,
                                              interrupted=pending.interrupted))
             return
-        if mtype == _OVERRUN:
-            del self._pending[message.seq]
-            self._events.append(Failure(index=pending.index, errno=errno.ENOBUFS))
-            return
-        self._events.append(_new_reply(pending.index, message))
+        del self._pending[message.seq]  # NLMSG_OVERRUN
+        self._events.append(Failure(index=pending.index, errno=errno.ENOBUFS))
 
 
 # --- the socket ------------------------------------------------------------------
@@ -231,7 +247,7 @@ class Outcome:
     failed (a KernelError; ``None`` on success)."""
 
     request: Message
-    replies: list[Message] = field(default_factory=list)
+    replies: list[Any] = field(default_factory=list)  # Messages, or what a reader made
     error: KernelError | None = None
     interrupted: bool = False  # a dump raced a change (NLM_F_DUMP_INTR)
 
@@ -304,10 +320,12 @@ class RouteSocket:
 
     # The exchange ---------------------------------------------------------------
 
-    def exchange(self, requests: Sequence[Message]) -> list[Outcome]:
+    def exchange(self, requests: Sequence[Message], readers: Sequence[Reader | None] = ()
+                 ) -> list[Outcome]:
         """Send ``requests`` (one ``sendmsg`` per 128) and wait until each one
         is answered. Returns one Outcome per request, in order; does not raise
-        for a kernel refusal (see ``outcome.error``)."""
+        for a kernel refusal (see ``outcome.error``). ``readers``: see
+        ``Conversation.send``."""
         outcomes = [Outcome(request=r) for r in requests]
         with self._lock:
             if len(requests) > _SMALL_BATCH and not self._large_buffer:
@@ -317,7 +335,8 @@ class RouteSocket:
             # In slices, so that the acks of one slice always fit the receive
             # buffer: acks the kernel cannot queue are lost (ENOBUFS).
             for start in range(0, len(requests), _MAX_BATCH):
-                data = self._conversation.send(requests[start:start + _MAX_BATCH])
+                data = self._conversation.send(requests[start:start + _MAX_BATCH],
+                                               readers[start:start + _MAX_BATCH])
                 try:
                     self._send(data)
                     self._drain(outcomes[start:start + _MAX_BATCH])
@@ -344,11 +363,13 @@ class RouteSocket:
         """One request; raises its failure. Returns its replies (if any)."""
         return self.request([request], subjects=[subject])[0]
 
-    def dump(self, request: Message, subject: str | None = None) -> list[Message]:
-        """Run a dump request to its end and return every message of it,
-        retrying when the kernel reports the dump was interrupted."""
+    def dump(self, request: Message, subject: str | None = None,
+             reader: Reader | None = None) -> list[Any]:
+        """Run a dump request to its end and return every message of it (or
+        what ``reader`` made of each, see ``Conversation.send``), retrying
+        when the kernel reports the dump was interrupted."""
         for _ in range(_DUMP_RETRIES):
-            outcome = self.exchange([request])[0]
+            outcome = self.exchange([request], (reader,))[0]
             if outcome.error is not None:
                 if subject:
                     outcome.error.subject = subject

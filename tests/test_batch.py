@@ -112,11 +112,11 @@ def test_interrupt_at_any_exchange_undoes_everything(prefix, ns, monkeypatch, fa
     real = RouteSocket.exchange
     calls = {"n": 0}
 
-    def interrupted(self, requests):
+    def interrupted(self, requests, *readers):
         calls["n"] += 1
         if calls["n"] == fail_at:
             raise KeyboardInterrupt
-        return real(self, requests)
+        return real(self, requests, *readers)
 
     monkeypatch.setattr(RouteSocket, "exchange", interrupted)
     home = os.stat("/proc/thread-self/ns/net").st_ino

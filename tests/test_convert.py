@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from rawns import convert
 from rawns.model import Route
-from rawns.netlink import decode
-from rawns.netlink.constants import RTM
+from rawns.errors import DecodeError
+from rawns.netlink import Attr, AttrList, IfAddrMsg, Message, NdMsg, decode, encode, frames
+from rawns.netlink.constants import NDA, RTM
 
 DATA = Path(__file__).parent / "netlink" / "data"
 ORACLE = json.loads((DATA / "ip_oracle.json").read_text())
@@ -120,3 +121,36 @@ def test_route_builder_matches_the_constructor() -> None:
                   metric=20, flags=frozenset({"onlink"}), pref=None)
     built, plain = convert._new_route(**fields), Route(**fields)
     assert (built, hash(built), repr(built)) == (plain, hash(plain), repr(plain))
+
+
+@pytest.mark.parametrize("name, mtype, read, from_message", [
+    ("link_dump", RTM.RTM_NEWLINK, convert.read_link, convert.link_from_message),
+    ("addr_dump", RTM.RTM_NEWADDR, convert.read_address, convert.address_from_message),
+    ("neigh_dump", RTM.RTM_NEWNEIGH, convert.read_neighbour, convert.neighbour_from_message),
+])
+def test_readers_make_what_the_converters_make(name, mtype, read, from_message) -> None:
+    data = (DATA / f"{name}.bin").read_bytes()
+    messages = decode(data)
+    for frame, message in zip(frames(data), messages):
+        made = read(data, frame)
+        if message.type != mtype:
+            assert made is None
+        else:
+            assert made == from_message(message)
+            assert vars(made) == vars(from_message(message))
+
+
+def test_the_neighbour_reader_skips_entries_without_a_destination() -> None:
+    entry = Message(type=RTM.RTM_NEWNEIGH, header=NdMsg(family=7, ifindex=2),
+                    attrs=AttrList([Attr.of(NDA.NDA_LLADDR, "02:00:00:00:00:01")]))
+    data = encode(entry)
+    assert convert.read_neighbour(data, frames(data)[0]) is None
+    with pytest.raises(DecodeError):
+        convert.neighbour_from_message(entry)
+
+
+def test_readers_raise_decode_error_for_malformed_objects() -> None:
+    no_address = Message(type=RTM.RTM_NEWADDR, header=IfAddrMsg(family=2, prefixlen=24))
+    data = encode(no_address)
+    with pytest.raises(DecodeError):
+        convert.read_address(data, frames(data)[0])

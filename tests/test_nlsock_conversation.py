@@ -159,3 +159,32 @@ def test_every_request_gets_exactly_one_terminal_event(script, split):
     terminal = [e for e in events if not isinstance(e, Reply)]
     assert sorted(e.index for e in terminal) == [0, 1, 2]
     assert conv.outstanding == 0
+
+
+def test_a_reader_makes_the_replies_of_its_request_only():
+    def names(data: bytes, frame: tuple) -> tuple:
+        header, values = netlink.header_and_values(data, frame)
+        return header.index, values["IFLA_IFNAME"]
+
+    conv = Conversation(port_id=PORT)
+    conv.send([dump_request(), dump_request()], [names, None])
+    conv.receive_data(link_reply(1, 1) + link_reply(1, 2, intr=True) + done(1))
+    conv.receive_data(link_reply(2, 3) + done(2, -errno.EINVAL))
+    events = drain(conv)
+    assert events[:3] == [Reply(index=0, message=(1, "if1")), Reply(index=0, message=(2, "if2")),
+                          DumpDone(index=0, interrupted=True)]
+    assert isinstance(events[3], Reply) and isinstance(events[3].message, Message)
+    assert events[3].message.get("IFLA_IFNAME") == "if3"
+    assert isinstance(events[4], Failure) and events[4].errno == errno.EINVAL
+
+
+def test_a_reader_failing_on_a_reply_raises_from_receive_data():
+    def refuse(data: bytes, frame: tuple) -> None:
+        raise netlink.DecodeError("not what this reader reads", frame[0])
+
+    conv = Conversation(port_id=PORT)
+    conv.send([dump_request()], [refuse])
+    with pytest.raises(netlink.DecodeError):
+        conv.receive_data(link_reply(1, 1) + done(1))
+    conv.abandon()
+    assert conv.outstanding == 0

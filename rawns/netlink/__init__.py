@@ -26,7 +26,8 @@ from . import constants, requests
 from .attrs import Attr, AttrList
 from .constants import AF, IFA, IFLA, IFLA_INFO, NDA, NETNSA, NLM_F, NLMSG, RTA, RTM, VETH_INFO
 from .explain import explain
-from .message import Message, decode, encode, encode_stamped
+from .message import Frame, Message, decode, decode_frame, encode, encode_stamped, frames, \
+    header_and_values
 from .structs import (
     IfAddrMsg, IfInfoMsg, LinkStats64, NdMsg, NestedMessage, NlMsgErr, NlMsgHdr, RtGenMsg,
     RtMsg, RtNextHop,
@@ -34,6 +35,7 @@ from .structs import (
 
 __all__ = [
     "decode", "encode", "encode_stamped", "explain", "DecodeError", "EncodeError",
+    "frames", "decode_frame", "header_and_values", "Frame",
     "Message", "Attr", "AttrList", "NestedMessage",
     "NlMsgHdr", "NlMsgErr", "IfInfoMsg", "IfAddrMsg", "NdMsg", "RtMsg", "RtGenMsg",
     "RtNextHop", "LinkStats64",

@@ -49,8 +49,8 @@ from .constants import ADDRESS_SIZE_BY_FAMILY, NLA_F_NESTED, NLA_TYPE_MASK
 __all__ = [
     "Attr", "AttrList", "AttrAccess", "AttrTable", "Ctx", "Keep", "Unfit",
     "MAX_DEPTH", "align4", "put_attr", "start_nest", "end_nest", "walk_attrs",
-    "decode_attrs", "encode_attrs", "encode_attrs_into", "fast_constructor",
-    "FastPath", "FAST_NONE", "FAST_INT", "FAST_NAMED", "FAST_ADDRESS", "FAST_STRUCT",
+    "decode_attrs", "decode_values", "encode_attrs", "encode_attrs_into",
+    "fast_constructor", "FastPath", "FAST_NONE", "FAST_INT", "FAST_NAMED", "FAST_ADDRESS", "FAST_STRUCT",
     "FAST_STRING",
 ]
 
@@ -556,9 +556,32 @@ def decode_attrs(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx) -
     """
     if ctx.trace is not None:
         return _decode_attrs_traced(buf, start, end, table, ctx)
+    out: list[Attr] = []
+    _walk(buf, start, end, table, ctx, out, None)
+    return AttrList(out)
+
+
+def decode_values(buf: bytes, start: int, end: int, table: AttrTable,
+                  ctx: Ctx) -> dict[str, Any]:
+    """The values :func:`decode_attrs` would give, by kernel name, the first
+    of a repeated attribute only; unnamed (unknown) attributes are left out.
+
+    For readers of many objects, which want values and not one Attr object
+    per attribute.  Codecs are called with no siblings: no table reads one
+    at the top level of a message (IFLA_INFO_DATA is nested in IFLA_LINKINFO,
+    which is decoded in full).
+    """
+    values: dict[str, Any] = {}
+    _walk(buf, start, end, table, ctx, [], values)
+    return values
+
+
+def _walk(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx, out: list[Attr],
+          values: dict[str, Any] | None) -> None:
+    """The untraced walk: appends Attr objects to ``out``, or with ``values``
+    stores each named value there instead (``out`` then stays empty)."""
     fast = table.fast
     family_size = ADDRESS_SIZE_BY_FAMILY.get(ctx.family, -1)
-    out: list[Attr] = []
     append = out.append
     unpack_header = _unpack_nla_header
     new_attr = _new_attr
@@ -571,45 +594,46 @@ def decode_attrs(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx) -
         if nla_len < 4 or payload_end > end:
             _read_header(buf, pos, end)
         spec = fast.get(nla_type & NLA_TYPE_MASK)
+        raw = None
         if spec is None:
-            append(new_attr(nla_type, buf[pos + 4:payload_end], None, None))
-            pos = (payload_end + 3) & ~3
-            continue
-        name, decode, kind, read, size, lookup = spec
-        length = nla_len - 4
-        value = _SLOW
-        if kind == FAST_INT:
-            if length == size:
-                value = read(buf, pos + 4)[0]
-        elif kind == FAST_NAMED:
-            if length == size:
-                value = lookup.get(read(buf, pos + 4)[0], _SLOW)
-        elif kind == FAST_ADDRESS:
-            if length == (size or family_size):
-                packed = buf[pos + 4:payload_end]
-                value = lookup.get(packed)
-                if value is None:
-                    value = read(packed)
-        elif kind == FAST_STRUCT:
-            if length == size:
-                value = read(buf, pos + 4)
-        elif kind == FAST_STRING:
-            if buf.find(b"\0", pos + 4, payload_end) == payload_end - 1:
-                value = buf[pos + 4:payload_end - 1].decode("utf-8", "surrogateescape")
-        if value is not _SLOW:
-            append(new_attr(nla_type, value, name, None))
+            name = None
+            value = buf[pos + 4:payload_end]
         else:
-            try:
-                value = decode(buf, pos + 4, payload_end, ctx, out)
-            except Unfit:
-                append(new_attr(nla_type, buf[pos + 4:payload_end], name, None))
-            else:
-                if value.__class__ is Keep:
-                    append(new_attr(nla_type, value.value, name, value.raw))
+            name, decode, kind, read, size, lookup = spec
+            length = nla_len - 4
+            value = _SLOW
+            if kind == FAST_INT:
+                if length == size:
+                    value = read(buf, pos + 4)[0]
+            elif kind == FAST_NAMED:
+                if length == size:
+                    value = lookup.get(read(buf, pos + 4)[0], _SLOW)
+            elif kind == FAST_ADDRESS:
+                if length == (size or family_size):
+                    packed = buf[pos + 4:payload_end]
+                    value = lookup.get(packed)
+                    if value is None:
+                        value = read(packed)
+            elif kind == FAST_STRUCT:
+                if length == size:
+                    value = read(buf, pos + 4)
+            elif kind == FAST_STRING:
+                if buf.find(b"\0", pos + 4, payload_end) == payload_end - 1:
+                    value = buf[pos + 4:payload_end - 1].decode("utf-8", "surrogateescape")
+            if value is _SLOW:
+                try:
+                    value = decode(buf, pos + 4, payload_end, ctx, out)
+                except Unfit:
+                    value = buf[pos + 4:payload_end]
                 else:
-                    append(new_attr(nla_type, value, name, None))
+                    if value.__class__ is Keep:
+                        raw = value.raw
+                        value = value.value
+        if values is None:
+            append(new_attr(nla_type, value, name, raw))
+        elif name is not None and name not in values:
+            values[name] = value
         pos = (payload_end + 3) & ~3
-    return AttrList(out)
 
 
 _SLOW = object()  # the fast path did not apply: ask the codec

@@ -35,13 +35,14 @@ from typing import Any, Iterable
 
 from rawns.errors import DecodeError, EncodeError
 
-from .attrs import AttrAccess, AttrList, Ctx, TraceEntry, decode_attrs, encode_attrs_into, \
-    fast_constructor
+from .attrs import AttrAccess, AttrList, Ctx, TraceEntry, decode_attrs, decode_values, \
+    encode_attrs_into, fast_constructor
 from .constants import NLM_F, NLMSG, NLMSGERR_ATTR, enum_name, nlm_flag_names
 from .structs import NlMsgErr, NlMsgHdr, message_type
 from .tables import FAMILIES, NLMSGERR
 
-__all__ = ["Message", "decode", "encode", "encode_message", "encode_stamped"]
+__all__ = ["Message", "decode", "encode", "encode_message", "encode_stamped", "frames",
+           "decode_frame", "header_and_values"]
 
 _NLMSGHDR = struct.Struct("=IHHII")
 _unpack_nlmsghdr = _NLMSGHDR.unpack_from
@@ -170,6 +171,27 @@ def decode_buffer(buf: bytes, trace: list | None) -> list[Message]:
     """:func:`decode` on ``bytes``; ``trace`` (for :mod:`explain`) collects entries."""
     messages: list[Message] = []
     append = messages.append
+    for pos, end, mtype, flags, seq, pid in frames(buf):
+        if trace is not None:
+            entry = TraceEntry("message", 0, pos, end - pos, mtype)
+            entry.value = (flags, seq, pid)
+            entry.raw = buf[pos:pos + 16]
+            trace.append(entry)
+        append(_decode_one(buf, pos, end, mtype, flags, seq, pid, trace))
+    return messages
+
+
+Frame = tuple  # (start, end, nlmsg_type, nlmsg_flags, nlmsg_seq, nlmsg_pid)
+
+
+def frames(buf: bytes) -> list[Frame]:
+    """Where each message of ``buf`` lies, and its nlmsghdr: one
+    ``(start, end, type, flags, seq, pid)`` per message, ``end`` being
+    ``start + nlmsg_len``. Raises DecodeError if the framing is broken
+    anywhere; bodies are not read (see :func:`decode_frame` and
+    :func:`header_and_values`)."""
+    out: list[Frame] = []
+    append = out.append
     pos = 0
     end = len(buf)
     while pos < end:
@@ -182,14 +204,41 @@ def decode_buffer(buf: bytes, trace: list | None) -> list[Message]:
         if pos + length > end:
             raise DecodeError(f"nlmsg_len {length} runs past the end of the buffer "
                               f"({end - pos} bytes left)", pos)
-        if trace is not None:
-            entry = TraceEntry("message", 0, pos, length, mtype)
-            entry.value = (flags, seq, pid)
-            entry.raw = buf[pos:pos + 16]
-            trace.append(entry)
-        append(_decode_one(buf, pos, pos + length, mtype, flags, seq, pid, trace))
+        append((pos, pos + length, mtype, flags, seq, pid))
         pos += (length + 3) & ~3
-    return messages
+    return out
+
+
+def decode_frame(buf: bytes, frame: Frame) -> Message:
+    """The Message of one frame of ``buf`` (see :func:`frames`)."""
+    pos, end, mtype, flags, seq, pid = frame
+    return _decode_one(buf, pos, end, mtype, flags, seq, pid, None)
+
+
+def header_and_values(buf: bytes, frame: Frame) -> tuple[Any, dict[str, Any]]:
+    """The fixed header and the attribute values by kernel name (the first of
+    a repeated one) of one frame whose type has a table (RTM_NEWADDR...).
+
+    What a reader of many objects wants: the same tables as :func:`decode`,
+    without an Attr or Message object per attribute and message.  Raises
+    DecodeError for a type without a table or a malformed body.
+    """
+    pos, end, mtype = frame[0], frame[1], frame[2]
+    family = FAMILIES.get(mtype)
+    if family is None:
+        raise DecodeError(f"{enum_name_of(mtype)} has no attribute table", pos)
+    body = pos + 16
+    header_class = family.header
+    size = header_class.SIZE
+    if end - body < size:
+        raise DecodeError(f"{enum_name_of(mtype)} body of {end - body} bytes is shorter "
+                          f"than its {header_class.C_NAME} ({size} bytes)", body)
+    header = header_class._DECODE(buf, body)
+    ctx = _CONTEXTS.get(header.family)
+    if ctx is None:
+        ctx = _CONTEXTS[header.family] = Ctx(header.family, 1)
+    start = body + ((size + 3) & ~3)
+    return header, decode_values(buf, start if start < end else end, end, family.table, ctx)
 
 
 def _decode_one(buf: bytes, pos: int, end: int, mtype: int, flags: int, seq: int, pid: int,

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rawns.errors import DecodeError
-from rawns.netlink import decode, encode, explain
+from rawns.netlink import decode, decode_frame, encode, explain, frames, header_and_values
 from rawns.netlink.attrs import MAX_DEPTH, walk_attrs
 from rawns.netlink.message import decode_buffer
 from rawns.netlink.tables import FAMILIES
@@ -35,6 +35,7 @@ def survives(data: bytes, with_explain: bool = True) -> None:
     else:
         encode(messages)  # whatever decoded must encode again
         outcome = ("messages", messages)
+        the_same_frame_by_frame(data, messages)
     try:
         traced = ("messages", decode_buffer(bytes(data), []))
     except DecodeError as err:
@@ -42,6 +43,21 @@ def survives(data: bytes, with_explain: bool = True) -> None:
     assert traced == outcome
     if with_explain:
         assert isinstance(explain(data), str)
+
+
+def the_same_frame_by_frame(data: bytes, messages: list) -> None:
+    """frames/decode_frame give decode's messages; header_and_values their
+    headers and, by name, the values of their first named attributes."""
+    found = frames(data)
+    assert [decode_frame(data, frame) for frame in found] == messages
+    for frame, message in zip(found, messages):
+        if message.type not in FAMILIES:
+            continue
+        first: dict = {}
+        for attr in message.attrs:
+            if attr.name is not None:
+                first.setdefault(attr.name, attr.value)
+        assert header_and_values(data, frame) == (message.header, first)
 
 
 def split_messages(data: bytes) -> list[bytes]:
