@@ -2,7 +2,8 @@
 
 Feeds mutated kernel captures (tests/netlink/data/*.bin) and random bytes to
 ``rawns.netlink.decode``, ``rawns.netlink.explain``, the socket layer's
-``Conversation.receive_data`` and the model converters, and fails on any
+``Conversation.receive_data``, the model converters and the readers
+(``convert.read_*``), and fails on any
 exception other than DecodeError (explain must not raise at all), or on an
 input that takes too long.
 
@@ -31,6 +32,8 @@ _CONVERTERS = {
     RTM.RTM_NEWROUTE: convert.route_from_message,
     RTM.RTM_NEWNEIGH: convert.neighbour_from_message,
 }
+_READERS = (convert.read_link, convert.read_address, convert.read_route,
+            convert.read_neighbour)
 _SLOW = 0.5  # seconds: no single input may take longer
 
 
@@ -77,10 +80,20 @@ def check(data: bytes) -> None:
             except ValueError:
                 pass  # a clear refusal (DecodeError is one); anything else fails
         netlink.encode(message)  # what decodes re-encodes (the round trip)
+    try:
+        frames = netlink.frames(data)
+    except DecodeError:
+        frames = []
+    for frame in frames:
+        for read in _READERS:  # what Handle's list methods read replies with
+            try:
+                read(data, frame)
+            except ValueError:
+                pass
     netlink.explain(data)
     conversation = Conversation(port_id=0)
     conversation.send([Message(type=RTM.RTM_GETLINK, flags=0x300,
-                               header=netlink.IfInfoMsg())])
+                               header=netlink.IfInfoMsg())], [convert.read_link])
     try:
         conversation.receive_data(data)
     except DecodeError:
