@@ -188,3 +188,12 @@ def test_a_reader_failing_on_a_reply_raises_from_receive_data():
         conv.receive_data(link_reply(1, 1) + done(1))
     conv.abandon()
     assert conv.outstanding == 0
+
+
+def test_an_interrupted_flag_on_done_alone_is_reported():
+    conv = Conversation(port_id=PORT)
+    conv.send([dump_request()])
+    flags = int(NLM_F.NLM_F_MULTI | NLM_F.NLM_F_DUMP_INTR)
+    conv.receive_data(link_reply(1, 1) + netlink.encode(
+        Message(type=NLMSG.NLMSG_DONE, flags=flags, seq=1, pid=PORT, header=0)))
+    assert drain(conv)[-1] == DumpDone(index=0, interrupted=True)

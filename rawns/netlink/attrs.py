@@ -50,8 +50,8 @@ __all__ = [
     "Attr", "AttrList", "AttrAccess", "AttrTable", "Ctx", "Keep", "Unfit",
     "MAX_DEPTH", "align4", "put_attr", "start_nest", "end_nest", "walk_attrs",
     "decode_attrs", "decode_values", "encode_attrs", "encode_attrs_into",
-    "fast_constructor", "FastPath", "FAST_NONE", "FAST_INT", "FAST_NAMED", "FAST_ADDRESS", "FAST_STRUCT",
-    "FAST_STRING",
+    "fast_constructor", "FastPath", "FAST_NONE", "FAST_INT", "FAST_NAMED", "FAST_ADDRESS",
+    "FAST_STRUCT", "FAST_STRING",
 ]
 
 MAX_DEPTH = 16
