@@ -227,18 +227,27 @@ def header_and_values(buf: bytes, frame: Frame) -> tuple[Any, dict[str, Any]]:
     family = FAMILIES.get(mtype)
     if family is None:
         raise DecodeError(f"{enum_name_of(mtype)} has no attribute table", pos)
-    body = pos + 16
-    header_class = family.header
+    header, start = _fixed_header(buf, pos + 16, end, mtype, family.header)
+    return header, decode_values(buf, start, end, family.table, _context(header.family))
+
+
+def _fixed_header(buf: bytes, body: int, end: int, mtype: int, header_class: Any
+                  ) -> tuple[Any, int]:
+    """The fixed header at ``body`` and where the attributes after it start."""
     size = header_class.SIZE
     if end - body < size:
         raise DecodeError(f"{enum_name_of(mtype)} body of {end - body} bytes is shorter "
                           f"than its {header_class.C_NAME} ({size} bytes)", body)
-    header = header_class._DECODE(buf, body)
-    ctx = _CONTEXTS.get(header.family)
-    if ctx is None:
-        ctx = _CONTEXTS[header.family] = Ctx(header.family, 1)
     start = body + ((size + 3) & ~3)
-    return header, decode_values(buf, start if start < end else end, end, family.table, ctx)
+    return header_class._DECODE(buf, body), start if start < end else end
+
+
+def _context(family: int) -> Ctx:
+    """The (unchanging) context of a message's top-level attributes."""
+    ctx = _CONTEXTS.get(family)
+    if ctx is None:
+        ctx = _CONTEXTS[family] = Ctx(family, 1)
+    return ctx
 
 
 def _decode_one(buf: bytes, pos: int, end: int, mtype: int, flags: int, seq: int, pid: int,
@@ -246,22 +255,13 @@ def _decode_one(buf: bytes, pos: int, end: int, mtype: int, flags: int, seq: int
     body = pos + 16
     family = FAMILIES.get(mtype)
     if family is not None:
-        header_class = family.header
-        size = header_class.SIZE
-        if end - body < size:
-            raise DecodeError(f"{enum_name_of(mtype)} body of {end - body} bytes is shorter "
-                              f"than its {header_class.C_NAME} ({size} bytes)", body)
-        header = header_class._DECODE(buf, body)
-        if trace is not None:
-            _trace_header(trace, body, size, header_class.C_NAME, header, buf)
-        start = body + ((size + 3) & ~3)
+        header, start = _fixed_header(buf, body, end, mtype, family.header)
         if trace is None:
-            ctx = _CONTEXTS.get(header.family)
-            if ctx is None:
-                ctx = _CONTEXTS[header.family] = Ctx(header.family, 1)
+            ctx = _context(header.family)
         else:
+            _trace_header(trace, body, family.header.SIZE, family.header.C_NAME, header, buf)
             ctx = Ctx(header.family, 1, trace)
-        attrs = decode_attrs(buf, start if start < end else end, end, family.table, ctx)
+        attrs = decode_attrs(buf, start, end, family.table, ctx)
         return _new_message(message_type(mtype), flags, seq, pid, header, attrs, b"")
     if mtype == _ERROR:
         return _decode_error(buf, body, end, mtype, flags, seq, pid, trace)
