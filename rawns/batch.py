@@ -120,7 +120,8 @@ class Batch:
     def addr_add(self, dev: str, address: Any, *, netns: Optional[str] = None) -> None:
         """An address on ``dev``, like ``ip -n NETNS addr add ADDRESS dev DEV``."""
         requests.check_ifname(dev)
-        _check_interface(address)
+        # requests reads 'a.b.c.d/n' without ipaddress
+        _check(address, requests.address_prefix, "an address with a prefix like '10.0.0.1/24'")
         self._ops.append(_Op("addr", netns, dict(dev=dev, address=address),
                              f"address {address} on link {dev!r}"))
 
@@ -140,9 +141,9 @@ class Batch:
         if dev is not None:
             requests.check_ifname(dev)
         if dst != "default":
-            _check_network(dst)
+            _check(dst, ipaddress.ip_network, "'default' or a network like '10.0.0.0/24'")
         if gateway is not None:
-            _check_address(gateway)
+            _check(gateway, ipaddress.ip_address, "an IP address")
         self._ops.append(_Op("route", netns, dict(dst=dst, gateway=gateway, dev=dev,
                                                    metric=metric, table=table),
                              f"route {dst}"))
@@ -455,27 +456,12 @@ _CREATIONS = ("veth", "bridge")
 _STAGES = {"veth": 0, "bridge": 0, "link_set": 1, "addr": 2, "route": 3}
 
 
-def _check_interface(value: Any) -> None:
+def _check(value: Any, read: Callable[[Any], Any], expected: str) -> None:
+    """ValueError naming what was ``expected`` unless ``read`` takes ``value``."""
     try:
-        requests.address_prefix(value)  # reads 'a.b.c.d/n' without ipaddress
+        read(value)
     except ValueError as err:
-        raise ValueError(f"{value!r} is not an address with a prefix like '10.0.0.1/24'"
-                         ) from err
-
-
-def _check_network(value: Any) -> None:
-    try:
-        ipaddress.ip_network(value)
-    except ValueError as err:
-        raise ValueError(f"{value!r} is not 'default' or a network like '10.0.0.0/24'"
-                         ) from err
-
-
-def _check_address(value: Any) -> None:
-    try:
-        ipaddress.ip_address(value)
-    except ValueError as err:
-        raise ValueError(f"{value!r} is not an IP address") from err
+        raise ValueError(f"{value!r} is not {expected}") from err
 
 
 def _where(name: Optional[str]) -> str:
