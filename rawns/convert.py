@@ -181,7 +181,7 @@ def nud_number(value: Any) -> int:
     return _reverse({}, value, "neighbour state (nud)")
 
 
-# --- links -----------------------------------------------------------------------
+# --- messages and replies to objects ---------------------------------------------
 
 def _checked(build: Callable[[Any, dict[str, Any]], T], header: Any,
              attrs: dict[str, Any], what: str) -> T:
@@ -222,6 +222,8 @@ def _values(attrs: Any) -> dict[str, Any]:
             values[attr.name] = attr.value
     return values
 
+
+# --- links -----------------------------------------------------------------------
 
 def link_from_message(message: Message) -> Link:
     """A ``Link`` from an RTM_NEWLINK message."""
