@@ -1,7 +1,10 @@
 """Wire messages -> the user's objects (``rawns.model``), and names -> numbers.
 
 Invariants:
-- Pure functions over decoded ``rawns.netlink.Message`` objects; no I/O.
+- Pure functions, no I/O: ``*_from_message`` over decoded
+  ``rawns.netlink.Message`` objects, and readers ``read_*`` over one reply's
+  bytes (read by the same tables with ``netlink.header_and_values``); both
+  build the same object, or raise DecodeError and nothing else.
 - Names follow iproute2's spelling (``global``/``link`` scopes, ``kernel``/
   ``boot`` protocols, ``PERMANENT``/``REACHABLE`` states), so what rawns shows
   reads like ``ip`` and what a user types for ``ip`` works here.
