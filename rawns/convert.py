@@ -187,13 +187,15 @@ def nud_number(value: Any) -> int:
 # --- messages and replies to objects ---------------------------------------------
 
 def _checked(build: Callable[[Any, dict[str, Any]], T], header: Any,
-             attrs: dict[str, Any], what: str) -> T:
+             attrs: dict[str, Any], mtype: Any) -> T:
     """``build(header, attrs)``, raising DecodeError and nothing else for a
-    message that decoded but does not hold what its type promises (a missing
-    or malformed attribute): replies and events are parsed input too."""
+    message of type ``mtype`` that decoded but does not hold what its type
+    promises (a missing or malformed attribute): replies and events are
+    parsed input too."""
     try:
         return build(header, attrs)
     except (TypeError, AttributeError, KeyError, ValueError, OverflowError) as err:
+        what = getattr(mtype, "name", f"message type {mtype}")
         raise DecodeError(f"{what} does not describe a valid object: {err}", 0) from err
 
 
@@ -203,7 +205,7 @@ def _reader(mtype: RTM, build: Callable[[Any, dict[str, Any]], T],
     object ``build`` makes of each reply of type ``mtype``, read straight
     from its bytes by the tables (no Message, no Attr objects); None for a
     reply of another type, or without the attribute ``needs``."""
-    number, what = int(mtype), mtype.name
+    number = int(mtype)
 
     def read(data: bytes, frame: tuple) -> Optional[T]:
         if frame[2] != number:
@@ -211,7 +213,7 @@ def _reader(mtype: RTM, build: Callable[[Any, dict[str, Any]], T],
         header, attrs = header_and_values(data, frame)
         if needs is not None and needs not in attrs:
             return None
-        return _checked(build, header, attrs, what)
+        return _checked(build, header, attrs, mtype)
 
     return read
 
@@ -230,7 +232,7 @@ def _values(attrs: Any) -> dict[str, Any]:
 
 def link_from_message(message: Message) -> Link:
     """A ``Link`` from an RTM_NEWLINK message."""
-    return _checked(_link, message.header, _values(message.attrs), message.type_name)
+    return _checked(_link, message.header, _values(message.attrs), message.type)
 
 
 def _link(header: Any, attrs: dict[str, Any]) -> Link:
@@ -275,7 +277,7 @@ def _plain(info_data: Any) -> dict[str, Any]:
 
 def address_from_message(message: Message) -> Address:
     """An ``Address`` from an RTM_NEWADDR message."""
-    return _checked(_address, message.header, _values(message.attrs), message.type_name)
+    return _checked(_address, message.header, _values(message.attrs), message.type)
 
 
 def _address(header: Any, attrs: dict[str, Any]) -> Address:
@@ -313,7 +315,7 @@ def _address(header: Any, attrs: dict[str, Any]) -> Address:
 
 def route_from_message(message: Message) -> Route:
     """A ``Route`` from an RTM_NEWROUTE message."""
-    return _checked(_route, message.header, _values(message.attrs), message.type_name)
+    return _checked(_route, message.header, _values(message.attrs), message.type)
 
 
 def _route(header: Any, attrs: dict[str, Any]) -> Route:
@@ -346,7 +348,7 @@ def _route(header: Any, attrs: dict[str, Any]) -> Route:
 
 def neighbour_from_message(message: Message) -> Neighbour:
     """A ``Neighbour`` from an RTM_NEWNEIGH message."""
-    return _checked(_neighbour, message.header, _values(message.attrs), message.type_name)
+    return _checked(_neighbour, message.header, _values(message.attrs), message.type)
 
 
 def _neighbour(header: Any, attrs: dict[str, Any]) -> Neighbour:

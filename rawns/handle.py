@@ -135,6 +135,11 @@ class Handle(_OnOneSocket):
     def _dump(self, request: Message, subject: str | None = None) -> list[Message]:
         return self._sock.dump(request, subject)
 
+    def _objects(self, request: Message, read: Callable[[bytes, tuple], Any]) -> list[Any]:
+        """The model objects ``read`` (a ``convert.read_*``) makes of a dump's
+        replies, straight from their bytes; replies it skips are left out."""
+        return [obj for obj in self._sock.dump(request, reader=read) if obj is not None]
+
     def index_of(self, dev: Device) -> int:
         """The ifindex of ``dev`` (a name or an index, which is returned as is).
 
@@ -158,9 +163,8 @@ class Handle(_OnOneSocket):
     def link_list(self, *, kind: str | None = None, master: Device | None = None) -> list[Link]:
         """All links, in ifindex order. Equals ``ip link show [type KIND] [master M]``."""
         master_index = None if master is None else self.index_of(master)
-        links = self._sock.dump(requests.link_dump(kind=kind, master=master_index),
-                                reader=convert.read_link)
-        return [link for link in links if link is not None]
+        return self._objects(requests.link_dump(kind=kind, master=master_index),
+                             convert.read_link)
 
     def link_get(self, dev: Device) -> Link:
         """One link. Equals ``ip link show DEV``; FileNotFoundError if missing."""
@@ -241,10 +245,9 @@ class Handle(_OnOneSocket):
                   ) -> list[Address]:
         """Addresses, of one device or all. Equals ``ip [-4|-6] addr show [dev DEV]``."""
         index = 0 if dev is None else self.index_of(dev)
-        addresses = self._sock.dump(requests.addr_dump(family=convert.family_number(family),
-                                                       index=index),
-                                    reader=convert.read_address)
-        return [a for a in addresses if a is not None and (index == 0 or a.index == index)]
+        addresses = self._objects(requests.addr_dump(family=convert.family_number(family),
+                                                     index=index), convert.read_address)
+        return [a for a in addresses if index == 0 or a.index == index]
 
     def addr_add(self, dev: Device, address: str | Any, *, broadcast: Any = None,
                  label: str | None = None, scope: int | str | None = None,
@@ -275,11 +278,11 @@ class Handle(_OnOneSocket):
         table_number = None if table in (None, "all") else convert.table_number(table)
         oif = None if dev is None else self.index_of(dev)
         family_number = convert.family_number(family)
-        routes = self._sock.dump(requests.route_dump(family=family_number, table=table_number,
-                                                     oif=oif), reader=convert.read_route)
+        routes = self._objects(requests.route_dump(family=family_number, table=table_number,
+                                                   oif=oif), convert.read_route)
         # The kernel may ignore filters it does not know for a family: apply them here too.
         return [r for r in routes
-                if r is not None and (table_number is None or r.table == table_number)
+                if (table_number is None or r.table == table_number)
                 and (oif is None or r.oif == oif)
                 and (family_number == 0 or r.family == family_number)]
 
@@ -334,10 +337,8 @@ class Handle(_OnOneSocket):
                    ) -> list[Neighbour]:
         """The ARP/NDP table. Equals ``ip [-4|-6] neigh show [dev DEV]``."""
         index = None if dev is None else self.index_of(dev)
-        neighbours = self._sock.dump(requests.neigh_dump(family=convert.family_number(family),
-                                                         index=index),
-                                     reader=convert.read_neighbour)
-        return [n for n in neighbours if n is not None]
+        return self._objects(requests.neigh_dump(family=convert.family_number(family),
+                                                 index=index), convert.read_neighbour)
 
     def neigh_add(self, dev: Device, dst: Any, lladdr: str, *,
                   state: int | str = "permanent") -> None:
