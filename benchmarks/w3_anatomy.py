@@ -31,6 +31,7 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 from rawns import Handle, netns, syscalls
 from rawns.bench import build_reference, find_c_source, pods, rawns_w2_setup, \
@@ -77,24 +78,23 @@ def _socket_in(path: str) -> socket.socket:
         os.close(fd)
 
 
-def read_io(paths: list[str]) -> int:
-    count = 0
+def _count_replies(paths: list[str], count: Callable[[bytes], int]) -> int:
+    """Both dumps of every pod, each datagram counted by ``count``."""
+    total = 0
     for path in paths:
         with _socket_in(path) as sock:
             for request in (_ADDR_DUMP, _NEIGH_DUMP):
                 for data in _datagrams(sock, request):
-                    count += sum(mtype != _DONE for _, _, mtype in _frames(data))
-    return count
+                    total += count(data)
+    return total
+
+
+def read_io(paths: list[str]) -> int:
+    return _count_replies(paths, lambda data: sum(t != _DONE for _, _, t in _frames(data)))
 
 
 def read_decode(paths: list[str]) -> int:
-    count = 0
-    for path in paths:
-        with _socket_in(path) as sock:
-            for request in (_ADDR_DUMP, _NEIGH_DUMP):
-                for data in _datagrams(sock, request):
-                    count += sum(m.type != _DONE for m in decode(data))
-    return count
+    return _count_replies(paths, lambda data: sum(m.type != _DONE for m in decode(data)))
 
 
 def read_rawns(names: list[str]) -> int:
