@@ -21,7 +21,6 @@ from __future__ import annotations
 import errno
 import itertools
 import socket
-import struct
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -61,8 +60,6 @@ _REQUEST = int(NLM_F.NLM_F_REQUEST)
 _ACK = int(NLM_F.NLM_F_ACK)
 _DUMP = int(NLM_F.NLM_F_DUMP)
 _DUMP_INTR = int(NLM_F.NLM_F_DUMP_INTR)
-_ACK_TLVS = int(NLM_F.NLM_F_ACK_TLVS)
-_S32 = struct.Struct("=i")
 
 _RCVBUF = 4 << 20          # socket buffer: room for a burst of acks and dumps
 _MAX_BATCH = 128           # requests per sendmsg: their acks fit the large buffer
@@ -216,9 +213,7 @@ class Conversation:
             self._events.append(_new_reply(pending.index, netlink.decode_frame(data, frame)
                                            if reader is None else reader(data, frame)))
             return
-        if (mtype == _DONE and frame[1] - frame[0] == 20 and not flags & _ACK_TLVS
-                and _S32.unpack_from(data, frame[0] + 16)[0] == 0):
-            # The usual end of a dump, 0 and no extended ack: nothing to decode.
+        if mtype == _DONE and netlink.is_plain_done(data, frame):
             del self._pending[seq]
             interrupted = pending.interrupted or bool(flags & _DUMP_INTR)
             self._events.append(DumpDone(index=pending.index, interrupted=interrupted))

@@ -27,7 +27,7 @@ from .attrs import Attr, AttrList
 from .constants import AF, IFA, IFLA, IFLA_INFO, NDA, NETNSA, NLM_F, NLMSG, RTA, RTM, VETH_INFO
 from .explain import explain
 from .message import Frame, Message, decode, decode_frame, encode, encode_stamped, frames, \
-    header_and_values
+    header_and_values, is_plain_done
 from .structs import (
     IfAddrMsg, IfInfoMsg, LinkStats64, NdMsg, NestedMessage, NlMsgErr, NlMsgHdr, RtGenMsg,
     RtMsg, RtNextHop,
@@ -35,7 +35,7 @@ from .structs import (
 
 __all__ = [
     "decode", "encode", "encode_stamped", "explain", "DecodeError", "EncodeError",
-    "frames", "decode_frame", "header_and_values", "Frame",
+    "frames", "decode_frame", "header_and_values", "is_plain_done", "Frame",
     "Message", "Attr", "AttrList", "NestedMessage",
     "NlMsgHdr", "NlMsgErr", "IfInfoMsg", "IfAddrMsg", "NdMsg", "RtMsg", "RtGenMsg",
     "RtNextHop", "LinkStats64",

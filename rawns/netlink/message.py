@@ -42,7 +42,7 @@ from .structs import NlMsgErr, NlMsgHdr, message_type
 from .tables import FAMILIES, NLMSGERR
 
 __all__ = ["Message", "decode", "encode", "encode_message", "encode_stamped", "frames",
-           "decode_frame", "header_and_values"]
+           "decode_frame", "header_and_values", "is_plain_done"]
 
 _NLMSGHDR = struct.Struct("=IHHII")
 _unpack_nlmsghdr = _NLMSGHDR.unpack_from
@@ -213,6 +213,14 @@ def decode_frame(buf: bytes, frame: Frame) -> Message:
     """The Message of one frame of ``buf`` (see :func:`frames`)."""
     pos, end, mtype, flags, seq, pid = frame
     return _decode_one(buf, pos, end, mtype, flags, seq, pid, None)
+
+
+def is_plain_done(buf: bytes, frame: Frame) -> bool:
+    """Whether a frame is the usual end of a dump: NLMSG_DONE with error 0 and
+    no extended ack, so that there is nothing in it to decode."""
+    pos, end, mtype, flags = frame[0], frame[1], frame[2], frame[3]
+    return (mtype == _DONE and end - pos == 20 and not flags & _ACK_TLVS
+            and _S32.unpack_from(buf, pos + 16)[0] == 0)
 
 
 def header_and_values(buf: bytes, frame: Frame) -> tuple[Any, dict[str, Any]]:

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rawns.errors import DecodeError
-from rawns.netlink import decode, decode_frame, encode, explain, frames, header_and_values
+from rawns.netlink import decode, decode_frame, encode, explain, frames, header_and_values, \
+    is_plain_done
 from rawns.netlink.attrs import MAX_DEPTH, walk_attrs
 from rawns.netlink.message import decode_buffer
 from rawns.netlink.tables import FAMILIES
@@ -47,10 +48,13 @@ def survives(data: bytes, with_explain: bool = True) -> None:
 
 def the_same_frame_by_frame(data: bytes, messages: list) -> None:
     """frames/decode_frame give decode's messages; header_and_values their
-    headers and, by name, the values of their first named attributes."""
+    headers and, by name, the values of their first named attributes; what
+    is_plain_done accepts is an NLMSG_DONE of 0 without an extended ack."""
     found = frames(data)
     assert [decode_frame(data, frame) for frame in found] == messages
     for frame, message in zip(found, messages):
+        if is_plain_done(data, frame):
+            assert (message.type, message.error, message.attrs) == (3, 0, ())
         if message.type not in FAMILIES:
             continue
         first: dict = {}
