@@ -33,7 +33,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from rawns import Handle, netns, syscalls
+from rawns import Handle, netns, read_many, syscalls
 from rawns.bench import build_reference, find_c_source, pods, rawns_w2_setup, \
     wait_for_kernel
 from rawns.convert import _ifa_flag_names, _interface, _new_address, _new_neighbour, \
@@ -103,6 +103,11 @@ def read_rawns(names: list[str]) -> int:
         with Handle(name) as handle:
             count += len(handle.addr_list()) + len(handle.neigh_list())
     return count
+
+
+def read_bulk(names: list[str]) -> int:
+    return sum(len(s.addresses) + len(s.neighbours)
+               for s in read_many(names, ("addr", "neigh")))
 
 
 def _values(buf: bytes, start: int, end: int, fast: dict, family_size: int) -> dict:
@@ -187,7 +192,8 @@ def main() -> int:
         wait_for_kernel()
         time.sleep(2)  # the pods' links settle (IPv6 addresses, neighbours)
         variants = {"io": lambda: read_io(paths), "decode": lambda: read_decode(paths),
-                    "rawns": lambda: read_rawns(names), "lean": lambda: read_lean(paths)}
+                    "rawns": lambda: read_rawns(names), "lean": lambda: read_lean(paths),
+                    "bulk": lambda: read_bulk(names)}
         for run in variants.values():
             run()  # warm: imports, caches, the interpreter's specialisation
         walls: dict[str, list[float]] = {name: [] for name in ["c", *variants]}

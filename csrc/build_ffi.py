@@ -50,6 +50,35 @@ enum rawns_socket_step {
 int rawns_socket_in(int netns_fd, int family, int type, int protocol, int *failed_step);
 int rawns_recv_many(int fd, char *buf, unsigned int slot_size, unsigned int slots,
                     unsigned int *lengths, int *truncated);
+enum rawns_dump_step {
+    RAWNS_DUMP_OPEN_HOME,
+    RAWNS_DUMP_OPEN,
+    RAWNS_DUMP_ENTER,
+    RAWNS_DUMP_SOCKET,
+    RAWNS_DUMP_SEND,
+    RAWNS_DUMP_RECV,
+    RAWNS_DUMP_RETURN,
+    ...
+};
+struct rawns_inbox {
+    char *scratch;
+    unsigned int slot_size;
+    unsigned int slots;
+    char *out;
+    size_t size;
+    size_t used;
+    unsigned int *lengths;
+    unsigned int max_lengths;
+    unsigned int count;
+};
+struct rawns_answer {
+    unsigned int datagrams;
+    int overflowed;
+};
+int rawns_dump_many(const char *paths, int count, int open_flags, int protocol,
+                    const char *requests, const unsigned int *request_lengths,
+                    int nrequests, struct rawns_inbox *inbox,
+                    struct rawns_answer *answers, struct rawns_tally *tally);
 """
 
 ffibuilder = FFI()

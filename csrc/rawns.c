@@ -143,3 +143,126 @@ int rawns_recv_many(int fd, char *buf, unsigned int slot_size, unsigned int slot
     }
     return count;
 }
+
+/* Receives what is queued on `sock` into the inbox (see rawns_dump_many).
+ * Returns 1 when all of it fit, 0 when a datagram did not (the rest is left
+ * unread), or -1 with errno set. */
+static int receive_queued(int sock, struct rawns_inbox *in)
+{
+    struct mmsghdr msgs[RAWNS_MAX_SLOTS];
+    struct iovec iov[RAWNS_MAX_SLOTS];
+    unsigned int slots = in->slots < RAWNS_MAX_SLOTS ? in->slots : RAWNS_MAX_SLOTS;
+    int flags = MSG_WAITFORONE;
+    for (;;) {
+        memset(msgs, 0, sizeof(msgs[0]) * slots);
+        for (unsigned int i = 0; i < slots; i++) {
+            iov[i].iov_base = in->scratch + (size_t)i * in->slot_size;
+            iov[i].iov_len = in->slot_size;
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int got = recvmmsg(sock, msgs, slots, flags, NULL);
+        if (got < 0)
+            /* Only a read that may not wait can find the queue empty. */
+            return flags == MSG_DONTWAIT && (errno == EAGAIN || errno == EWOULDBLOCK) ? 1 : -1;
+        for (int i = 0; i < got; i++) {
+            unsigned int len = msgs[i].msg_len;
+            if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || in->count >= in->max_lengths
+                || len > in->size - in->used)
+                return 0;
+            memcpy(in->out + in->used, in->scratch + (size_t)i * in->slot_size, len);
+            in->used += len;
+            in->lengths[in->count++] = len;
+        }
+        if ((unsigned int)got < slots)
+            return 1; /* it stopped at an empty queue */
+        flags = MSG_DONTWAIT;
+    }
+}
+
+/* Sends each request and receives its answer on `sock`: 1, 0 or -1 as
+ * receive_queued, with the failing step in `*step`. */
+static int exchange(int sock, const char *requests, const unsigned int *request_lengths,
+                    int nrequests, struct rawns_inbox *inbox, int *step)
+{
+    const char *request = requests;
+    for (int r = 0; r < nrequests; r++) {
+        ssize_t sent = send(sock, request, request_lengths[r], 0);
+        if (sent < 0 || (size_t)sent != request_lengths[r]) {
+            if (sent >= 0)
+                errno = EMSGSIZE; /* netlink datagrams are all or nothing */
+            *step = RAWNS_DUMP_SEND;
+            return -1;
+        }
+        int fit = receive_queued(sock, inbox);
+        if (fit < 0)
+            *step = RAWNS_DUMP_RECV;
+        if (fit <= 0)
+            return fit;
+        request += request_lengths[r];
+    }
+    return 1;
+}
+
+int rawns_dump_many(const char *paths, int count, int open_flags, int protocol,
+                    const char *requests, const unsigned int *request_lengths,
+                    int nrequests, struct rawns_inbox *inbox,
+                    struct rawns_answer *answers, struct rawns_tally *tally)
+{
+    const char *path = paths;
+    int step = 0;
+    tally->done = 0;
+    tally->failed_step = 0;
+    int home = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+    if (home < 0)
+        return fail(tally, RAWNS_DUMP_OPEN_HOME);
+    for (int i = 0; i < count; i++, path += strlen(path) + 1) {
+        size_t used = inbox->used;
+        unsigned int first = inbox->count;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | open_flags);
+        if (fd < 0) {
+            step = RAWNS_DUMP_OPEN;
+            break;
+        }
+        int entered = setns(fd, CLONE_NEWNET);
+        int saved = errno;
+        close(fd);
+        if (entered < 0) {
+            errno = saved;
+            step = RAWNS_DUMP_ENTER;
+            break;
+        }
+        int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+        if (sock < 0) {
+            step = RAWNS_DUMP_SOCKET;
+            break;
+        }
+        int fit = exchange(sock, requests, request_lengths, nrequests, inbox, &step);
+        saved = errno;
+        close(sock);
+        errno = saved;
+        if (fit < 0)
+            break;
+        if (!fit) {
+            /* Its answers go: it is read again by the next call, or, when it
+             * does not fit an empty inbox either, by the caller some other way. */
+            inbox->used = used;
+            inbox->count = first;
+            if (i > 0)
+                break;
+        }
+        answers[i].datagrams = inbox->count - first;
+        answers[i].overflowed = !fit;
+        tally->done = i + 1;
+    }
+    int saved = errno;
+    if (setns(home, CLONE_NEWNET) < 0) {
+        saved = errno;
+        close(home);
+        errno = saved;
+        return fail(tally, RAWNS_DUMP_RETURN);
+    }
+    close(home);
+    errno = saved;
+    return step ? fail(tally, step) : 0;
+}

@@ -20,6 +20,8 @@ _LAZY = {
     "Route": "rawns.model",
     "Neighbour": "rawns.model",
     "ping": "rawns.ping",
+    "read_many": "rawns.snapshot",
+    "Snapshot": "rawns.snapshot",
     "netns": "rawns.netns",
     "netlink": "rawns.netlink",
     "errors": "rawns.errors",
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from rawns.batch import Batch
     from rawns.handle import Handle, Monitor
     from rawns.model import Address, Link, Neighbour, Route
+    from rawns.snapshot import Snapshot, read_many
 
 
 def __getattr__(name: str) -> Any:

@@ -126,22 +126,20 @@ def rawns_w2_setup(host: str, pods: Sequence[Pod]) -> dict[str, float] | None:
 
 
 def rawns_w3_read(pods: Sequence[Pod]) -> int:
-    """W3 with rawns: a ``Handle`` per pod, two dumps each.
+    """W3 with rawns: one ``rawns.read_many`` of every pod's addresses and
+    neighbours.
 
     Contract: every pod exists as ``rawns_w2_setup`` leaves it. For each pod,
     dump its addresses (RTM_GETADDR) and its neighbours (RTM_GETNEIGH) through
     a netlink socket bound to ``pod.netns``, reading each dump to NLMSG_DONE,
-    without moving the calling thread for longer than opening the socket.
-    Return the total number of addresses and neighbours read (so that nothing
-    can be skipped).
+    with the calling thread home again before any reply is read. Return the
+    total number of addresses and neighbours read (so that nothing can be
+    skipped).
     """
-    from rawns.handle import Handle
+    from rawns.snapshot import read_many
 
-    total = 0
-    for pod in pods:
-        with Handle(pod.netns) as handle:
-            total += len(handle.addr_list()) + len(handle.neigh_list())
-    return total
+    return sum(len(s.addresses) + len(s.neighbours)  # type: ignore[arg-type]
+               for s in read_many([pod.netns for pod in pods], ("addr", "neigh")))
 
 
 # --------------------------------------------------------------- the machine
@@ -529,8 +527,8 @@ def _worker(peer: str, ctx: Context) -> dict[str, Any]:
 
 def _worker_rawns(peer: str, ctx: Context, timer: Phases, progress: Progress) -> None:
     from rawns import netns
-    from rawns import batch, handle
-    del batch, handle  # imported before the clock starts, as for pyroute2
+    from rawns import batch, handle, snapshot
+    del batch, handle, snapshot  # imported before the clock starts, as for pyroute2
     threads = ctx.threads if peer == "rawns-threads" else 1
     if ctx.workload == "W1":
         names = _names(ctx.prefix, ctx.n)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import itertools
+import queue
 import socket
 import threading
 from collections import deque
@@ -35,7 +36,6 @@ from rawns.netlink.constants import NETLINK_SOCKOPT, NLM_F, NLMSG
 
 __all__ = [
     "Conversation",
-    "Reply",
     "Ack",
     "Failure",
     "DumpDone",
@@ -43,6 +43,7 @@ __all__ = [
     "RouteSocket",
     "DumpInterrupted",
     "Outcome",
+    "dump_many",
 ]
 
 NETLINK_ROUTE = 0
@@ -65,23 +66,19 @@ _RCVBUF = 4 << 20          # socket buffer: room for a burst of acks and dumps
 _MAX_BATCH = 128           # requests per sendmsg: their acks fit the large buffer
 _SMALL_BATCH = 16          # up to this many requests, the default buffer is enough
 _DUMP_RETRIES = 5          # NLM_F_DUMP_INTR: the dump raced a change; try again
+_DUMP_CHUNK = 256          # namespaces per C loop of dump_many: bounds how late Ctrl-C lands
+_FIRST_DUMP_CHUNK = 16     # the first loop of a helper thread: the caller starts reading early
 
 
 # --- events -------------------------------------------------------------------
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Reply:
-    """A message the kernel sent in answer to request ``index``."""
-
-    index: int
-    message: Message
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
 class Ack:
-    """Request ``index`` succeeded."""
+    """Request ``index`` succeeded. ``replies``: what the kernel sent in
+    answer before its ack (see ``Conversation.send``)."""
 
     index: int
+    replies: list[Any] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -96,11 +93,13 @@ class Failure:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class DumpDone:
-    """The dump of request ``index`` is complete; ``interrupted`` means the
-    kernel's tables changed while it ran (NLM_F_DUMP_INTR): retry it."""
+    """The dump of request ``index`` is complete: ``replies`` are its
+    messages (see ``Conversation.send``). ``interrupted`` means the kernel's
+    tables changed while it ran (NLM_F_DUMP_INTR): retry it."""
 
     index: int
     interrupted: bool = False
+    replies: list[Any] = field(default_factory=list)
 
 
 class _NeedData:
@@ -111,27 +110,28 @@ class _NeedData:
 #: Returned by ``next_event`` when no event can be made without more bytes.
 NEED_DATA = _NeedData()
 
-Event = Reply | Ack | Failure | DumpDone
+Event = Ack | Failure | DumpDone
 #: Reads one reply: ``reader(datagram, frame)`` (see ``Conversation.send``).
 Reader = Callable[[bytes, tuple], Any]
 
 
-# A dump answers with one Reply per object, a batch with one Ack per request:
-# made without the frozen __init__.
-_new_reply = fast_constructor(Reply)  # (index, message)
-_new_ack = fast_constructor(Ack)  # (index,)
+# A batch answers with one Ack per request, many namespaces with a DumpDone
+# per dump each: made without the frozen __init__.
+_new_ack = fast_constructor(Ack)  # (index, replies)
+_new_dump_done = fast_constructor(DumpDone)  # (index, interrupted, replies)
 
 
 class _Pending:
     """A request waiting for its terminal event."""
 
-    __slots__ = ("index", "is_dump", "interrupted", "reader")
+    __slots__ = ("index", "is_dump", "interrupted", "reader", "replies")
 
     def __init__(self, index: int, is_dump: bool, reader: Reader | None) -> None:
         self.index = index
         self.is_dump = is_dump
         self.interrupted = False
         self.reader = reader
+        self.replies: list[Any] = []
 
 
 class Conversation:
@@ -161,8 +161,9 @@ class Conversation:
         ack or an error; a dump ends in NLMSG_DONE. ``readers[i]``, if given
         and not None, reads each reply to request ``i``: it is called with the
         datagram and the reply's frame (``rawns.netlink.frames``) and what it
-        returns is the Reply's ``message``; by default that is the decoded
-        Message. Errors and NLMSG_DONE are always decoded here.
+        returns is the reply, as the terminal event's ``replies`` list it; by
+        default that is the decoded Message. Errors and NLMSG_DONE are always
+        decoded here.
         """
         if self._pending:
             raise RuntimeError("previous requests are still outstanding")
@@ -194,6 +195,17 @@ class Conversation:
             return self._events.popleft()
         return NEED_DATA
 
+    def fork(self) -> "Conversation":
+        """A conversation awaiting the answers to this one's outstanding
+        requests, sent again, as the same bytes, on another socket. Its port
+        id is 0 (replies are matched by sequence number); the two share the
+        sequence counter, so later requests of either stay distinct."""
+        other = Conversation()
+        other._seq = self._seq
+        other._pending = {seq: _Pending(p.index, p.is_dump, p.reader)
+                          for seq, p in self._pending.items()}
+        return other
+
     def abandon(self) -> None:
         """Forget outstanding requests (their late replies will be dropped)."""
         self._pending.clear()
@@ -210,20 +222,20 @@ class Conversation:
             if flags & _DUMP_INTR:
                 pending.interrupted = True
             reader = pending.reader
-            self._events.append(_new_reply(pending.index, netlink.decode_frame(data, frame)
-                                           if reader is None else reader(data, frame)))
+            pending.replies.append(netlink.decode_frame(data, frame) if reader is None
+                                   else reader(data, frame))
             return
         if mtype == _DONE and netlink.is_plain_done(data, frame):
             del self._pending[seq]
             interrupted = pending.interrupted or bool(flags & _DUMP_INTR)
-            self._events.append(DumpDone(index=pending.index, interrupted=interrupted))
+            self._events.append(_new_dump_done(pending.index, interrupted, pending.replies))
             return
         message = netlink.decode_frame(data, frame)
         if mtype == _ERROR:
             del self._pending[message.seq]
             code = message.error
             if code == 0:
-                self._events.append(_new_ack(pending.index))
+                self._events.append(_new_ack(pending.index, pending.replies))
             else:
                 self._events.append(Failure(index=pending.index, errno=-code,
                                             extack=message.extack, message=message))
@@ -237,8 +249,8 @@ class Conversation:
                 self._events.append(Failure(index=pending.index, errno=-code,
                                             extack=message.extack, message=message))
             else:
-                self._events.append(DumpDone(index=pending.index,
-                                             interrupted=pending.interrupted))
+                self._events.append(_new_dump_done(pending.index, pending.interrupted,
+                                                   pending.replies))
             return
         del self._pending[message.seq]  # NLMSG_OVERRUN
         self._events.append(Failure(index=pending.index, errno=errno.ENOBUFS))
@@ -405,18 +417,15 @@ class RouteSocket:
                 for data in self._recv():
                     conversation.receive_data(data)
                 continue
-            cls = event.__class__
-            if cls is Reply:  # the common event, tested first
-                outcomes[event.index].replies.append(event.message)
-                continue
-            if cls is Ack:
-                continue
             outcome = outcomes[event.index]
+            cls = event.__class__
             if cls is Failure:
                 request = outcome.request
                 outcome.error = kernel_error(event.errno, msg_type=_describe(request),
                                              extack=event.extack)
-            elif cls is DumpDone and event.interrupted:
+                continue
+            outcome.replies = event.replies
+            if cls is DumpDone and event.interrupted:
                 outcome.interrupted = True
 
     def _recv(self) -> list[bytes]:
@@ -446,3 +455,137 @@ class RouteSocket:
         while True:
             for data in self._recv():
                 yield from netlink.decode(data)
+
+
+# --- many namespaces -----------------------------------------------------------------
+
+def dump_many(paths: Sequence[bytes], requests: Sequence[Message],
+              readers: Sequence[Reader | None] = (), *, nofollow: bool = False
+              ) -> Iterator[list[list[Any]] | None]:
+    """Run the dump ``requests`` in each namespace of ``paths``, on a socket
+    opened there for them, by one C loop per chunk of namespaces
+    (``syscalls.dump_many``; ``nofollow``: the paths are opened without
+    following a symlink). Beyond one chunk, the C loops run in a helper
+    thread, a few chunks ahead of the caller, who reads the replies: the
+    kernel's work and Python's overlap, and the caller's thread never leaves
+    its namespace.
+
+    Yields, for each namespace in order, the replies of each request (what
+    its reader made of them, see ``Conversation.send``), checked by a
+    conversation as any other; or None when that namespace's answers are not
+    whole, plain dumps (too big for the inbox, interrupted by a change,
+    refused) or it could not be entered or read: the caller reads that one
+    the usual way (``RouteSocket.dump``), which retries and names the error.
+    Raises KernelError only when the reading thread's own namespace could not
+    be opened or returned to.
+    """
+    template = Conversation()
+    data = template.send(requests, readers)
+    # Sent one at a time: a dump request sent while another dump of the
+    # socket is still running is refused (EBUSY).
+    wire = [data[frame[0]:frame[1]] for frame in netlink.frames(data)]
+    if len(paths) > _FIRST_DUMP_CHUNK:
+        chunks = _ahead(_answers(paths, wire, nofollow, _FIRST_DUMP_CHUNK))
+    else:
+        chunks = _answers(paths, wire, nofollow, _DUMP_CHUNK)
+    for answers in chunks:
+        for answer in answers:
+            yield None if answer is None else _whole_dumps(template, answer)
+
+
+def _answers(paths: Sequence[bytes], wire: list[bytes], nofollow: bool, first: int
+             ) -> Iterator[list[list[bytes] | None]]:
+    """What each namespace answered (None: read it another way), a C loop's
+    worth at a time: at most ``first`` namespaces, twice as many each time
+    after, up to 256. (A helper thread's caller starts reading early, and
+    the helper's later loops are long: after each one it waits for the
+    interpreter, up to its switch interval, while the caller is busy.)"""
+    tally = syscalls.Tally()
+    position = 0
+    size = first
+    while position < len(paths):
+        chunk = paths[position:position + size]
+        first = size = min(2 * first, _DUMP_CHUNK)
+        try:
+            answers = syscalls.dump_many(chunk, NETLINK_ROUTE, wire, tally, nofollow=nofollow)
+        except KernelError:
+            if tally.failed_step in syscalls.DUMP_FATAL_STEPS:
+                raise
+            if tally.done:
+                size = tally.done  # read those again on their own; then this one fails first
+            else:
+                position += 1
+                yield [None]
+            continue
+        position += len(answers)
+        yield answers
+
+
+class _Raised:
+    """An exception of the helper thread, handed to the caller."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_DONE_MAKING = object()
+
+
+def _ahead(items: Iterator[Any], depth: int = 4) -> Iterator[Any]:
+    """The items of ``items``, made by a helper thread up to ``depth`` items
+    ahead of the caller. Its exceptions are raised here; when the caller
+    stops (an exception, a closed generator), the helper stops after the item
+    it is making, and is waited for."""
+    made: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                made.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def make() -> None:
+        try:
+            for item in items:
+                if not hand(item):
+                    return
+        except BaseException as err:  # noqa: B036 - handed over, raised by the caller
+            hand(_Raised(err))
+            return
+        hand(_DONE_MAKING)
+
+    helper = threading.Thread(target=make, name="rawns-dump-many", daemon=True)
+    helper.start()
+    try:
+        while True:
+            item = made.get()
+            if item is _DONE_MAKING:
+                return
+            if item.__class__ is _Raised:
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        helper.join()
+
+
+def _whole_dumps(template: Conversation, datagrams: list[bytes]) -> list[list[Any]] | None:
+    """The replies of each request of ``template`` in ``datagrams``, or None
+    unless every dump ended (NLMSG_DONE) uninterrupted and unrefused."""
+    conversation = template.fork()
+    for data in datagrams:
+        conversation.receive_data(data)
+    if conversation.outstanding:
+        return None
+    replies: list[list[Any]] = [[]] * len(template._pending)
+    while True:
+        event = conversation.next_event()
+        if event is NEED_DATA:
+            return replies
+        if event.__class__ is not DumpDone or event.interrupted:  # type: ignore[union-attr]
+            return None
+        replies[event.index] = event.replies  # type: ignore[union-attr]

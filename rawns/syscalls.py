@@ -43,6 +43,8 @@ __all__ = [
     "open_many",
     "socket_in",
     "recv_many",
+    "dump_many",
+    "DUMP_FATAL_STEPS",
 ]
 
 CLONE_NEWNET: int = lib.CLONE_NEWNET
@@ -219,16 +221,22 @@ _RECV_SLOTS = 8
 _receivers = threading.local()
 
 
+def _receive_slots():
+    """This thread's recvmmsg slots, their lengths and a flag (made once:
+    zeroing 1 MiB costs)."""
+    slots = getattr(_receivers, "slots", None)
+    if slots is None:
+        slots = _receivers.slots = (ffi.new("char[]", _RECV_SLOT * _RECV_SLOTS),
+                                    ffi.new("unsigned int[]", _RECV_SLOTS),
+                                    ffi.new("int *"))
+    return slots
+
+
 def recv_many(fd: int) -> list[bytes]:
     """Every datagram queued on socket ``fd`` (at least one: waits for it),
     up to 8, in one recvmmsg(2). Raises KernelError; EMSGSIZE if one did
     not fit its 128 KiB slot."""
-    state = getattr(_receivers, "state", None)
-    if state is None:  # one buffer per thread, made once: zeroing 1 MiB is slow
-        state = _receivers.state = (ffi.new("char[]", _RECV_SLOT * _RECV_SLOTS),
-                                    ffi.new("unsigned int[]", _RECV_SLOTS),
-                                    ffi.new("int *"))
-    buf, lengths, truncated = state
+    buf, lengths, truncated = _receive_slots()
     count = lib.rawns_recv_many(fd, buf, _RECV_SLOT, _RECV_SLOTS, lengths, truncated)
     if count < 0:
         raise kernel_error(ffi.errno, syscall="recvmmsg")
@@ -236,3 +244,79 @@ def recv_many(fd: int) -> list[bytes]:
         raise kernel_error(errno.EMSGSIZE, syscall="recvmmsg",
                            subject="a netlink datagram larger than 128 KiB")
     return [ffi.buffer(buf + i * _RECV_SLOT, lengths[i])[:] for i in range(count)]
+
+
+_DUMP_STEPS = {  # step of rawns_dump_many -> (syscall, subject or None: the namespace)
+    lib.RAWNS_DUMP_OPEN_HOME: ("open", "the thread's own netns"),
+    lib.RAWNS_DUMP_OPEN: ("open", None),
+    lib.RAWNS_DUMP_ENTER: ("setns", None),
+    lib.RAWNS_DUMP_SOCKET: ("socket", None),
+    lib.RAWNS_DUMP_SEND: ("sendmsg", None),
+    lib.RAWNS_DUMP_RECV: ("recvmmsg", None),
+    lib.RAWNS_DUMP_RETURN: ("setns", "the thread's own netns (the thread could not "
+                            "return to it)"),
+}
+#: Steps of ``dump_many`` whose failure ends a whole read: the thread's own
+#: namespace could not be opened, or (worse) returned to.
+DUMP_FATAL_STEPS = frozenset({lib.RAWNS_DUMP_OPEN_HOME, lib.RAWNS_DUMP_RETURN})
+_INBOX_BYTES = 1 << 20     # what one dump_many call may read, all namespaces together
+_INBOX_DATAGRAMS = 4096
+
+
+def _inbox():
+    """This thread's inbox for dump_many (made once, like the slots it uses)."""
+    inbox = getattr(_receivers, "inbox", None)
+    if inbox is None:
+        scratch = _receive_slots()[0]
+        out = ffi.new("char[]", _INBOX_BYTES)
+        lengths = ffi.new("unsigned int[]", _INBOX_DATAGRAMS)
+        c = ffi.new("struct rawns_inbox *")
+        c.scratch, c.slot_size, c.slots = scratch, _RECV_SLOT, _RECV_SLOTS
+        c.out, c.size = out, _INBOX_BYTES
+        c.lengths, c.max_lengths = lengths, _INBOX_DATAGRAMS
+        inbox = _receivers.inbox = (c, out, lengths, scratch)  # the struct keeps none alive
+    return inbox
+
+
+def dump_many(paths: Sequence[bytes], protocol: int, requests: Sequence[bytes],
+              tally: Tally, *, nofollow: bool = False) -> list[list[bytes] | None]:
+    """Send ``requests`` on a netlink socket of ``protocol`` opened inside each
+    namespace in turn (its path opened with O_NOFOLLOW if ``nofollow``), and take every datagram the kernel queued in answer;
+    one C loop, the calling thread home again when it returns.
+
+    Returns, for each of the first ``tally.done`` namespaces (all of them, or
+    fewer when the reads filled this thread's 1 MiB inbox: call again for
+    the rest), the datagrams it answered with, in order, or None when they
+    did not fit even an empty inbox. Nothing here reads inside a datagram:
+    the caller checks that each answer is whole. On failure raises the
+    KernelError of namespace ``tally.done`` (the answers before it are lost).
+    """
+    c, out, lengths, _ = _inbox()
+    c.used = 0
+    c.count = 0
+    answers = ffi.new("struct rawns_answer[]", len(paths))
+    joined = b"".join(requests)
+    sizes = ffi.new("unsigned int[]", [len(r) for r in requests])
+    open_flags = os.O_NOFOLLOW if nofollow else 0
+    if lib.rawns_dump_many(_joined(paths), len(paths), open_flags, protocol, joined, sizes,
+                           len(requests), c, answers, tally._c) < 0:
+        err = ffi.errno
+        syscall, subject = _DUMP_STEPS.get(tally.failed_step, ("setns", None))
+        raise kernel_error(err, syscall=syscall,
+                           subject=subject or _subject(paths[tally.done]))
+    data = ffi.buffer(out, c.used)[:]
+    read: list[list[bytes] | None] = []
+    start = position = 0
+    for number in range(tally.done):
+        answer = answers[number]
+        if answer.overflowed:
+            read.append(None)
+            continue
+        datagrams = []
+        for _ in range(answer.datagrams):
+            end = start + lengths[position]
+            datagrams.append(data[start:end])
+            start = end
+            position += 1
+        read.append(datagrams)
+    return read
