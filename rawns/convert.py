@@ -100,21 +100,25 @@ _nud_names = _FlagNames(NUD, "NUD_")
 _ntf_names = _FlagNames(NTF, "NTF_", lower=True)
 
 _INTERFACE_CLASSES = {4: ipaddress.IPv4Interface, 6: ipaddress.IPv6Interface}
-_INTERFACES: dict[tuple[Any, int], Any] = {}
+_INTERFACES: dict[tuple[int, int], tuple[Any, Any]] = {}
 _INTERFACES_LIMIT = 4096
 
 
 def _interface(address: Any, prefixlen: int) -> Any:
     """``address/prefixlen`` as an IPv4Interface or IPv6Interface. They are
     immutable and a namespace's addresses repeat from dump to dump, so they
-    are kept (building one costs more than the rest of its Address)."""
-    key = (address, prefixlen)
-    interface = _INTERFACES.get(key)
-    if interface is None:
-        interface = _INTERFACE_CLASSES[address.version]((int(address), prefixlen))
-        if len(_INTERFACES) >= _INTERFACES_LIMIT:
-            _INTERFACES.clear()
-        _INTERFACES[key] = interface
+    are kept (building one costs more than the rest of its Address). Keyed by
+    the address object's identity, which the codec's own cache keeps stable
+    (hashing an ipaddress object runs Python code); the entry holds the
+    object, so its id cannot be reused while the entry lives."""
+    key = (id(address), prefixlen)
+    known = _INTERFACES.get(key)
+    if known is not None and known[0] is address:
+        return known[1]
+    interface = _INTERFACE_CLASSES[address.version]((int(address), prefixlen))
+    if len(_INTERFACES) >= _INTERFACES_LIMIT:
+        _INTERFACES.clear()
+    _INTERFACES[key] = (address, interface)
     return interface
 
 
@@ -194,9 +198,17 @@ def _checked(build: Callable[[Any, dict[str, Any]], T], header: Any,
     parsed input too."""
     try:
         return build(header, attrs)
-    except (TypeError, AttributeError, KeyError, ValueError, OverflowError) as err:
-        what = getattr(mtype, "name", f"message type {mtype}")
-        raise DecodeError(f"{what} does not describe a valid object: {err}", 0) from err
+    except _INVALID as err:
+        raise _invalid(mtype, err) from err
+
+
+# What a converter raises for a message that lacks what its type promises.
+_INVALID = (TypeError, AttributeError, KeyError, ValueError, OverflowError)
+
+
+def _invalid(mtype: Any, err: Exception) -> DecodeError:
+    what = getattr(mtype, "name", f"message type {mtype}")
+    return DecodeError(f"{what} does not describe a valid object: {err}", 0)
 
 
 def _reader(mtype: RTM, build: Callable[[Any, dict[str, Any]], T],
@@ -213,7 +225,10 @@ def _reader(mtype: RTM, build: Callable[[Any, dict[str, Any]], T],
         header, attrs = header_and_values(data, frame)
         if needs is not None and needs not in attrs:
             return None
-        return _checked(build, header, attrs, mtype)
+        try:  # _checked, inline: a reader runs once per object of a dump
+            return build(header, attrs)
+        except _INVALID as err:
+            raise _invalid(mtype, err) from err
 
     return read
 
@@ -298,10 +313,11 @@ def _address(header: Any, attrs: dict[str, Any]) -> Address:
     if cache is not None:
         valid = None if cache.valid == FOREVER else cache.valid
         preferred = None if cache.prefered == FOREVER else cache.prefered
+    scope = SCOPE_NAMES.get(header.scope)
     return _new_address(
         index=header.index,
         address=_interface(own, prefix),
-        scope=_lookup(SCOPE_NAMES, header.scope),
+        scope=_lookup(SCOPE_NAMES, header.scope) if scope is None else scope,
         label=attrs.get("IFA_LABEL"),
         broadcast=attrs.get("IFA_BROADCAST"),
         peer=peer,

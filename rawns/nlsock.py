@@ -200,10 +200,12 @@ class Conversation:
         requests, sent again, as the same bytes, on another socket. Its port
         id is 0 (replies are matched by sequence number); the two share the
         sequence counter, so later requests of either stay distinct."""
-        other = Conversation()
+        other = _new_conversation(Conversation)  # one per namespace of dump_many: no __init__
+        other.port_id = 0
         other._seq = self._seq
         other._pending = {seq: _Pending(p.index, p.is_dump, p.reader)
                           for seq, p in self._pending.items()}
+        other._events = deque()
         return other
 
     def abandon(self) -> None:
@@ -254,6 +256,9 @@ class Conversation:
             return
         del self._pending[message.seq]  # NLMSG_OVERRUN
         self._events.append(Failure(index=pending.index, errno=errno.ENOBUFS))
+
+
+_new_conversation = object.__new__
 
 
 # --- the socket ------------------------------------------------------------------

@@ -130,8 +130,10 @@ def _snapshot(target: NetnsTarget, specs: list[tuple[str, Any, Any, str]],
     for (field, _, _, _), objects in zip(specs, replies):
         if field == "routes":
             fields[field] = tuple(r for r in objects if r is not None and r.table == _MAIN_TABLE)
-        else:
+        elif None in objects:  # replies the reader skips
             fields[field] = tuple(obj for obj in objects if obj is not None)
+        else:
+            fields[field] = tuple(objects)
     return Snapshot(netns=target, **fields)
 
 
