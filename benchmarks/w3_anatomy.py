@@ -1,4 +1,4 @@
-"""Where a W3 pod's time goes: the same pods read five ways, turn by turn.
+"""Where a W3 pod's time goes: the same pods read six ways, turn by turn.
 
     python benchmarks/w3_anatomy.py -n 500 --rounds 3     (as root)
 
@@ -10,11 +10,14 @@ The variants, each a whole pass over every pod (wall time per pod, medians):
   pod (``rawns.syscalls.socket_in``), the two dump requests (bytes built
   once), read to NLMSG_DONE, messages counted from their headers.
 - ``decode``: ``io`` plus ``rawns.netlink.decode`` of every datagram.
-- ``rawns``: what W3 measures: a ``Handle`` per pod, ``addr_list()`` and
-  ``neigh_list()``.
+- ``rawns``: a ``Handle`` per pod, ``addr_list()`` and ``neigh_list()``
+  (what W3 measured until session 2).
 - ``lean``: ``io`` plus each reply read straight into a dict of attribute
   values by the same tables (no Attr, Message or event objects) and made into
   model objects: about the leanest a pure-Python reader could be.
+- ``bulk``: ``rawns.read_many`` of every pod's addresses and neighbours (what
+  W3 measures since session 3): one C loop per chunk of pods, in a helper
+  thread, the replies read meanwhile by the caller.
 
 The pods (named as the harness names them, ``rawns.bench.pods``) are made
 once by the W2 hook (``rawns.Batch``) in /run/netns as it is, and removed at the end.

@@ -1,12 +1,15 @@
 """The only netlink I/O in rawns: NETLINK_ROUTE sockets bound to a namespace.
 
-Two parts, as h11 splits a protocol from its socket:
+Three parts, the first two as h11 splits a protocol from its socket:
 - ``Conversation`` is sans-IO. ``send(requests)`` numbers the requests and
   returns the bytes to write; ``receive_data(bytes)`` takes what the kernel
-  answered; ``next_event()`` hands out what happened to each request (a reply,
-  its ack, its failure, the end of its dump). It is tested with canned replies.
+  answered; ``next_event()`` hands out how each request ended (its ack, its
+  failure, the end of its dump), with the replies it got. It is tested with
+  canned replies.
 - ``RouteSocket`` is the small loop around it: one socket, many requests per
   ``sendmsg``, read until every request is answered, raise the first failure.
+- ``dump_many`` runs the same dumps in many namespaces: a C loop does the
+  I/O (``syscalls.dump_many``), a conversation per namespace checks it.
 
 Invariants:
 - Every request asks for an ack (or is a dump, which ends in NLMSG_DONE), so
