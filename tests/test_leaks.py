@@ -8,7 +8,7 @@ import os
 import threading
 import tracemalloc
 
-from rawns import Handle, netns
+from rawns import Handle, netns, read_many
 
 
 def rss_kib() -> int:
@@ -59,3 +59,22 @@ def test_namespaces_sockets_and_dumps_do_not_leak(prefix):
     assert grown < 64 * 1024, f"rawns' allocations grew by {grown} bytes over 300 cycles"
     # RSS is noisy (allocator arenas); it must not grow in proportion to the work
     assert rss_kib() - rss_before < 8 * 1024
+
+
+def test_bulk_reads_do_not_leak(prefix):
+    """read_many: its helper threads, their inboxes, the sockets of its C loop."""
+    names = [f"{prefix}b{i}" for i in range(40)]
+    netns.add_many(names)
+    try:
+        for _ in range(5):
+            read_many(names)
+        gc.collect()
+        before = counts()
+        rss_before = rss_kib()
+        for _ in range(100):
+            assert len(read_many(names)) == 40
+        gc.collect()
+        assert counts() == before
+        assert rss_kib() - rss_before < 8 * 1024
+    finally:
+        netns.delete_many(names)
