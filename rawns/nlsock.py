@@ -198,7 +198,7 @@ class Conversation:
             return self._events.popleft()
         return NEED_DATA
 
-    def fork(self) -> "Conversation":
+    def fork(self) -> Conversation:
         """A conversation awaiting the answers to this one's outstanding
         requests, sent again, as the same bytes, on another socket. Its port
         id is 0 (replies are matched by sequence number); the two share the

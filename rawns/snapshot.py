@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from rawns import convert, nlsock
 from rawns import netns as netns_module
@@ -38,10 +38,10 @@ class Snapshot:
     """What ``read_many`` read in one namespace; a kind not asked for is None."""
 
     netns: NetnsTarget
-    links: Optional[tuple[Link, ...]] = None
-    addresses: Optional[tuple[Address, ...]] = None
-    routes: Optional[tuple[Route, ...]] = None
-    neighbours: Optional[tuple[Neighbour, ...]] = None
+    links: tuple[Link, ...] | None = None
+    addresses: tuple[Address, ...] | None = None
+    routes: tuple[Route, ...] | None = None
+    neighbours: tuple[Neighbour, ...] | None = None
 
 
 # kind -> (Snapshot field, the request, its reader, the Handle method that equals it)
