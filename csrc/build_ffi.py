@@ -50,14 +50,15 @@ enum rawns_socket_step {
 int rawns_socket_in(int netns_fd, int family, int type, int protocol, int *failed_step);
 int rawns_recv_many(int fd, char *buf, unsigned int slot_size, unsigned int slots,
                     unsigned int *lengths, int *truncated);
-enum rawns_dump_step {
-    RAWNS_DUMP_OPEN_HOME,
-    RAWNS_DUMP_OPEN,
-    RAWNS_DUMP_ENTER,
-    RAWNS_DUMP_SOCKET,
-    RAWNS_DUMP_SEND,
-    RAWNS_DUMP_RECV,
-    RAWNS_DUMP_RETURN,
+enum rawns_exchange_step {
+    RAWNS_EXCHANGE_OPEN_HOME,
+    RAWNS_EXCHANGE_OPEN,
+    RAWNS_EXCHANGE_ENTER,
+    RAWNS_EXCHANGE_SOCKET,
+    RAWNS_EXCHANGE_SOCKOPT,
+    RAWNS_EXCHANGE_SEND,
+    RAWNS_EXCHANGE_RECV,
+    RAWNS_EXCHANGE_RETURN,
     ...
 };
 struct rawns_inbox {
@@ -75,10 +76,11 @@ struct rawns_answer {
     unsigned int datagrams;
     int overflowed;
 };
-int rawns_dump_many(const char *paths, int count, int open_flags, int protocol,
-                    const char *requests, const unsigned int *request_lengths,
-                    int nrequests, struct rawns_inbox *inbox,
-                    struct rawns_answer *answers, struct rawns_tally *tally);
+int rawns_exchange_many(const char *paths, int count, int open_flags, int protocol,
+                        int ext_ack, const char *datagrams,
+                        const unsigned int *datagram_lengths,
+                        const unsigned int *datagram_counts, struct rawns_inbox *inbox,
+                        struct rawns_answer *answers, struct rawns_tally *tally);
 """
 
 ffibuilder = FFI()

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
 #include <unistd.h>
 
 #include "rawns.h"
@@ -144,7 +145,7 @@ int rawns_recv_many(int fd, char *buf, unsigned int slot_size, unsigned int slot
     return count;
 }
 
-/* Receives what is queued on `sock` into the inbox (see rawns_dump_many).
+/* Receives what is queued on `sock` into the inbox (see rawns_exchange_many).
  * Returns 1 when all of it fit, 0 when a datagram did not (the rest is left
  * unread), or -1 with errno set. */
 static int receive_queued(int sock, struct rawns_inbox *in)
@@ -180,48 +181,71 @@ static int receive_queued(int sock, struct rawns_inbox *in)
     }
 }
 
-/* Sends each request and receives its answer on `sock`: 1, 0 or -1 as
- * receive_queued, with the failing step in `*step`. */
-static int exchange(int sock, const char *requests, const unsigned int *request_lengths,
-                    int nrequests, struct rawns_inbox *inbox, int *step)
+/* Sends each of `count` datagrams and receives its answer on `sock`: 1, 0 or
+ * -1 as receive_queued, with the failing step in `*step`. */
+static int exchange(int sock, const char *datagrams, const unsigned int *lengths,
+                    unsigned int count, struct rawns_inbox *inbox, int *step)
 {
-    const char *request = requests;
-    for (int r = 0; r < nrequests; r++) {
-        ssize_t sent = send(sock, request, request_lengths[r], 0);
-        if (sent < 0 || (size_t)sent != request_lengths[r]) {
+    const char *datagram = datagrams;
+    for (unsigned int d = 0; d < count; d++) {
+        ssize_t sent = send(sock, datagram, lengths[d], 0);
+        if (sent < 0 || (size_t)sent != lengths[d]) {
             if (sent >= 0)
                 errno = EMSGSIZE; /* netlink datagrams are all or nothing */
-            *step = RAWNS_DUMP_SEND;
+            *step = RAWNS_EXCHANGE_SEND;
             return -1;
         }
         int fit = receive_queued(sock, inbox);
         if (fit < 0)
-            *step = RAWNS_DUMP_RECV;
+            *step = RAWNS_EXCHANGE_RECV;
         if (fit <= 0)
             return fit;
-        request += request_lengths[r];
+        datagram += lengths[d];
     }
     return 1;
 }
 
-int rawns_dump_many(const char *paths, int count, int open_flags, int protocol,
-                    const char *requests, const unsigned int *request_lengths,
-                    int nrequests, struct rawns_inbox *inbox,
-                    struct rawns_answer *answers, struct rawns_tally *tally)
+/* A netlink socket inside the current namespace, or -1 with the step. */
+static int open_socket(int protocol, int ext_ack, int *step)
+{
+    int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+    if (sock < 0) {
+        *step = RAWNS_EXCHANGE_SOCKET;
+        return -1;
+    }
+    int one = 1;
+    if (ext_ack && setsockopt(sock, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one) < 0) {
+        int saved = errno;
+        close(sock);
+        errno = saved;
+        *step = RAWNS_EXCHANGE_SOCKOPT;
+        return -1;
+    }
+    return sock;
+}
+
+int rawns_exchange_many(const char *paths, int count, int open_flags, int protocol,
+                        int ext_ack, const char *datagrams,
+                        const unsigned int *datagram_lengths,
+                        const unsigned int *datagram_counts, struct rawns_inbox *inbox,
+                        struct rawns_answer *answers, struct rawns_tally *tally)
 {
     const char *path = paths;
+    const char *datagram = datagrams;
+    const unsigned int *lengths = datagram_lengths;
     int step = 0;
     tally->done = 0;
     tally->failed_step = 0;
     int home = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
     if (home < 0)
-        return fail(tally, RAWNS_DUMP_OPEN_HOME);
-    for (int i = 0; i < count; i++, path += strlen(path) + 1) {
+        return fail(tally, RAWNS_EXCHANGE_OPEN_HOME);
+    for (int i = 0; i < count; i++) {
         size_t used = inbox->used;
         unsigned int first = inbox->count;
+        unsigned int own = datagram_counts[i];
         int fd = open(path, O_RDONLY | O_CLOEXEC | open_flags);
         if (fd < 0) {
-            step = RAWNS_DUMP_OPEN;
+            step = RAWNS_EXCHANGE_OPEN;
             break;
         }
         int entered = setns(fd, CLONE_NEWNET);
@@ -229,23 +253,22 @@ int rawns_dump_many(const char *paths, int count, int open_flags, int protocol,
         close(fd);
         if (entered < 0) {
             errno = saved;
-            step = RAWNS_DUMP_ENTER;
+            step = RAWNS_EXCHANGE_ENTER;
             break;
         }
-        int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
-        if (sock < 0) {
-            step = RAWNS_DUMP_SOCKET;
+        int sock = open_socket(protocol, ext_ack, &step);
+        if (sock < 0)
             break;
-        }
-        int fit = exchange(sock, requests, request_lengths, nrequests, inbox, &step);
+        int fit = exchange(sock, datagram, lengths, own, inbox, &step);
         saved = errno;
         close(sock);
         errno = saved;
         if (fit < 0)
             break;
         if (!fit) {
-            /* Its answers go: it is read again by the next call, or, when it
-             * does not fit an empty inbox either, by the caller some other way. */
+            /* Its answers go: it is exchanged with again by the next call, or,
+             * when they do not fit an empty inbox either, by the caller some
+             * other way. */
             inbox->used = used;
             inbox->count = first;
             if (i > 0)
@@ -254,13 +277,17 @@ int rawns_dump_many(const char *paths, int count, int open_flags, int protocol,
         answers[i].datagrams = inbox->count - first;
         answers[i].overflowed = !fit;
         tally->done = i + 1;
+        path += strlen(path) + 1;
+        for (unsigned int d = 0; d < own; d++)
+            datagram += lengths[d];
+        lengths += own;
     }
     int saved = errno;
     if (setns(home, CLONE_NEWNET) < 0) {
         saved = errno;
         close(home);
         errno = saved;
-        return fail(tally, RAWNS_DUMP_RETURN);
+        return fail(tally, RAWNS_EXCHANGE_RETURN);
     }
     close(home);
     errno = saved;

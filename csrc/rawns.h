@@ -63,20 +63,21 @@ enum rawns_socket_step {
  * that failed in `*failed_step`. */
 int rawns_socket_in(int netns_fd, int family, int type, int protocol, int *failed_step);
 
-/* Steps of rawns_dump_many, reported on failure. */
-enum rawns_dump_step {
-    RAWNS_DUMP_OPEN_HOME = 1, /* open of the thread's own namespace */
-    RAWNS_DUMP_OPEN = 2,      /* open of a namespace's path */
-    RAWNS_DUMP_ENTER = 3,     /* setns into it */
-    RAWNS_DUMP_SOCKET = 4,    /* socket() inside it */
-    RAWNS_DUMP_SEND = 5,      /* send() of a request */
-    RAWNS_DUMP_RECV = 6,      /* recvmmsg() of the answers */
-    RAWNS_DUMP_RETURN = 7,    /* setns back home: the thread is left outside */
+/* Steps of rawns_exchange_many, reported on failure. */
+enum rawns_exchange_step {
+    RAWNS_EXCHANGE_OPEN_HOME = 1, /* open of the thread's own namespace */
+    RAWNS_EXCHANGE_OPEN = 2,      /* open of a namespace's path */
+    RAWNS_EXCHANGE_ENTER = 3,     /* setns into it */
+    RAWNS_EXCHANGE_SOCKET = 4,    /* socket() inside it */
+    RAWNS_EXCHANGE_SOCKOPT = 5,   /* setsockopt(NETLINK_EXT_ACK) */
+    RAWNS_EXCHANGE_SEND = 6,      /* send() of a datagram */
+    RAWNS_EXCHANGE_RECV = 7,      /* recvmmsg() of the answers */
+    RAWNS_EXCHANGE_RETURN = 8,    /* setns back home: the thread is left outside */
 };
 
-/* Where rawns_dump_many puts the datagrams it reads: each one is received into
- * a slot of `scratch` (`slots` slots of `slot_size` bytes), then copied to
- * `out` right after the previous one, its length stored in `lengths`. */
+/* Where rawns_exchange_many puts the datagrams it reads: each one is received
+ * into a slot of `scratch` (`slots` slots of `slot_size` bytes), then copied
+ * to `out` right after the previous one, its length stored in `lengths`. */
 struct rawns_inbox {
     char *scratch;
     unsigned int slot_size;
@@ -89,7 +90,7 @@ struct rawns_inbox {
     unsigned int count;       /* entries of `lengths` filled */
 };
 
-/* What rawns_dump_many read from one namespace. */
+/* What rawns_exchange_many read from one namespace. */
 struct rawns_answer {
     unsigned int datagrams; /* how many of the inbox's datagrams are its own */
     int overflowed;         /* one did not fit (its slot or the inbox): some are missing */
@@ -97,23 +98,28 @@ struct rawns_answer {
 
 /* For each of `count` namespace paths (NUL-terminated strings laid end to end,
  * each opened with O_RDONLY|O_CLOEXEC|`open_flags`): enter the namespace, open
- * socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, protocol) there, and for each of
- * the `nrequests` requests (laid end to end in `requests`, their lengths in
- * `request_lengths`) send it, then receive what the kernel has queued in
+ * socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, protocol) there (with
+ * NETLINK_EXT_ACK set if `ext_ack`), and send it its `datagram_counts[i]`
+ * datagrams (all laid end to end in `datagrams`, their lengths in
+ * `datagram_lengths`), each followed by receiving what the kernel has queued in
  * answer: recvmmsg waits for one datagram and takes those queued behind it,
- * again while it fills every slot. The kernel builds a dump's next part as the
- * previous one is read, so this is the whole dump; nothing here looks inside a
+ * again while it fills every slot. The kernel answers a request (an ack, or a
+ * dump's next part as the previous one is read) before the call that carries
+ * it returns, so this is the whole answer; nothing here looks inside a
  * datagram, and the caller checks that every answer is complete. The thread
  * goes home at the end, or on failure.
  *
  * A namespace whose answers do not fit what is left of the inbox is not
  * counted and the call stops before it, unless it came first: then its answer
- * is marked `overflowed`. Returns 0 with `tally->done` namespaces read (all of
- * them, or fewer if the inbox filled up), or -1 with errno set when namespace
- * `tally->done` failed at `tally->failed_step`. */
-int rawns_dump_many(const char *paths, int count, int open_flags, int protocol,
-                    const char *requests, const unsigned int *request_lengths,
-                    int nrequests, struct rawns_inbox *inbox,
-                    struct rawns_answer *answers, struct rawns_tally *tally);
+ * is marked `overflowed`. (Its datagrams were sent: a caller whose requests
+ * change things sizes the inbox for the largest answers instead.) Returns 0
+ * with `tally->done` namespaces exchanged with (all of them, or fewer if the
+ * inbox filled up), or -1 with errno set when namespace `tally->done` failed at
+ * `tally->failed_step`. */
+int rawns_exchange_many(const char *paths, int count, int open_flags, int protocol,
+                        int ext_ack, const char *datagrams,
+                        const unsigned int *datagram_lengths,
+                        const unsigned int *datagram_counts, struct rawns_inbox *inbox,
+                        struct rawns_answer *answers, struct rawns_tally *tally);
 
 #endif

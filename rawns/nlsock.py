@@ -9,7 +9,7 @@ Three parts, the first two as h11 splits a protocol from its socket:
 - ``RouteSocket`` is the small loop around it: one socket, many requests per
   ``sendmsg``, read until every request is answered, raise the first failure.
 - ``dump_many`` runs the same dumps in many namespaces: a C loop does the
-  I/O (``syscalls.dump_many``), a conversation per namespace checks it.
+  I/O (``syscalls.exchange_many``), a conversation per namespace checks it.
 
 Invariants:
 - Every request asks for an ack (or is a dump, which ends in NLMSG_DONE), so
@@ -472,7 +472,7 @@ def dump_many(paths: Sequence[bytes], requests: Sequence[Message],
               ) -> Iterator[list[list[Any]] | None]:
     """Run the dump ``requests`` in each namespace of ``paths``, on a socket
     opened there for them, by one C loop per chunk of namespaces
-    (``syscalls.dump_many``; ``nofollow``: the paths are opened without
+    (``syscalls.exchange_many``; ``nofollow``: the paths are opened without
     following a symlink). Beyond one chunk, the C loops run in a helper
     thread, a few chunks ahead of the caller, who reads the replies: the
     kernel's work and Python's overlap, and the caller's thread never leaves
@@ -515,9 +515,10 @@ def _answers(paths: Sequence[bytes], wire: list[bytes], nofollow: bool, first: i
         chunk = paths[position:position + size]
         first = size = min(2 * first, _DUMP_CHUNK)
         try:
-            answers = syscalls.dump_many(chunk, NETLINK_ROUTE, wire, tally, nofollow=nofollow)
+            answers = syscalls.exchange_many(chunk, NETLINK_ROUTE, [wire] * len(chunk), tally,
+                                             nofollow=nofollow)
         except KernelError:
-            if tally.failed_step in syscalls.DUMP_FATAL_STEPS:
+            if tally.failed_step in syscalls.EXCHANGE_FATAL_STEPS:
                 raise
             if tally.done:
                 size = tally.done  # read those again on their own; then this one fails first

@@ -43,8 +43,9 @@ __all__ = [
     "open_many",
     "socket_in",
     "recv_many",
-    "dump_many",
-    "DUMP_FATAL_STEPS",
+    "exchange_many",
+    "EXCHANGE_FATAL_STEPS",
+    "INBOX_BYTES",
 ]
 
 CLONE_NEWNET: int = lib.CLONE_NEWNET
@@ -246,62 +247,69 @@ def recv_many(fd: int) -> list[bytes]:
     return [ffi.buffer(buf + i * _RECV_SLOT, lengths[i])[:] for i in range(count)]
 
 
-_DUMP_STEPS = {  # step of rawns_dump_many -> (syscall, subject or None: the namespace)
-    lib.RAWNS_DUMP_OPEN_HOME: ("open", "the thread's own netns"),
-    lib.RAWNS_DUMP_OPEN: ("open", None),
-    lib.RAWNS_DUMP_ENTER: ("setns", None),
-    lib.RAWNS_DUMP_SOCKET: ("socket", None),
-    lib.RAWNS_DUMP_SEND: ("sendmsg", None),
-    lib.RAWNS_DUMP_RECV: ("recvmmsg", None),
-    lib.RAWNS_DUMP_RETURN: ("setns", "the thread's own netns (the thread could not "
-                            "return to it)"),
+_EXCHANGE_STEPS = {  # step of rawns_exchange_many -> (syscall, subject or None: the namespace)
+    lib.RAWNS_EXCHANGE_OPEN_HOME: ("open", "the thread's own netns"),
+    lib.RAWNS_EXCHANGE_OPEN: ("open", None),
+    lib.RAWNS_EXCHANGE_ENTER: ("setns", None),
+    lib.RAWNS_EXCHANGE_SOCKET: ("socket", None),
+    lib.RAWNS_EXCHANGE_SOCKOPT: ("setsockopt", None),
+    lib.RAWNS_EXCHANGE_SEND: ("sendmsg", None),
+    lib.RAWNS_EXCHANGE_RECV: ("recvmmsg", None),
+    lib.RAWNS_EXCHANGE_RETURN: ("setns", "the thread's own netns (the thread could not "
+                                "return to it)"),
 }
-#: Steps of ``dump_many`` whose failure ends a whole read: the thread's own
-#: namespace could not be opened, or (worse) returned to.
-DUMP_FATAL_STEPS = frozenset({lib.RAWNS_DUMP_OPEN_HOME, lib.RAWNS_DUMP_RETURN})
-_INBOX_BYTES = 1 << 20     # what one dump_many call may read, all namespaces together
+#: Steps of ``exchange_many`` whose failure ends the whole loop: the thread's
+#: own namespace could not be opened, or (worse) returned to.
+EXCHANGE_FATAL_STEPS = frozenset({lib.RAWNS_EXCHANGE_OPEN_HOME, lib.RAWNS_EXCHANGE_RETURN})
+#: What one exchange_many call may read, all namespaces together.
+INBOX_BYTES = 1 << 20
 _INBOX_DATAGRAMS = 4096
 
 
 def _inbox():
-    """This thread's inbox for dump_many (made once, like the slots it uses)."""
+    """This thread's inbox for exchange_many (made once, like the slots it uses)."""
     inbox = getattr(_receivers, "inbox", None)
     if inbox is None:
         scratch = _receive_slots()[0]
-        out = ffi.new("char[]", _INBOX_BYTES)
+        out = ffi.new("char[]", INBOX_BYTES)
         lengths = ffi.new("unsigned int[]", _INBOX_DATAGRAMS)
         c = ffi.new("struct rawns_inbox *")
         c.scratch, c.slot_size, c.slots = scratch, _RECV_SLOT, _RECV_SLOTS
-        c.out, c.size = out, _INBOX_BYTES
+        c.out, c.size = out, INBOX_BYTES
         c.lengths, c.max_lengths = lengths, _INBOX_DATAGRAMS
         inbox = _receivers.inbox = (c, out, lengths, scratch)  # the struct keeps none alive
     return inbox
 
 
-def dump_many(paths: Sequence[bytes], protocol: int, requests: Sequence[bytes],
-              tally: Tally, *, nofollow: bool = False) -> list[list[bytes] | None]:
-    """Send ``requests`` on a netlink socket of ``protocol`` opened inside each
-    namespace in turn (its path opened with O_NOFOLLOW if ``nofollow``), and take every datagram the kernel queued in answer;
-    one C loop, the calling thread home again when it returns.
+def exchange_many(paths: Sequence[bytes], protocol: int, datagrams: Sequence[Sequence[bytes]],
+                  tally: Tally, *, nofollow: bool = False, ext_ack: bool = False
+                  ) -> list[list[bytes] | None]:
+    """Send ``datagrams[i]`` on a netlink socket of ``protocol`` opened inside
+    namespace ``paths[i]`` (the path opened with O_NOFOLLOW if ``nofollow``;
+    NETLINK_EXT_ACK set if ``ext_ack``), one datagram at a time, each followed
+    by every datagram the kernel queued in answer; one C loop, the calling
+    thread home again when it returns.
 
     Returns, for each of the first ``tally.done`` namespaces (all of them, or
-    fewer when the reads filled this thread's 1 MiB inbox: call again for
-    the rest), the datagrams it answered with, in order, or None when they
-    did not fit even an empty inbox. Nothing here reads inside a datagram:
-    the caller checks that each answer is whole. On failure raises the
-    KernelError of namespace ``tally.done`` (the answers before it are lost).
+    fewer when the answers filled this thread's inbox of ``INBOX_BYTES``:
+    call again for the rest, whose datagrams were not sent), the datagrams it
+    answered with, in order, or None when they did not fit even an empty
+    inbox. Nothing here reads inside a datagram: the caller checks that each
+    answer is whole. On failure raises the KernelError of namespace
+    ``tally.done`` (the answers before it are lost).
     """
     c, out, lengths, _ = _inbox()
     c.used = 0
     c.count = 0
     answers = ffi.new("struct rawns_answer[]", len(paths))
-    joined = b"".join(requests)
-    sizes = ffi.new("unsigned int[]", [len(r) for r in requests])
+    flat = [datagram for own in datagrams for datagram in own]
+    sizes = ffi.new("unsigned int[]", [len(datagram) for datagram in flat])
+    counts = ffi.new("unsigned int[]", [len(own) for own in datagrams])
     open_flags = os.O_NOFOLLOW if nofollow else 0
-    if lib.rawns_dump_many(_joined(paths), len(paths), open_flags, protocol, joined, sizes,
-                           len(requests), c, answers, tally._c) < 0:
+    if lib.rawns_exchange_many(_joined(paths), len(paths), open_flags, protocol, int(ext_ack),
+                               b"".join(flat), sizes, counts, c, answers, tally._c) < 0:
         err = ffi.errno
-        syscall, subject = _DUMP_STEPS.get(tally.failed_step, ("setns", None))
+        syscall, subject = _EXCHANGE_STEPS.get(tally.failed_step, ("setns", None))
         raise kernel_error(err, syscall=syscall,
                            subject=subject or _subject(paths[tally.done]))
     data = ffi.buffer(out, c.used)[:]
@@ -312,11 +320,11 @@ def dump_many(paths: Sequence[bytes], protocol: int, requests: Sequence[bytes],
         if answer.overflowed:
             read.append(None)
             continue
-        datagrams = []
+        own = []
         for _ in range(answer.datagrams):
             end = start + lengths[position]
-            datagrams.append(data[start:end])
+            own.append(data[start:end])
             start = end
             position += 1
-        read.append(datagrams)
+        read.append(own)
     return read

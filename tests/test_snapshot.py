@@ -1,5 +1,5 @@
 """``rawns.read_many`` against ``Handle`` and the ``ip`` oracle, its C loop
-(``syscalls.dump_many``) on its own, and ``nlsock.dump_many`` on canned
+(``syscalls.exchange_many``) on its own, and ``nlsock.dump_many`` on canned
 answers. Root only; every namespace is made with the ``ns`` fixture.
 
 The namespaces read here have their links down (bar lo), so that the kernel
@@ -108,7 +108,7 @@ def test_answers_too_big_for_the_inbox_are_read_through_a_handle(ns, monkeypatch
     """A tiny inbox: the namespace that does not fit even an empty one is
     read the usual way; those that do not fit what is left wait for the next
     C loop. Every result is still exact."""
-    monkeypatch.setattr(syscalls, "_INBOX_BYTES", 6000)  # a new thread's inbox
+    monkeypatch.setattr(syscalls, "INBOX_BYTES", 6000)  # a new thread's inbox
     names = [ns() for _ in range(20)]
     furnish(names[3], 3, addresses=60)  # ~6 KiB of addresses
     furnish(names[12], 12)
@@ -197,7 +197,7 @@ WIRE = [encode(requests.addr_dump().with_seq(1)), encode(requests.neigh_dump().w
 def test_the_c_loop_returns_every_datagram_of_both_dumps(furnished):
     paths = [os.fsencode(netns.path_of(name)) for name in furnished]
     tally = syscalls.Tally()
-    answers = syscalls.dump_many(paths, 0, WIRE, tally)
+    answers = syscalls.exchange_many(paths, 0, [WIRE] * 3, tally)
     assert tally.done == 3 and len(answers) == 3
     for answer in answers:
         kinds = [m.type for d in answer for m in rawns.netlink.decode(d)]
@@ -212,11 +212,11 @@ def test_the_c_loop_names_the_step_and_namespace_that_failed(furnished, tmp_path
     paths = [os.fsencode(netns.path_of(furnished[0])), os.fsencode(plain)]
     tally = syscalls.Tally()
     with pytest.raises(KernelError) as caught:
-        syscalls.dump_many(paths, 0, WIRE, tally)
+        syscalls.exchange_many(paths, 0, [WIRE] * 2, tally)
     assert caught.value.errno == errno.EINVAL and caught.value.syscall == "setns"
     assert "plain" in str(caught.value) and tally.done == 1
     with pytest.raises(FileNotFoundError):
-        syscalls.dump_many([os.fsencode(tmp_path / "absent")], 0, WIRE, tally)
+        syscalls.exchange_many([os.fsencode(tmp_path / "absent")], 0, [WIRE], tally)
     assert os.readlink("/proc/thread-self/ns/net") == home
 
 
@@ -251,12 +251,12 @@ def test_only_whole_plain_dumps_are_taken_from_the_c_loop(monkeypatch):
         b"stale-first": [_reply(7, 1) + _reply(1, 3), _done(1), _done(2)],
     }
 
-    def fake(paths, protocol, wire, tally, *, nofollow=False):
-        assert len(wire) == 2  # one request per send
+    def fake(paths, protocol, datagrams, tally, *, nofollow=False):
+        assert all(len(own) == 2 for own in datagrams)  # one request per send
         tally._c.done = len(paths)
         return [canned[path] for path in paths]
 
-    monkeypatch.setattr(syscalls, "dump_many", fake)
+    monkeypatch.setattr(syscalls, "exchange_many", fake)
     dumps = [requests.link_dump(), requests.link_dump()]
     got = list(nlsock.dump_many(list(canned), dumps))
     assert [None if g is None else [[m.header.index for m in r] for r in g] for g in got] == \
@@ -266,7 +266,7 @@ def test_only_whole_plain_dumps_are_taken_from_the_c_loop(monkeypatch):
 def test_a_namespace_the_c_loop_fails_on_is_left_to_the_caller(monkeypatch):
     calls = []
 
-    def fake(paths, protocol, wire, tally, *, nofollow=False):
+    def fake(paths, protocol, datagrams, tally, *, nofollow=False):
         calls.append(list(paths))
         if b"bad" in paths:
             tally._c.done = paths.index(b"bad")
@@ -274,19 +274,19 @@ def test_a_namespace_the_c_loop_fails_on_is_left_to_the_caller(monkeypatch):
         tally._c.done = len(paths)
         return [[_done(1)] for _ in paths]
 
-    monkeypatch.setattr(syscalls, "dump_many", fake)
+    monkeypatch.setattr(syscalls, "exchange_many", fake)
     got = list(nlsock.dump_many([b"a", b"b", b"bad", b"c"], [requests.link_dump()]))
     assert got == [[[]], [[]], None, [[]]]
     assert calls == [[b"a", b"b", b"bad", b"c"], [b"a", b"b"], [b"bad", b"c"], [b"c"]]
 
 
 def test_a_fatal_failure_of_the_c_loop_is_raised(monkeypatch):
-    def fake(paths, protocol, wire, tally, *, nofollow=False):
+    def fake(paths, protocol, datagrams, tally, *, nofollow=False):
         tally._c.done = 0
-        tally._c.failed_step = min(syscalls.DUMP_FATAL_STEPS)
+        tally._c.failed_step = min(syscalls.EXCHANGE_FATAL_STEPS)
         raise KernelError(errno.EPERM, syscall="setns")
 
-    monkeypatch.setattr(syscalls, "dump_many", fake)
+    monkeypatch.setattr(syscalls, "exchange_many", fake)
     with pytest.raises(KernelError):
         list(nlsock.dump_many([b"a"], [requests.link_dump()]))
 
