@@ -41,7 +41,8 @@ from rawns import netns as netns_module
 from rawns.errors import KernelError
 from rawns.netlink import Message, requests
 from rawns.netlink.constants import RTM
-from rawns.nlsock import RouteSocket
+from rawns import nlsock
+from rawns.nlsock import Outcome, RouteSocket
 
 __all__ = ["Batch"]
 
@@ -181,6 +182,8 @@ class _Run:
         self.ops = list(batch._ops)
         self.created_netns: list[str] = []
         self.made: list[_Made] = []
+        # veths sent from a namespace this batch made to an existing one
+        self.crossing: list[tuple[str, str]] = []
         self.sockets: dict[Optional[str], RouteSocket] = {}
         self.fds: dict[Optional[str], int] = {}
 
@@ -276,24 +279,11 @@ class _Run:
                 later.append(op)
             else:
                 by_space.setdefault(where, []).append(request)
-        if not fresh_only:
+        if fresh_only:
+            self._send_fresh(by_space)
+        else:
             for where, batch in by_space.items():
                 self._send(where, batch)
-            return later
-        # Fresh namespaces one after the other: the thread steps from one to
-        # the next (one setns each) to open each one's socket, and goes home
-        # at the end; one socket open at a time.
-        with netns_module.visiting() as go:
-            for where, batch in by_space.items():
-                if where not in self.sockets:
-                    fd = netns_module.open_fd(where, check=False)
-                    try:
-                        go(fd)
-                    finally:
-                        os.close(fd)
-                    self.sockets[where] = RouteSocket(large_buffer=False)
-                self._send(where, batch)
-                self.sockets.pop(where).close()
         return later
 
     # Messages ---------------------------------------------------------------------------
@@ -377,7 +367,13 @@ class _Run:
         if far_up:  # a peer cannot come up as it is made: do it from its side
             later.append(_Op("link_set", far_ns, dict(dev=far, up=True, mtu=None, master=None),
                              op.subject))
-        undo = self._undo_link(where, near) or self._undo_link(far_ns, far)
+        if self.spaces[where].fresh and not self.spaces[far_ns].fresh:
+            # Undone from the fresh side, whether or not its ack was read:
+            # see _undo.
+            self.crossing.append((where, near))
+            undo = None
+        else:
+            undo = self._undo_link(where, near) or self._undo_link(far_ns, far)
         return _Request(op, build, undo, far_ns if far_ns != where else _OWN)
 
     def _undo_link(self, where: Optional[str], name: str) -> Optional[_Made]:
@@ -388,27 +384,66 @@ class _Run:
     def _send(self, where: Optional[str], batch: list["_Request"]) -> None:
         fds: list[int] = []
         try:
-            messages = []
-            for request in batch:
-                if isinstance(request.message, Message):
-                    messages.append(request.message)
-                    continue
-                # The namespace fd the request carries is opened only now and
-                # closed once the kernel has read it, so that a batch of any
-                # size holds few fds at a time.
-                fd = None
-                if request.fd_netns is not _OWN:
-                    space = self.spaces[request.fd_netns]
-                    if space.fresh:
-                        fd = netns_module.open_fd(request.fd_netns, check=False)
-                        fds.append(fd)
-                    else:
-                        fd = self._fd(request.fd_netns)
-                messages.append(request.message(fd))
-            outcomes = self._socket(where).exchange(messages)
+            outcomes = self._socket(where).exchange(self._messages(batch, fds))
         finally:
             for fd in fds:
                 os.close(fd)
+        self._settle(where, batch, outcomes)
+
+    def _send_fresh(self, by_space: dict[Optional[str], list["_Request"]]) -> None:
+        """The requests of the namespaces this batch made, all at once: one C
+        loop enters each in turn, opens its socket and sends them
+        (``nlsock.request_many``), so the calling thread never runs Python
+        inside another namespace. A namespace with too many requests for
+        that goes on a socket of its own."""
+        bulk = [(where, batch) for where, batch in by_space.items()
+                if len(batch) <= _BULK_REQUESTS]
+        for where, batch in by_space.items():
+            if len(batch) > _BULK_REQUESTS:
+                self._send(where, batch)
+                self.sockets.pop(where).close()
+        if not bulk:
+            return
+        fds: list[int] = []
+        try:
+            messages = [self._messages(batch, fds) for _, batch in bulk]
+            paths = [os.fsencode(netns_module.path_of(where)) for where, _ in bulk]  # type: ignore[arg-type]
+            outcomes = nlsock.request_many(paths, messages, nofollow=True)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        failure = None
+        for (where, batch), own in zip(bulk, outcomes):
+            try:
+                self._settle(where, batch, own)
+            except KernelError as err:
+                failure = failure or err
+        if failure is not None:
+            raise failure
+
+    def _messages(self, batch: list["_Request"], fds: list[int]) -> list[Message]:
+        """The messages of ``batch``; the fds of fresh namespaces they carry
+        are appended to ``fds``, for the caller to close once the kernel has
+        read them (so that a batch of any size holds few fds at a time)."""
+        messages = []
+        for request in batch:
+            if isinstance(request.message, Message):
+                messages.append(request.message)
+                continue
+            fd = None
+            if request.fd_netns is not _OWN:
+                space = self.spaces[request.fd_netns]
+                if space.fresh:
+                    fd = netns_module.open_fd(request.fd_netns, check=False)
+                    fds.append(fd)
+                else:
+                    fd = self._fd(request.fd_netns)
+            messages.append(request.message(fd))
+        return messages
+
+    def _settle(self, where: Optional[str], batch: list["_Request"],
+                outcomes: list[Outcome]) -> None:
+        """Remember what ``batch`` made (to undo it); raise its first failure."""
         failure = None
         for request, outcome in zip(batch, outcomes):
             if outcome.error is None:
@@ -434,6 +469,21 @@ class _Run:
                 self._socket(where).exchange(undo)
             except Exception:  # noqa: BLE001 - the rest is still undone
                 pass
+        # A veth that leaves a namespace of ours is deleted from our side,
+        # which deletes its far end at once (the namespace's own deletion
+        # would too, but later, in the kernel's cleanup work); deleting one
+        # that was never made is a harmless ENODEV, and no other link of the
+        # existing namespace is ever named.
+        crossing: dict[str, list[Message]] = {}
+        for where, name in self.crossing:
+            if where in self.created_netns:
+                crossing.setdefault(where, []).append(requests.link_del(ifname=name))
+        if crossing:
+            try:
+                nlsock.request_many([os.fsencode(netns_module.path_of(w)) for w in crossing],
+                                    list(crossing.values()), nofollow=True)
+            except Exception:  # noqa: BLE001 - the namespaces are still deleted
+                pass
         if self.created_netns:
             netns_module.delete_many(self.created_netns, missing_ok=True)
 
@@ -453,6 +503,7 @@ class _Request:
 
 
 _CREATIONS = ("veth", "bridge")
+_BULK_REQUESTS = 256  # per fresh namespace, beyond which it gets a socket of its own
 _STAGES = {"veth": 0, "bridge": 0, "link_set": 1, "addr": 2, "route": 3}
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "DumpInterrupted",
     "Outcome",
     "dump_many",
+    "request_many",
 ]
 
 NETLINK_ROUTE = 0
@@ -425,16 +426,7 @@ class RouteSocket:
                 for data in self._recv():
                     conversation.receive_data(data)
                 continue
-            outcome = outcomes[event.index]
-            cls = event.__class__
-            if cls is Failure:
-                request = outcome.request
-                outcome.error = kernel_error(event.errno, msg_type=_describe(request),
-                                             extack=event.extack)
-                continue
-            outcome.replies = event.replies
-            if cls is DumpDone and event.interrupted:
-                outcome.interrupted = True
+            _settle(event, outcomes[event.index])
 
     def _recv(self) -> list[bytes]:
         """The datagrams waiting on the socket (waits for the first): one
@@ -465,7 +457,91 @@ class RouteSocket:
                 yield from netlink.decode(data)
 
 
+def _settle(event: Event, outcome: Outcome) -> None:
+    """Record how a request ended in its Outcome."""
+    cls = event.__class__
+    if cls is Failure:
+        outcome.error = kernel_error(event.errno, msg_type=_describe(outcome.request),  # type: ignore[union-attr]
+                                     extack=event.extack)  # type: ignore[union-attr]
+        return
+    outcome.replies = event.replies  # type: ignore[union-attr]
+    if cls is DumpDone and event.interrupted:  # type: ignore[union-attr]
+        outcome.interrupted = True
+
+
 # --- many namespaces -----------------------------------------------------------------
+
+# The most an answer to a request can take in the inbox: a failure echoes the
+# request, with its nlmsgerr header and the kernel's extack text.
+_ANSWER_OVERHEAD = 512
+
+
+def request_many(paths: Sequence[bytes], requests: Sequence[Sequence[Message]], *,
+                 nofollow: bool = False) -> list[list[Outcome]]:
+    """Send each namespace of ``paths`` its ``requests`` (no dumps), on a
+    socket opened there for them, by one C loop per chunk of namespaces
+    (``syscalls.exchange_many``, with NETLINK_EXT_ACK): 16 requests per
+    ``sendmsg``, so that their acks always fit the socket's default buffer,
+    and the calling thread is home again before any answer is read.
+
+    Returns each namespace's Outcomes, as ``RouteSocket.exchange`` does;
+    a request the kernel did not answer (which it always does before
+    ``sendmsg`` returns) fails with ENOMSG. Raises ValueError for a namespace
+    whose answers might not fit an inbox (send those on a RouteSocket), or
+    the KernelError of a namespace that could not be entered or written to
+    (then the answers of its chunk are lost: for callers that can undo
+    without them).
+    """
+    conversations = []
+    datagrams: list[list[bytes]] = []
+    for own in requests:
+        if any(request.flags & _DUMP == _DUMP for request in own):
+            raise ValueError("request_many sends no dumps (see dump_many)")
+        conversation = Conversation()
+        data = conversation.send(own)
+        frames = netlink.frames(data)
+        cuts = [frames[i][0] for i in range(0, len(frames), _SMALL_BATCH)] + [len(data)]
+        conversations.append(conversation)
+        datagrams.append([data[a:b] for a, b in zip(cuts, cuts[1:])])
+    worst = [sum(map(len, own)) + _ANSWER_OVERHEAD * len(asked)
+             for own, asked in zip(datagrams, requests)]
+    if any(size > syscalls.INBOX_BYTES or len(asked) > syscalls.INBOX_DATAGRAMS
+           for size, asked in zip(worst, requests)):
+        raise ValueError("a namespace's answers might not fit the inbox: "
+                         "send its requests on a RouteSocket")
+    outcomes: list[list[Outcome]] = []
+    tally = syscalls.Tally()
+    start = 0
+    while start < len(paths):
+        end, room, slots = start, syscalls.INBOX_BYTES, syscalls.INBOX_DATAGRAMS
+        while end < len(paths) and worst[end] <= room and len(requests[end]) <= slots:
+            room -= worst[end]
+            slots -= len(requests[end])
+            end += 1
+        answers = syscalls.exchange_many(paths[start:end], NETLINK_ROUTE, datagrams[start:end],
+                                         tally, nofollow=nofollow, ext_ack=True)
+        if len(answers) != end - start or None in answers:  # sized so that it cannot happen
+            raise RawnsError("the kernel's answers did not fit the inbox")
+        for index, answer in enumerate(answers, start):
+            outcomes.append(_answered(conversations[index], requests[index], answer))  # type: ignore[arg-type]
+        start = end
+    return outcomes
+
+
+def _answered(conversation: Conversation, requests: Sequence[Message],
+              datagrams: list[bytes]) -> list[Outcome]:
+    """The Outcomes of ``requests`` (sent by ``conversation``) in ``datagrams``."""
+    outcomes = [Outcome(request=request) for request in requests]
+    for data in datagrams:
+        conversation.receive_data(data)
+    while (event := conversation.next_event()) is not NEED_DATA:
+        _settle(event, outcomes[event.index])  # type: ignore[arg-type]
+    for pending in conversation._pending.values():
+        outcomes[pending.index].error = kernel_error(
+            errno.ENOMSG, msg_type=_describe(requests[pending.index]),
+            subject="no answer from the kernel")
+    return outcomes
+
 
 def dump_many(paths: Sequence[bytes], requests: Sequence[Message],
               readers: Sequence[Reader | None] = (), *, nofollow: bool = False

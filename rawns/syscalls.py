@@ -46,6 +46,7 @@ __all__ = [
     "exchange_many",
     "EXCHANGE_FATAL_STEPS",
     "INBOX_BYTES",
+    "INBOX_DATAGRAMS",
 ]
 
 CLONE_NEWNET: int = lib.CLONE_NEWNET
@@ -263,7 +264,8 @@ _EXCHANGE_STEPS = {  # step of rawns_exchange_many -> (syscall, subject or None:
 EXCHANGE_FATAL_STEPS = frozenset({lib.RAWNS_EXCHANGE_OPEN_HOME, lib.RAWNS_EXCHANGE_RETURN})
 #: What one exchange_many call may read, all namespaces together.
 INBOX_BYTES = 1 << 20
-_INBOX_DATAGRAMS = 4096
+#: How many datagrams one exchange_many call may read.
+INBOX_DATAGRAMS = 4096
 
 
 def _inbox():
@@ -272,11 +274,11 @@ def _inbox():
     if inbox is None:
         scratch = _receive_slots()[0]
         out = ffi.new("char[]", INBOX_BYTES)
-        lengths = ffi.new("unsigned int[]", _INBOX_DATAGRAMS)
+        lengths = ffi.new("unsigned int[]", INBOX_DATAGRAMS)
         c = ffi.new("struct rawns_inbox *")
         c.scratch, c.slot_size, c.slots = scratch, _RECV_SLOT, _RECV_SLOTS
         c.out, c.size = out, INBOX_BYTES
-        c.lengths, c.max_lengths = lengths, _INBOX_DATAGRAMS
+        c.lengths, c.max_lengths = lengths, INBOX_DATAGRAMS
         inbox = _receivers.inbox = (c, out, lengths, scratch)  # the struct keeps none alive
     return inbox
 

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from rawns import Handle, netns
+from rawns import Handle, netns, nlsock
 from rawns.batch import Batch
 from rawns.nlsock import RouteSocket
 from conftest import run_ip
@@ -106,7 +106,7 @@ def test_failure_in_a_later_round_undoes_links_in_existing_namespaces(prefix, ns
     assert host_links(host) == ["lo"]
 
 
-@pytest.mark.parametrize("fail_at", [1, 2, 4, 7])
+@pytest.mark.parametrize("fail_at", [1, 2, 3, 4])
 def test_interrupt_at_any_exchange_undoes_everything(prefix, ns, monkeypatch, fail_at):
     host = ns()
     real = RouteSocket.exchange
@@ -118,12 +118,26 @@ def test_interrupt_at_any_exchange_undoes_everything(prefix, ns, monkeypatch, fa
             raise KeyboardInterrupt
         return real(self, requests, *readers)
 
+    real_many = nlsock.request_many
+
+    def interrupted_many(paths, requests, **options):
+        calls["n"] += 1
+        if calls["n"] == fail_at:
+            raise KeyboardInterrupt
+        outcomes = real_many(paths, requests, **options)
+        calls["n"] += 1  # as if after the C loop, before its answers are read
+        if calls["n"] == fail_at:
+            raise KeyboardInterrupt
+        return outcomes
+
     monkeypatch.setattr(RouteSocket, "exchange", interrupted)
+    monkeypatch.setattr(nlsock, "request_many", interrupted_many)
     home = os.stat("/proc/thread-self/ns/net").st_ino
     with pytest.raises(KeyboardInterrupt):
         with Batch() as batch:
             describe_pods(batch, prefix, host, 6)
     monkeypatch.setattr(RouteSocket, "exchange", real)
+    monkeypatch.setattr(nlsock, "request_many", real_many)
     assert pods_of(prefix) == []
     assert host_links(host) == ["lo"]
     assert os.stat("/proc/thread-self/ns/net").st_ino == home
@@ -156,3 +170,41 @@ def test_fds_stay_flat(prefix, ns):
                 batch.veth(f"h{round_}x{i}", "eth0", netns=host, peer_netns=pod)
         netns.delete_many([f"{prefix}p{round_}x{i}" for i in range(10)])
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.parametrize("count", [40, 300])
+def test_many_requests_in_one_fresh_namespace(prefix, count):
+    """40: several datagrams of one C loop; 300: a socket of its own."""
+    pod = f"{prefix}p0"
+    with Batch() as batch:
+        batch.netns_add(pod)
+        batch.bridge("br0", netns=pod)
+        for k in range(count):
+            batch.addr_add("br0", f"10.8.{k // 250}.{k % 250 + 1}/16", netns=pod)
+    shown = json.loads(run_ip("-n", pod, "-j", "-4", "addr", "show", "br0").stdout)
+    assert len(shown[0]["addr_info"]) == count
+
+
+def test_a_refusal_inside_a_fresh_namespace_carries_the_kernels_text(prefix, ns):
+    host = ns()
+    with pytest.raises(OSError) as info:
+        with Batch() as batch:
+            describe_pods(batch, prefix, host, 3)
+            batch.route_add("10.9.0.0/24", gateway="192.0.2.1", netns=f"{prefix}p1")
+    assert f"{prefix}p1" in str(info.value) and "kernel:" in str(info.value)
+    assert pods_of(prefix) == []
+    assert host_links(host) == ["lo"]
+
+
+def test_request_many_checks_every_answer(prefix, ns):
+    from rawns.netlink import requests
+
+    names = [ns(), ns()]
+    paths = [os.fsencode(netns.path_of(n)) for n in names]
+    asked = [[requests.bridge_add("br0"), requests.bridge_add("br0")],
+             [requests.link_set(ifname="lo", up=True)]]
+    first, second = nlsock.request_many(paths, asked)
+    assert first[0].error is None and isinstance(first[1].error, FileExistsError)
+    assert second[0].error is None
+    with pytest.raises(ValueError):
+        nlsock.request_many(paths[:1], [[requests.link_dump()]])
