@@ -13,10 +13,13 @@ A runtime wiring hundreds of pods describes them first and commits once:
 Invariants:
 - Everything is validated (names, addresses) before the kernel is touched.
 - Namespaces are made by one C loop (``rawns.netns.add_many``); each namespace
-  gets one NETLINK_ROUTE socket (the calling thread steps from one namespace
-  to the next to open them, and is always back home when ``commit`` returns
-  or raises); each socket sends its requests in as few ``sendmsg`` calls as
-  ordering allows (one per namespace and round), and every ack is checked.
+  gets one NETLINK_ROUTE socket, and sends its requests in as few
+  ``sendmsg`` calls as ordering allows (one per namespace and round, 16
+  requests each at most in a namespace it made); every ack is checked. The
+  namespaces it made are written to by one more C loop
+  (``nlsock.request_many``), which enters each in turn and is home before
+  any Python runs again: the caller's thread never runs Python inside
+  another namespace.
 - A link created inside a namespace that this batch made is created from
   that side with a chosen ifindex, so later requests there can name it
   without a round trip; the other end goes straight to its namespace
