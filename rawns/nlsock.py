@@ -544,7 +544,8 @@ def _answered(conversation: Conversation, requests: Sequence[Message],
 
 
 def dump_many(paths: Sequence[bytes], requests: Sequence[Message],
-              readers: Sequence[Reader | None] = (), *, nofollow: bool = False
+              readers: Sequence[Reader | None] = (), *, nofollow: bool = False,
+              trace: Callable[[str, bytes], None] | None = None
               ) -> Iterator[list[list[Any]] | None]:
     """Run the dump ``requests`` in each namespace of ``paths``, on a socket
     opened there for them, by one C loop per chunk of namespaces
@@ -561,7 +562,8 @@ def dump_many(paths: Sequence[bytes], requests: Sequence[Message],
     refused) or it could not be entered or read: the caller reads that one
     the usual way (``RouteSocket.dump``), which retries and names the error.
     Raises KernelError only when the reading thread's own namespace could not
-    be opened or returned to.
+    be opened or returned to. ``trace``, if given, is called with ("send"|
+    "recv", bytes) for every datagram of each namespace, as it is read here.
     """
     template = Conversation()
     data = template.send(requests, readers)
@@ -574,6 +576,11 @@ def dump_many(paths: Sequence[bytes], requests: Sequence[Message],
         chunks = _answers(paths, wire, nofollow, _DUMP_CHUNK)
     for answers in chunks:
         for answer in answers:
+            if trace is not None and answer is not None:
+                for data in wire:
+                    trace("send", data)
+                for data in answer:
+                    trace("recv", data)
             yield None if answer is None else _whole_dumps(template, answer)
 
 

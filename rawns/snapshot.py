@@ -57,7 +57,8 @@ _KIND_SPECS: dict[str, tuple[str, Any, Callable[[bytes, tuple], Any], str]] = {
 
 
 def read_many(namespaces: Iterable[NetnsTarget], kinds: Iterable[str] = KINDS, *,
-              progress: Callable[[int, int], None] | None = None) -> list[Snapshot]:
+              progress: Callable[[int, int], None] | None = None,
+              trace: Callable[[str, bytes], None] | None = None) -> list[Snapshot]:
     """The ``kinds`` of objects (``"link"``, ``"addr"``, ``"route"``,
     ``"neigh"``) in each namespace, one Snapshot per namespace, in order.
 
@@ -66,7 +67,9 @@ def read_many(namespaces: Iterable[NetnsTarget], kinds: Iterable[str] = KINDS, *
     close to the kernel's own speed: one C loop enters each namespace in
     turn, opens a socket there and runs the dumps, and the thread is back home
     before any reply is read. ``progress(done, total)`` is called every 256
-    namespaces or so. Raises what ``Handle`` raises for the first namespace
+    namespaces or so; ``trace``, as ``Handle.trace``, with ("send"|"recv",
+    bytes) for every datagram (``rawns.netlink.explain`` shows one field by
+    field). Raises what ``Handle`` raises for the first namespace
     that cannot be read (FileNotFoundError for a missing one...); ValueError
     for a bad name or kind, before anything touches the kernel.
     """
@@ -76,11 +79,11 @@ def read_many(namespaces: Iterable[NetnsTarget], kinds: Iterable[str] = KINDS, *
     snapshots: list[Snapshot] = []
     for run_start, run, nofollow in _runs(paths):
         answers = nlsock.dump_many(run, [spec[1] for spec in specs],
-                                   [spec[2] for spec in specs], nofollow=nofollow)
+                                   [spec[2] for spec in specs], nofollow=nofollow, trace=trace)
         for offset, replies in enumerate(answers):
             target = targets[run_start + offset]
             if replies is None:
-                snapshots.append(_read_one(target, specs))
+                snapshots.append(_read_one(target, specs, trace))
             else:
                 snapshots.append(_snapshot(target, specs, replies))
             if progress is not None and len(snapshots) % 256 == 0:
@@ -137,8 +140,10 @@ def _snapshot(target: NetnsTarget, specs: list[tuple[str, Any, Any, str]],
     return Snapshot(netns=target, **fields)
 
 
-def _read_one(target: NetnsTarget, specs: list[tuple[str, Any, Any, str]]) -> Snapshot:
+def _read_one(target: NetnsTarget, specs: list[tuple[str, Any, Any, str]],
+              trace: Callable[[str, bytes], None] | None = None) -> Snapshot:
     """One namespace the usual way, through a Handle."""
     with Handle(target) as handle:
+        handle.trace = trace
         return Snapshot(netns=target, **{field: tuple(getattr(handle, method)())
                                          for field, _, _, method in specs})

@@ -114,8 +114,8 @@ def test_answers_too_big_for_the_inbox_are_read_through_a_handle(ns, monkeypatch
     furnish(names[12], 12)
     one_by_one = []
     read_one = snapshot_module._read_one
-    monkeypatch.setattr(snapshot_module, "_read_one",
-                        lambda target, specs: one_by_one.append(target) or read_one(target, specs))
+    monkeypatch.setattr(snapshot_module, "_read_one", lambda target, specs, trace=None:
+                        one_by_one.append(target) or read_one(target, specs, trace))
     read = []
     worker = threading.Thread(target=lambda: read.extend(rawns.read_many(names)))
     worker.start()
@@ -144,6 +144,16 @@ def test_several_threads_read_at_once(furnished):
         thread.join()
     assert errors == []
     assert len(results) == 80 and all(r == expected for r in results)
+
+
+def test_every_datagram_can_be_traced(furnished):
+    seen: list[tuple[str, bytes]] = []
+    rawns.read_many(furnished, ("addr", "neigh"), trace=lambda way, data: seen.append((way, data)))
+    sent = [rawns.netlink.decode(d)[0].type for way, d in seen if way == "send"]
+    assert sent == [RTM.RTM_GETADDR, RTM.RTM_GETNEIGH] * 3
+    received = [m for way, d in seen if way == "recv" for m in rawns.netlink.decode(d)]
+    assert sum(m.type == RTM.RTM_NEWADDR for m in received) == 3 * 5
+    assert "IFA_LOCAL" in rawns.netlink.explain(next(d for way, d in seen if way == "recv"))
 
 
 def test_progress_is_reported_up_to_the_total(ns):
