@@ -550,10 +550,11 @@ def dump_many(paths: Sequence[bytes], requests: Sequence[Message],
     """Run the dump ``requests`` in each namespace of ``paths``, on a socket
     opened there for them, by one C loop per chunk of namespaces
     (``syscalls.exchange_many``; ``nofollow``: the paths are opened without
-    following a symlink). Beyond one chunk, the C loops run in a helper
+    following a symlink). Beyond 16 namespaces, the C loops run in a helper
     thread, a few chunks ahead of the caller, who reads the replies: the
     kernel's work and Python's overlap, and the caller's thread never leaves
-    its namespace.
+    its namespace (below, the C loop moves it, and brings it home before it
+    returns).
 
     Yields, for each namespace in order, the replies of each request (what
     its reader made of them, see ``Conversation.send``), checked by a

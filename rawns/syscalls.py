@@ -294,9 +294,10 @@ def exchange_many(paths: Sequence[bytes], protocol: int, datagrams: Sequence[Seq
 
     Returns, for each of the first ``tally.done`` namespaces (all of them, or
     fewer when the answers filled this thread's inbox of ``INBOX_BYTES``:
-    call again for the rest, whose datagrams were not sent), the datagrams it
-    answered with, in order, or None when they did not fit even an empty
-    inbox. Nothing here reads inside a datagram: the caller checks that each
+    call again for the rest; the first of them was sent its datagrams but
+    its answers were dropped, which only requests that may be repeated, such
+    as dumps, can afford), the datagrams it answered with, in order, or None
+    when they did not fit even an empty inbox. Nothing here reads inside a datagram: the caller checks that each
     answer is whole. On failure raises the KernelError of namespace
     ``tally.done`` (the answers before it are lost).
     """
