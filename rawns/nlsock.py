@@ -481,8 +481,11 @@ def request_many(paths: Sequence[bytes], requests: Sequence[Sequence[Message]], 
     """Send each namespace of ``paths`` its ``requests`` (no dumps), on a
     socket opened there for them, by one C loop per chunk of namespaces
     (``syscalls.exchange_many``, with NETLINK_EXT_ACK): 16 requests per
-    ``sendmsg``, so that their acks always fit the socket's default buffer,
-    and the calling thread is home again before any answer is read.
+    ``sendmsg``, so that their acks always fit the socket's default buffer.
+    Beyond 16 namespaces the C loops run in a helper thread, ahead of the
+    caller, who checks the answers meanwhile; the caller's thread never
+    leaves its namespace (below, the C loop moves it, and brings it home
+    before it returns).
 
     Returns each namespace's Outcomes, as ``RouteSocket.exchange`` does;
     a request the kernel did not answer (which it always does before
@@ -509,23 +512,39 @@ def request_many(paths: Sequence[bytes], requests: Sequence[Sequence[Message]], 
            for size, asked in zip(worst, requests)):
         raise ValueError("a namespace's answers might not fit the inbox: "
                          "send its requests on a RouteSocket")
+    chunks = _sent(paths, datagrams, [len(asked) for asked in requests], worst, nofollow)
+    if len(paths) > _FIRST_DUMP_CHUNK:
+        chunks = _ahead(chunks)
     outcomes: list[list[Outcome]] = []
+    for answers in chunks:
+        for answer in answers:
+            index = len(outcomes)
+            outcomes.append(_answered(conversations[index], requests[index], answer))  # type: ignore[arg-type]
+    return outcomes
+
+
+def _sent(paths: Sequence[bytes], datagrams: list[list[bytes]], counts: list[int],
+          worst: list[int], nofollow: bool) -> Iterator[list[list[bytes] | None]]:
+    """The answers of each namespace, a C loop's worth at a time: chunks of 16,
+    32, ... 256 namespaces (see ``_answers``) whose answers fit the inbox
+    even if every request fails."""
     tally = syscalls.Tally()
     start = 0
+    most = _FIRST_DUMP_CHUNK
     while start < len(paths):
         end, room, slots = start, syscalls.INBOX_BYTES, syscalls.INBOX_DATAGRAMS
-        while end < len(paths) and worst[end] <= room and len(requests[end]) <= slots:
+        while (end < len(paths) and end - start < most and worst[end] <= room
+               and counts[end] <= slots):
             room -= worst[end]
-            slots -= len(requests[end])
+            slots -= counts[end]
             end += 1
+        most = min(2 * most, _DUMP_CHUNK)
         answers = syscalls.exchange_many(paths[start:end], NETLINK_ROUTE, datagrams[start:end],
                                          tally, nofollow=nofollow, ext_ack=True)
         if len(answers) != end - start or None in answers:  # sized so that it cannot happen
             raise RawnsError("the kernel's answers did not fit the inbox")
-        for index, answer in enumerate(answers, start):
-            outcomes.append(_answered(conversations[index], requests[index], answer))  # type: ignore[arg-type]
+        yield answers
         start = end
-    return outcomes
 
 
 def _answered(conversation: Conversation, requests: Sequence[Message],
