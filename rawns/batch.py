@@ -70,6 +70,9 @@ class _Space:
     fresh: bool                                   # made by this batch
     indexes: dict[str, int] = field(default_factory=dict)
     next_index: int = 0
+    # links made here by a request sent from another namespace (a veth's far
+    # end): what names them waits for the round after every creation
+    foreign: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -322,6 +325,8 @@ class _Run:
             index = self._take_index(where, args["name"])
             message = requests.link_add(args["name"], "bridge", up=args["up"], index=index)
             return _Request(op, message, self._undo_link(where, args["name"]))
+        if not resolve and {args.get("dev"), args.get("master")} & self.spaces[where].foreign:
+            return None  # its link comes with another namespace's requests
         if op.kind == "link_set":
             master = None
             if args["master"] is not None:
@@ -362,6 +367,8 @@ class _Run:
         index = self._take_index(where, near)
         # The kernel honours the peer's index only along with the first one's.
         peer_index = self._take_index(far_ns, far) if index and far_ns != where else 0
+        if far_ns != where:
+            self.spaces[far_ns].foreign.add(far)
 
         def build(fd: Optional[int]) -> Message:
             return requests.veth_add(near, far, peer_netns_fd=fd, mtu=args["mtu"], up=near_up,

@@ -208,3 +208,20 @@ def test_request_many_checks_every_answer(prefix, ns):
     assert second[0].error is None
     with pytest.raises(ValueError):
         nlsock.request_many(paths[:1], [[requests.link_dump()]])
+
+
+def test_a_veth_between_two_fresh_namespaces_is_addressed_on_its_far_end(prefix):
+    """The far end is made by the near namespace's requests, whichever of the
+    two namespaces is written to first: what names it waits for them."""
+    a, b = f"{prefix}pa", f"{prefix}pb"
+    with Batch() as batch:
+        batch.netns_add(b)
+        batch.netns_add(a)
+        batch.bridge("brb", netns=b)
+        batch.bridge("bra", netns=a)
+        batch.veth("va", "vb", netns=a, peer_netns=b)
+        batch.addr_add("vb", "10.5.0.2/24", netns=b)
+        batch.link_set("vb", master="brb", netns=b)
+    shown = json.loads(run_ip("-n", b, "-j", "addr", "show", "vb").stdout)
+    assert shown[0]["addr_info"][0]["local"] == "10.5.0.2"
+    assert shown[0]["master"] == "brb"
