@@ -416,8 +416,9 @@ class _Run:
             return
         fds: list[int] = []
         try:
-            messages = [self._messages(batch, fds) for _, batch in bulk]
             paths = [os.fsencode(netns_module.path_of(where)) for where, _ in bulk]  # type: ignore[arg-type]
+            # made as request_many takes them: while a C loop writes a chunk
+            messages = (self._messages(batch, fds) for _, batch in bulk)
             outcomes = nlsock.request_many(paths, messages, nofollow=True)
         finally:
             for fd in fds:

@@ -22,11 +22,12 @@ Invariants:
 from __future__ import annotations
 
 import errno
+import functools
 import itertools
-import queue
 import socket
 import threading
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,8 +71,8 @@ _RCVBUF = 4 << 20          # socket buffer: room for a burst of acks and dumps
 _MAX_BATCH = 128           # requests per sendmsg: their acks fit the large buffer
 _SMALL_BATCH = 16          # up to this many requests, the default buffer is enough
 _DUMP_RETRIES = 5          # NLM_F_DUMP_INTR: the dump raced a change; try again
-_DUMP_CHUNK = 256          # namespaces per C loop of dump_many: bounds how late Ctrl-C lands
-_FIRST_DUMP_CHUNK = 16     # the first loop of a helper thread: the caller starts reading early
+_DUMP_CHUNK = 256          # namespaces per C loop of the *_many: bounds how late Ctrl-C lands
+_FIRST_DUMP_CHUNK = 16     # the first C loop of the *_many: the caller starts early
 
 
 # --- events -------------------------------------------------------------------
@@ -476,75 +477,124 @@ def _settle(event: Event, outcome: Outcome) -> None:
 _ANSWER_OVERHEAD = 512
 
 
-def request_many(paths: Sequence[bytes], requests: Sequence[Sequence[Message]], *,
+def _overlapped(jobs: Iterable[Any], run: Callable[[Any], Any]) -> Iterator[tuple[Any, Any]]:
+    """``(job, run(job))`` for each of ``jobs``, in order, ``run`` running in
+    a helper thread one job ahead: while it runs job k+1, the caller handles
+    the result of job k and makes job k+2 (iterating ``jobs``). So a C loop
+    (which lets go of the interpreter) and the Python around it overlap. A
+    failure of ``run`` is raised here; when the caller stops, jobs not yet
+    started are dropped, and the one running is waited for."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rawns-many")
+    try:
+        running = None
+        for job in jobs:
+            started = pool.submit(run, job)
+            if running is not None:
+                yield running[0], running[1].result()
+            running = (job, started)
+        if running is not None:
+            yield running[0], running[1].result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_turn(jobs: Iterable[Any], run: Callable[[Any], Any], overlap: bool
+             ) -> Iterator[tuple[Any, Any]]:
+    """``_overlapped``, or the same on the caller's thread (for a few jobs,
+    where a thread would cost more than it saves)."""
+    if overlap:
+        return _overlapped(jobs, run)
+    return ((job, run(job)) for job in jobs)
+
+
+def _growing(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """``items`` in chunks of 16, 32, ... 256: the first C loop ends early, so
+    that the caller starts early; later ones are long, since each costs a
+    wait for the interpreter while the caller is busy."""
+    start, size = 0, _FIRST_DUMP_CHUNK
+    while start < len(items):
+        yield items[start:start + size]
+        start += size
+        size = min(2 * size, _DUMP_CHUNK)
+
+
+@dataclass
+class _Chunk:
+    """The namespaces one C loop of ``request_many`` writes to."""
+
+    paths: list[bytes] = field(default_factory=list)
+    requests: list[Sequence[Message]] = field(default_factory=list)
+    conversations: list[Conversation] = field(default_factory=list)
+    datagrams: list[list[bytes]] = field(default_factory=list)
+
+
+def request_many(paths: Sequence[bytes], requests: Iterable[Sequence[Message]], *,
                  nofollow: bool = False) -> list[list[Outcome]]:
     """Send each namespace of ``paths`` its ``requests`` (no dumps), on a
     socket opened there for them, by one C loop per chunk of namespaces
     (``syscalls.exchange_many``, with NETLINK_EXT_ACK): 16 requests per
     ``sendmsg``, so that their acks always fit the socket's default buffer.
-    Beyond 16 namespaces the C loops run in a helper thread, ahead of the
-    caller, who checks the answers meanwhile; the caller's thread never
-    leaves its namespace (below, the C loop moves it, and brings it home
-    before it returns).
+    ``requests`` may be an iterator: each namespace's are taken (and
+    encoded) as its chunk is made. Beyond 16 namespaces the C loops run in a
+    helper thread, one chunk ahead of the caller, who meanwhile makes the
+    next chunk and checks the answers of the last one; the caller's thread
+    never leaves its namespace (below, the C loop moves it, and brings it
+    home before it returns).
 
     Returns each namespace's Outcomes, as ``RouteSocket.exchange`` does;
     a request the kernel did not answer (which it always does before
     ``sendmsg`` returns) fails with ENOMSG. Raises ValueError for a namespace
     whose answers might not fit an inbox (send those on a RouteSocket), or
-    the KernelError of a namespace that could not be entered or written to
-    (then the answers of its chunk are lost: for callers that can undo
-    without them).
+    the KernelError of a namespace that could not be entered or written to;
+    either way the chunks before it were sent and their answers are lost:
+    for callers that can undo without them.
     """
-    conversations = []
-    datagrams: list[list[bytes]] = []
-    for own in requests:
-        if any(request.flags & _DUMP == _DUMP for request in own):
-            raise ValueError("request_many sends no dumps (see dump_many)")
-        conversation = Conversation()
-        data = conversation.send(own)
-        frames = netlink.frames(data)
-        cuts = [frames[i][0] for i in range(0, len(frames), _SMALL_BATCH)] + [len(data)]
-        conversations.append(conversation)
-        datagrams.append([data[a:b] for a, b in zip(cuts, cuts[1:])])
-    worst = [sum(map(len, own)) + _ANSWER_OVERHEAD * len(asked)
-             for own, asked in zip(datagrams, requests)]
-    if any(size > syscalls.INBOX_BYTES or len(asked) > syscalls.INBOX_DATAGRAMS
-           for size, asked in zip(worst, requests)):
-        raise ValueError("a namespace's answers might not fit the inbox: "
-                         "send its requests on a RouteSocket")
-    chunks = _sent(paths, datagrams, [len(asked) for asked in requests], worst, nofollow)
-    if len(paths) > _FIRST_DUMP_CHUNK:
-        chunks = _ahead(chunks)
     outcomes: list[list[Outcome]] = []
-    for answers in chunks:
-        for answer in answers:
-            index = len(outcomes)
-            outcomes.append(_answered(conversations[index], requests[index], answer))  # type: ignore[arg-type]
+    run = functools.partial(_exchange_chunk, nofollow=nofollow)
+    for chunk, answers in _in_turn(_chunks_of(paths, requests), run,
+                                   len(paths) > _FIRST_DUMP_CHUNK):
+        for conversation, asked, answer in zip(chunk.conversations, chunk.requests, answers):
+            outcomes.append(_answered(conversation, asked, answer))  # type: ignore[arg-type]
     return outcomes
 
 
-def _sent(paths: Sequence[bytes], datagrams: list[list[bytes]], counts: list[int],
-          worst: list[int], nofollow: bool) -> Iterator[list[list[bytes] | None]]:
-    """The answers of each namespace, a C loop's worth at a time: chunks of 16,
-    32, ... 256 namespaces (see ``_answers``) whose answers fit the inbox
-    even if every request fails."""
-    tally = syscalls.Tally()
-    start = 0
+def _chunks_of(paths: Sequence[bytes], requests: Iterable[Sequence[Message]]
+               ) -> Iterator[_Chunk]:
+    """Chunks of 16, 32, ... 256 namespaces (see ``_growing``) whose answers
+    fit an inbox even if every request fails, their requests encoded."""
+    chunk, room, slots = _Chunk(), syscalls.INBOX_BYTES, syscalls.INBOX_DATAGRAMS
     most = _FIRST_DUMP_CHUNK
-    while start < len(paths):
-        end, room, slots = start, syscalls.INBOX_BYTES, syscalls.INBOX_DATAGRAMS
-        while (end < len(paths) and end - start < most and worst[end] <= room
-               and counts[end] <= slots):
-            room -= worst[end]
-            slots -= counts[end]
-            end += 1
-        most = min(2 * most, _DUMP_CHUNK)
-        answers = syscalls.exchange_many(paths[start:end], NETLINK_ROUTE, datagrams[start:end],
-                                         tally, nofollow=nofollow, ext_ack=True)
-        if len(answers) != end - start or None in answers:  # sized so that it cannot happen
-            raise RawnsError("the kernel's answers did not fit the inbox")
-        yield answers
-        start = end
+    for path, asked in zip(paths, requests):
+        if any(request.flags & _DUMP == _DUMP for request in asked):
+            raise ValueError("request_many sends no dumps (see dump_many)")
+        conversation = Conversation()
+        data = conversation.send(asked)
+        frames = netlink.frames(data)
+        cuts = [frames[i][0] for i in range(0, len(frames), _SMALL_BATCH)] + [len(data)]
+        worst = len(data) + _ANSWER_OVERHEAD * len(asked)
+        if worst > syscalls.INBOX_BYTES or len(asked) > syscalls.INBOX_DATAGRAMS:
+            raise ValueError("a namespace's answers might not fit the inbox: "
+                             "send its requests on a RouteSocket")
+        if chunk.paths and (len(chunk.paths) == most or worst > room or len(asked) > slots):
+            yield chunk
+            chunk, room, slots = _Chunk(), syscalls.INBOX_BYTES, syscalls.INBOX_DATAGRAMS
+            most = min(2 * most, _DUMP_CHUNK)
+        chunk.paths.append(path)
+        chunk.requests.append(asked)
+        chunk.conversations.append(conversation)
+        chunk.datagrams.append([data[a:b] for a, b in zip(cuts, cuts[1:])])
+        room -= worst
+        slots -= len(asked)
+    if chunk.paths:
+        yield chunk
+
+
+def _exchange_chunk(chunk: _Chunk, nofollow: bool) -> list[list[bytes]]:
+    answers = syscalls.exchange_many(chunk.paths, NETLINK_ROUTE, chunk.datagrams,
+                                     syscalls.Tally(), nofollow=nofollow, ext_ack=True)
+    if len(answers) != len(chunk.paths) or None in answers:  # sized so that it cannot happen
+        raise RawnsError("the kernel's answers did not fit the inbox")
+    return answers  # type: ignore[return-value]
 
 
 def _answered(conversation: Conversation, requests: Sequence[Message],
@@ -570,7 +620,7 @@ def dump_many(paths: Sequence[bytes], requests: Sequence[Message],
     opened there for them, by one C loop per chunk of namespaces
     (``syscalls.exchange_many``; ``nofollow``: the paths are opened without
     following a symlink). Beyond 16 namespaces, the C loops run in a helper
-    thread, a few chunks ahead of the caller, who reads the replies: the
+    thread, one chunk ahead of the caller, who reads the replies: the
     kernel's work and Python's overlap, and the caller's thread never leaves
     its namespace (below, the C loop moves it, and brings it home before it
     returns).
@@ -590,11 +640,8 @@ def dump_many(paths: Sequence[bytes], requests: Sequence[Message],
     # Sent one at a time: a dump request sent while another dump of the
     # socket is still running is refused (EBUSY).
     wire = [data[frame[0]:frame[1]] for frame in netlink.frames(data)]
-    if len(paths) > _FIRST_DUMP_CHUNK:
-        chunks = _ahead(_answers(paths, wire, nofollow, _FIRST_DUMP_CHUNK))
-    else:
-        chunks = _answers(paths, wire, nofollow, _DUMP_CHUNK)
-    for answers in chunks:
+    run = functools.partial(_read_chunk, wire=wire, nofollow=nofollow)
+    for _, answers in _in_turn(_growing(paths), run, len(paths) > _FIRST_DUMP_CHUNK):
         for answer in answers:
             if trace is not None and answer is not None:
                 for data in wire:
@@ -604,85 +651,29 @@ def dump_many(paths: Sequence[bytes], requests: Sequence[Message],
             yield None if answer is None else _whole_dumps(template, answer)
 
 
-def _answers(paths: Sequence[bytes], wire: list[bytes], nofollow: bool, first: int
-             ) -> Iterator[list[list[bytes] | None]]:
-    """What each namespace answered (None: read it another way), a C loop's
-    worth at a time: at most ``first`` namespaces, twice as many each time
-    after, up to 256. (A helper thread's caller starts reading early, and
-    the helper's later loops are long: after each one it waits for the
-    interpreter, up to its switch interval, while the caller is busy.)"""
+def _read_chunk(paths: Sequence[bytes], wire: list[bytes], nofollow: bool
+                ) -> list[list[bytes] | None]:
+    """What each namespace of ``paths`` answered to ``wire`` (None: read it
+    another way), in as many C loops as it takes: one, unless the inbox
+    fills up or a namespace cannot be entered or read."""
     tally = syscalls.Tally()
-    position = 0
-    size = first
-    while position < len(paths):
-        chunk = paths[position:position + size]
-        first = size = min(2 * first, _DUMP_CHUNK)
+    read: list[list[bytes] | None] = []
+    size = None
+    while len(read) < len(paths):
+        position = len(read)
+        chunk = paths[position:] if size is None else paths[position:position + size]
+        size = None
         try:
-            answers = syscalls.exchange_many(chunk, NETLINK_ROUTE, [wire] * len(chunk), tally,
-                                             nofollow=nofollow)
+            read += syscalls.exchange_many(chunk, NETLINK_ROUTE, [wire] * len(chunk), tally,
+                                           nofollow=nofollow)
         except KernelError:
             if tally.failed_step in syscalls.EXCHANGE_FATAL_STEPS:
                 raise
             if tally.done:
                 size = tally.done  # read those again on their own; then this one fails first
             else:
-                position += 1
-                yield [None]
-            continue
-        position += len(answers)
-        yield answers
-
-
-class _Raised:
-    """An exception of the helper thread, handed to the caller."""
-
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-_DONE_MAKING = object()
-
-
-def _ahead(items: Iterator[Any], depth: int = 4) -> Iterator[Any]:
-    """The items of ``items``, made by a helper thread up to ``depth`` items
-    ahead of the caller. Its exceptions are raised here; when the caller
-    stops (an exception, a closed generator), the helper stops after the item
-    it is making, and is waited for."""
-    made: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def hand(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                made.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def make() -> None:
-        try:
-            for item in items:
-                if not hand(item):
-                    return
-        except BaseException as err:  # noqa: B036 - handed over, raised by the caller
-            hand(_Raised(err))
-            return
-        hand(_DONE_MAKING)
-
-    helper = threading.Thread(target=make, name="rawns-dump-many", daemon=True)
-    helper.start()
-    try:
-        while True:
-            item = made.get()
-            if item is _DONE_MAKING:
-                return
-            if item.__class__ is _Raised:
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        helper.join()
+                read.append(None)
+    return read
 
 
 def _whole_dumps(template: Conversation, datagrams: list[bytes]) -> list[list[Any]] | None:

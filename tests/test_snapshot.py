@@ -304,31 +304,48 @@ def test_a_fatal_failure_of_the_c_loop_is_raised(monkeypatch):
 # --- the helper thread -------------------------------------------------------------------
 
 def _helpers() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "rawns-dump-many"]
+    return [t for t in threading.enumerate() if t.name.startswith("rawns-many")]
 
 
-def test_a_caller_that_stops_early_stops_the_helper_too():
-    made = []
+def test_jobs_run_in_a_helper_thread_one_ahead_in_order():
+    made, ran = [], []
 
-    def items():
-        for number in range(1000):
+    def jobs():
+        for number in range(6):
             made.append(number)
             yield number
 
-    ahead = nlsock._ahead(items(), depth=2)
-    assert next(ahead) == 0
-    ahead.close()
+    def run(job):
+        ran.append((job, threading.current_thread().name, len(made)))
+        return job * 10
+
+    assert list(nlsock._overlapped(jobs(), run)) == [(n, n * 10) for n in range(6)]
+    assert all(name.startswith("rawns-many") for _, name, _ in ran)
     assert _helpers() == []
-    assert len(made) < 10  # it stopped a few items ahead, not at the end
+
+
+def test_a_caller_that_stops_early_drops_the_jobs_not_started():
+    ran = []
+
+    def run(job):
+        ran.append(job)
+        return job
+
+    results = nlsock._overlapped(iter(range(1000)), run)
+    assert next(results) == (0, 0)
+    results.close()
+    assert _helpers() == []
+    assert len(ran) <= 3  # the one it handed back, the one running, at most one more
 
 
 def test_the_helpers_exceptions_reach_the_caller():
-    def items():
-        yield 1
-        raise KernelError(errno.EPERM, syscall="setns")
+    def run(job):
+        if job == 1:
+            raise KernelError(errno.EPERM, syscall="setns")
+        return job
 
-    ahead = nlsock._ahead(items())
-    assert next(ahead) == 1
+    results = nlsock._overlapped(iter(range(5)), run)
+    assert next(results) == (0, 0)
     with pytest.raises(KernelError):
-        next(ahead)
+        next(results)
     assert _helpers() == []
