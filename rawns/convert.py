@@ -123,16 +123,23 @@ def _interface(address: Any, prefixlen: int) -> Any:
 
 
 def _builder(cls: type[T]) -> Callable[..., T]:
-    """``make(**fields)`` building a frozen model object without the
+    """``make(**fields)`` building a frozen, slotted model object without the
     generated ``__init__``, which stores each field through
     ``object.__setattr__`` (the larger part of a converter's time). Every
-    field is a required keyword, so a converter cannot forget one."""
+    field is a required keyword, so a converter cannot forget one.
+
+    The stores go to a twin class (same bases, same slots: the same memory
+    layout, but no frozen ``__setattr__``); then the object becomes a ``cls``
+    by assigning ``__class__``, which Python allows between such twins."""
     names = [spec.name for spec in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    twin = type(f"_{cls.__name__}Fields", cls.__bases__,
+                {"__slots__": cls.__slots__})  # type: ignore[attr-defined]
+    body = "".join(f"    obj.{name} = {name}\n" for name in names)
     source = (f"def make(*, {', '.join(names)}):\n"
-              f"    obj = new(cls)\n"
-              f"    obj.__dict__.update({{{', '.join(f'{n!r}: {n}' for n in names)}}})\n"
+              f"    obj = new(twin)\n{body}"
+              f"    obj.__class__ = cls\n"
               f"    return obj\n")
-    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls, "twin": twin}
     exec(compile(source, f"<builder of {cls.__name__}>", "exec"), namespace)
     return namespace["make"]
 

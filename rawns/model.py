@@ -1,7 +1,7 @@
 """The user's view of network objects: what ``ip`` shows, not what the wire holds.
 
 Invariants:
-- Frozen, keyword-only dataclasses with plain Python values (``str`` names,
+- Frozen, keyword-only, slotted dataclasses with plain Python values (``str`` names,
   ``ipaddress`` objects, MACs as ``"aa:bb:cc:dd:ee:ff"``); no bytes, no
   netlink structs, so they compare, hash and print well.
 - Each has ``to_json()`` giving the keys and value formats of ``ip -j`` for
@@ -26,7 +26,7 @@ def _family_name(family: int) -> str:
     return {2: "inet", 10: "inet6"}.get(family, str(family))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Link:
     """A network interface, as ``ip link show`` lists it."""
 
@@ -112,7 +112,7 @@ def ip_link_flags(flags: frozenset[str]) -> list[str]:
     return out + [f for f in _FLAG_ORDER if f in flags]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Address:
     """An IP address on an interface, as ``ip addr show`` lists it."""
 
@@ -158,7 +158,7 @@ class Address:
         return out
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Route:
     """A route, as ``ip route show`` lists it."""
 
@@ -211,7 +211,7 @@ class Route:
         return out
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Neighbour:
     """An entry of the ARP (IPv4) or NDP (IPv6) table, as ``ip neigh show``."""
 

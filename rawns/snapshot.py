@@ -33,7 +33,7 @@ KINDS = ("link", "addr", "route", "neigh")
 _MAIN_TABLE = 254
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Snapshot:
     """What ``read_many`` read in one namespace; a kind not asked for is None."""
 

@@ -42,7 +42,8 @@ def test_converted_objects_equal_what_their_constructor_builds(obj) -> None:
     assert obj == plain
     assert hash(obj) == hash(plain)
     assert repr(obj) == repr(plain)
-    assert vars(obj) == vars(plain)
+    assert [getattr(obj, n) for n in obj.__slots__] == [getattr(plain, n) for n in plain.__slots__]
+    assert not hasattr(obj, "__dict__")  # slotted: no dict per object
     with pytest.raises(dataclasses.FrozenInstanceError):
         obj.index = 0  # type: ignore[misc]
 
@@ -137,7 +138,7 @@ def test_readers_make_what_the_converters_make(name, mtype, read, from_message) 
             assert made is None
         else:
             assert made == from_message(message)
-            assert vars(made) == vars(from_message(message))
+            assert dataclasses.astuple(made) == dataclasses.astuple(from_message(message))
 
 
 def test_the_neighbour_reader_skips_entries_without_a_destination() -> None:
