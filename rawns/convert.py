@@ -100,7 +100,7 @@ _nud_names = _FlagNames(NUD, "NUD_")
 _ntf_names = _FlagNames(NTF, "NTF_", lower=True)
 
 _INTERFACE_CLASSES = {4: ipaddress.IPv4Interface, 6: ipaddress.IPv6Interface}
-_INTERFACES: dict[tuple[int, int], tuple[Any, Any]] = {}
+_INTERFACES: dict[int, tuple[Any, Any]] = {}
 _INTERFACES_LIMIT = 4096
 
 
@@ -111,7 +111,7 @@ def _interface(address: Any, prefixlen: int) -> Any:
     the address object's identity, which the codec's own cache keeps stable
     (hashing an ipaddress object runs Python code); the entry holds the
     object, so its id cannot be reused while the entry lives."""
-    key = (id(address), prefixlen)
+    key = id(address) << 8 | prefixlen  # an int: no tuple for the collector to track
     known = _INTERFACES.get(key)
     if known is not None and known[0] is address:
         return known[1]
