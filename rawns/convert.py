@@ -12,7 +12,6 @@ Invariants:
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 from collections.abc import Callable
 from typing import Any, Optional, TypeVar
@@ -20,6 +19,7 @@ from typing import Any, Optional, TypeVar
 from rawns.errors import DecodeError
 from rawns.model import Address, Link, Neighbour, Route
 from rawns.netlink import Message, header_and_values
+from rawns.netlink.attrs import fast_constructor
 from rawns.netlink.constants import (
     AF, ARPHRD, IF_OPER, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTM, RTN, RTNH_F, RTPROT,
 )
@@ -122,32 +122,12 @@ def _interface(address: Any, prefixlen: int) -> Any:
     return interface
 
 
-def _builder(cls: type[T]) -> Callable[..., T]:
-    """``make(**fields)`` building a frozen, slotted model object without the
-    generated ``__init__``, which stores each field through
-    ``object.__setattr__`` (the larger part of a converter's time). Every
-    field is a required keyword, so a converter cannot forget one.
-
-    The stores go to a twin class (same bases, same slots: the same memory
-    layout, but no frozen ``__setattr__``); then the object becomes a ``cls``
-    by assigning ``__class__``, which Python allows between such twins."""
-    names = [spec.name for spec in dataclasses.fields(cls)]  # type: ignore[arg-type]
-    twin = type(f"_{cls.__name__}Fields", cls.__bases__,
-                {"__slots__": cls.__slots__})  # type: ignore[attr-defined]
-    body = "".join(f"    obj.{name} = {name}\n" for name in names)
-    source = (f"def make(*, {', '.join(names)}):\n"
-              f"    obj = new(twin)\n{body}"
-              f"    obj.__class__ = cls\n"
-              f"    return obj\n")
-    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls, "twin": twin}
-    exec(compile(source, f"<builder of {cls.__name__}>", "exec"), namespace)
-    return namespace["make"]
-
-
-_new_link = _builder(Link)
-_new_address = _builder(Address)
-_new_route = _builder(Route)
-_new_neighbour = _builder(Neighbour)
+# Model objects made without the frozen __init__; every field a required keyword,
+# so that a converter cannot forget one.
+_new_link = fast_constructor(Link, keywords=True)
+_new_address = fast_constructor(Address, keywords=True)
+_new_route = fast_constructor(Route, keywords=True)
+_new_neighbour = fast_constructor(Neighbour, keywords=True)
 
 
 def _lookup(names: dict[int, str], value: int) -> str:

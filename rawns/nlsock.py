@@ -569,8 +569,12 @@ def _chunks_of(paths: Sequence[bytes], requests: Iterable[Sequence[Message]]
             raise ValueError("request_many sends no dumps (see dump_many)")
         conversation = Conversation()
         data = conversation.send(asked)
-        frames = netlink.frames(data)
-        cuts = [frames[i][0] for i in range(0, len(frames), _SMALL_BATCH)] + [len(data)]
+        if len(asked) > _SMALL_BATCH:
+            frames = netlink.frames(data)
+            cuts = [frames[i][0] for i in range(0, len(frames), _SMALL_BATCH)] + [len(data)]
+            datagrams = [data[a:b] for a, b in zip(cuts, cuts[1:])]
+        else:
+            datagrams = [data]
         worst = len(data) + _ANSWER_OVERHEAD * len(asked)
         if worst > syscalls.INBOX_BYTES or len(asked) > syscalls.INBOX_DATAGRAMS:
             raise ValueError("a namespace's answers might not fit the inbox: "
@@ -582,7 +586,7 @@ def _chunks_of(paths: Sequence[bytes], requests: Iterable[Sequence[Message]]
         chunk.paths.append(path)
         chunk.requests.append(asked)
         chunk.conversations.append(conversation)
-        chunk.datagrams.append([data[a:b] for a, b in zip(cuts, cuts[1:])])
+        chunk.datagrams.append(datagrams)
         room -= worst
         slots -= len(asked)
     if chunk.paths:

@@ -67,7 +67,7 @@ def align4(length: int) -> int:
     return (length + 3) & ~3
 
 
-def fast_constructor(cls: type, hidden: bool = False) -> Any:
+def fast_constructor(cls: type, hidden: bool = False, keywords: bool = False) -> Any:
     """Return ``make(*values)`` building a frozen slotted dataclass fast.
 
     The generated ``__init__`` of a frozen dataclass goes through
@@ -75,7 +75,8 @@ def fast_constructor(cls: type, hidden: bool = False) -> Any:
     the slots directly.  The decoder makes one object per attribute, so it
     uses this; values are passed in field order and are not validated.
     Fields that are no __init__ argument (caches) get their default, or
-    with ``hidden=True`` are arguments too.
+    with ``hidden=True`` are arguments too. ``keywords=True`` makes
+    ``make(*, field=value, ...)`` instead, every field a required keyword.
     """
     fields = {spec.name: spec for spec in dataclasses.fields(cls)}  # ClassVars left out
     names = [name for name, spec in fields.items() if spec.init or hidden]
@@ -87,9 +88,10 @@ def fast_constructor(cls: type, hidden: bool = False) -> Any:
     twin = type(f"_{cls.__name__}Fields", cls.__bases__, {"__slots__": cls.__slots__})
     namespace = {"new": object.__new__, "cls": cls, "twin": twin}
     namespace.update({f"default_{name}": default for name, default in defaults.items()})
-    arguments = ", ".join(f"v{index}" for index in range(len(names)))
+    values = names if keywords else [f"v{index}" for index in range(len(names))]
+    arguments = ("*, " if keywords and names else "") + ", ".join(values)
     # Straight-line code (one store per field, no loop), generated once per class.
-    body = "".join(f"    obj.{name} = v{index}\n" for index, name in enumerate(names))
+    body = "".join(f"    obj.{name} = {value}\n" for name, value in zip(names, values))
     body += "".join(f"    obj.{name} = default_{name}\n" for name in defaults)
     source = (f"def make({arguments}):\n    obj = new(twin)\n{body}"
               f"    obj.__class__ = cls\n    return obj\n")
