@@ -129,11 +129,10 @@ _new_dump_done = fast_constructor(DumpDone)  # (index, interrupted, replies)
 class _Pending:
     """A request waiting for its terminal event."""
 
-    __slots__ = ("index", "is_dump", "interrupted", "reader", "replies")
+    __slots__ = ("index", "interrupted", "reader", "replies")
 
-    def __init__(self, index: int, is_dump: bool, reader: Reader | None) -> None:
+    def __init__(self, index: int, reader: Reader | None) -> None:
         self.index = index
-        self.is_dump = is_dump
         self.interrupted = False
         self.reader = reader
         self.replies: list[Any] = []
@@ -182,7 +181,7 @@ class Conversation:
             messages.append(request)
             stamps.append((flags, seq, self.port_id))
             reader = readers[index] if index < len(readers) else None
-            self._pending[seq] = _Pending(index, is_dump, reader)
+            self._pending[seq] = _Pending(index, reader)
         return netlink.encode_stamped(messages, stamps)
 
     def receive_data(self, data: bytes) -> None:
@@ -208,7 +207,7 @@ class Conversation:
         other = _new_conversation(Conversation)  # one per namespace of dump_many: no __init__
         other.port_id = 0
         other._seq = self._seq
-        other._pending = {seq: _Pending(p.index, p.is_dump, p.reader)
+        other._pending = {seq: _Pending(p.index, p.reader)
                           for seq, p in self._pending.items()}
         other._events = deque()
         return other
