@@ -506,15 +506,25 @@ def _in_turn(jobs: Iterable[Any], run: Callable[[Any], Any], overlap: bool
     return ((job, run(job)) for job in jobs)
 
 
+def _chunk_sizes() -> Iterator[int]:
+    """How many namespaces each C loop of a *_many takes: 16, 32, ... 256,
+    256... The first ends early, so that the caller starts early; later ones
+    are long, since each costs a wait for the interpreter while the caller
+    is busy."""
+    size = _FIRST_DUMP_CHUNK
+    while True:
+        yield size
+        size = min(2 * size, _DUMP_CHUNK)
+
+
 def _growing(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    """``items`` in chunks of 16, 32, ... 256: the first C loop ends early, so
-    that the caller starts early; later ones are long, since each costs a
-    wait for the interpreter while the caller is busy."""
-    start, size = 0, _FIRST_DUMP_CHUNK
-    while start < len(items):
+    """``items`` in chunks of ``_chunk_sizes``."""
+    start = 0
+    for size in _chunk_sizes():
+        if start >= len(items):
+            return
         yield items[start:start + size]
         start += size
-        size = min(2 * size, _DUMP_CHUNK)
 
 
 @dataclass
@@ -559,10 +569,11 @@ def request_many(paths: Sequence[bytes], requests: Iterable[Sequence[Message]], 
 
 def _chunks_of(paths: Sequence[bytes], requests: Iterable[Sequence[Message]]
                ) -> Iterator[_Chunk]:
-    """Chunks of 16, 32, ... 256 namespaces (see ``_growing``) whose answers
+    """Chunks of ``_chunk_sizes`` namespaces at most, whose answers
     fit an inbox even if every request fails, their requests encoded."""
     chunk, room, slots = _Chunk(), syscalls.INBOX_BYTES, syscalls.INBOX_DATAGRAMS
-    most = _FIRST_DUMP_CHUNK
+    sizes = _chunk_sizes()
+    most = next(sizes)
     for path, asked in zip(paths, requests):
         if any(request.flags & _DUMP == _DUMP for request in asked):
             raise ValueError("request_many sends no dumps (see dump_many)")
@@ -581,7 +592,7 @@ def _chunks_of(paths: Sequence[bytes], requests: Iterable[Sequence[Message]]
         if chunk.paths and (len(chunk.paths) == most or worst > room or len(asked) > slots):
             yield chunk
             chunk, room, slots = _Chunk(), syscalls.INBOX_BYTES, syscalls.INBOX_DATAGRAMS
-            most = min(2 * most, _DUMP_CHUNK)
+            most = next(sizes)
         chunk.paths.append(path)
         chunk.requests.append(asked)
         chunk.conversations.append(conversation)
