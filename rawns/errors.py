@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno as _errno
 import os
+from typing import Any
 
 __all__ = [
     "RawnsError",
@@ -89,7 +90,7 @@ class KernelError(RawnsError, OSError):
             text += " (" + "; ".join(details) + ")"
         return text
 
-    def __reduce__(self):  # keep pickling (multiprocessing) working
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:  # keep pickling (multiprocessing) working
         return (
             _rebuild,
             (type(self), self.errno, self.subject, self.syscall, self.msg_type,
@@ -97,7 +98,8 @@ class KernelError(RawnsError, OSError):
         )
 
 
-def _rebuild(cls, errno, subject, syscall, msg_type, extack, hint):
+def _rebuild(cls: type[KernelError], errno: int, subject: str | None, syscall: str | None,
+             msg_type: str | None, extack: str | None, hint: str | None) -> KernelError:
     return cls(errno, subject=subject, syscall=syscall, msg_type=msg_type,
                extack=extack, hint=hint)
 

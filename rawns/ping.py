@@ -50,7 +50,7 @@ def checksum(data: bytes) -> int:
     total = sum(struct.unpack(f"!{len(data) // 2}H", data))
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
+    return int(~total & 0xFFFF)
 
 
 def _request(version: int, ident: int, seq: int, payload: bytes) -> bytes:
@@ -122,13 +122,13 @@ def ping(
             try:
                 sock.sendto(_request(address.version, ident, seq, payload), (str(address), 0))
             except OSError as err:
-                raise kernel_error(err.errno, syscall="sendto",
+                raise kernel_error(err.errno or 0, syscall="sendto",
                                    subject=f"ping {address}") from err
             results.append(_await_reply(sock, address, ident, seq, sent_at, timeout))
     return results
 
 
-def _await_reply(sock: socket.socket, address, ident: int, seq: int,
+def _await_reply(sock: socket.socket, address: ipaddress.IPv4Address | ipaddress.IPv6Address, ident: int, seq: int,
                  sent_at: float, timeout: float) -> Echo:
     deadline = sent_at + timeout
     while True:
