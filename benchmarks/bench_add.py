@@ -13,9 +13,13 @@ import argparse
 import os
 import statistics
 import subprocess
+import sys
 import time
+from pathlib import Path
 
-from rawns import netns
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's rawns
+
+from rawns import netns  # noqa: E402
 
 
 def rawns_add(names: list[str]) -> float:

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # the checkout's rawns, not an installed one
 
 from rawns.netlink import decode  # noqa: E402
 
@@ -103,17 +103,17 @@ def best_times(functions: list, data: bytes, repeat: int) -> list[float]:
     return best
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=1500, help="veth pairs (2 links each)")
     parser.add_argument("--synthetic", action="store_true",
                         help="concatenate the golden vectors instead of a real dump")
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--dump-hex", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.dump_hex:
         print(dump_in_namespace(bytes.fromhex(args.dump_hex)).hex())
-        return
+        return 0
 
     if args.synthetic or os.geteuid() != 0:
         source = "synthetic: golden vectors concatenated"
@@ -144,7 +144,8 @@ def main() -> None:
         else:
             line += " | pyroute2 not installed: no comparison"
         print(line)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -18,8 +18,11 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from rawns import Batch, Handle, netns
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's rawns
+
+from rawns import Batch, Handle, netns  # noqa: E402
 
 
 def make_spaces(prefix: str, n: int) -> tuple[str, list[str]]:
