@@ -1,4 +1,4 @@
-"""The sans-IO reply state machine of rawns.nlsock, fed with canned replies."""
+"""The sans-IO reply state machine (rawns.netlink.conversation), fed with canned replies."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from rawns import netlink
 from rawns.netlink import IfInfoMsg, Message, NlMsgErr, NlMsgHdr, RTM
 from rawns.netlink.attrs import Attr, AttrList
 from rawns.netlink.constants import NLM_F, NLMSG, NLMSGERR_ATTR
-from rawns.nlsock import NEED_DATA, Ack, Conversation, DumpDone, Failure
+from rawns.netlink.conversation import NEED_DATA, Ack, Conversation, DumpDone, Failure
 
 PORT = 4242
 
