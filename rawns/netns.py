@@ -1,4 +1,4 @@
-"""Named network namespaces, interoperable with iproute2's ``ip netns``.
+"""Network namespaces: add, delete, list, open and enter them, as iproute2's ``ip netns`` does.
 
 Invariants:
 - A named namespace is an nsfs bind mount at ``/run/netns/NAME``, exactly as

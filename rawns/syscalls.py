@@ -1,4 +1,8 @@
-"""The one user of the compiled extension ``rawns._native``.
+"""The syscalls rawns makes through its C extension, each failure a KernelError naming it.
+
+1:1 wrappers (unshare, setns, mount...) and the C loops that must run at
+kernel speed (``add_many``, ``delete_many``, ``open_many``, ``exchange_many``),
+whose failing step comes back as a member of a C enum, named here.
 
 Invariants:
 - No other module imports ``rawns._native``; no ``ffi`` object leaves here.
