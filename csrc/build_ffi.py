@@ -21,9 +21,19 @@ CDEF = """
 #define NS_GET_NSTYPE ...
 
 enum rawns_add_step {
-    RAWNS_STEP_CREATE_FILE,
-    RAWNS_STEP_UNSHARE,
-    RAWNS_STEP_BIND,
+    RAWNS_ADD_CREATE_FILE,
+    RAWNS_ADD_UNSHARE,
+    RAWNS_ADD_BIND,
+    ...
+};
+enum rawns_delete_step {
+    RAWNS_DELETE_UMOUNT,
+    RAWNS_DELETE_UNLINK,
+    ...
+};
+enum rawns_open_step {
+    RAWNS_OPEN_UNSHARE,
+    RAWNS_OPEN_FD,
     ...
 };
 
@@ -72,12 +82,18 @@ struct rawns_inbox {
     unsigned int max_lengths;
     unsigned int count;
 };
+struct rawns_sockopt {
+    int level;
+    int name;
+    int value;
+};
 struct rawns_answer {
     unsigned int datagrams;
     int overflowed;
 };
 int rawns_exchange_many(const char *paths, int count, int open_flags, int protocol,
-                        int ext_ack, const char *datagrams,
+                        const struct rawns_sockopt *options, int option_count,
+                        const char *datagrams,
                         const unsigned int *datagram_lengths,
                         const unsigned int *datagram_counts, struct rawns_inbox *inbox,
                         struct rawns_answer *answers, struct rawns_tally *tally);

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
-#include <linux/netlink.h>
 #include <unistd.h>
 
 #include "rawns.h"
@@ -40,12 +39,12 @@ int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally
     for (int i = 0; i < count; i++) {
         int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0);
         if (fd < 0)
-            return fail(tally, RAWNS_STEP_CREATE_FILE);
+            return fail(tally, RAWNS_ADD_CREATE_FILE);
         close(fd);
         if (unshare(CLONE_NEWNET) < 0)
-            return fail(tally, RAWNS_STEP_UNSHARE);
+            return fail(tally, RAWNS_ADD_UNSHARE);
         if (mount(THREAD_NETNS, path, "none", MS_BIND, NULL) < 0)
-            return fail(tally, RAWNS_STEP_BIND);
+            return fail(tally, RAWNS_ADD_BIND);
         tally->done = i + 1;
         path += strlen(path) + 1;
     }
@@ -59,9 +58,9 @@ int rawns_netns_delete_many(const char *paths, int count, struct rawns_tally *ta
     tally->failed_step = 0;
     for (int i = 0; i < count; i++) {
         if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
-            return fail(tally, 1);
+            return fail(tally, RAWNS_DELETE_UMOUNT);
         if (unlink(path) < 0)
-            return fail(tally, 2);
+            return fail(tally, RAWNS_DELETE_UNLINK);
         tally->done = i + 1;
         path += strlen(path) + 1;
     }
@@ -74,10 +73,10 @@ int rawns_netns_open_many(int *fds, int count, struct rawns_tally *tally)
     tally->failed_step = 0;
     for (int i = 0; i < count; i++) {
         if (unshare(CLONE_NEWNET) < 0)
-            return fail(tally, 1);
+            return fail(tally, RAWNS_OPEN_UNSHARE);
         fds[i] = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
         if (fds[i] < 0)
-            return fail(tally, 2);
+            return fail(tally, RAWNS_OPEN_FD);
         tally->done = i + 1;
     }
     return 0;
@@ -205,27 +204,33 @@ static int exchange(int sock, const char *datagrams, const unsigned int *lengths
     return 1;
 }
 
-/* A netlink socket inside the current namespace, or -1 with the step. */
-static int open_socket(int protocol, int ext_ack, int *step)
+/* A netlink socket inside the current namespace with `options` set, or -1
+ * with the step. */
+static int open_socket(int protocol, const struct rawns_sockopt *options, int option_count,
+                       int *step)
 {
     int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
     if (sock < 0) {
         *step = RAWNS_EXCHANGE_SOCKET;
         return -1;
     }
-    int one = 1;
-    if (ext_ack && setsockopt(sock, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one) < 0) {
-        int saved = errno;
-        close(sock);
-        errno = saved;
-        *step = RAWNS_EXCHANGE_SOCKOPT;
-        return -1;
+    for (int o = 0; o < option_count; o++) {
+        const struct rawns_sockopt *option = &options[o];
+        if (setsockopt(sock, option->level, option->name, &option->value,
+                       sizeof option->value) < 0) {
+            int saved = errno;
+            close(sock);
+            errno = saved;
+            *step = RAWNS_EXCHANGE_SOCKOPT;
+            return -1;
+        }
     }
     return sock;
 }
 
 int rawns_exchange_many(const char *paths, int count, int open_flags, int protocol,
-                        int ext_ack, const char *datagrams,
+                        const struct rawns_sockopt *options, int option_count,
+                        const char *datagrams,
                         const unsigned int *datagram_lengths,
                         const unsigned int *datagram_counts, struct rawns_inbox *inbox,
                         struct rawns_answer *answers, struct rawns_tally *tally)
@@ -256,7 +261,7 @@ int rawns_exchange_many(const char *paths, int count, int open_flags, int protoc
             step = RAWNS_EXCHANGE_ENTER;
             break;
         }
-        int sock = open_socket(protocol, ext_ack, &step);
+        int sock = open_socket(protocol, options, option_count, &step);
         if (sock < 0)
             break;
         int fit = exchange(sock, datagram, lengths, own, inbox, &step);

@@ -11,11 +11,26 @@ int rawns_mount(const char *source, const char *target, const char *fstype,
                 unsigned long flags, const char *data);
 int rawns_umount2(const char *target, int flags);
 
-/* Steps of one named-namespace creation, reported on failure. */
+/* Each loop reports the step at which it failed as one of its enum
+ * rawns_<loop>_step, named RAWNS_<LOOP>_<STEP>; 0 is no step (no failure). */
+
+/* Steps of one named-namespace creation (rawns_netns_add_many). */
 enum rawns_add_step {
-    RAWNS_STEP_CREATE_FILE = 1, /* open(O_CREAT|O_EXCL) of the mount point */
-    RAWNS_STEP_UNSHARE = 2,     /* unshare(CLONE_NEWNET) */
-    RAWNS_STEP_BIND = 3,        /* bind mount of the thread's namespace */
+    RAWNS_ADD_CREATE_FILE = 1, /* open(O_CREAT|O_EXCL) of the mount point */
+    RAWNS_ADD_UNSHARE = 2,     /* unshare(CLONE_NEWNET) */
+    RAWNS_ADD_BIND = 3,        /* bind mount of the thread's namespace */
+};
+
+/* Steps of one named-namespace deletion (rawns_netns_delete_many). */
+enum rawns_delete_step {
+    RAWNS_DELETE_UMOUNT = 1, /* umount2(MNT_DETACH|UMOUNT_NOFOLLOW) */
+    RAWNS_DELETE_UNLINK = 2, /* unlink of the mount point */
+};
+
+/* Steps of one anonymous-namespace creation (rawns_netns_open_many). */
+enum rawns_open_step {
+    RAWNS_OPEN_UNSHARE = 1, /* unshare(CLONE_NEWNET) */
+    RAWNS_OPEN_FD = 2,      /* open of the thread's new namespace */
 };
 
 /* Progress of a bulk loop, kept in memory the caller owns so that it stays
@@ -29,17 +44,18 @@ struct rawns_tally {
  * strings laid end to end) and bind-mounts it there. The calling thread is left
  * in the last namespace created: the caller restores it. Returns 0, or -1 with
  * errno set when item `tally->done` failed at `tally->failed_step`; its file
- * exists when that step is after RAWNS_STEP_CREATE_FILE. */
+ * exists when that step is after RAWNS_ADD_CREATE_FILE. */
 int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally);
 
 /* Detaches the mount at each path and unlinks it, never following a symlink.
- * Returns 0, or -1 with errno set when item `tally->done` failed at step 1
- * (umount2) or 2 (unlink). */
+ * Returns 0, or -1 with errno set when item `tally->done` failed at
+ * `tally->failed_step` (an enum rawns_delete_step). */
 int rawns_netns_delete_many(const char *paths, int count, struct rawns_tally *tally);
 
 /* Creates `count` anonymous network namespaces, storing an O_CLOEXEC fd to
  * each in `fds`. The calling thread is left in the last one. Returns 0, or -1
- * with errno set; `tally->done` fds were stored either way. */
+ * with errno set when item `tally->done` failed at `tally->failed_step` (an
+ * enum rawns_open_step); `tally->done` fds were stored either way. */
 int rawns_netns_open_many(int *fds, int count, struct rawns_tally *tally);
 
 /* recvmmsg(2) with MSG_WAITFORONE: waits for one datagram, then takes every
@@ -69,7 +85,7 @@ enum rawns_exchange_step {
     RAWNS_EXCHANGE_OPEN = 2,      /* open of a namespace's path */
     RAWNS_EXCHANGE_ENTER = 3,     /* setns into it */
     RAWNS_EXCHANGE_SOCKET = 4,    /* socket() inside it */
-    RAWNS_EXCHANGE_SOCKOPT = 5,   /* setsockopt(NETLINK_EXT_ACK) */
+    RAWNS_EXCHANGE_SOCKOPT = 5,   /* setsockopt() of one of the options */
     RAWNS_EXCHANGE_SEND = 6,      /* send() of a datagram */
     RAWNS_EXCHANGE_RECV = 7,      /* recvmmsg() of the answers */
     RAWNS_EXCHANGE_RETURN = 8,    /* setns back home: the thread is left outside */
@@ -90,6 +106,14 @@ struct rawns_inbox {
     unsigned int count;       /* entries of `lengths` filled */
 };
 
+/* A socket option rawns_exchange_many sets on each socket it opens:
+ * setsockopt(sock, level, name, &value, sizeof value). */
+struct rawns_sockopt {
+    int level;
+    int name;
+    int value;
+};
+
 /* What rawns_exchange_many read from one namespace. */
 struct rawns_answer {
     unsigned int datagrams; /* how many of the inbox's datagrams are its own */
@@ -98,8 +122,8 @@ struct rawns_answer {
 
 /* For each of `count` namespace paths (NUL-terminated strings laid end to end,
  * each opened with O_RDONLY|O_CLOEXEC|`open_flags`): enter the namespace, open
- * socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, protocol) there (with
- * NETLINK_EXT_ACK set if `ext_ack`), and send it its `datagram_counts[i]`
+ * socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, protocol) there, set its
+ * `option_count` `options` in order, and send it its `datagram_counts[i]`
  * datagrams (all laid end to end in `datagrams`, their lengths in
  * `datagram_lengths`), each followed by receiving what the kernel has queued in
  * answer: recvmmsg waits for one datagram and takes those queued behind it,
@@ -117,7 +141,8 @@ struct rawns_answer {
  * inbox filled up), or -1 with errno set when namespace `tally->done` failed at
  * `tally->failed_step`. */
 int rawns_exchange_many(const char *paths, int count, int open_flags, int protocol,
-                        int ext_ack, const char *datagrams,
+                        const struct rawns_sockopt *options, int option_count,
+                        const char *datagrams,
                         const unsigned int *datagram_lengths,
                         const unsigned int *datagram_counts, struct rawns_inbox *inbox,
                         struct rawns_answer *answers, struct rawns_tally *tally);

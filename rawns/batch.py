@@ -17,7 +17,7 @@ Invariants:
   ``sendmsg`` calls as ordering allows (one per namespace and round, 16
   requests each at most in a namespace it made); every ack is checked. The
   namespaces it made are written to by one more C loop
-  (``nlsock.request_many``), which enters each in turn and is home before
+  (``fanout.request_many``), which enters each in turn and is home before
   any Python runs again: the caller's thread never runs Python inside
   another namespace.
 - A link created inside a namespace that this batch made is created from
@@ -44,7 +44,7 @@ from rawns import netns as netns_module
 from rawns.errors import KernelError
 from rawns.netlink import Message, requests
 from rawns.netlink.constants import RTM
-from rawns import nlsock
+from rawns import fanout
 from rawns.nlsock import Outcome, RouteSocket
 
 __all__ = ["Batch"]
@@ -403,7 +403,7 @@ class _Run:
     def _send_fresh(self, by_space: dict[Optional[str], list["_Request"]]) -> None:
         """The requests of the namespaces this batch made, all at once: one C
         loop enters each in turn, opens its socket and sends them
-        (``nlsock.request_many``), so the calling thread never runs Python
+        (``fanout.request_many``), so the calling thread never runs Python
         inside another namespace. A namespace with too many requests for
         that goes on a socket of its own."""
         bulk = [(where, batch) for where, batch in by_space.items()
@@ -419,7 +419,7 @@ class _Run:
             paths = [os.fsencode(netns_module.path_of(where)) for where, _ in bulk]  # type: ignore[arg-type]
             # made as request_many takes them: while a C loop writes a chunk
             messages = (self._messages(batch, fds) for _, batch in bulk)
-            outcomes = nlsock.request_many(paths, messages, nofollow=True)
+            outcomes = fanout.request_many(paths, messages, nofollow=True)
         finally:
             for fd in fds:
                 os.close(fd)
@@ -491,7 +491,7 @@ class _Run:
                 crossing.setdefault(where, []).append(requests.link_del(ifname=name))
         if crossing:
             try:
-                nlsock.request_many([os.fsencode(netns_module.path_of(w)) for w in crossing],
+                fanout.request_many([os.fsencode(netns_module.path_of(w)) for w in crossing],
                                     list(crossing.values()), nofollow=True)
             except Exception:  # noqa: BLE001 - the namespaces are still deleted
                 pass

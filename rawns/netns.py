@@ -1,4 +1,4 @@
-"""Named network namespaces, interoperable with iproute2's ``ip netns``.
+"""Network namespaces: add, delete, list, open and enter them, as iproute2's ``ip netns`` does.
 
 Invariants:
 - A named namespace is an nsfs bind mount at ``/run/netns/NAME``, exactly as
@@ -13,6 +13,7 @@ Invariants:
 
 from __future__ import annotations
 
+import builtins
 import errno
 import fcntl
 import os
@@ -58,7 +59,6 @@ _THREAD_NETNS = "/proc/thread-self/ns/net"
 _MAX_NAME_BYTES = 255
 _CHUNK = 64  # namespaces per C call: bounds how late Ctrl-C or progress lands
 
-_builtin_list = list
 _run_dir_lock = threading.Lock()
 _run_dir_ready = False
 
@@ -184,7 +184,7 @@ class _AddRun:
     """The namespaces one worker has created so far, for rollback."""
 
     def __init__(self) -> None:
-        self.created: list[bytes] = []
+        self.created: builtins.list[bytes] = []
         self.partial: bytes | None = None  # file made, namespace not mounted
 
     def run(self, paths: Sequence[bytes], report: Callable[[int], None] | None,
@@ -200,7 +200,7 @@ class _AddRun:
                 finally:
                     # Read from C memory: exact even if interrupted right here.
                     self.created.extend(chunk[:tally.done])
-                    if tally.failed_step > syscalls.STEP_CREATE_FILE:
+                    if tally.failed_step in (syscalls.ADD_UNSHARE, syscalls.ADD_BIND):
                         self.partial = chunk[tally.done]
                 if report is not None:
                     report(len(chunk))
@@ -221,7 +221,8 @@ def _add_serial(paths: Sequence[bytes], progress: Callable[[int, int], None] | N
     total = len(paths)
 
     def report(count: int) -> None:
-        progress(len(work.created), total)
+        if progress is not None:
+            progress(len(work.created), total)
 
     try:
         work.run(paths, report if progress is not None else None)
@@ -235,7 +236,7 @@ def _add_threaded(paths: Sequence[bytes], threads: int,
     threads = min(threads, len(paths))
     share = -(-len(paths) // threads)
     runs = [_AddRun() for _ in range(threads)]
-    errors: list[BaseException] = []
+    errors: builtins.list[BaseException] = []
     stop = threading.Event()
     lock = threading.Lock()
     finished = 0
@@ -309,7 +310,7 @@ def _delete_paths(paths: Sequence[bytes], *, missing_ok: bool) -> None:
             failed = paths[start + tally.done]
             if err.errno == errno.ENOENT and missing_ok:
                 pass
-            elif err.errno == errno.EINVAL and tally.failed_step == 1:
+            elif err.errno == errno.EINVAL and tally.failed_step == syscalls.DELETE_UMOUNT:
                 _unlink(failed)  # not a mount point: a stale or planted file
             else:
                 raise
@@ -320,7 +321,7 @@ def _unlink(path: bytes) -> None:
     try:
         os.unlink(path)
     except OSError as err:
-        raise kernel_error(err.errno, syscall="unlink",
+        raise kernel_error(err.errno or errno.EIO, syscall="unlink",
                            subject=f"netns {os.fsdecode(os.path.basename(path))!r}") from err
 
 
@@ -331,7 +332,7 @@ def _unlink_quietly(path: bytes) -> None:
         pass
 
 
-def list() -> "_builtin_list[str]":  # noqa: A001 - mirrors `ip netns list`
+def list() -> builtins.list[str]:  # noqa: A001 - mirrors `ip netns list`
     """Names of the named namespaces, sorted. Equals ``ip netns list``."""
     try:
         return sorted(os.listdir(RUN_DIR))
@@ -393,7 +394,7 @@ def open_fd(target: NetnsTarget | None = None, *, pid: int | None = None,
     except OSError as err:
         if err.errno == errno.ELOOP:
             raise NotANetnsError(f"{subject} is a symlink, not a network namespace") from err
-        raise kernel_error(err.errno, syscall="open", subject=subject) from err
+        raise kernel_error(err.errno or errno.EIO, syscall="open", subject=subject) from err
     if check:
         _check_netns(fd, subject)
     return fd
@@ -403,7 +404,8 @@ def _dup(fd: int) -> int:
     try:
         return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 0)
     except OSError as err:
-        raise kernel_error(err.errno, syscall="fcntl", subject=f"netns fd {fd}") from err
+        raise kernel_error(err.errno or errno.EIO, syscall="fcntl",
+                           subject=f"netns fd {fd}") from err
 
 
 def _check_netns(fd: int, subject: str) -> None:
@@ -477,7 +479,7 @@ def describe(target: NetnsTarget | None, pid: int | None = None) -> str:
 
 
 def identify(target: NetnsTarget | None = None, *, pid: int | None = None
-             ) -> "_builtin_list[str]":
+             ) -> builtins.list[str]:
     """Names of the named namespaces that are the namespace of ``target`` /
     ``pid`` (default: the calling thread's). Equals ``ip netns identify PID``."""
     fd = open_fd(target, pid=pid)
@@ -496,7 +498,7 @@ def identify(target: NetnsTarget | None = None, *, pid: int | None = None
     return names
 
 
-def open_many(count: int) -> "_builtin_list[int]":
+def open_many(count: int) -> builtins.list[int]:
     """Create ``count`` anonymous network namespaces held only by fd.
 
     No name and no mount: cheaper than ``add_many``, for runtimes that track
@@ -560,7 +562,7 @@ def execvp(name: str, argv: Sequence[str]) -> None:
         raise ValueError("argv must name a program")
     validate_name(name)
     _prepare_child(name)
-    os.execvp(argv[0], _builtin_list(argv))
+    os.execvp(argv[0], builtins.list(argv))
 
 
 def run(name: str, argv: Sequence[str]) -> int:
@@ -585,7 +587,7 @@ def run(name: str, argv: Sequence[str]) -> int:
         try:
             os.close(report_r)
             _prepare_child(name)
-            os.execvp(argv[0], _builtin_list(argv))
+            os.execvp(argv[0], builtins.list(argv))
         except BaseException as err:
             code = getattr(err, "errno", None) or errno.EIO
             origin = getattr(err, "syscall", None) or "execvp"

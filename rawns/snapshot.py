@@ -1,5 +1,7 @@
-"""``read_many``: the links, addresses, routes and neighbours of many
-namespaces at once, read by one C loop.
+"""Reading many namespaces at once: ``read_many`` and the ``Snapshot`` it makes of each.
+
+The dumps run through ``rawns.fanout.dump_many`` (C loops that enter each
+namespace in turn); each reply is read by the same reader as ``Handle``'s.
 
 Invariants:
 - Read only: nothing is created, so nothing can be left half-made; the
@@ -18,11 +20,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rawns import convert, nlsock
+from rawns import convert, fanout
 from rawns import netns as netns_module
 from rawns.handle import Handle
 from rawns.model import Address, Link, Neighbour, Route
-from rawns.netlink import requests
+from rawns.netlink import Message, requests
+from rawns.netlink.constants import RT_TABLE
+from rawns.netlink.conversation import Reader
 
 __all__ = ["KINDS", "Snapshot", "read_many"]
 
@@ -30,7 +34,6 @@ NetnsTarget = netns_module.NetnsTarget
 
 #: What ``read_many`` can read, named as ``Monitor`` names them.
 KINDS = ("link", "addr", "route", "neigh")
-_MAIN_TABLE = 254
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -45,12 +48,12 @@ class Snapshot:
 
 
 # kind -> (Snapshot field, the request, its reader, the Handle method that equals it)
-_KIND_SPECS: dict[str, tuple[str, Any, Callable[[bytes, tuple], Any], str]] = {
+_KIND_SPECS: dict[str, tuple[str, Message, Reader, str]] = {
     "link": ("links", requests.link_dump(), convert.read_link, "link_list"),
     "addr": ("addresses", requests.addr_dump(), convert.read_address, "addr_list"),
-    # ip route shows the main table: the kernel is asked for it, but without
-    # strict checking it sends every table, so the others are dropped below.
-    "route": ("routes", requests.route_dump(table=_MAIN_TABLE), convert.read_route,
+    # ip route shows the main table: the kernel sends only that one, since
+    # every socket checks strictly (nlsock.SOCKET_OPTIONS: NETLINK_GET_STRICT_CHK).
+    "route": ("routes", requests.route_dump(table=RT_TABLE.RT_TABLE_MAIN), convert.read_route,
               "route_list"),
     "neigh": ("neighbours", requests.neigh_dump(), convert.read_neighbour, "neigh_list"),
 }
@@ -80,7 +83,7 @@ def read_many(namespaces: Iterable[NetnsTarget], kinds: Iterable[str] = KINDS, *
     paths = [_path_of(target) for target in targets]
     snapshots: list[Snapshot] = []
     for run_start, run, nofollow in _runs(paths):
-        answers = nlsock.dump_many(run, [spec[1] for spec in specs],
+        answers = fanout.dump_many(run, [spec[1] for spec in specs],
                                    [spec[2] for spec in specs], nofollow=nofollow, trace=trace)
         for offset, replies in enumerate(answers):
             target = targets[run_start + offset]
@@ -129,20 +132,18 @@ def _runs(paths: list[tuple[bytes, bool]]) -> Iterable[tuple[int, list[bytes], b
         start = end
 
 
-def _snapshot(target: NetnsTarget, specs: list[tuple[str, Any, Any, str]],
+def _snapshot(target: NetnsTarget, specs: list[tuple[str, Message, Reader, str]],
               replies: list[list[Any]]) -> Snapshot:
     fields: dict[str, tuple[Any, ...]] = {}
     for (field, _, _, _), objects in zip(specs, replies):
-        if field == "routes":
-            fields[field] = tuple(r for r in objects if r is not None and r.table == _MAIN_TABLE)
-        elif None in objects:  # replies the reader skips
+        if None in objects:  # replies the reader skips
             fields[field] = tuple(obj for obj in objects if obj is not None)
         else:
             fields[field] = tuple(objects)
     return Snapshot(netns=target, **fields)
 
 
-def _read_one(target: NetnsTarget, specs: list[tuple[str, Any, Any, str]],
+def _read_one(target: NetnsTarget, specs: list[tuple[str, Message, Reader, str]],
               trace: Callable[[str, bytes], None] | None = None) -> Snapshot:
     """One namespace the usual way, through a Handle."""
     with Handle(target) as handle:

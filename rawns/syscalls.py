@@ -1,4 +1,8 @@
-"""The one user of the compiled extension ``rawns._native``.
+"""The syscalls rawns makes through its C extension, each failure a KernelError naming it.
+
+1:1 wrappers (unshare, setns, mount...) and the C loops that must run at
+kernel speed (``add_many``, ``delete_many``, ``open_many``, ``exchange_many``),
+whose failing step comes back as a member of a C enum, named here.
 
 Invariants:
 - No other module imports ``rawns._native``; no ``ffi`` object leaves here.
@@ -10,13 +14,15 @@ Invariants:
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import socket
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from rawns._native import ffi, lib
-from rawns.errors import kernel_error
+from rawns.errors import KernelError, kernel_error
 
 __all__ = [
     "CLONE_NEWNET",
@@ -31,9 +37,11 @@ __all__ = [
     "UMOUNT_NOFOLLOW",
     "NS_GET_NSTYPE",
     "Tally",
-    "STEP_CREATE_FILE",
-    "STEP_UNSHARE",
-    "STEP_BIND",
+    "ADD_CREATE_FILE",
+    "ADD_UNSHARE",
+    "ADD_BIND",
+    "DELETE_UMOUNT",
+    "DELETE_UNLINK",
     "unshare",
     "setns",
     "mount",
@@ -62,7 +70,7 @@ UMOUNT_NOFOLLOW: int = lib.UMOUNT_NOFOLLOW
 NS_GET_NSTYPE: int = lib.NS_GET_NSTYPE
 
 
-def _fail(syscall: str, subject: str | None = None):
+def _fail(syscall: str, subject: str | None = None) -> KernelError:
     return kernel_error(ffi.errno, syscall=syscall, subject=subject)
 
 
@@ -94,7 +102,7 @@ def umount2(target: str, flags: int) -> None:
         raise _fail("umount2", repr(target))
 
 
-def _cstr(value: str | None):
+def _cstr(value: str | None) -> Any:  # a char * for cffi
     return ffi.NULL if value is None else os.fsencode(value)
 
 
@@ -108,26 +116,34 @@ class Tally:
     __slots__ = ("_c",)
 
     def __init__(self) -> None:
-        self._c = ffi.new("struct rawns_tally *")
+        self._c: Any = ffi.new("struct rawns_tally *")
 
     @property
     def done(self) -> int:
         """Items fully finished by the last loop."""
-        return self._c.done
+        done: int = self._c.done
+        return done
 
     @property
     def failed_step(self) -> int:
         """0, or the step at which item ``done`` failed."""
-        return self._c.failed_step
+        step: int = self._c.failed_step
+        return step
 
+
+# Each C loop reports the step it failed at as a member of its own enum
+# (csrc/rawns.h), named RAWNS_<LOOP>_<STEP>; here each is named by its syscall.
 
 #: Steps of one creation in ``add_many``, as the C loop reports them.
-STEP_CREATE_FILE: int = lib.RAWNS_STEP_CREATE_FILE
-STEP_UNSHARE: int = lib.RAWNS_STEP_UNSHARE
-STEP_BIND: int = lib.RAWNS_STEP_BIND
-_ADD_STEP_SYSCALL = {STEP_CREATE_FILE: "open", STEP_UNSHARE: "unshare",
-                     STEP_BIND: "mount"}
-_DELETE_STEP_SYSCALL = {1: "umount2", 2: "unlink"}
+ADD_CREATE_FILE: int = lib.RAWNS_ADD_CREATE_FILE
+ADD_UNSHARE: int = lib.RAWNS_ADD_UNSHARE
+ADD_BIND: int = lib.RAWNS_ADD_BIND
+_ADD_STEP_SYSCALL = {ADD_CREATE_FILE: "open", ADD_UNSHARE: "unshare", ADD_BIND: "mount"}
+#: Steps of one deletion in ``delete_many``, as the C loop reports them.
+DELETE_UMOUNT: int = lib.RAWNS_DELETE_UMOUNT
+DELETE_UNLINK: int = lib.RAWNS_DELETE_UNLINK
+_DELETE_STEP_SYSCALL = {DELETE_UMOUNT: "umount2", DELETE_UNLINK: "unlink"}
+_OPEN_STEP_SYSCALL = {lib.RAWNS_OPEN_UNSHARE: "unshare", lib.RAWNS_OPEN_FD: "open"}
 
 
 def _joined(paths: Sequence[bytes]) -> bytes:
@@ -155,7 +171,7 @@ def delete_many(paths: Sequence[bytes], tally: Tally) -> None:
     """Detach and unlink each path (never following a symlink), in one C loop.
 
     On failure raises the KernelError of item ``tally.done`` at
-    ``tally.failed_step`` (1: umount2, 2: unlink).
+    ``tally.failed_step`` (``DELETE_UMOUNT`` or ``DELETE_UNLINK``).
     """
     if lib.rawns_netns_delete_many(_joined(paths), len(paths), tally._c) < 0:
         err = ffi.errno
@@ -171,7 +187,7 @@ def open_many(count: int, tally: Tally) -> list[int]:
     """
     fds = ffi.new("int[]", count)
     if lib.rawns_netns_open_many(fds, count, tally._c) < 0:
-        err = kernel_error(ffi.errno, syscall="unshare" if tally.failed_step == 1 else "open")
+        err = kernel_error(ffi.errno, syscall=_OPEN_STEP_SYSCALL.get(tally.failed_step))
         err.fds = list(fds[0:tally.done])  # type: ignore[attr-defined]
         raise err
     return list(fds)
@@ -215,7 +231,7 @@ def _socket(family: int, type: int, proto: int) -> socket.socket:
     try:
         return socket.socket(family, type | socket.SOCK_CLOEXEC, proto)
     except OSError as err:
-        raise kernel_error(err.errno, syscall="socket") from err
+        raise kernel_error(err.errno or errno.EIO, syscall="socket") from err
 
 
 _RECV_SLOT = 128 * 1024  # larger than any netlink datagram the kernel builds
@@ -223,7 +239,7 @@ _RECV_SLOTS = 8
 _receivers = threading.local()
 
 
-def _receive_slots():
+def _receive_slots() -> tuple[Any, Any, Any]:
     """This thread's recvmmsg slots, their lengths and a flag (made once:
     zeroing 1 MiB costs)."""
     slots = getattr(_receivers, "slots", None)
@@ -268,7 +284,7 @@ INBOX_BYTES = 1 << 20
 INBOX_DATAGRAMS = 4096
 
 
-def _inbox():
+def _inbox() -> tuple[Any, Any, Any, Any]:
     """This thread's inbox for exchange_many (made once, like the slots it uses)."""
     inbox = getattr(_receivers, "inbox", None)
     if inbox is None:
@@ -283,12 +299,20 @@ def _inbox():
     return inbox
 
 
+@functools.lru_cache(maxsize=8)
+def _sockopts(options: tuple[tuple[int, int, int], ...]) -> Any:
+    """``options`` as the C array ``exchange_many`` takes (made once per tuple)."""
+    return ffi.new("struct rawns_sockopt[]", [list(option) for option in options])
+
+
 def exchange_many(paths: Sequence[bytes], protocol: int, datagrams: Sequence[Sequence[bytes]],
-                  tally: Tally, *, nofollow: bool = False, ext_ack: bool = False
+                  tally: Tally, *, nofollow: bool = False,
+                  options: tuple[tuple[int, int, int], ...] = ()
                   ) -> list[list[bytes] | None]:
     """Send ``datagrams[i]`` on a netlink socket of ``protocol`` opened inside
     namespace ``paths[i]`` (the path opened with O_NOFOLLOW if ``nofollow``;
-    NETLINK_EXT_ACK set if ``ext_ack``), one datagram at a time, each followed
+    each of ``options``, ``(level, option, value)``, set on it by
+    setsockopt(2), in order), one datagram at a time, each followed
     by every datagram the kernel queued in answer; one C loop, the calling
     thread home again when it returns.
 
@@ -309,8 +333,10 @@ def exchange_many(paths: Sequence[bytes], protocol: int, datagrams: Sequence[Seq
     sizes = ffi.new("unsigned int[]", [len(datagram) for datagram in flat])
     counts = ffi.new("unsigned int[]", [len(own) for own in datagrams])
     open_flags = os.O_NOFOLLOW if nofollow else 0
-    if lib.rawns_exchange_many(_joined(paths), len(paths), open_flags, protocol, int(ext_ack),
-                               b"".join(flat), sizes, counts, c, answers, tally._c) < 0:
+    sockopts = _sockopts(options)
+    if lib.rawns_exchange_many(_joined(paths), len(paths), open_flags, protocol, sockopts,
+                               len(options), b"".join(flat), sizes, counts, c, answers,
+                               tally._c) < 0:
         err = ffi.errno
         syscall, subject = _EXCHANGE_STEPS.get(tally.failed_step, ("setns", None))
         raise kernel_error(err, syscall=syscall,

@@ -21,9 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-from rawns import convert, netlink, nlsock
+from rawns import convert, fanout, netlink
 from rawns.netlink import DecodeError, Message, RTM, requests
-from rawns.nlsock import NEED_DATA, Conversation
+from rawns.netlink.conversation import NEED_DATA, Conversation
 
 DATA = Path(__file__).parent / "netlink" / "data"
 _CONVERTERS = {
@@ -105,7 +105,7 @@ def check(data: bytes) -> None:
     while conversation.next_event() is not NEED_DATA:
         pass
     try:  # what read_many does with one namespace's answers
-        nlsock._whole_dumps(_BULK, [data])
+        fanout._whole_dumps(_BULK, [data])
     except DecodeError:
         pass
     if time.perf_counter() - started > _SLOW:

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from rawns import Handle, netns, nlsock
+from rawns import Handle, fanout, netns
 from rawns.batch import Batch
 from rawns.nlsock import RouteSocket
 from conftest import run_ip
@@ -118,7 +118,7 @@ def test_interrupt_at_any_exchange_undoes_everything(prefix, ns, monkeypatch, fa
             raise KeyboardInterrupt
         return real(self, requests, *readers)
 
-    real_many = nlsock.request_many
+    real_many = fanout.request_many
 
     def interrupted_many(paths, requests, **options):
         calls["n"] += 1
@@ -131,13 +131,13 @@ def test_interrupt_at_any_exchange_undoes_everything(prefix, ns, monkeypatch, fa
         return outcomes
 
     monkeypatch.setattr(RouteSocket, "exchange", interrupted)
-    monkeypatch.setattr(nlsock, "request_many", interrupted_many)
+    monkeypatch.setattr(fanout, "request_many", interrupted_many)
     home = os.stat("/proc/thread-self/ns/net").st_ino
     with pytest.raises(KeyboardInterrupt):
         with Batch() as batch:
             describe_pods(batch, prefix, host, 6)
     monkeypatch.setattr(RouteSocket, "exchange", real)
-    monkeypatch.setattr(nlsock, "request_many", real_many)
+    monkeypatch.setattr(fanout, "request_many", real_many)
     assert pods_of(prefix) == []
     assert host_links(host) == ["lo"]
     assert os.stat("/proc/thread-self/ns/net").st_ino == home
@@ -203,11 +203,11 @@ def test_request_many_checks_every_answer(prefix, ns):
     paths = [os.fsencode(netns.path_of(n)) for n in names]
     asked = [[requests.bridge_add("br0"), requests.bridge_add("br0")],
              [requests.link_set(ifname="lo", up=True)]]
-    first, second = nlsock.request_many(paths, asked)
+    first, second = fanout.request_many(paths, asked)
     assert first[0].error is None and isinstance(first[1].error, FileExistsError)
     assert second[0].error is None
     with pytest.raises(ValueError):
-        nlsock.request_many(paths[:1], [[requests.link_dump()]])
+        fanout.request_many(paths[:1], [[requests.link_dump()]])
 
 
 def test_a_veth_between_two_fresh_namespaces_is_addressed_on_its_far_end(prefix):

@@ -1,5 +1,5 @@
 """``rawns.read_many`` against ``Handle`` and the ``ip`` oracle, its C loop
-(``syscalls.exchange_many``) on its own, and ``nlsock.dump_many`` on canned
+(``syscalls.exchange_many``) on its own, and ``fanout.dump_many`` on canned
 answers. Root only; every namespace is made with the ``ns`` fixture.
 
 The namespaces read here have their links down (bar lo), so that the kernel
@@ -17,7 +17,7 @@ import threading
 import pytest
 
 import rawns
-from rawns import Handle, netns, nlsock, syscalls
+from rawns import Handle, fanout, netns, nlsock, syscalls
 from rawns import snapshot as snapshot_module
 from rawns.errors import KernelError
 from rawns.netlink import IfInfoMsg, Message, NlMsgErr, NlMsgHdr, encode, requests
@@ -77,6 +77,34 @@ def test_addresses_match_the_ip_oracle(furnished):
     expected = {(a["local"], a["prefixlen"]) for link in shown for a in link["addr_info"]}
     assert {(str(a.address.ip), a.address.network.prefixlen)
             for a in snapshot.addresses} == expected
+
+
+def test_routes_of_the_main_table_only_as_handle_and_ip_show_them(ns):
+    """Routes in the main, a numbered, a 32-bit and the local table, IPv4 and
+    IPv6: read_many has the main table's, as Handle.route_list and ``ip
+    route show``; the kernel filtered them itself (the C loop's sockets check
+    strictly, as RouteSocket's do), so no other table's route arrived."""
+    name = ns()
+    run_ip("-n", name, "link", "set", "lo", "up")  # the local table gets lo's routes
+    for number, table in enumerate(("main", "100", "1000")):
+        run_ip("-n", name, "route", "add", "blackhole", f"198.51.100.{number}/32",
+               "table", table)
+        run_ip("-n", name, "-6", "route", "add", "blackhole", f"2001:db8:{number}::/64",
+               "table", table)
+    seen: list[tuple[str, bytes]] = []
+    [snapshot] = rawns.read_many([name], ("route", "link"),
+                                 trace=lambda way, data: seen.append((way, data)))
+    with Handle(name) as h:
+        assert list(snapshot.routes) == h.route_list()
+    names = {link.index: link.name for link in snapshot.links}
+    for family, number in (("-4", 2), ("-6", 10)):
+        shown = json.loads(run_ip("-n", name, family, "-j", "route", "show").stdout)
+        assert [r.to_json(names, show_table=False) for r in snapshot.routes
+                if r.family == number] == shown
+    assert len(snapshot.routes) == 2
+    arrived = [m for way, data in seen if way == "recv" for m in rawns.netlink.decode(data)
+               if m.type == RTM.RTM_NEWROUTE]
+    assert len(arrived) == 2 and {m.header.table for m in arrived} == {254}
 
 
 def test_paths_and_fds_name_namespaces_too(furnished):
@@ -249,7 +277,7 @@ def _nlmsgerr(seq: int, error: int) -> bytes:
 
 
 def test_only_whole_plain_dumps_are_taken_from_the_c_loop(monkeypatch):
-    """nlsock.dump_many with canned answers: anything unusual is None, for
+    """fanout.dump_many with canned answers: anything unusual is None, for
     the caller to read the usual way."""
     intr = int(NLM_F.NLM_F_MULTI | NLM_F.NLM_F_DUMP_INTR)
     canned = {
@@ -261,14 +289,15 @@ def test_only_whole_plain_dumps_are_taken_from_the_c_loop(monkeypatch):
         b"stale-first": [_reply(7, 1) + _reply(1, 3), _done(1), _done(2)],
     }
 
-    def fake(paths, protocol, datagrams, tally, *, nofollow=False):
+    def fake(paths, protocol, datagrams, tally, *, nofollow=False, options=()):
         assert all(len(own) == 2 for own in datagrams)  # one request per send
+        assert options == nlsock.SOCKET_OPTIONS  # as every RouteSocket's
         tally._c.done = len(paths)
         return [canned[path] for path in paths]
 
     monkeypatch.setattr(syscalls, "exchange_many", fake)
     dumps = [requests.link_dump(), requests.link_dump()]
-    got = list(nlsock.dump_many(list(canned), dumps))
+    got = list(fanout.dump_many(list(canned), dumps))
     assert [None if g is None else [[m.header.index for m in r] for r in g] for g in got] == \
         [[[1, 2], []], None, None, None, None, [[3], []]]
 
@@ -276,7 +305,7 @@ def test_only_whole_plain_dumps_are_taken_from_the_c_loop(monkeypatch):
 def test_a_namespace_the_c_loop_fails_on_is_left_to_the_caller(monkeypatch):
     calls = []
 
-    def fake(paths, protocol, datagrams, tally, *, nofollow=False):
+    def fake(paths, protocol, datagrams, tally, *, nofollow=False, options=()):
         calls.append(list(paths))
         if b"bad" in paths:
             tally._c.done = paths.index(b"bad")
@@ -285,20 +314,20 @@ def test_a_namespace_the_c_loop_fails_on_is_left_to_the_caller(monkeypatch):
         return [[_done(1)] for _ in paths]
 
     monkeypatch.setattr(syscalls, "exchange_many", fake)
-    got = list(nlsock.dump_many([b"a", b"b", b"bad", b"c"], [requests.link_dump()]))
+    got = list(fanout.dump_many([b"a", b"b", b"bad", b"c"], [requests.link_dump()]))
     assert got == [[[]], [[]], None, [[]]]
     assert calls == [[b"a", b"b", b"bad", b"c"], [b"a", b"b"], [b"bad", b"c"], [b"c"]]
 
 
 def test_a_fatal_failure_of_the_c_loop_is_raised(monkeypatch):
-    def fake(paths, protocol, datagrams, tally, *, nofollow=False):
+    def fake(paths, protocol, datagrams, tally, *, nofollow=False, options=()):
         tally._c.done = 0
         tally._c.failed_step = min(syscalls.EXCHANGE_FATAL_STEPS)
         raise KernelError(errno.EPERM, syscall="setns")
 
     monkeypatch.setattr(syscalls, "exchange_many", fake)
     with pytest.raises(KernelError):
-        list(nlsock.dump_many([b"a"], [requests.link_dump()]))
+        list(fanout.dump_many([b"a"], [requests.link_dump()]))
 
 
 # --- the helper thread -------------------------------------------------------------------
@@ -319,7 +348,7 @@ def test_jobs_run_in_a_helper_thread_one_ahead_in_order():
         ran.append((job, threading.current_thread().name, len(made)))
         return job * 10
 
-    assert list(nlsock._overlapped(jobs(), run)) == [(n, n * 10) for n in range(6)]
+    assert list(fanout._overlapped(jobs(), run)) == [(n, n * 10) for n in range(6)]
     assert all(name.startswith("rawns-many") for _, name, _ in ran)
     assert _helpers() == []
 
@@ -331,7 +360,7 @@ def test_a_caller_that_stops_early_drops_the_jobs_not_started():
         ran.append(job)
         return job
 
-    results = nlsock._overlapped(iter(range(1000)), run)
+    results = fanout._overlapped(iter(range(1000)), run)
     assert next(results) == (0, 0)
     results.close()
     assert _helpers() == []
@@ -344,7 +373,7 @@ def test_the_helpers_exceptions_reach_the_caller():
             raise KernelError(errno.EPERM, syscall="setns")
         return job
 
-    results = nlsock._overlapped(iter(range(5)), run)
+    results = fanout._overlapped(iter(range(5)), run)
     assert next(results) == (0, 0)
     with pytest.raises(KernelError):
         next(results)

@@ -30,7 +30,7 @@ __all__ = [
     "AF", "NLMSG", "NETLINK_SOCKOPT",
     "NLMSG_ALIGNTO", "NLMSG_HDRLEN", "NLA_ALIGNTO", "NLA_HDRLEN",
     "NLA_F_NESTED", "NLA_F_NET_BYTEORDER", "NLA_TYPE_MASK",
-    "NETLINK_ROUTE", "SOL_NETLINK", "IFNAMSIZ", "ALTIFNAMSIZ",
+    "NETLINK_ROUTE", "SOL_NETLINK", "SO_RCVBUFFORCE", "IFNAMSIZ", "ALTIFNAMSIZ",
     "NETNSA_NSID_NOT_ASSIGNED", "ENUMS",
     "flag_names", "enum_name", "nlm_flag_names", "as_flag", "as_enum", "enum_members",
     "flag_cache",
@@ -47,6 +47,7 @@ NLA_TYPE_MASK = 0xFFFF & ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER)
 
 NETLINK_ROUTE = 0
 SOL_NETLINK = 270  # linux/socket.h; the level of the NETLINK_* socket options
+SO_RCVBUFFORCE = 33  # asm-generic/socket.h; SO_RCVBUF beyond rmem_max (CAP_NET_ADMIN)
 IFNAMSIZ = 16  # includes the terminating NUL: names are at most 15 bytes
 ALTIFNAMSIZ = 128
 NETNSA_NSID_NOT_ASSIGNED = -1

@@ -64,6 +64,19 @@ def test_framing_constants(kernel: dict[str, int]) -> None:
         assert int(member) == kernel[member.name]
 
 
+def test_socket_options_match_the_headers() -> None:
+    """The socket-level constants the socket layer takes from here."""
+    generic = HEADER_DIR.parent / "asm-generic" / "socket.h"
+    if not generic.exists():
+        pytest.skip("asm-generic/socket.h missing (install linux-libc-dev)")
+    assert constants.SO_RCVBUFFORCE == read_constants("../asm-generic/socket.h")["SO_RCVBUFFORCE"]
+    # SOL_NETLINK is not in the UAPI headers; the C library defines it.
+    libc = sorted(HEADER_DIR.parent.glob("*/bits/socket.h"))
+    if libc:
+        found = read_constants("../" + str(libc[0].relative_to(HEADER_DIR.parent)))
+        assert constants.SOL_NETLINK == found["SOL_NETLINK"]
+
+
 def test_address_families_match_the_socket_module() -> None:
     for member in constants.AF:
         if hasattr(socket, member.name):

@@ -209,7 +209,7 @@ def test_fast_builders_equal_the_dataclass_constructors() -> None:
 
 
 def test_conversation_stamps_like_replace_and_takes_any_iterable() -> None:
-    from rawns.nlsock import Conversation
+    from rawns.netlink.conversation import Conversation
     batch = [requests.link_get(index=1), requests.link_dump(),
              requests.addr_add(2, "10.0.0.9/16")]
     expected = encode([dataclasses.replace(m, seq=5 + i, pid=77,

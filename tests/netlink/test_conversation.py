@@ -1,7 +1,8 @@
-"""The sans-IO reply state machine of rawns.nlsock, fed with canned replies."""
+"""The sans-IO reply state machine (rawns.netlink.conversation), fed with canned replies."""
 
 from __future__ import annotations
 
+import doctest
 import errno
 
 import pytest
@@ -11,7 +12,8 @@ from rawns import netlink
 from rawns.netlink import IfInfoMsg, Message, NlMsgErr, NlMsgHdr, RTM
 from rawns.netlink.attrs import Attr, AttrList
 from rawns.netlink.constants import NLM_F, NLMSG, NLMSGERR_ATTR
-from rawns.nlsock import NEED_DATA, Ack, Conversation, DumpDone, Failure
+from rawns.netlink import conversation as conversation_module
+from rawns.netlink.conversation import NEED_DATA, Ack, Conversation, DumpDone, Failure
 
 PORT = 4242
 
@@ -197,3 +199,22 @@ def test_an_interrupted_flag_on_done_alone_is_reported():
         Message(type=NLMSG.NLMSG_DONE, flags=flags, seq=1, pid=PORT, header=0)))
     [event] = drain(conv)
     assert event.__class__ is DumpDone and event.interrupted and len(event.replies) == 1
+
+
+def test_the_module_example_runs():
+    assert doctest.testmod(conversation_module).failed == 0
+
+
+def test_unanswered_and_fork_follow_the_outstanding_requests():
+    conv = Conversation(port_id=PORT, first_seq=1)
+    conv.send([link_request("a"), dump_request(), link_request("b")])
+    assert conv.unanswered() == [0, 1, 2]
+    conv.receive_data(ack(1) + link_reply(2, 5))
+    assert conv.unanswered() == [1, 2]
+    other = conv.fork()  # the same requests, awaited on another socket
+    assert other.port_id == 0 and other.unanswered() == [1, 2]
+    other.receive_data(link_reply(2, 7) + done(2) + ack(3, pid=PORT + 1))
+    events = drain(other)
+    assert [e.index for e in events] == [1, 2]
+    assert [m.header.index for m in events[0].replies] == [7]  # not the first socket's
+    assert conv.unanswered() == [1, 2]  # the original is untouched

@@ -1,0 +1,290 @@
+"""The same netlink exchange with many namespaces at once: C loops, chunks, a helper thread.
+
+``request_many`` sends each namespace its requests (a ``Batch`` round);
+``dump_many`` runs the same dumps in each namespace (``read_many``). Below,
+``syscalls.exchange_many`` is one C loop that enters each namespace of a
+chunk in turn, opens a socket there with ``nlsock.SOCKET_OPTIONS``, writes
+and reads, and brings the thread home before it returns; above, a sans-IO
+``Conversation`` per namespace checks the answers, as on a ``RouteSocket``.
+
+Invariants:
+- The caller's thread never leaves its namespace: the C loops move the
+  thread that runs them and bring it home before they return (or raise the
+  failure to return, which ends everything).
+- Beyond 16 namespaces the C loops run in one helper thread, one chunk ahead
+  of the caller, who meanwhile makes the next chunk and checks the answers of
+  the last; when the caller stops, no further chunk is started and the one
+  running is waited for.
+- Each chunk's answers fit the thread's inbox (``syscalls.INBOX_BYTES``):
+  ``request_many`` sizes its chunks for the largest answers (every request
+  failing), ``dump_many`` reads again what did not fit.
+- Every answer is checked by a Conversation: a request is never taken as
+  answered unless the kernel's reply says so.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from rawns import netlink, syscalls
+from rawns.errors import KernelError, RawnsError, kernel_error
+from rawns.netlink import Message
+from rawns.netlink.constants import NETLINK_ROUTE, NLM_F
+from rawns.netlink.conversation import NEED_DATA, Conversation, DumpDone, Reader
+from rawns.nlsock import SMALL_BATCH, SOCKET_OPTIONS, Outcome
+
+__all__ = ["request_many", "dump_many"]
+
+_DUMP = int(NLM_F.NLM_F_DUMP)
+_CHUNK = 256          # namespaces per C loop: bounds how late Ctrl-C lands
+_FIRST_CHUNK = 16     # the first C loop: the caller starts early
+# The most an answer to a request can take in the inbox: a failure echoes the
+# request, with its nlmsgerr header and the kernel's extack text.
+_ANSWER_OVERHEAD = 512
+
+J = TypeVar("J")
+R = TypeVar("R")
+
+
+# --- overlapping the C loops with the caller ------------------------------------------
+
+def _overlapped(jobs: Iterable[J], run: Callable[[J], R]) -> Iterator[tuple[J, R]]:
+    """``(job, run(job))`` for each of ``jobs``, in order, ``run`` running in
+    a helper thread one job ahead: while it runs job k+1, the caller handles
+    the result of job k and makes job k+2 (iterating ``jobs``). So a C loop
+    (which lets go of the interpreter) and the Python around it overlap. A
+    failure of ``run`` is raised here; when the caller stops, jobs not yet
+    started are dropped, and the one running is waited for."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rawns-many")
+    try:
+        running: tuple[J, Future[R]] | None = None
+        for job in jobs:
+            started = pool.submit(run, job)
+            if running is not None:
+                yield running[0], running[1].result()
+            running = (job, started)
+        if running is not None:
+            yield running[0], running[1].result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_turn(jobs: Iterable[J], run: Callable[[J], R], overlap: bool
+             ) -> Iterator[tuple[J, R]]:
+    """``_overlapped``, or the same on the caller's thread (for a few jobs,
+    where a thread would cost more than it saves)."""
+    if overlap:
+        return _overlapped(jobs, run)
+    return ((job, run(job)) for job in jobs)
+
+
+def _chunk_sizes() -> Iterator[int]:
+    """How many namespaces each C loop of a *_many takes: 16, 32, ... 256,
+    256... The first ends early, so that the caller starts early; later ones
+    are long, since each costs a wait for the interpreter while the caller
+    is busy."""
+    size = _FIRST_CHUNK
+    while True:
+        yield size
+        size = min(2 * size, _CHUNK)
+
+
+def _growing(items: Sequence[J]) -> Iterator[Sequence[J]]:
+    """``items`` in chunks of ``_chunk_sizes``."""
+    start = 0
+    for size in _chunk_sizes():
+        if start >= len(items):
+            return
+        yield items[start:start + size]
+        start += size
+
+
+# --- requests: a Batch's round -------------------------------------------------------
+
+@dataclass
+class _Chunk:
+    """The namespaces one C loop of ``request_many`` writes to."""
+
+    paths: list[bytes] = field(default_factory=list)
+    requests: list[Sequence[Message]] = field(default_factory=list)
+    conversations: list[Conversation] = field(default_factory=list)
+    datagrams: list[list[bytes]] = field(default_factory=list)
+
+
+def request_many(paths: Sequence[bytes], requests: Iterable[Sequence[Message]], *,
+                 nofollow: bool = False) -> list[list[Outcome]]:
+    """Send each namespace of ``paths`` its ``requests`` (no dumps), on a
+    socket opened there for them, by one C loop per chunk of namespaces
+    (``syscalls.exchange_many``): 16 requests per ``sendmsg``, so that their
+    acks always fit the socket's default buffer. ``requests`` may be an
+    iterator: each namespace's are taken (and encoded) as its chunk is made.
+    Beyond 16 namespaces the C loops run in a helper thread, one chunk ahead
+    of the caller, who meanwhile makes the next chunk and checks the answers
+    of the last one; the caller's thread never leaves its namespace (below,
+    the C loop moves it, and brings it home before it returns).
+
+    Returns each namespace's Outcomes, as ``RouteSocket.exchange`` does;
+    a request the kernel did not answer (which it always does before
+    ``sendmsg`` returns) fails with ENOMSG. Raises ValueError for a namespace
+    whose answers might not fit an inbox (send those on a RouteSocket), or
+    the KernelError of a namespace that could not be entered or written to;
+    either way the chunks before it were sent and their answers are lost:
+    for callers that can undo without them.
+    """
+    outcomes: list[list[Outcome]] = []
+    run = functools.partial(_exchange_chunk, nofollow=nofollow)
+    for chunk, answers in _in_turn(_chunks_of(paths, requests), run,
+                                   len(paths) > _FIRST_CHUNK):
+        for conversation, asked, answer in zip(chunk.conversations, chunk.requests, answers):
+            outcomes.append(_answered(conversation, asked, answer))
+    return outcomes
+
+
+def _chunks_of(paths: Sequence[bytes], requests: Iterable[Sequence[Message]]
+               ) -> Iterator[_Chunk]:
+    """Chunks of ``_chunk_sizes`` namespaces at most, whose answers
+    fit an inbox even if every request fails, their requests encoded."""
+    chunk, room, slots = _Chunk(), syscalls.INBOX_BYTES, syscalls.INBOX_DATAGRAMS
+    sizes = _chunk_sizes()
+    most = next(sizes)
+    for path, asked in zip(paths, requests):
+        if any(request.flags & _DUMP == _DUMP for request in asked):
+            raise ValueError("request_many sends no dumps (see dump_many)")
+        conversation = Conversation()
+        data = conversation.send(asked)
+        if len(asked) > SMALL_BATCH:
+            frames = netlink.frames(data)
+            cuts = [frames[i][0] for i in range(0, len(frames), SMALL_BATCH)] + [len(data)]
+            datagrams = [data[a:b] for a, b in zip(cuts, cuts[1:])]
+        else:
+            datagrams = [data]
+        worst = len(data) + _ANSWER_OVERHEAD * len(asked)
+        if worst > syscalls.INBOX_BYTES or len(asked) > syscalls.INBOX_DATAGRAMS:
+            raise ValueError("a namespace's answers might not fit the inbox: "
+                             "send its requests on a RouteSocket")
+        if chunk.paths and (len(chunk.paths) == most or worst > room or len(asked) > slots):
+            yield chunk
+            chunk, room, slots = _Chunk(), syscalls.INBOX_BYTES, syscalls.INBOX_DATAGRAMS
+            most = next(sizes)
+        chunk.paths.append(path)
+        chunk.requests.append(asked)
+        chunk.conversations.append(conversation)
+        chunk.datagrams.append(datagrams)
+        room -= worst
+        slots -= len(asked)
+    if chunk.paths:
+        yield chunk
+
+
+def _exchange_chunk(chunk: _Chunk, nofollow: bool) -> list[list[bytes]]:
+    answers = syscalls.exchange_many(chunk.paths, NETLINK_ROUTE, chunk.datagrams,
+                                     syscalls.Tally(), nofollow=nofollow,
+                                     options=SOCKET_OPTIONS)
+    whole = [answer for answer in answers if answer is not None]
+    if len(whole) != len(chunk.paths):  # sized so that it cannot happen
+        raise RawnsError("the kernel's answers did not fit the inbox")
+    return whole
+
+
+def _answered(conversation: Conversation, requests: Sequence[Message],
+              datagrams: list[bytes]) -> list[Outcome]:
+    """The Outcomes of ``requests`` (sent by ``conversation``) in ``datagrams``."""
+    outcomes = [Outcome(request=request) for request in requests]
+    for data in datagrams:
+        conversation.receive_data(data)
+    while (event := conversation.next_event()) is not NEED_DATA:
+        outcomes[event.index].settle(event)
+    for index in conversation.unanswered():
+        outcomes[index].error = kernel_error(
+            errno.ENOMSG, msg_type=requests[index].type_name,
+            subject="no answer from the kernel")
+    return outcomes
+
+
+# --- dumps: read_many --------------------------------------------------------------------
+
+def dump_many(paths: Sequence[bytes], requests: Sequence[Message],
+              readers: Sequence[Reader | None] = (), *, nofollow: bool = False,
+              trace: Callable[[str, bytes], None] | None = None
+              ) -> Iterator[list[list[Any]] | None]:
+    """Run the dump ``requests`` in each namespace of ``paths``, on a socket
+    opened there for them, by one C loop per chunk of namespaces
+    (``syscalls.exchange_many``; ``nofollow``: the paths are opened without
+    following a symlink). Beyond 16 namespaces, the C loops run in a helper
+    thread, one chunk ahead of the caller, who reads the replies: the
+    kernel's work and Python's overlap, and the caller's thread never leaves
+    its namespace (below, the C loop moves it, and brings it home before it
+    returns).
+
+    Yields, for each namespace in order, the replies of each request (what
+    its reader made of them, see ``Conversation.send``), checked by a
+    conversation as any other; or None when that namespace's answers are not
+    whole, plain dumps (too big for the inbox, interrupted by a change,
+    refused) or it could not be entered or read: the caller reads that one
+    the usual way (``RouteSocket.dump``), which retries and names the error.
+    Raises KernelError only when the reading thread's own namespace could not
+    be opened or returned to. ``trace``, if given, is called with ("send"|
+    "recv", bytes) for every datagram of each namespace, as it is read here.
+    """
+    template = Conversation()
+    data = template.send(requests, readers)
+    # Sent one at a time: a dump request sent while another dump of the
+    # socket is still running is refused (EBUSY).
+    wire = [data[frame[0]:frame[1]] for frame in netlink.frames(data)]
+    run = functools.partial(_read_chunk, wire=wire, nofollow=nofollow)
+    for _, answers in _in_turn(_growing(paths), run, len(paths) > _FIRST_CHUNK):
+        for answer in answers:
+            if trace is not None and answer is not None:
+                for data in wire:
+                    trace("send", data)
+                for data in answer:
+                    trace("recv", data)
+            yield None if answer is None else _whole_dumps(template, answer)
+
+
+def _read_chunk(paths: Sequence[bytes], wire: list[bytes], nofollow: bool
+                ) -> list[list[bytes] | None]:
+    """What each namespace of ``paths`` answered to ``wire`` (None: read it
+    another way), in as many C loops as it takes: one, unless the inbox
+    fills up or a namespace cannot be entered or read."""
+    tally = syscalls.Tally()
+    read: list[list[bytes] | None] = []
+    size = None
+    while len(read) < len(paths):
+        position = len(read)
+        chunk = paths[position:] if size is None else paths[position:position + size]
+        size = None
+        try:
+            read += syscalls.exchange_many(chunk, NETLINK_ROUTE, [wire] * len(chunk), tally,
+                                           nofollow=nofollow, options=SOCKET_OPTIONS)
+        except KernelError:
+            if tally.failed_step in syscalls.EXCHANGE_FATAL_STEPS:
+                raise
+            if tally.done:
+                size = tally.done  # read those again on their own; then this one fails first
+            else:
+                read.append(None)
+    return read
+
+
+def _whole_dumps(template: Conversation, datagrams: list[bytes]) -> list[list[Any]] | None:
+    """The replies of each request of ``template`` in ``datagrams``, or None
+    unless every dump ended (NLMSG_DONE) uninterrupted and unrefused."""
+    conversation = template.fork()
+    for data in datagrams:
+        conversation.receive_data(data)
+    if conversation.outstanding:
+        return None
+    replies: list[list[Any]] = [[]] * template.outstanding  # it sent them all, read none
+    while True:
+        event = conversation.next_event()
+        if event is NEED_DATA:
+            return replies
+        if not isinstance(event, DumpDone) or event.interrupted:
+            return None
+        replies[event.index] = event.replies

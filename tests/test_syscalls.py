@@ -1,0 +1,58 @@
+"""rawns.syscalls: the C loops' step codes, named once in C and by name in Python."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from rawns import syscalls
+from rawns._native import ffi, lib
+
+HEADER = Path(__file__).resolve().parent.parent / "csrc" / "rawns.h"
+# C loop -> what rawns.syscalls names each of its steps with
+NAMED = {
+    "add": syscalls._ADD_STEP_SYSCALL,
+    "delete": syscalls._DELETE_STEP_SYSCALL,
+    "open": syscalls._OPEN_STEP_SYSCALL,
+    "socket": syscalls._SOCKET_STEPS,
+    "exchange": syscalls._EXCHANGE_STEPS,
+}
+
+
+@pytest.mark.parametrize("loop", sorted(NAMED))
+def test_every_step_of_every_loop_is_an_enum_member_named_in_python(loop: str) -> None:
+    members = ffi.typeof(f"enum rawns_{loop}_step").relements
+    assert members and all(name.startswith(f"RAWNS_{loop.upper()}_") for name in members)
+    assert 0 not in members.values()  # 0: no failure
+    assert sorted(members.values()) == sorted(NAMED[loop])
+
+
+def test_the_loops_report_steps_by_name_never_by_number() -> None:
+    source = (HEADER.parent / "rawns.c").read_text()
+    assert not re.findall(r"fail\(tally, \d+\)|failed_step = [1-9]|\*step = [1-9]", source)
+    header = HEADER.read_text()
+    assert set(re.findall(r"enum (rawns_\w+_step)", header)) == \
+        {f"rawns_{loop}_step" for loop in NAMED}
+
+
+def test_python_takes_the_step_values_from_the_extension() -> None:
+    assert (syscalls.ADD_CREATE_FILE, syscalls.ADD_UNSHARE, syscalls.ADD_BIND) == \
+        (lib.RAWNS_ADD_CREATE_FILE, lib.RAWNS_ADD_UNSHARE, lib.RAWNS_ADD_BIND)
+    assert (syscalls.DELETE_UMOUNT, syscalls.DELETE_UNLINK) == \
+        (lib.RAWNS_DELETE_UMOUNT, lib.RAWNS_DELETE_UNLINK)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_a_socket_option_the_kernel_refuses_fails_the_exchange_at_its_step(ns) -> None:
+    home = os.readlink("/proc/thread-self/ns/net")
+    path = os.fsencode(f"/run/netns/{ns()}")
+    tally = syscalls.Tally()
+    refused = ((270, 0x7FFF, 1),)  # SOL_NETLINK, an option that does not exist
+    with pytest.raises(OSError) as caught:
+        syscalls.exchange_many([path], 0, [[b""]], tally, options=refused)
+    assert caught.value.syscall == "setsockopt"  # type: ignore[attr-defined]
+    assert tally.failed_step == lib.RAWNS_EXCHANGE_SOCKOPT and tally.done == 0
+    assert os.readlink("/proc/thread-self/ns/net") == home
