@@ -255,7 +255,7 @@ def _parse(argv: Sequence[str]) -> Optional[dict[str, Any]]:
     return options
 
 
-def _sigterm_to_interrupt(signum: int, frame: Any) -> None:
+def _sigterm_to_interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 

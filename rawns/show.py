@@ -82,8 +82,8 @@ def link_json(link: Link, names: dict[int, str], *, linkmode: bool = True,
 
 def _link_head(data: dict[str, Any], *, mode: bool) -> str:
     name = data["ifname"]
-    if "link" in data:
-        name += f"@{data['link']}"
+    if "link" in data:  # null: ifindex 0, which ip prints as NONE
+        name += "@NONE" if data["link"] is None else f"@{data['link']}"
     elif "link_index" in data:
         name += f"@if{data['link_index']}"
     text = f"{data['ifindex']}: {name}: <{','.join(data['flags'])}>"
@@ -167,7 +167,8 @@ def addr_json(links: Iterable[Link], addresses: Iterable[Address], names: dict[i
               family: Optional[int], up: Optional[set[int]] = None) -> list[dict[str, Any]]:
     """``ip -j [-4|-6] addr show``: each link with its ``addr_info``. Without
     a family every link is listed; with one, only links holding an address
-    of that family, as ip does."""
+    of that family, as ip does. ip shows a link's alias in ``link show``
+    only, so it is left out here."""
     by_index: dict[int, list[Address]] = {}
     for address in addresses:
         by_index.setdefault(address.index, []).append(address)
@@ -177,6 +178,7 @@ def addr_json(links: Iterable[Link], addresses: Iterable[Address], names: dict[i
         if family is not None and not mine:
             continue
         entry = link_json(link, names, linkmode=False, family=family, up=up)
+        entry.pop("ifalias", None)
         entry["addr_info"] = [a.to_json() for a in mine]
         out.append(entry)
     return out
