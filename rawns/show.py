@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Optional
 
-from rawns.model import Address, Link, Neighbour, Route
+from rawns.model import INFINITY_LIFE_TIME, Address, Link, Neighbour, Route
 
 if TYPE_CHECKING:
     from rawns.handle import Event
@@ -135,12 +135,8 @@ def link_lines(data: dict[str, Any], nsids: dict[int, str], *, mode: bool = True
 _ADDR_FLAGS = ("secondary", "dynamic", "noprefixroute", "tentative", "deprecated", "nodad",
                "optimistic", "dadfailed", "home")
 
-#: The lifetime ip prints as ``forever`` (INFINITY_LIFE_TIME, if_addr.h).
-_FOREVER = 0xFFFFFFFF
-
-
 def _lifetime(seconds: int) -> str:
-    return "forever" if seconds == _FOREVER else f"{seconds}sec"
+    return "forever" if seconds == INFINITY_LIFE_TIME else f"{seconds}sec"
 
 
 def addr_lines(info: dict[str, Any], *, dev: Optional[str] = None) -> list[str]:
