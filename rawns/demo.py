@@ -7,8 +7,9 @@ equals and shows the netlink messages that did it, one line each
 (``--verbose``: the full annotated view of ``rawns.netlink.explain``).
 
 Invariants:
-- Only public rawns calls (``rawns.netns``, ``rawns.Handle``, ``rawns.ping``,
-  ``rawns.netlink``); it runs no other program.
+- Only public rawns names (``rawns.netns``, ``rawns.handle.Handle``,
+  ``rawns.ping``, ``rawns.netlink``, and ``rawns.show`` to print as ip does);
+  it runs no other program.
 - It removes everything it made, also on failure, Ctrl-C or SIGTERM
   (``try``/``finally``), unless ``--keep`` is given; every name it makes
   carries the prefix ``rawns-demo-<pid>-``, so it cannot collide with
@@ -27,8 +28,11 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import Any, Optional
 
-from rawns import netlink, netns
+from rawns import netlink, netns, show
 from rawns.errors import RawnsError
+from rawns.handle import Handle
+from rawns.netlink.constants import enum_name, flag_names
+from rawns.ping import ping
 
 __all__ = ["main", "summarize", "USAGE"]
 
@@ -106,15 +110,16 @@ def _short(name: str) -> str:
 
 
 def _field_text(value: Any) -> str:
-    members = getattr(type(value), "__members__", None)
-    if members is None:
-        return str(value)
-    single = [m for m in members.values()
-              if m.value and m.value & (m.value - 1) == 0 and int(value) & m.value]
-    if isinstance(value, enum.IntFlag) and single:
-        return "|".join(_short(m.name) for m in single)
-    name = getattr(value, "name", None)
-    return _short(name) if name else str(int(value))
+    """A header field named as the codec names it (``rawns.netlink.constants``),
+    without the kernel's prefix: ``UP|LOWER_UP``, ``INET``, ``MAIN``."""
+    if isinstance(value, enum.IntFlag):
+        names = flag_names(type(value), value)
+        if names:
+            return "|".join(_short(name) for name in names)
+        return _short(value.name) if value.name else str(int(value))
+    if isinstance(value, enum.IntEnum):
+        return _short(enum_name(type(value), value))
+    return str(value)
 
 
 def _header_text(header: Any) -> str:
@@ -202,25 +207,28 @@ class Tour:
                 self.say(f"      {summarize(message, sent=direction == 'send')}")
 
 
-def _show_namespace(tour: Tour, label: str, handle: Any) -> None:
-    from rawns import cli
-
+def _show_namespace(tour: Tour, label: str, handle: Handle, other: str) -> None:
+    """What ``ip link show``, ``ip route show`` and ``ip neigh show`` print
+    in the namespace of ``handle``; ``other`` is the namespace holding the
+    veth peer, which ip names by the id this namespace gives it."""
     links = handle.link_list()
     routes = handle.route_list(family=4)
-    entries = cli.visible_neighbours(handle.neigh_list(family=4))
-    names = {link.index: link.name for link in links}
-    tour.say(f"    {label}: the dumps")
+    entries = show.visible_neighbours(handle.neigh_list(family=4))
+    nsids = netns.nsid_names(handle, [other])
+    names = show.index_names(links)
+    up = show.up_indexes(links)
+    tour.say(f"    {label}: the dumps, and the id it gives the other namespace")
     tour.messages()
     tour.say(f"    {label}: links")
     for link in links:
-        for line in cli.link_lines(cli.link_json(link, names, up=cli._up(links)), {}):
+        for line in show.link_lines(show.link_json(link, names, up=up), nsids):
             tour.say(f"      {line}")
     tour.say(f"    {label}: IPv4 routes (ip route show)")
     for route in routes:
-        tour.say(f"      {cli.route_line(route.to_json(names, show_table=False))}")
+        tour.say(f"      {show.route_line(route.to_json(names, show_table=False))}")
     tour.say(f"    {label}: ARP table (ip neigh show)")
     for entry in entries:
-        tour.say(f"      {cli.neigh_line(entry.to_json(names))}")
+        tour.say(f"      {show.neigh_line(entry.to_json(names))}")
     if not entries:
         tour.say("      (empty)")
 
@@ -247,7 +255,7 @@ def _parse(argv: Sequence[str]) -> Optional[dict[str, Any]]:
     return options
 
 
-def _sigterm_to_interrupt(signum: int, frame: Any) -> None:
+def _sigterm_to_interrupt(_signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
@@ -270,9 +278,6 @@ def main(argv: Sequence[str] = ()) -> int:
 
 
 def _run(verbose: bool, keep: bool, delay: float) -> int:
-    from rawns import Handle
-    from rawns.ping import ping
-
     prefix = f"rawns-demo-{os.getpid()}-"
     red, blue = prefix + "red", prefix + "blue"
     tour = Tour(verbose, delay)
@@ -361,12 +366,13 @@ def _run(verbose: bool, keep: bool, delay: float) -> int:
                 "Look inside each namespace",
                 """Dump requests (NLM_F_DUMP) return one message per object, then
                 NLMSG_DONE. Each side has lo and its veth end (the peer shows as @ifN,
-                in another namespace: link-netnsid), the kernel's route for the
-                subnet, and in the ARP table the MAC address the ping taught it.""",
+                in another namespace: link-netns, named by the id this namespace
+                gives it, RTM_GETNSID), the kernel's route for the subnet, and in
+                the ARP table the MAC address the ping taught it.""",
                 [f"ip -n {red} link show; ip -n {red} route show; ip -n {red} neigh show",
                  f"ip -n {blue} link show; ip -n {blue} route show; ip -n {blue} neigh show"])
-            for label, handle in (("red", h_red), ("blue", h_blue)):
-                _show_namespace(tour, label, handle)
+            for label, handle, other in (("red", h_red, blue), ("blue", h_blue, red)):
+                _show_namespace(tour, label, handle, other)
             tour.say()
             if received == 0:
                 raise RawnsError(f"demo: no reply from {destination}")
@@ -394,9 +400,3 @@ def _finish(tour: Tour, made: list[str], keep: bool) -> None:
             pass
         except BaseException as err:  # keep removing the others, then report
             print(f"rawns demo: could not delete {name}: {err}", file=sys.stderr)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    from rawns.cli import main as cli_main
-
-    raise SystemExit(cli_main(["demo", *sys.argv[1:]]))

@@ -5,25 +5,36 @@ Invariants:
   ``ipaddress`` objects, MACs as ``"aa:bb:cc:dd:ee:ff"``); no bytes, no
   netlink structs, so they compare, hash and print well.
 - Each has ``to_json()`` giving the keys and value formats of ``ip -j`` for
-  the same object, so scripts written against iproute2 carry over.
+  the same object, so scripts written against iproute2 carry over. It is the
+  one place those keys are written: :mod:`rawns.show` builds ip's text and
+  the composites (a link with its ``addr_info``) from it.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import socket
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 __all__ = ["Link", "Address", "Route", "Neighbour", "IPAddress", "IPNetwork", "IPInterface",
-           "ip_link_flags"]
+           "ip_link_flags", "INFINITY_LIFE_TIME"]
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
 
 
+#: The lifetime of an address that does not expire (if_addr.h), which ip
+#: prints as ``forever`` and ``ip -j`` as this number.
+INFINITY_LIFE_TIME = 0xFFFFFFFF
+
+
+_FAMILY_NAMES: dict[int, str] = {socket.AF_INET: "inet", socket.AF_INET6: "inet6"}
+
+
 def _family_name(family: int) -> str:
-    return {2: "inet", 10: "inet6"}.get(family, str(family))
+    return _FAMILY_NAMES.get(family, str(family))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -152,8 +163,9 @@ class Address:
             out["dynamic"] = True
         if self.label is not None:
             out["label"] = self.label
-        out["valid_life_time"] = 4294967295 if self.valid_lft is None else self.valid_lft
-        out["preferred_life_time"] = (4294967295 if self.preferred_lft is None
+        out["valid_life_time"] = (INFINITY_LIFE_TIME if self.valid_lft is None
+                                  else self.valid_lft)
+        out["preferred_life_time"] = (INFINITY_LIFE_TIME if self.preferred_lft is None
                                       else self.preferred_lft)
         return out
 

@@ -20,10 +20,10 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Union
+from typing import Protocol, Union
 
 from rawns import syscalls
-from rawns.errors import KernelError, kernel_error
+from rawns.errors import KernelError, RawnsError, kernel_error
 
 __all__ = [
     "RUN_DIR",
@@ -40,6 +40,9 @@ __all__ = [
     "open_many",
     "identify",
     "describe",
+    "NsidSource",
+    "nsids",
+    "nsid_names",
     "enter",
     "visiting",
     "run",
@@ -607,3 +610,35 @@ def run(name: str, argv: Sequence[str]) -> int:
     if os.WIFSIGNALED(status):
         return 128 + os.WTERMSIG(status)
     return os.waitstatus_to_exitcode(status)
+
+
+class NsidSource(Protocol):
+    """What ``nsids`` asks: ``Handle.nsid_get``, the id a namespace gives another."""
+
+    def nsid_get(self, netns: NetnsTarget | None = None, *, pid: int | None = None
+                 ) -> int | None: ...
+
+
+def nsids(handle: NsidSource, names: Iterable[str] | None = None) -> dict[str, int]:
+    """The ids the namespace of ``handle`` (a ``Handle``) gives the named
+    namespaces: name -> nsid, for each of ``names`` (default: every named
+    namespace, ``list()``) that has an id there. Names that are not
+    namespaces (a stale file) or that cannot be opened are left out. These
+    are the ids ``ip -n NS netns list`` prints as ``(id: N)``."""
+    found: dict[str, int] = {}
+    for name in list() if names is None else names:
+        try:
+            nsid = handle.nsid_get(name)
+        except (RawnsError, OSError, ValueError):
+            continue
+        if nsid is not None:
+            found[name] = nsid
+    return found
+
+
+def nsid_names(handle: NsidSource, names: Iterable[str] | None = None) -> dict[int, str]:
+    """nsid -> name, the other way round from ``nsids``: how ip names the
+    namespace behind a ``link-netnsid`` (``link-netns NAME``) or an entry of
+    ``ip netns list-id``. When two names hold the same namespace, the last
+    one in ``names`` (sorted, by default) is kept."""
+    return {nsid: name for name, nsid in nsids(handle, names).items()}

@@ -503,3 +503,21 @@ def test_visiting_steps_through_namespaces_and_always_returns(prefix):
     finally:
         for fd in fds:
             os.close(fd)
+
+
+# --- ids given to named namespaces ---------------------------------------------------
+
+def test_nsids_and_nsid_names_are_what_ip_netns_list_shows(ns):
+    from rawns import Handle
+
+    a, b, c = ns(), ns(), ns()
+    run_ip("-n", a, "netns", "set", b, "5")
+    run_ip("-n", a, "netns", "set", c, "9")
+    shown = json.loads(run_ip("-n", a, "-j", "netns", "list").stdout)
+    expected = {entry["name"]: entry["id"] for entry in shown if "id" in entry}
+    with Handle(a) as handle:
+        ids = netns.nsids(handle)
+        assert ids == expected and {ids[b], ids[c]} == {5, 9}
+        assert netns.nsids(handle, [b, a]) == {b: 5}  # a gives itself no id here
+        assert netns.nsid_names(handle) == {5: b, 9: c}
+        assert netns.nsid_names(handle, [c]) == {9: c}

@@ -1,0 +1,25 @@
+"""The ``rawns`` command line, with iproute2's grammar: ``main``.
+
+    rawns [-n NS] [-j [-p]] [-4|-6] [--trace] OBJECT COMMAND ...
+
+Invariants:
+- It only parses arguments and prints; every action is one public library
+  call (``rawns.netns``, ``rawns.Handle``, ``rawns.ping``), so whatever the
+  command line can do, a program can do too.
+- ``-j`` prints the keys and value formats of ``ip -j`` for the same objects;
+  plain output reads like ``ip``'s (both through :mod:`rawns.show`).
+- User mistakes and kernel refusals print one line ``rawns: ...`` on stderr
+  and exit non-zero (1: the command line is wrong, 2: the kernel or the
+  system refused, 130: interrupted); a traceback is a bug.
+
+Modules: :mod:`grammar` (options, words, values, usage text), :mod:`session`
+(the Handle of ``-n``/``--trace`` and ``-j`` output), :mod:`dispatch`
+(``main``: OBJECT -> its module, errors -> exit status), and one module per
+OBJECT, imported only when that object is asked for: :mod:`link`,
+:mod:`addr`, :mod:`route`, :mod:`neigh`, :mod:`netns`, :mod:`monitor`,
+:mod:`ping`, :mod:`demo`.
+"""
+
+from rawns.cli.dispatch import main
+
+__all__ = ["main"]

@@ -1,0 +1,298 @@
+"""The command line's grammar: options, words and abbreviations as ip reads them, values, usage.
+
+    rawns [-n NS] [-j [-p]] [-4|-6] [--trace] OBJECT COMMAND ...
+
+Invariants:
+- Pure: it reads words and returns values or raises ``UsageError`` (or
+  ``ShowHelp``); it prints nothing and touches no namespace.
+- Abbreviations resolve as in iproute2: an exact spelling wins, else the
+  first entry in table order that starts with the word.
+- Cheap to import: the standard library only, loaded when needed
+  (``rawns -V`` and ``rawns help`` read nothing else).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Optional, Union
+
+if TYPE_CHECKING:
+    import ipaddress
+
+__all__ = [
+    "PROG", "UsageError", "ShowHelp", "Options", "parse_options",
+    "resolve", "Words", "parse_int", "parse_float", "parse_ip", "verb",
+    "OBJECT_TABLE", "OBJECT_COMMANDS", "USAGE", "HELP",
+]
+
+PROG = "rawns"
+
+
+class UsageError(Exception):
+    """The command line is not one rawns understands."""
+
+
+class ShowHelp(Exception):
+    """``help`` was asked for an object: print its usage and exit 0."""
+
+    def __init__(self, obj: str) -> None:
+        super().__init__(obj)
+        self.obj = obj
+
+
+class Options:
+    """The global options, before OBJECT."""
+
+    __slots__ = ("netns", "json", "pretty", "family", "trace", "help", "version")
+
+    def __init__(self) -> None:
+        self.netns: Optional[str] = None     # -n NAME
+        self.json = False                    # -j
+        self.pretty = False                  # -p
+        self.family: Optional[int] = None    # 4 or 6 (-4, -6)
+        self.trace = False                   # --trace
+        self.help = False                    # -h: print the usage, do nothing else
+        self.version = False                 # -V: print the version, do nothing else
+
+
+def parse_options(args: list[str]) -> Options:
+    """Strip the global options off the front of ``args``. ``-h`` and ``-V``
+    end the parsing (what follows them is not read), as with ip."""
+    opts = Options()
+    while args and args[0].startswith("-") and args[0] != "-":
+        flag = args.pop(0)
+        name = flag.lstrip("-")
+        if name in ("n", "netns"):
+            if not args:
+                raise UsageError(f"option {flag} needs a namespace name")
+            opts.netns = args.pop(0)
+        elif flag.startswith("-n") and not flag.startswith("--") and len(flag) > 2 \
+                and not "netns".startswith(name):
+            opts.netns = flag[2:]  # -nNAME
+        elif name in ("j", "json"):
+            opts.json = True
+        elif name in ("p", "pretty"):
+            opts.pretty = True
+        elif name == "4":
+            opts.family = 4
+        elif name == "6":
+            opts.family = 6
+        elif name in ("jp", "pj"):
+            opts.json = opts.pretty = True
+        elif name == "trace":
+            opts.trace = True
+        elif name in ("h", "help"):
+            opts.help = True
+            break
+        elif name in ("V", "version", "Version"):
+            opts.version = True
+            break
+        else:
+            raise UsageError(f"unknown option {flag!r} (try '{PROG} help')")
+    return opts
+
+
+# --- words ---------------------------------------------------------------------
+
+def resolve(word: str, table: Sequence[tuple[str, Sequence[str]]], what: str) -> str:
+    """``word`` -> canonical name, as ip resolves commands: an exact spelling
+    wins; else the first entry (in table order) with a spelling that starts
+    with ``word`` (so ``a`` is ``address``, ``l`` is ``link``). Spellings
+    written ``"=set"`` match only in full, as ip's ``strcmp`` ones."""
+    for name, spellings in table:
+        if word in spellings or "=" + word in spellings:
+            return name
+    if word:
+        for name, spellings in table:
+            if any(s.startswith(word) for s in spellings if not s.startswith("=")):
+                return name
+    choices = ", ".join(name for name, _ in table)
+    raise UsageError(f"unknown {what} {word!r}; expected one of: {choices} "
+                     f"(try '{PROG} {_help_target(what)}help')")
+
+
+def _help_target(what: str) -> str:
+    obj = what.split()[0]
+    return "" if obj in ("object", "option") else f"{obj} "
+
+
+class Words:
+    """A cursor over the words of a command, for keyword-value grammars.
+    ``context`` (``"link add"``) starts every error message."""
+
+    def __init__(self, words: Iterable[str], context: str) -> None:
+        self.words = list(words)
+        self.context = context
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
+
+    def peek(self) -> Optional[str]:
+        return self.words[0] if self.words else None
+
+    def pop(self, what: str) -> str:
+        if not self.words:
+            raise UsageError(f"{self.context}: {what} is missing")
+        return self.words.pop(0)
+
+    def value(self, keyword: str) -> str:
+        if not self.words:
+            raise UsageError(f"{self.context}: {keyword!r} needs a value")
+        return self.words.pop(0)
+
+    def int_value(self, keyword: str, low: int = 0, high: int = 2**32 - 1) -> int:
+        return parse_int(self.value(keyword), f"{self.context}: {keyword}", low, high)
+
+    def rest(self) -> list[str]:
+        words, self.words = self.words, []
+        return words
+
+    def end(self) -> None:
+        if self.words:
+            raise UsageError(f"{self.context}: unexpected {self.words[0]!r} "
+                             f"(try '{PROG} {self.context.split()[0]} help')")
+
+
+def verb(words: Words, obj: str, commands: Sequence[tuple[str, Sequence[str]]],
+         default: str) -> str:
+    """The command given to ``obj`` (``default`` if none), resolved as ip
+    resolves abbreviations; ``help`` raises ShowHelp for the object."""
+    name = resolve(words.pop("command"), commands, f"{obj} command") if words else default
+    words.context = f"{obj} {name}"
+    if name == "help":
+        raise ShowHelp(obj)
+    return name
+
+
+# --- values --------------------------------------------------------------------------
+
+def parse_int(text: str, what: str, low: int = 0, high: int = 2**32 - 1) -> int:
+    """``text`` as an integer in ``low..high`` (decimal, or 0x/0o/0b)."""
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise UsageError(f"{what}: {text!r} is not a number") from None
+    if not low <= value <= high:
+        raise UsageError(f"{what}: {value} is out of range {low}..{high}")
+    return value
+
+
+def parse_float(text: str, what: str) -> float:
+    """``text`` as a number of seconds, not negative."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{what}: {text!r} is not a number") from None
+    if value < 0:
+        raise UsageError(f"{what}: must not be negative")
+    return value
+
+
+def parse_ip(text: str, what: str) -> Union[ipaddress.IPv4Address, ipaddress.IPv6Address]:
+    """``text`` as an IPv4 or IPv6 address."""
+    import ipaddress  # here: most commands never parse an address
+
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        raise UsageError(f"{what}: {text!r} is not an IPv4 or IPv6 address") from None
+
+
+# --- objects and their usage ------------------------------------------------------------
+
+#: (name, spellings) of each OBJECT, in the order ip resolves abbreviations.
+OBJECT_TABLE: list[tuple[str, Sequence[str]]] = [
+    ("addr", ["address", "addr"]),
+    ("route", ["route"]),
+    ("neigh", ["neighbour", "neighbor", "neigh"]),
+    ("link", ["link"]),
+    ("monitor", ["monitor"]),
+    ("netns", ["netns"]),
+    ("ping", ["ping"]),
+    ("demo", ["demo"]),
+    ("help", ["help"]),
+]
+
+#: The commands addr, route and neigh share, with ip's spellings.
+OBJECT_COMMANDS: list[tuple[str, Sequence[str]]] = [
+    ("add", ["add"]),
+    ("replace", ["replace"]),
+    ("delete", ["delete", "del"]),
+    ("show", ["show", "list", "lst", "ls"]),
+    ("help", ["help"]),
+]
+
+USAGE = f"""\
+Usage: {PROG} [OPTIONS] OBJECT {{ COMMAND | help }}
+OBJECT := {{ link | addr | route | neigh | netns | monitor | ping | demo }}
+OPTIONS := {{ -n[etns] NAME | -j[son] | -p[retty] | -4 | -6 | --trace | -h[elp] | -V }}
+
+  -n NAME   act inside the named network namespace (no thread of {PROG} moves)
+  -j        print JSON with the keys of 'ip -j'; -p indents it
+  -4, -6    only IPv4 / IPv6 (addr, route, neigh)
+  --trace   print every netlink message sent and received, decoded, on stderr
+
+Objects and commands may be abbreviated as with ip: '{PROG} a' is 'addr show',
+'{PROG} l s' is 'link show'. '{PROG} OBJECT help' explains one object.
+'{PROG} demo' walks through the container-networking setup, step by step.
+"""
+
+#: What ``rawns OBJECT help`` prints.
+HELP = {
+    "netns": f"""\
+Usage: {PROG} netns list                 named namespaces (with their nsid here)
+       {PROG} netns add NAME             create /run/netns/NAME (unshare + bind mount)
+       {PROG} netns delete NAME
+       {PROG} netns exec NAME CMD...     run CMD inside NAME (as 'ip netns exec')
+       {PROG} netns identify [PID]       the names of PID's namespace
+       {PROG} [-n NS] netns set NAME NSID|auto   give NAME an id inside NS
+       {PROG} [-n NS] netns list-id      the ids NS has given
+""",
+    "link": f"""\
+Usage: {PROG} [-n NS] link add [name] NAME [mtu N] [address MAC] type KIND [ARGS]
+         KIND := veth peer [name] PEER [netns NS|PID] [address MAC]
+               | bridge [stp_state 0|1]
+               | vxlan id VNI [remote ADDR | group ADDR dev DEV] [local ADDR]
+                       [dstport PORT] [ttl N] [learning|nolearning] [dev DEV]
+       {PROG} [-n NS] link set [dev] DEV [up|down] [mtu N] [name NEW] [address MAC]
+                 [master BR | nomaster] [netns NS|PID] [alias TEXT] [txqlen N]
+       {PROG} [-n NS] link delete [dev] DEV
+       {PROG} [-n NS] [-j] link show [[dev] DEV] [type KIND] [master BR] [up]
+""",
+    "addr": f"""\
+Usage: {PROG} [-n NS] addr add|replace ADDR/PLEN dev DEV [broadcast ADDR|+]
+                 [label LABEL] [scope SCOPE] [peer ADDR] [nodad]
+       {PROG} [-n NS] addr delete ADDR/PLEN dev DEV
+       {PROG} [-n NS] [-j] [-4|-6] addr show [[dev] DEV]
+""",
+    "route": f"""\
+Usage: {PROG} [-n NS] [-4|-6] route add|replace|delete [TYPE] PREFIX|default
+                 [via GW] [dev DEV] [metric N] [table T] [proto P] [scope S] [src ADDR]
+         TYPE := unicast | local | broadcast | blackhole | unreachable | prohibit | ...
+       {PROG} [-n NS] [-j] [-4|-6] route show [table T|all] [dev DEV]
+         (IPv4 and table main unless told otherwise, as ip)
+""",
+    "neigh": f"""\
+Usage: {PROG} [-n NS] neigh add|replace ADDR lladdr MAC dev DEV
+                 [nud permanent|noarp|reachable|stale]
+       {PROG} [-n NS] neigh delete ADDR dev DEV
+       {PROG} [-n NS] [-j] [-4|-6] neigh show [dev DEV] [nud STATE|all]
+         (NOARP entries are hidden unless asked for, as ip)
+""",
+    "monitor": f"""\
+Usage: {PROG} [-n NS] [-j] monitor [link] [addr] [route] [neigh] [all]
+         prints each change as it happens, until Ctrl-C
+""",
+    "ping": f"""\
+Usage: {PROG} [-n NS] ping [-c COUNT] [-W TIMEOUT] [-i INTERVAL] [-s SIZE] ADDR
+         ICMP echo over a raw socket opened inside NS (no ping binary needed);
+         without -c it runs until Ctrl-C. Exit status 0 if any reply came.
+""",
+    "demo": f"""\
+Usage: {PROG} demo [--verbose] [--keep] [--delay SECONDS]
+         two namespaces joined by a veth pair, addressed, pinged and shown,
+         with the netlink messages of each step; everything is removed after
+         (--keep leaves it for exploring with '{PROG} -n NAME ...').
+""",
+    "help": USAGE,
+}

@@ -1,0 +1,248 @@
+"""``rawns link``: interfaces, as ``ip link`` (add veth, bridge, vxlan; set; delete; show).
+
+Each command is one call of a ``Handle``'s ``link_*``; ``show`` prints
+through :mod:`rawns.show`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Optional
+
+from rawns import netns, show
+from rawns.cli.grammar import PROG, Options, UsageError, Words, parse_ip, verb
+from rawns.cli.session import emit_json, open_handle
+
+__all__ = ["run", "COMMANDS", "KINDS"]
+
+COMMANDS: list[tuple[str, Sequence[str]]] = [
+    ("add", ["add"]),
+    ("set", ["=set", "change"]),
+    ("delete", ["delete", "del"]),
+    ("show", ["show", "list", "lst", "ls"]),
+    ("help", ["help"]),
+]
+
+#: The link types ``link add`` makes.
+KINDS = ("veth", "bridge", "vxlan")
+
+
+def run(words: Words, opts: Options) -> int:
+    command = verb(words, "link", COMMANDS, "show")
+    if command == "show":
+        return _show(words, opts)
+    if command == "add":
+        return _add(words, opts)
+    if command == "set":
+        return _set(words, opts)
+    dev = _device(words)
+    words.end()
+    with open_handle(opts) as handle:
+        handle.link_delete(dev)
+    return 0
+
+
+def _device(words: Words) -> str:
+    if words.peek() == "dev":
+        words.pop("dev")
+    return words.pop("device name")
+
+
+def _show(words: Words, opts: Options) -> int:
+    dev: Optional[str] = None
+    kind: Optional[str] = None
+    master: Optional[str] = None
+    only_up = False
+    while words:
+        word = words.pop("")
+        if word == "type":
+            kind = words.value("type")
+        elif word == "master":
+            master = words.value("master")
+        elif word == "up":
+            only_up = True
+        else:
+            if word == "dev":
+                word = words.value("dev")
+            if dev is not None:
+                raise UsageError(f"link show: two devices given ({dev!r} and {word!r})")
+            dev = word
+    with open_handle(opts) as handle:
+        every = handle.link_list()
+        names = show.index_names(every)
+        if dev is not None:
+            links = [handle.link_get(dev)]
+        elif kind is not None or master is not None:
+            links = handle.link_list(kind=kind, master=master)
+        else:
+            links = every
+        if only_up:
+            links = [link for link in links if link.is_up]
+        up = show.up_indexes(every)
+        data = [show.link_json(link, names, up=up) for link in links]
+        if opts.json:
+            emit_json(opts, data)
+            return 0
+        peers = any("link_netnsid" in entry for entry in data)
+        nsids = netns.nsid_names(handle) if peers else {}
+    for entry in data:
+        print("\n".join(show.link_lines(entry, nsids)))
+    return 0
+
+
+def _add(words: Words, opts: Options) -> int:
+    name = None
+    common: dict[str, Any] = {}
+    index = 0
+    while words and words.peek() != "type":
+        word = words.pop("")
+        if word == "name":
+            name = words.value("name")
+        elif word == "mtu":
+            common["mtu"] = words.int_value("mtu", 68, 2**31 - 1)
+        elif word in ("address", "addr"):
+            common["address"] = words.value(word)
+        elif word == "index":
+            index = words.int_value("index", 1, 2**31 - 1)
+        elif word in ("up", "netns", "link", "txqueuelen", "txqlen", "qlen"):
+            raise UsageError(f"link add: {word!r} is not supported here; use "
+                             f"'{PROG} link set' after creating the link")
+        elif name is None:
+            name = word
+        else:
+            raise UsageError(f"link add: unexpected {word!r}")
+    if name is None:
+        raise UsageError("link add: a link name is required")
+    if not words:
+        raise UsageError(f"link add {name}: 'type KIND' is required "
+                         f"(one of: {', '.join(KINDS)})")
+    words.pop("type")
+    kind = words.value("type")
+    words.context = f"link add type {kind}"
+    if kind == "veth":
+        kwargs = _veth_args(words)
+        if index:
+            kwargs["index"] = index
+        with open_handle(opts) as handle:
+            handle.link_add_veth(name, **kwargs, **common)
+        return 0
+    if index:
+        raise UsageError("link add: 'index' is supported for veth only")
+    if kind == "bridge":
+        while words:
+            word = words.pop("")
+            if word == "stp_state":
+                common["stp"] = bool(words.int_value("stp_state", 0, 1))
+            else:
+                raise UsageError(f"link add type bridge: unexpected {word!r} "
+                                 "(supported: stp_state 0|1)")
+        with open_handle(opts) as handle:
+            handle.link_add_bridge(name, **common)
+        return 0
+    if kind == "vxlan":
+        vni, kwargs = _vxlan_args(words)
+        with open_handle(opts) as handle:
+            handle.link_add_vxlan(name, vni, **kwargs, **common)
+        return 0
+    raise UsageError(f"link add: type {kind!r} is not supported by rawns "
+                     f"(supported: {', '.join(KINDS)})")
+
+
+def _veth_args(words: Words) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if not words:
+        raise UsageError("link add type veth: 'peer name PEER' is required")
+    if words.pop("peer") != "peer":
+        raise UsageError("link add type veth: expected 'peer name PEER'")
+    peer = None
+    while words:
+        word = words.pop("")
+        if word == "name":
+            peer = words.value("name")
+        elif word == "netns":
+            target = words.value("netns")
+            if target.isdigit() and not netns.exists(target):
+                kwargs["peer_pid"] = int(target)
+            else:
+                kwargs["peer_netns"] = target
+        elif word in ("address", "addr"):
+            kwargs["peer_address"] = words.value(word)
+        elif word == "index":
+            kwargs["peer_index"] = words.int_value("index", 1, 2**31 - 1)
+        elif peer is None and word not in ("mtu", "type"):
+            peer = word
+        else:
+            raise UsageError(f"link add type veth: unexpected {word!r} after peer "
+                             "(supported: name, netns, address, index)")
+    if peer is None:
+        raise UsageError("link add type veth: the peer needs a name ('peer name PEER')")
+    kwargs["peer"] = peer
+    return kwargs
+
+
+def _vxlan_args(words: Words) -> tuple[int, dict[str, Any]]:
+    vni = None
+    kwargs: dict[str, Any] = {}
+    while words:
+        word = words.pop("")
+        if word in ("id", "vni"):
+            vni = words.int_value(word, 0, 2**24 - 1)
+        elif word in ("remote", "group", "local"):
+            kwargs[word] = parse_ip(words.value(word), f"link add type vxlan: {word}")
+        elif word == "dev":
+            kwargs["dev"] = words.value("dev")
+        elif word in ("dstport", "port"):
+            kwargs["port"] = words.int_value(word, 0, 65535)
+        elif word == "ttl":
+            kwargs["ttl"] = words.int_value("ttl", 0, 255)
+        elif word in ("learning", "nolearning"):
+            kwargs["learning"] = word == "learning"
+        else:
+            raise UsageError(f"link add type vxlan: unexpected {word!r} (supported: id, "
+                             "remote, group, local, dev, dstport, ttl, [no]learning)")
+    if vni is None:
+        raise UsageError("link add type vxlan: 'id VNI' is required")
+    return vni, kwargs
+
+
+def _set(words: Words, opts: Options) -> int:
+    dev = None
+    kwargs: dict[str, Any] = {}
+    while words:
+        word = words.pop("")
+        if word in ("up", "down"):
+            kwargs["up"] = word == "up"
+        elif word == "mtu":
+            kwargs["mtu"] = words.int_value("mtu", 68, 2**31 - 1)
+        elif word == "name":
+            kwargs["name"] = words.value("name")
+        elif word in ("address", "addr"):
+            kwargs["address"] = words.value(word)
+        elif word == "master":
+            kwargs["master"] = words.value("master")
+        elif word == "nomaster":
+            kwargs["nomaster"] = True
+        elif word == "netns":
+            target = words.value("netns")
+            if target.isdigit() and not netns.exists(target):
+                kwargs["netns_pid"] = int(target)
+            else:
+                kwargs["netns"] = target
+        elif word == "alias":
+            kwargs["alias"] = words.value("alias")
+        elif word in ("txqueuelen", "txqlen", "qlen"):
+            kwargs["txqlen"] = words.int_value(word)
+        else:
+            if word == "dev":
+                word = words.value("dev")
+            if dev is not None:
+                raise UsageError(f"link set: unexpected {word!r} (the device is {dev!r}; "
+                                 f"try '{PROG} link help')")
+            dev = word
+    if dev is None:
+        raise UsageError("link set: a device is required")
+    if not kwargs:
+        raise UsageError(f"link set {dev}: nothing to change")
+    with open_handle(opts) as handle:
+        handle.link_set(dev, **kwargs)
+    return 0

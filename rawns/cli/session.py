@@ -1,0 +1,46 @@
+"""The global options at work: the Handle of ``-n``/``--trace``, the output of ``-j``/``-p``.
+
+Invariants:
+- ``open_handle`` is the only place the command line makes a ``Handle``;
+  with ``--trace`` every datagram it sends or receives is explained on
+  stderr (``rawns.netlink.explain``), as it happens.
+- The Handle (and with it the netlink codec) is imported only when a
+  command opens one, so commands that need no netlink start faster.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from rawns.cli.grammar import Options
+from rawns.show import json_text
+
+if TYPE_CHECKING:
+    from rawns.handle import Handle
+
+__all__ = ["open_handle", "trace_printer", "emit_json"]
+
+
+def trace_printer(direction: str, data: bytes) -> None:
+    """A ``trace`` callback: one datagram, annotated, on stderr."""
+    from rawns.netlink import explain
+
+    arrow = ">>> sent" if direction == "send" else "<<< received"
+    sys.stderr.write(f"{arrow} {len(data)} bytes\n{explain(data)}\n\n")
+    sys.stderr.flush()
+
+
+def open_handle(opts: Options) -> Handle:
+    """A Handle in the namespace of ``-n`` (or our own), traced if asked."""
+    from rawns.handle import Handle
+
+    handle = Handle(opts.netns)
+    if opts.trace:
+        handle.trace = trace_printer
+    return handle
+
+
+def emit_json(opts: Options, value: Any) -> None:
+    """Print ``value`` as ``ip -j`` (``-p``: ``ip -j -p``) prints it."""
+    print(json_text(value, pretty=opts.pretty))

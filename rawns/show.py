@@ -1,0 +1,289 @@
+"""Objects as ``ip`` prints them: the text and ``-j`` JSON of ``ip link/addr/route/neigh``.
+
+Shared by every face (the command line, the demo): whatever prints a link,
+an address, a route or a neighbour the way ``ip`` does calls this module.
+
+Invariants:
+- The JSON keys and value formats of one object are written once, in its
+  model's ``to_json()`` (:mod:`rawns.model`). This module adds only what
+  needs more than the object itself: the link part of ``ip addr show`` with
+  its ``addr_info``, ``M-DOWN`` (the lower link is down), what ``-4``/``-6``
+  leave out, the object of a monitor event.
+- Text is made from that JSON, never from the objects again, so the two
+  forms cannot disagree.
+- Pure: no I/O, no kernel, no printing; functions take objects and maps
+  (ifindex -> name, nsid -> name) and return dicts, strings and lists.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Optional
+
+from rawns.model import INFINITY_LIFE_TIME, Address, Link, Neighbour, Route
+
+if TYPE_CHECKING:
+    from rawns.handle import Event
+
+__all__ = [
+    "json_text", "index_names", "up_indexes",
+    "link_json", "link_lines", "addr_json", "addr_lines", "link_addr_lines",
+    "route_line", "neigh_line", "SHOWN_NEIGH_STATES", "visible_neighbours",
+    "event_json", "event_lines",
+]
+
+def json_text(value: Any, *, pretty: bool = False) -> str:
+    """``value`` (the result of a ``*_json`` function) in the bytes ``ip -j``
+    prints: compact, or indented by four with ``pretty`` (``ip -j -p``)."""
+    if pretty:
+        return json.dumps(value, indent=4)
+    return json.dumps(value, separators=(",", ":"))
+
+
+def index_names(links: Iterable[Link]) -> dict[int, str]:
+    """ifindex -> name, the map every ``*_json`` takes to name links as ip does."""
+    return {link.index: link.name for link in links}
+
+
+def up_indexes(links: Iterable[Link]) -> set[int]:
+    """The ifindexes of the links that are up (for ``M-DOWN``)."""
+    return {link.index for link in links if link.is_up}
+
+
+# --- links ------------------------------------------------------------------------------
+
+def link_json(link: Link, names: dict[int, str], *, linkmode: bool = True,
+              family: Optional[int] = None, up: Optional[set[int]] = None
+              ) -> dict[str, Any]:
+    """``ip -j link show`` (or with ``linkmode=False`` the link part of
+    ``ip -j addr show``). With a family (``ip -4/-6 addr show``) ip leaves out
+    the link-layer line; for ``-6`` it reads links through the kernel's IPv6
+    link dump, which carries only name, flags, mtu, operstate and qlen.
+    ``up`` is the set of ifindexes that are up here: ip flags ``M-DOWN`` a
+    link whose lower link (``link``, in this namespace) is down."""
+    out = link.to_json(names, linkmode=linkmode)
+    if up is not None and out.get("link") is not None and link.link not in up:
+        out["flags"] = out["flags"] + ["M-DOWN"]
+    if family is not None:
+        for key in ("link_type", "address", "broadcast"):
+            out.pop(key, None)
+    if family == 6:
+        keep = {"ifindex": out["ifindex"]}
+        if link.link is not None and link.link != link.index:
+            keep["link"] = names.get(link.link, f"if{link.link}")
+        keep["ifname"] = out["ifname"]
+        for key in ("flags", "mtu", "operstate", "txqlen"):
+            if key in out:
+                keep[key] = out[key]
+        out = keep
+    return out
+
+
+def _link_head(data: dict[str, Any], *, mode: bool) -> str:
+    name = data["ifname"]
+    if "link" in data:  # null: ifindex 0, which ip prints as NONE
+        name += "@NONE" if data["link"] is None else f"@{data['link']}"
+    elif "link_index" in data:
+        name += f"@if{data['link_index']}"
+    text = f"{data['ifindex']}: {name}: <{','.join(data['flags'])}>"
+    if "mtu" in data:
+        text += f" mtu {data['mtu']}"
+    if "qdisc" in data:
+        text += f" qdisc {data['qdisc']}"
+    if "master" in data:
+        text += f" master {data['master']}"
+    text += f" state {data['operstate']}"
+    if mode and "linkmode" in data:
+        text += f" mode {data['linkmode']}"
+    if "group" in data:
+        text += f" group {data['group']}"
+    if "txqlen" in data:
+        text += f" qlen {data['txqlen']}"
+    return text
+
+
+def _netns_text(data: dict[str, Any], nsids: dict[int, str]) -> str:
+    if "link_netnsid" not in data:
+        return ""
+    nsid = data["link_netnsid"]
+    return f" link-netns {nsids[nsid]}" if nsid in nsids else f" link-netnsid {nsid}"
+
+
+def link_lines(data: dict[str, Any], nsids: dict[int, str], *, mode: bool = True
+               ) -> list[str]:
+    """The lines ``ip link show`` prints for one link (from ``link_json``).
+    ``nsids`` maps nsid -> namespace name (``rawns.netns.nsid_names``): a
+    peer in a named namespace shows as ``link-netns NAME``, as ip shows it."""
+    lines = [_link_head(data, mode=mode)]
+    if "link_type" in data:
+        second = f"    link/{data['link_type']}"
+        if "address" in data:
+            second += f" {data['address']}"
+        if "broadcast" in data:
+            second += f" brd {data['broadcast']}"
+        lines.append(second + _netns_text(data, nsids))
+    elif "link_netnsid" in data:
+        lines[0] += _netns_text(data, nsids)
+    if "ifalias" in data:
+        lines.append(f"    alias {data['ifalias']}")
+    return lines
+
+
+# --- addresses ----------------------------------------------------------------------------
+
+_ADDR_FLAGS = ("secondary", "dynamic", "noprefixroute", "tentative", "deprecated", "nodad",
+               "optimistic", "dadfailed", "home")
+
+def _lifetime(seconds: int) -> str:
+    return "forever" if seconds == INFINITY_LIFE_TIME else f"{seconds}sec"
+
+
+def addr_lines(info: dict[str, Any], *, dev: Optional[str] = None) -> list[str]:
+    """The two lines ``ip addr show`` prints for one element of ``addr_info``."""
+    local = info["local"]
+    if "address" in info:
+        text = f"    {info['family']} {local} peer {info['address']}/{info['prefixlen']}"
+    else:
+        text = f"    {info['family']} {local}/{info['prefixlen']}"
+    if "broadcast" in info:
+        text += f" brd {info['broadcast']}"
+    text += f" scope {info['scope']}"
+    for flag in _ADDR_FLAGS:
+        if info.get(flag):
+            text += f" {flag}"
+    if info["family"] == "inet":
+        text += f" {info.get('label', dev or '')}"
+    return [text.rstrip(),
+            f"       valid_lft {_lifetime(info['valid_life_time'])} "
+            f"preferred_lft {_lifetime(info['preferred_life_time'])}"]
+
+
+def addr_json(links: Iterable[Link], addresses: Iterable[Address], names: dict[int, str],
+              family: Optional[int], up: Optional[set[int]] = None) -> list[dict[str, Any]]:
+    """``ip -j [-4|-6] addr show``: each link with its ``addr_info``. Without
+    a family every link is listed; with one, only links holding an address
+    of that family, as ip does. ip shows a link's alias in ``link show``
+    only, so it is left out here."""
+    by_index: dict[int, list[Address]] = {}
+    for address in addresses:
+        by_index.setdefault(address.index, []).append(address)
+    out = []
+    for link in links:
+        mine = by_index.get(link.index, [])
+        if family is not None and not mine:
+            continue
+        entry = link_json(link, names, linkmode=False, family=family, up=up)
+        entry.pop("ifalias", None)
+        entry["addr_info"] = [a.to_json() for a in mine]
+        out.append(entry)
+    return out
+
+
+def link_addr_lines(entry: dict[str, Any], nsids: dict[int, str]) -> list[str]:
+    """The lines ``ip addr show`` prints for one link (one element of ``addr_json``)."""
+    lines = link_lines(entry, nsids, mode=False)
+    for info in entry["addr_info"]:
+        lines += addr_lines(info, dev=entry["ifname"])
+    return lines
+
+
+# --- routes and neighbours ------------------------------------------------------------------
+
+def route_line(data: dict[str, Any]) -> str:
+    """One line of ``ip route show`` (from ``Route.to_json``)."""
+    parts = []
+    if "type" in data:
+        parts.append(data["type"])
+    parts.append(data["dst"])
+    if "gateway" in data:
+        parts += ["via", data["gateway"]]
+    if "dev" in data:
+        parts += ["dev", data["dev"]]
+    if "table" in data:
+        parts += ["table", str(data["table"])]
+    if "protocol" in data:
+        parts += ["proto", data["protocol"]]
+    if "scope" in data:
+        parts += ["scope", data["scope"]]
+    if "prefsrc" in data:
+        parts += ["src", data["prefsrc"]]
+    if "metric" in data:
+        parts += ["metric", str(data["metric"])]
+    parts += data.get("flags", [])
+    if "pref" in data:
+        parts += ["pref", data["pref"]]
+    return " ".join(parts)
+
+
+def neigh_line(data: dict[str, Any]) -> str:
+    """One line of ``ip neigh show`` (from ``Neighbour.to_json``)."""
+    parts = [data["dst"]]
+    if "dev" in data:
+        parts += ["dev", data["dev"]]
+    if "lladdr" in data:
+        parts += ["lladdr", data["lladdr"]]
+    for flag in ("router", "proxy", "extern_learn", "offload"):
+        if flag in data:
+            parts.append(flag)
+    parts += data.get("state", [])
+    return " ".join(parts)
+
+
+#: NUD states ``ip neigh show`` lists by default: all but NOARP (and NONE).
+SHOWN_NEIGH_STATES = frozenset({"INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE",
+                                "FAILED", "PERMANENT"})
+
+
+def visible_neighbours(neighbours: Iterable[Neighbour],
+                       states: Optional[set[str] | frozenset[str]] = None
+                       ) -> list[Neighbour]:
+    """The entries ``ip neigh show`` prints: by default every state but
+    NOARP/NONE (the kernel's multicast and loopback entries), plus proxy and
+    externally learned ones; ``states`` (``nud STATE``) chooses others."""
+    wanted = SHOWN_NEIGH_STATES if states is None else states
+    return [n for n in neighbours
+            if (n.state & wanted) or ({"proxy", "ext_learned"} & n.flags)
+            or (not n.state and "NONE" in wanted)]
+
+
+# --- monitor events ---------------------------------------------------------------------------
+
+def _event_object(event: Event, names: dict[int, str]) -> tuple[dict[str, Any], list[str]]:
+    """The JSON and the text lines of the object a monitor event carries."""
+    obj = event.obj
+    if isinstance(obj, Link):
+        data = link_json(obj, names)
+        return data, link_lines(data, {})
+    if isinstance(obj, Address):
+        data = obj.to_json()
+        data["ifindex"] = obj.index
+        data["dev"] = names.get(obj.index, f"if{obj.index}")
+        head, second = addr_lines(data, dev=data["dev"])
+        return data, [f"{obj.index}: {data['dev']}{head}", second]
+    if isinstance(obj, Route):
+        data = obj.to_json(names)
+        return data, [route_line(data)]
+    data = obj.to_json(names)
+    return data, [neigh_line(data)]
+
+
+def event_json(event: Event, names: dict[int, str]) -> dict[str, Any]:
+    """One event of ``ip -j monitor``: ``event`` (new/del), ``object`` (its
+    kind), the object's own keys, and ``deleted`` for a removal."""
+    data, _ = _event_object(event, names)
+    out = {"event": event.action, "object": event.kind, **data}
+    if event.action == "del":
+        out["deleted"] = True
+    return out
+
+
+def event_lines(event: Event, names: dict[int, str], *, labels: bool) -> list[str]:
+    """The lines ``ip monitor`` prints for one event: ``Deleted`` before a
+    removal, and ``[LINK]``-style labels when several kinds are watched."""
+    _, lines = _event_object(event, names)
+    if event.action == "del":
+        lines[0] = "Deleted " + lines[0]
+    if labels:
+        lines[0] = f"[{event.kind.upper()}]" + lines[0]
+    return lines
