@@ -35,7 +35,7 @@ from typing import Any
 from rawns import netlink, syscalls
 from rawns.errors import KernelError, RawnsError, kernel_error
 from rawns.netlink import Message
-from rawns.netlink.attrs import fast_constructor
+from rawns.netlink.fast import fast_constructor
 from rawns.netlink.constants import NETLINK_SOCKOPT, NLM_F, NLMSG
 
 __all__ = [

@@ -1,0 +1,364 @@
+# Invariants:
+# - Every function here returns exactly what its namesake in the reference
+#   returns (message.decode, message.decode_frame, message.header_and_values,
+#   attrs.decode_attrs, CStruct.unpack_from), or raises the same DecodeError;
+#   tests/netlink/test_nl_fast_paths.py holds them equal on every golden
+#   capture and on hypothesis-made hostile bytes.  Read the reference first.
+# - The tricks, all of them here: constructors generated with exec (they
+#   store the fields of a frozen dataclass without its __init__), struct
+#   decoders generated the same way, the attribute walk with the usual
+#   payloads of five codec types read inline, and bounded caches (values
+#   read from tables, ipaddress objects by their bytes).  Caches are filled
+#   on first use, never at import, and none grows past its bound.
+# - No process-wide state is touched (the garbage collector included).
+# - Standard library and rawns.errors only.
+"""The fast paths of the codec: the reference decoder's results, sooner.
+
+Decoding a dump makes one object per attribute, tens of thousands of them;
+the reference spends most of its time in calls that a specialised loop can
+skip: a frozen dataclass's ``__init__`` (one ``object.__setattr__`` per
+field), ``codec.decode`` for a payload that is just a u32, a dict per
+struct.  :func:`decode`, :func:`decode_frame` and :func:`header_and_values`
+do the same work as :mod:`message`'s without those costs, and
+:mod:`rawns.netlink` exports them.  :func:`fast_constructor` is also used by
+other modules that build many frozen objects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from enum import IntFlag
+from typing import Any, Callable
+
+from rawns.errors import DecodeError
+
+from .attrs import NLA_HEADER, Attr, AttrList, AttrTable, Ctx, Keep, Unfit, read_attr_header
+from .codecs import ByKind, Int, IPAddr, Nested, String, Struct
+from .constants import (
+    ADDRESS_SIZE_BY_FAMILY, NLA_TYPE_MASK, NLM_F, NLMSG, as_flag, enum_members, flag_cache,
+    message_type,
+)
+from .message import ERROR_CODE, Frame, Message, frames, type_name
+from .message import decode_frame as reference_decode_frame
+from .structs import CStruct, NlMsgErr, NlMsgHdr
+from .tables import FAMILIES, NLMSGERR
+
+__all__ = ["fast_constructor", "struct_decoder", "new_message", "new_attr", "decode",
+           "decode_frame", "header_and_values", "decode_attrs"]
+
+
+# -- generated constructors -------------------------------------------------------
+
+def fast_constructor(cls: type, keywords: bool = False) -> Any:
+    """Return ``make(*values)`` building a frozen slotted dataclass fast.
+
+    The generated ``__init__`` of a frozen dataclass goes through
+    ``object.__setattr__`` per field, several times slower than storing into
+    the slots directly.  The decoder makes one object per attribute, so it
+    uses this; values are passed in field order and are not validated.
+    ``keywords=True`` makes ``make(*, field=value, ...)`` instead, every
+    field a required keyword.
+    """
+    names = [spec.name for spec in dataclasses.fields(cls)]
+    # A frozen class refuses ``obj.name = value``.  Its twin (same bases,
+    # same slots, so the same memory layout, but object's own __setattr__,
+    # also over a frozen base's) takes the stores at full speed; then the
+    # object becomes a ``cls`` by assigning __class__, which Python allows
+    # between identical layouts.
+    twin = type(f"_{cls.__name__}Fields", cls.__bases__,
+                {"__slots__": cls.__slots__, "__setattr__": object.__setattr__})
+    namespace = {"new": object.__new__, "cls": cls, "twin": twin}
+    values = names if keywords else [f"v{index}" for index in range(len(names))]
+    arguments = ("*, " if keywords and names else "") + ", ".join(values)
+    # Straight-line code (one store per field, no loop), generated once per class.
+    body = "".join(f"    obj.{name} = {value}\n" for name, value in zip(names, values))
+    source = (f"def make({arguments}):\n    obj = new(twin)\n{body}"
+              f"    obj.__class__ = cls\n    return obj\n")
+    exec(compile(source, f"<fast constructor of {cls.__name__}>", "exec"), namespace)
+    return namespace["make"]
+
+
+new_message = fast_constructor(Message)
+"""``new_message(type, flags, seq, pid, header, attrs, payload)``: a Message."""
+new_attr = fast_constructor(Attr)
+"""``new_attr(type, value, name, raw)``: an Attr."""
+_new_nlmsgerr = fast_constructor(NlMsgErr)  # (error, request, request_payload)
+
+_STRUCT_DECODERS: dict[type, Callable[[bytes, int], Any]] = {}
+
+
+def struct_decoder(cls: type[CStruct]) -> Callable[[bytes, int], Any]:
+    """``decode(buf, offset)``: ``cls.unpack_from``, generated as straight-line code.
+
+    Fields with a kind are looked up in its dict of members (an unknown enum
+    value stays a plain int) or in its bounded cache of flag values (filled
+    by ``as_flag`` on a miss): the same results as ``as_member``, without a
+    call per field.  Made on first use, once per class.
+    """
+    decoder = _STRUCT_DECODERS.get(cls)
+    if decoder is not None:
+        return decoder
+    namespace: dict[str, Any] = {"make": fast_constructor(cls),
+                                 "unpack": cls.STRUCT.unpack_from, "as_flag": as_flag}
+    values = [f"v{index}" for index in range(len(cls.FIELD_NAMES))]
+    lines = [f"    {', '.join(values)}, = unpack(buf, offset)"]
+    for index, kind in enumerate(cls.KINDS):
+        if kind is None:
+            continue
+        v = values[index]
+        if issubclass(kind, IntFlag):
+            namespace[f"kind{index}"] = kind
+            namespace[f"cache{index}"] = flag_cache(kind)
+            lines.append(f"    {v} = cache{index}[{v}] if {v} in cache{index} "
+                         f"else as_flag(kind{index}, {v})")
+        else:
+            namespace[f"members{index}"] = enum_members(kind)
+            lines.append(f"    {v} = members{index}.get({v}, {v})")
+    source = ("def decode(buf, offset):\n" + "\n".join(lines)
+              + f"\n    return make({', '.join(values)})\n")
+    exec(compile(source, f"<decoder of {cls.__name__}>", "exec"), namespace)
+    decoder = _STRUCT_DECODERS[cls] = namespace["decode"]
+    return decoder
+
+
+# -- caches -----------------------------------------------------------------------
+
+# Dumps repeat addresses (IFA_ADDRESS is IFA_LOCAL; gateways, neighbours),
+# and ipaddress objects are immutable: reuse them, keyed by their bytes.
+_ADDRESSES: dict[bytes, Any] = {}
+_ADDRESS_CACHE_LIMIT = 4096  # cleared when full: hostile input cannot grow it
+
+
+def _address(packed: bytes) -> Any:
+    """``codecs.address_from_bytes``, reusing the objects already made."""
+    address = _ADDRESSES.get(packed)
+    if address is None:
+        address = (ipaddress.IPv4Address(packed) if len(packed) == 4
+                   else ipaddress.IPv6Address(packed))
+        if len(_ADDRESSES) >= _ADDRESS_CACHE_LIMIT:
+            _ADDRESSES.clear()
+        _ADDRESSES[packed] = address
+    return address
+
+
+# -- the walk, with the usual payloads read inline ---------------------------------
+
+# How the walk reads a codec's usual payload without calling codec.decode
+# (the walk's largest cost).  Anything unusual (another size, a value not
+# in the lookup, a string with bytes after its NUL) still goes to decode,
+# which has the last word.
+_CALL = 0     # call codec.decode
+_INT = 1      # read(buf, offset)[0] when the payload is `size` bytes
+_NAMED = 2    # the same, then lookup[value] (enum or flag member) if present
+_ADDRESS = 3  # lookup[payload] or _address(payload), for `size` bytes (0: the
+              # size of the enclosing header's family: ADDRESS_SIZE_BY_FAMILY)
+_STRUCT = 4   # read(buf, offset) when the payload is `size` bytes
+_STRING = 5   # the UTF-8 text before the NUL that ends the payload
+_NESTED = 6   # this walk, one level down, in table `lookup`
+_BY_KIND = 7  # the codec chosen by a sibling: _NESTED if it is Nested, else decode
+
+Step = tuple[str, Any, int, Any, int, Any]  # (name, codec, kind, read, size, lookup)
+_PLANS: dict[AttrTable, dict[int, Step]] = {}
+
+
+def _step(name: str, codec: Any) -> Step:
+    """What the walk does for one attribute number of a table."""
+    if isinstance(codec, Int):
+        unpack = codec.struct.unpack_from
+        if codec.names is None:
+            return name, codec, _INT, unpack, codec.size, None
+        lookup = (flag_cache(codec.names) if issubclass(codec.names, IntFlag)
+                  else enum_members(codec.names))
+        return name, codec, _NAMED, unpack, codec.size, lookup
+    if isinstance(codec, IPAddr):
+        return name, codec, _ADDRESS, None, codec.size or 0, _ADDRESSES
+    if isinstance(codec, Struct):
+        return name, codec, _STRUCT, struct_decoder(codec.cls), codec.size, None
+    if isinstance(codec, String):
+        return name, codec, _STRING, None, -1, None
+    if isinstance(codec, Nested):
+        return name, codec, _NESTED, None, -1, None
+    if isinstance(codec, ByKind):
+        return name, codec, _BY_KIND, None, -1, None
+    return name, codec, _CALL, None, -1, None
+
+
+def _plan(table: AttrTable) -> dict[int, Step]:
+    """The steps of ``table``, made on its first walk (tables never change)."""
+    plan = _PLANS.get(table)
+    if plan is None:
+        plan = _PLANS[table] = {number: _step(name, codec)
+                                for number, (name, codec) in table.specs.items()}
+    return plan
+
+
+_SLOW = object()  # the inline read did not apply: ask the codec
+_unpack_nla_header = NLA_HEADER.unpack_from
+
+
+def _walk(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx, out: list[Attr],
+          values: dict[str, Any] | None) -> None:
+    """attrs.decode_attrs without a trace: appends Attr objects to ``out``, or
+    with ``values`` stores each named value there instead (``out`` stays empty)."""
+    plan = _plan(table)
+    family_size = ADDRESS_SIZE_BY_FAMILY.get(ctx.family, -1)
+    append = out.append
+    unpack_header = _unpack_nla_header
+    make_attr = new_attr
+    pos = start
+    while pos < end:
+        if end - pos < 4:
+            read_attr_header(buf, pos, end)  # raises the precise DecodeError
+        nla_len, nla_type = unpack_header(buf, pos)
+        payload_end = pos + nla_len
+        if nla_len < 4 or payload_end > end:
+            read_attr_header(buf, pos, end)
+        step = plan.get(nla_type & NLA_TYPE_MASK)
+        raw = None
+        if step is None:
+            name = None
+            value = buf[pos + 4:payload_end]
+        else:
+            name, codec, kind, read, size, lookup = step
+            length = nla_len - 4
+            value = _SLOW
+            if kind == _INT:
+                if length == size:
+                    value = read(buf, pos + 4)[0]
+            elif kind == _NAMED:
+                if length == size:
+                    value = lookup.get(read(buf, pos + 4)[0], _SLOW)
+            elif kind == _ADDRESS:
+                if length == (size or family_size):
+                    packed = buf[pos + 4:payload_end]
+                    value = lookup.get(packed)
+                    if value is None:
+                        value = _address(packed)
+            elif kind == _STRUCT:
+                if length == size:
+                    value = read(buf, pos + 4)
+            elif kind == _STRING:
+                if buf.find(b"\0", pos + 4, payload_end) == payload_end - 1:
+                    value = buf[pos + 4:payload_end - 1].decode("utf-8", "surrogateescape")
+            elif kind == _NESTED:
+                value = decode_attrs(buf, pos + 4, payload_end, codec.table, ctx.nested())
+            elif kind == _BY_KIND:
+                chosen = codec.choose(out)
+                if isinstance(chosen, Nested):
+                    value = decode_attrs(buf, pos + 4, payload_end, chosen.table,
+                                         ctx.nested())
+            if value is _SLOW:
+                try:
+                    value = codec.decode(buf, pos + 4, payload_end, ctx, out)
+                except Unfit:
+                    value = buf[pos + 4:payload_end]
+                else:
+                    if value.__class__ is Keep:
+                        raw = value.raw
+                        value = value.value
+        if values is None:
+            append(make_attr(nla_type, value, name, raw))
+        elif name is not None and name not in values:
+            values[name] = value
+        pos = (payload_end + 3) & ~3  # attrs.align4, inline
+
+
+def decode_attrs(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx) -> AttrList:
+    """:func:`attrs.decode_attrs` without a trace (``ctx.trace`` must be None)."""
+    out: list[Attr] = []
+    _walk(buf, start, end, table, ctx, out, None)
+    return AttrList(out)
+
+
+# -- messages -----------------------------------------------------------------------
+
+_ERROR = int(NLMSG.NLMSG_ERROR)
+_CAPPED = int(NLM_F.NLM_F_CAPPED)
+_ACK_TLVS = int(NLM_F.NLM_F_ACK_TLVS)
+_EMPTY = AttrList()
+
+# The context of a message's top-level attributes, by the family of its
+# header: contexts are never changed, so one per family serves every message.
+_CONTEXTS: dict[int, Ctx] = {}
+
+
+def _context(family: int) -> Ctx:
+    ctx = _CONTEXTS.get(family)
+    if ctx is None:
+        ctx = Ctx(family, 1)
+        if len(_CONTEXTS) < 256:  # the family is one byte
+            _CONTEXTS[family] = ctx
+    return ctx
+
+
+def decode(data: bytes | bytearray | memoryview) -> list[Message]:
+    """:func:`message.decode`, faster (no trace)."""
+    buf = data if isinstance(data, bytes) else bytes(data)
+    return [decode_frame(buf, frame) for frame in frames(buf)]
+
+
+def decode_frame(buf: bytes, frame: Frame) -> Message:
+    """:func:`message.decode_frame`, faster."""
+    pos, end, mtype, flags, seq, pid = frame
+    family = FAMILIES.get(mtype)
+    if family is not None:
+        header, start = _fixed_header(buf, pos + 16, end, mtype, family.header)
+        attrs = decode_attrs(buf, start, end, family.table, _context(header.family))
+        return new_message(message_type(mtype), flags, seq, pid, header, attrs, b"")
+    if mtype == _ERROR:
+        return _decode_error(buf, pos + 16, end, flags, seq, pid)
+    return reference_decode_frame(buf, frame)  # NLMSG_DONE, types without a table: rare
+
+
+def header_and_values(buf: bytes, frame: Frame) -> tuple[Any, dict[str, Any]]:
+    """:func:`message.header_and_values`, faster: no Attr object is made."""
+    pos, end, mtype = frame[0], frame[1], frame[2]
+    family = FAMILIES.get(mtype)
+    if family is None:
+        raise DecodeError(f"{type_name(mtype)} has no attribute table", pos)
+    header, start = _fixed_header(buf, pos + 16, end, mtype, family.header)
+    values: dict[str, Any] = {}
+    _walk(buf, start, end, family.table, _context(header.family), [], values)
+    return header, values
+
+
+def _fixed_header(buf: bytes, body: int, end: int, mtype: int, header_class: type[CStruct]
+                  ) -> tuple[Any, int]:
+    """:func:`message.fixed_header`, with the generated struct decoder."""
+    size = header_class.SIZE
+    if end - body < size:
+        raise DecodeError(f"{type_name(mtype)} body of {end - body} bytes is shorter "
+                          f"than its {header_class.C_NAME} ({size} bytes)", body)
+    start = body + ((size + 3) & ~3)
+    return struct_decoder(header_class)(buf, body), start if start < end else end
+
+
+def _decode_error(buf: bytes, body: int, end: int, flags: int, seq: int, pid: int) -> Message:
+    """An NLMSG_ERROR (every ack is one), as message.decode_frame reads it."""
+    if end - body < 20:
+        raise DecodeError(f"NLMSG_ERROR body of {end - body} bytes is shorter than "
+                          f"struct nlmsgerr (20 bytes)", body)
+    error = ERROR_CODE.unpack_from(buf, body)[0]
+    request = struct_decoder(NlMsgHdr)(buf, body + 4)
+    echoed = body + 20
+    payload = b""
+    if not flags & _CAPPED:
+        if request.length < 16:
+            raise DecodeError(f"echoed request's nlmsg_len {request.length} is shorter "
+                              f"than its 16-byte nlmsghdr", body + 4)
+        payload_end = echoed + request.length - 16
+        if payload_end > end:
+            raise DecodeError(f"echoed request's nlmsg_len {request.length} runs past "
+                              f"the NLMSG_ERROR ({end - body - 4} bytes left)", body + 4)
+        payload = buf[echoed:payload_end]
+        echoed = payload_end
+    attrs = _EMPTY
+    start = (echoed + 3) & ~3
+    if flags & _ACK_TLVS:
+        attrs = decode_attrs(buf, start if start < end else end, end, NLMSGERR, Ctx(0, 1))
+    elif start < end:
+        raise DecodeError(f"{end - start} byte(s) after the body, but NLM_F_ACK_TLVS "
+                          f"is not set", start)
+    return new_message(message_type(_ERROR), flags, seq, pid,
+                       _new_nlmsgerr(error, request, payload), attrs, b"")
