@@ -29,8 +29,8 @@ Modules, from the bottom up; each imports only those above it in this list:
 9. :mod:`requests` -- builders of the requests the operations layer sends
 
 The reference (2 to 6) is the textbook; :mod:`fast` is held equal to it by
-tests, and ``decode``, ``decode_frame`` and ``header_and_values`` here are
-its versions.
+tests, and ``decode``, ``decode_frame``, ``header_and_values``, ``encode``
+and ``encode_stamped`` here are its versions.
 """
 
 from rawns.errors import DecodeError, EncodeError
@@ -39,8 +39,9 @@ from . import constants, requests
 from .attrs import Attr, AttrList
 from .constants import AF, IFA, IFLA, IFLA_INFO, NDA, NETNSA, NLM_F, NLMSG, RTA, RTM, VETH_INFO
 from .explain import explain
-from .fast import decode, decode_frame, fast_constructor, header_and_values
-from .message import Frame, Message, encode, encode_stamped, frames, is_plain_done
+from .fast import decode, decode_frame, encode, encode_stamped, fast_constructor, \
+    header_and_values
+from .message import Frame, Message, frames, is_plain_done
 from .tables import make_attr
 from .structs import (
     IfAddrMsg, IfInfoMsg, LinkStats64, NdMsg, NestedMessage, NlMsgErr, NlMsgHdr, RtGenMsg,
