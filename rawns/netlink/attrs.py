@@ -46,7 +46,7 @@ from typing import Any, Iterator, Protocol, Sequence
 
 from rawns.errors import DecodeError, EncodeError
 
-from .constants import NLA_F_NESTED, NLA_TYPE_MASK
+from .constants import NLA_TYPE_MASK
 
 __all__ = [
     "Attr", "AttrList", "AttrAccess", "AttrTable", "AttrCodec", "Ctx", "Keep", "Unfit",
@@ -185,7 +185,11 @@ class Ctx:
 class AttrCodec(Protocol):
     """What the walk and the encoder ask of a codec (see :mod:`codecs`)."""
 
-    kind: str
+    @property
+    def kind(self) -> str: ...  # "u32", "string"... for explain
+
+    @property
+    def sets_nested_flag(self) -> bool: ...  # NLA_F_NESTED goes in the type
 
     def decode(self, buf: bytes, start: int, end: int, ctx: Ctx,
                siblings: Sequence[Attr]) -> Any: ...
@@ -313,11 +317,6 @@ class Attr:
     def number(self) -> int:
         """The attribute number, NLA_F_NESTED / NLA_F_NET_BYTEORDER masked."""
         return self.type & NLA_TYPE_MASK
-
-    @property
-    def nested_flag(self) -> bool:
-        """Whether the sender set NLA_F_NESTED."""
-        return bool(self.type & NLA_F_NESTED)
 
 
 class AttrTable:

@@ -84,7 +84,8 @@ class Codec:
 class Int(Codec):
     """A fixed-size integer; optionally read as an IntEnum or IntFlag."""
 
-    def __init__(self, fmt: str, kind: str, names: type | None = None) -> None:
+    def __init__(self, fmt: str, kind: str,
+                 names: type[IntEnum] | type[IntFlag] | None = None) -> None:
         self.struct = struct.Struct(fmt)
         self.size = self.struct.size
         self.kind = kind if names is None else f"{kind} {names.__name__}"
@@ -108,7 +109,7 @@ class Int(Codec):
         if self.names is not None and isinstance(value, int):
             if issubclass(self.names, IntFlag):
                 return flag_text(self.names, value)
-            return enum_text(self.names, value)  # type: ignore[arg-type]
+            return enum_text(self.names, value)
         return render_value(value)
 
 
@@ -251,7 +252,8 @@ class IPAddr(Codec):
         want = self.version or {4: 4, 16: 6}.get(ADDRESS_SIZE_BY_FAMILY.get(ctx.family, 0))
         if want is not None and value.version != want:
             raise EncodeError(f"{value} is not an IPv{want} address")
-        return value.packed
+        packed: bytes = value.packed
+        return packed
 
     def render(self, value: Any) -> str:
         return str(value)
@@ -307,13 +309,13 @@ class _LazyTable:
     tables defined later (nested ones refer to each other): called once, on
     first use."""
 
-    _table: Any
+    _table: AttrTable | Callable[[], AttrTable]
 
     @property
     def table(self) -> AttrTable:
         if callable(self._table):
             self._table = self._table()
-        return self._table  # type: ignore[return-value]
+        return self._table
 
 
 class Nested(_LazyTable, Codec):
@@ -534,7 +536,8 @@ class Via(Codec):
     def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
         value = _ip_value(value, "RTA_VIA wants an IP address")
         family = AF.AF_INET if value.version == 4 else AF.AF_INET6
-        return struct.pack("=H", family) + value.packed
+        packed: bytes = value.packed
+        return struct.pack("=H", family) + packed
 
 
 def render_value(value: Any) -> str:

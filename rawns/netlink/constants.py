@@ -984,7 +984,7 @@ def flag_cache(flag_class: type[_E]) -> dict[int, _E]:
 
 def as_enum(enum_class: type[_E], value: int) -> _E | int:
     """Return the member of ``enum_class`` for ``value``, or the plain int."""
-    return enum_members(enum_class).get(value, value)  # type: ignore[return-value]
+    return enum_members(enum_class).get(value, value)
 
 
 def as_flag(flag_class: type[_E], value: int) -> _E:
@@ -1002,7 +1002,7 @@ def as_flag(flag_class: type[_E], value: int) -> _E:
             known.pop(value, None)  # keep enum's internal cache bounded too
         if len(cache) < _FLAG_CACHE_LIMIT:
             cache[value] = member
-    return member  # type: ignore[return-value]
+    return member
 
 
 _SINGLE_BITS: dict[type, tuple[tuple[str, int], ...]] = {}
@@ -1061,20 +1061,20 @@ def enum_text(enum_class: type[IntEnum], value: int) -> str:
     return f"{enum_name(enum_class, value)} ({int(value)})"
 
 
-_MESSAGE_TYPES: dict[int, IntEnum] = {**NLMSG._value2member_map_, **RTM._value2member_map_}
+_MESSAGE_TYPES: dict[int, IntEnum] = {**enum_members(NLMSG), **enum_members(RTM)}
 
 
-def message_type(value: int) -> NLMSG | RTM | int:
+def message_type(value: int) -> IntEnum | int:
     """``value`` as an NLMSG or RTM member, or the plain int if unknown."""
-    return _MESSAGE_TYPES.get(value, value)  # type: ignore[return-value]
+    return _MESSAGE_TYPES.get(value, value)
 
 
-_NLM_F_COMMON = ("NLM_F_REQUEST", "NLM_F_MULTI", "NLM_F_ACK", "NLM_F_ECHO",
+_NLM_F_COMMON: tuple[str, ...] = ("NLM_F_REQUEST", "NLM_F_MULTI", "NLM_F_ACK", "NLM_F_ECHO",
                  "NLM_F_DUMP_INTR", "NLM_F_DUMP_FILTERED")
-_NLM_F_GET = ("NLM_F_ROOT", "NLM_F_MATCH", "NLM_F_ATOMIC")
-_NLM_F_NEW = ("NLM_F_REPLACE", "NLM_F_EXCL", "NLM_F_CREATE", "NLM_F_APPEND")
-_NLM_F_DEL = ("NLM_F_NONREC", "NLM_F_BULK")
-_NLM_F_ACK_REPLY = ("NLM_F_CAPPED", "NLM_F_ACK_TLVS")
+_NLM_F_GET: tuple[str, ...] = ("NLM_F_ROOT", "NLM_F_MATCH", "NLM_F_ATOMIC")
+_NLM_F_NEW: tuple[str, ...] = ("NLM_F_REPLACE", "NLM_F_EXCL", "NLM_F_CREATE", "NLM_F_APPEND")
+_NLM_F_DEL: tuple[str, ...] = ("NLM_F_NONREC", "NLM_F_BULK")
+_NLM_F_ACK_REPLY: tuple[str, ...] = ("NLM_F_CAPPED", "NLM_F_ACK_TLVS")
 
 
 def nlm_flag_names(message_type: int, flags: int) -> list[str]:

@@ -72,7 +72,7 @@ def fast_constructor(cls: type, keywords: bool = False) -> Any:
     # object becomes a ``cls`` by assigning __class__, which Python allows
     # between identical layouts.
     twin = type(f"_{cls.__name__}Fields", cls.__bases__,
-                {"__slots__": cls.__slots__, "__setattr__": object.__setattr__})
+                {"__slots__": getattr(cls, "__slots__"), "__setattr__": object.__setattr__})
     namespace = {"new": object.__new__, "cls": cls, "twin": twin}
     values = names if keywords else [f"v{index}" for index in range(len(names))]
     arguments = ("*, " if keywords and names else "") + ", ".join(values)
@@ -84,11 +84,11 @@ def fast_constructor(cls: type, keywords: bool = False) -> Any:
     return namespace["make"]
 
 
-new_message = fast_constructor(Message)
+new_message: Callable[..., Message] = fast_constructor(Message)
 """``new_message(type, flags, seq, pid, header, attrs, payload)``: a Message."""
-new_attr = fast_constructor(Attr)
+new_attr: Callable[..., Attr] = fast_constructor(Attr)
 """``new_attr(type, value, name, raw)``: an Attr."""
-_new_nlmsgerr = fast_constructor(NlMsgErr)  # (error, request, request_payload)
+_new_nlmsgerr: Callable[..., NlMsgErr] = fast_constructor(NlMsgErr)  # (error, request, payload)
 
 _STRUCT_DECODERS: dict[type, Callable[[bytes, int], Any]] = {}
 
@@ -123,8 +123,9 @@ def struct_decoder(cls: type[CStruct]) -> Callable[[bytes, int], Any]:
     source = ("def decode(buf, offset):\n" + "\n".join(lines)
               + f"\n    return make({', '.join(values)})\n")
     exec(compile(source, f"<decoder of {cls.__name__}>", "exec"), namespace)
-    decoder = _STRUCT_DECODERS[cls] = namespace["decode"]
-    return decoder
+    made: Callable[[bytes, int], Any] = namespace["decode"]
+    _STRUCT_DECODERS[cls] = made
+    return made
 
 
 # -- caches -----------------------------------------------------------------------
@@ -237,6 +238,7 @@ def _walk(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx, out: lis
         step = plan.get(nla_type & NLA_TYPE_MASK)
         raw = None
         key = None
+        value: Any
         if step is None:
             name = None
             value = buf[pos + 4:payload_end]
@@ -478,7 +480,8 @@ def _packer(cls: type[CStruct]) -> Callable[[Any], bytes]:
         namespace: dict[str, Any] = {"pack": cls.STRUCT.pack}
         exec(compile(f"def pack_fields(obj):\n    return pack({reads})\n",
                      f"<packer of {cls.__name__}>", "exec"), namespace)
-        packer = _PACKERS[cls] = namespace["pack_fields"]
+        packer = namespace["pack_fields"]
+        _PACKERS[cls] = packer
     return packer
 
 
@@ -487,13 +490,15 @@ def _encode_message(out: bytearray, message: Message, flags: int, seq: int, pid:
     anything unusual (and reports every error)."""
     start = len(out)
     family = FAMILIES.get(message.type) if message.__class__ is Message else None
-    if family is not None and message.header.__class__ is family.header:
+    header: Any = message.header
+    if family is not None and header.__class__ is family.header:
         try:
             out += _HEADER_ROOM
-            out += _packer(family.header)(message.header)
+            out += _packer(family.header)(header)
             if message.attrs:
                 out += _PADDING[len(out) & 3]
-                _encode_attrs(out, message.attrs, family.table, message.header.family)
+                family_number = header.family  # type: ignore[attr-defined]  # all have one
+                _encode_attrs(out, message.attrs, family.table, family_number)
             length = len(out) - start
             _pack_nlmsghdr_into(out, start, length, message.type, flags, seq, pid)
             out += _PADDING[length & 3]

@@ -10,7 +10,7 @@
 #   same decode, decode_frame and header_and_values, faster, held equal to
 #   these by tests; rawns.netlink exports the fast ones.
 # - Standard library and rawns.errors only.
-"""Netlink messages: the framing of ``nlmsghdr`` and the body of each type, both ways.
+"""Netlink messages: the framing of ``nlmsghdr`` and each type's body, both ways.
 
 A buffer from a netlink socket holds one or more messages, each padded to
 a multiple of 4 bytes::
@@ -110,11 +110,6 @@ class Message(AttrAccess):
         if self.type == _DONE and isinstance(self.header, int):
             return self.header
         return None
-
-    @property
-    def is_ack(self) -> bool:
-        """True for an NLMSG_ERROR whose error is 0 (success)."""
-        return isinstance(self.header, NlMsgErr) and self.header.error == 0
 
     @property
     def extack(self) -> str | None:
@@ -390,7 +385,7 @@ def _encode_body(out: bytearray, message: Message) -> None:
                               f"header, got {header!r}")
         out += header.pack()
         if message.attrs:
-            _encode_attrs(out, message.attrs, family.table, Ctx(header.family))
+            _encode_attrs(out, message.attrs, family.table, Ctx(message.header.family))
         return
     if mtype == _ERROR:
         if not isinstance(header, NlMsgErr):

@@ -26,7 +26,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Callable, Mapping, Sequence, Union
 
 from rawns.errors import EncodeError
 
@@ -68,7 +68,8 @@ _IFF_UP = int(IFF.IFF_UP)
 # come from rawns.netlink.fast's constructors (equal objects, built without
 # the frozen dataclass's __init__), and make_attr is fast's (tables.make_attr,
 # equal results).
-_new_ifinfomsg = fast_constructor(IfInfoMsg)  # (family, type, index, flags, change)
+_new_ifinfomsg: Callable[..., IfInfoMsg] = fast_constructor(IfInfoMsg)
+# ... called as _new_ifinfomsg(family, type, index, flags, change)
 
 
 # -- value checks -----------------------------------------------------------------

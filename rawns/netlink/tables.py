@@ -10,10 +10,10 @@
 #   net/ipv6/route.c, net/core/net_namespace.c, drivers/net/{veth,vxlan}.c,
 #   net/bridge/br_netlink.c.
 # - Standard library and rawns.errors only.
-"""The attribute tables of rtnetlink (link, address, neighbour, route, nsid), and
-:func:`make_attr`, which builds an attribute by its kernel name.
+"""rtnetlink's attribute tables, one per family and nest, and make_attr, which reads them.
 
-``FAMILIES`` maps each message type to its :class:`Family` (fixed header
+Link, address, neighbour, route and nsid messages, their nests, the
+extended ack.  ``FAMILIES`` maps each message type to its :class:`Family` (fixed header
 class + attribute table).  :func:`make_attr` looks ``"IFLA_MTU"`` or
 ``IFLA.IFLA_MTU`` up in the tables and checks the value with its codec.
 """
@@ -26,7 +26,7 @@ from typing import Any, Mapping, Sequence
 
 from rawns.errors import EncodeError
 
-from .attrs import Attr, AttrList, AttrTable, Ctx
+from .attrs import Attr, AttrCodec, AttrList, AttrTable, Ctx
 from .codecs import (
     BE16, BE32, BYTES, FLAG, HWADDR, IP_BY_FAMILY, IPV4, IPV6, S32, STRING, U8, U16,
     U32, U64, UINT, BridgeId, ByKind, Codec, Int, Multipath, Nested, NestedMessage,
@@ -58,13 +58,16 @@ IFNAME = String(max_length=IFNAMSIZ - 1)
 def _table(name: str, enum: type[Enum], codecs: Mapping[Enum, Codec]) -> AttrTable:
     """The table of ``enum``'s attributes: every member named, ``codecs`` for
     those the kernel writes (the others' payloads stay bytes)."""
-    specs: dict[int, tuple[str, Codec]] = {}
+    specs: dict[int, tuple[str, AttrCodec]] = {}
     for member in enum:
         specs[member.value] = (member.name, codecs.get(member, BYTES))
-    return AttrTable(name, enum, specs)  # type: ignore[arg-type]
+    return AttrTable(name, enum, specs)
 
 
 # -- link ---------------------------------------------------------------------
+
+LINK: AttrTable  # defined below; VETH_INFO_PEER nests it (read on first use)
+ROUTE: AttrTable  # defined below; RTA_MULTIPATH nests it
 
 VETH = _table("VETH_INFO", VETH_INFO, {
     VETH_INFO.VETH_INFO_PEER: NestedMessage(IfInfoMsg, lambda: LINK, NestedMessageValue),
@@ -427,8 +430,8 @@ TABLES: tuple[AttrTable, ...] = (
 # class, because IntEnum members of different classes with the same value
 # are equal dict keys (IFLA_MTU == IFA_LABEL == 4).  PROP_LIST and AF_SPEC
 # borrow names, so they are not the home of any enum class.
-_SPECS_BY_ENUM: dict[type, dict[int, tuple[int, str, Codec]]] = {}
-_SPECS_BY_NAME: dict[str, tuple[int, str, Codec]] = {}
+_SPECS_BY_ENUM: dict[type, dict[int, tuple[int, str, AttrCodec]]] = {}
+_SPECS_BY_NAME: dict[str, tuple[int, str, AttrCodec]] = {}
 for _home in TABLES:
     if _home.enum is None:
         continue
@@ -439,7 +442,7 @@ for _home in TABLES:
         _by_number[int(_member)] = _SPECS_BY_NAME[_name] = (_nla_type, _spec_name, _codec)
 
 
-def attr_spec(key: Any) -> tuple[int, str, Codec]:
+def attr_spec(key: Any) -> tuple[int, str, AttrCodec]:
     """``(nla_type, name, codec)`` for ``"IFLA_MTU"`` or ``IFLA.IFLA_MTU``.
 
     ``nla_type`` carries NLA_F_NESTED for nested codecs, as :func:`make_attr`
