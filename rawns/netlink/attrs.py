@@ -46,7 +46,7 @@ from typing import Any, Iterator, Protocol, Sequence
 
 from rawns.errors import DecodeError, EncodeError
 
-from .constants import NLA_TYPE_MASK
+from .constants import NLA_F_NESTED, NLA_TYPE_MASK
 
 __all__ = [
     "Attr", "AttrList", "AttrAccess", "AttrTable", "AttrCodec", "Ctx", "Keep", "Unfit",
@@ -317,6 +317,11 @@ class Attr:
     def number(self) -> int:
         """The attribute number, NLA_F_NESTED / NLA_F_NET_BYTEORDER masked."""
         return self.type & NLA_TYPE_MASK
+
+    @property
+    def nested_flag(self) -> bool:
+        """Whether the sender set NLA_F_NESTED."""
+        return bool(self.type & NLA_F_NESTED)
 
 
 class AttrTable:

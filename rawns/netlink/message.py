@@ -112,6 +112,11 @@ class Message(AttrAccess):
         return None
 
     @property
+    def is_ack(self) -> bool:
+        """True for an NLMSG_ERROR whose error is 0 (success)."""
+        return isinstance(self.header, NlMsgErr) and self.header.error == 0
+
+    @property
     def extack(self) -> str | None:
         """The kernel's extended-ack message (NLMSGERR_ATTR_MSG), if any."""
         if self.type not in (_ERROR, _DONE):
