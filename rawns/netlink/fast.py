@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterable
 from rawns.errors import DecodeError, EncodeError
 
 from .attrs import NLA_HEADER, Attr, AttrList, AttrTable, Ctx, Keep, Unfit, read_attr_header
-from .codecs import Bytes, ByKind, Int, IPAddr, Nested, String, Struct
+from .codecs import Bytes, ByKind, HwAddr, Int, IPAddr, Nested, NestedMessage, String, Struct
 from .constants import (
     ADDRESS_SIZE_BY_FAMILY, NLA_TYPE_MASK, NLM_F, NLMSG, as_flag, enum_members, flag_cache,
     message_type,
@@ -44,6 +44,7 @@ from .message import ERROR_CODE, NLMSGHDR, Frame, Message, frames, type_name
 from .message import decode_frame as reference_decode_frame
 from .message import encode_into as reference_encode_into
 from .structs import CStruct, NlMsgErr, NlMsgHdr
+from .structs import NestedMessage as NestedMessageValue
 from .tables import FAMILIES, NLMSGERR
 from .tables import attr_spec
 from .tables import make_attr as reference_make_attr
@@ -154,16 +155,17 @@ def _address(packed: bytes) -> Any:
 # (the walk's largest cost).  Anything unusual (another size, a value not
 # in the lookup, a string with bytes after its NUL) still goes to decode,
 # which has the last word.
-_CALL = 0     # call codec.decode
 _INT = 1      # read(buf, offset)[0] when the payload is `size` bytes
 _NAMED = 2    # the same, then lookup[value] (enum or flag member) if present
-_ADDRESS = 3  # lookup[payload] or _address(payload), for `size` bytes (0: the
+_BYTES = 3    # the payload itself (a Bytes codec)
+_ADDRESS = 4  # lookup[payload] or _address(payload), for `size` bytes (0: the
               # size of the enclosing header's family: ADDRESS_SIZE_BY_FAMILY)
-_STRUCT = 4   # read(buf, offset) when the payload is `size` bytes
-_STRING = 5   # the UTF-8 text before the NUL that ends the payload
-_NESTED = 6   # this walk, one level down, in table `lookup`
-_BY_KIND = 7  # the codec chosen by a sibling: _NESTED if it is Nested, else decode
-_BYTES = 8    # the payload itself (a Bytes codec)
+_STRUCT = 5   # read(buf, offset) when the payload is `size` bytes
+_STRING = 6   # the UTF-8 text before the NUL that ends the payload
+_HWADDR = 7   # the payload as "aa:bb:..." (a HwAddr codec)
+_NESTED = 8   # this walk, one level down, in the Nested codec's table
+_BY_KIND = 9  # the codec chosen by a sibling: _NESTED if it is Nested, else decode
+_CALL = 10    # call codec.decode
 
 # Kinds whose Attr depends on the attribute's bytes alone (not on the family
 # or a sibling): a dump repeats many of them (IFLA_MTU 1500, IFLA_TXQLEN
@@ -171,7 +173,7 @@ _BYTES = 8    # the payload itself (a Bytes codec)
 # reuses the Attr it made for the same bytes in the same table.  Besides the
 # work, that saves the garbage collector from tracking tens of thousands of
 # objects in a big dump.
-_REUSED = frozenset((_INT, _NAMED, _BYTES))
+_LAST_REUSED = _BYTES  # kinds up to this one are reused (_INT, _NAMED, _BYTES)
 _REUSE_LIMIT = 4096  # Attr objects kept per table; cleared when full
 
 Step = tuple[str, Any, int, Any, int, Any]  # (name, codec, kind, read, size, lookup)
@@ -200,6 +202,8 @@ def _step(name: str, codec: Any) -> Step:
         return name, codec, _BY_KIND, None, -1, None
     if type(codec) is Bytes:
         return name, codec, _BYTES, None, -1, None
+    if type(codec) is HwAddr:
+        return name, codec, _HWADDR, None, -1, None
     return name, codec, _CALL, None, -1, None
 
 
@@ -244,7 +248,7 @@ def _walk(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx, out: lis
             value = buf[pos + 4:payload_end]
         else:
             name, codec, kind, read, size, lookup = step
-            if kind in _REUSED:
+            if kind <= _LAST_REUSED:
                 key = buf[pos:payload_end]
                 attr = seen.get(key)
                 if attr is not None:
@@ -276,6 +280,8 @@ def _walk(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx, out: lis
             elif kind == _STRING:
                 if buf.find(b"\0", pos + 4, payload_end) == payload_end - 1:
                     value = buf[pos + 4:payload_end - 1].decode("utf-8", "surrogateescape")
+            elif kind == _HWADDR:
+                value = buf[pos + 4:payload_end].hex(":")
             elif kind == _NESTED:
                 value = decode_attrs(buf, pos + 4, payload_end, codec.table, ctx.nested())
             elif kind == _BY_KIND:
@@ -320,6 +326,7 @@ _EMPTY = AttrList()
 # The context of a message's top-level attributes, by the family of its
 # header: contexts are never changed, so one per family serves every message.
 _CONTEXTS: dict[int, Ctx] = {}
+_MESSAGE_TYPES = {number: message_type(number) for number in FAMILIES}  # message_type, inline
 
 
 def _context(family: int) -> Ctx:
@@ -343,8 +350,11 @@ def decode_frame(buf: bytes, frame: Frame) -> Message:
     family = FAMILIES.get(mtype)
     if family is not None:
         header, start = _fixed_header(buf, pos + 16, end, mtype, family.header)
-        attrs = decode_attrs(buf, start, end, family.table, _context(header.family))
-        return new_message(message_type(mtype), flags, seq, pid, header, attrs, b"")
+        ctx = _CONTEXTS.get(header.family) or _context(header.family)
+        out: list[Attr] = []
+        _walk(buf, start, end, family.table, ctx, out, None)
+        return new_message(_MESSAGE_TYPES.get(mtype, mtype), flags, seq, pid, header,
+                           AttrList(out), b"")
     if mtype == _ERROR:
         return _decode_error(buf, pos + 16, end, flags, seq, pid)
     return reference_decode_frame(buf, frame)  # NLMSG_DONE, types without a table: rare
@@ -406,15 +416,12 @@ def _decode_error(buf: bytes, body: int, end: int, flags: int, seq: int, pid: in
 # -- building and encoding requests ---------------------------------------------------
 
 _CHECK_CTX = Ctx()  # a value is checked alone: no family, no siblings
-_SCALARS = frozenset((int, str, bytes, ipaddress.IPv4Address, ipaddress.IPv6Address))
 
 
 def make_attr(key: Any, value: Any) -> Attr:
     """:func:`tables.make_attr`, building the Attr with the fast constructor.
 
-    The usual values (a number, a text, an address; a list of attributes
-    made already) take the short way; anything else, and every error, the
-    reference's.
+    The same steps; any error is left to the reference, which raises it.
     """
     value_class = value.__class__
     if value_class is list or value_class is AttrList:
@@ -424,14 +431,14 @@ def make_attr(key: Any, value: Any) -> Attr:
                 return reference_make_attr(key, value)
         nla_type, name, _ = attr_spec(key)
         return new_attr(nla_type, items, name, None)
-    if value_class in _SCALARS:
-        nla_type, name, codec = attr_spec(key)
-        try:
-            codec.encode(value, _CHECK_CTX, ())
-        except EncodeError:
-            return reference_make_attr(key, value)  # raises the reference's error
-        return new_attr(nla_type, value, name, None)
-    return reference_make_attr(key, value)
+    if isinstance(value, (list, AttrList)):
+        return reference_make_attr(key, value)  # subclasses: the long way
+    nla_type, name, codec = attr_spec(key)
+    try:
+        codec.encode(value, _CHECK_CTX, ())
+    except EncodeError:
+        return reference_make_attr(key, value)  # raises the reference's error
+    return new_attr(nla_type, value, name, None)
 
 
 def encode(messages: Message | Iterable[Message]) -> bytes:
@@ -516,7 +523,7 @@ _VERSION_BY_SIZE = {4: 4, 16: 6}
 def _encode_attrs(out: bytearray, attrs: Any, table: AttrTable, family: int) -> None:
     """attrs.encode_attrs_into for the usual values of five codec types."""
     plan = _plan(table)
-    for item in attrs:
+    for index, item in enumerate(attrs):
         if item.__class__ is not Attr or item.raw is not None:
             raise _Unusual
         nla_type = item.type
@@ -546,7 +553,11 @@ def _encode_attrs(out: bytearray, attrs: Any, table: AttrTable, family: int) -> 
             if codec.max_length is not None and len(value) > codec.max_length:
                 raise _Unusual
             payload = value.encode() + b"\0"
-        elif codec_class is Nested:
+        elif codec_class is Nested or codec_class is ByKind:
+            if codec_class is ByKind:
+                codec = codec.choose(attrs[:index])
+                if codec.__class__ is not Nested:
+                    raise _Unusual
             if value_class is not AttrList:
                 raise _Unusual
             nest = len(out)
@@ -554,6 +565,19 @@ def _encode_attrs(out: bytearray, attrs: Any, table: AttrTable, family: int) -> 
             _encode_attrs(out, value, codec.table, family)
             length = len(out) - nest
             NLA_HEADER.pack_into(out, nest, length, nla_type)  # ...and _nest_end
+            out += _PADDING[length & 3]
+            continue
+        elif codec_class is NestedMessage:
+            header: Any = value.header if value_class is NestedMessageValue else None
+            if header.__class__ is not codec.header or value.attrs.__class__ is not AttrList:
+                raise _Unusual
+            nest = len(out)
+            out += _pack_nla_header(0, nla_type)
+            out += _packer(codec.header)(header)
+            out += _PADDING[len(out) & 3]
+            _encode_attrs(out, value.attrs, codec.table, getattr(header, "family", family))
+            length = len(out) - nest
+            NLA_HEADER.pack_into(out, nest, length, nla_type)
             out += _PADDING[length & 3]
             continue
         else:

@@ -383,8 +383,7 @@ def _index_or_name(index: int | None, ifname: str | None) -> tuple[int, list[Att
 def link_del(*, index: int | None = None, ifname: str | None = None) -> Message:
     """RTM_DELLINK: ``ip link del NAME`` (by index or by name)."""
     number, attrs = _index_or_name(index, ifname)
-    return Message(type=RTM.RTM_DELLINK, flags=_CHANGE, header=_link_header(number),
-                   attrs=AttrList(attrs))
+    return _message(RTM.RTM_DELLINK, _CHANGE, _link_header(number), attrs)
 
 
 def link_get(*, index: int | None = None, ifname: str | None = None,
@@ -397,8 +396,7 @@ def link_get(*, index: int | None = None, ifname: str | None = None,
     number, attrs = _index_or_name(index, ifname)
     if ext_mask is not None:
         attrs.append(make_attr(IFLA.IFLA_EXT_MASK, _u32(ext_mask, "ext_mask")))
-    return Message(type=RTM.RTM_GETLINK, flags=_REQUEST, header=_link_header(number),
-                   attrs=AttrList(attrs))
+    return _message(RTM.RTM_GETLINK, _REQUEST, _link_header(number), attrs)
 
 
 def link_set(*, index: int | None = None, ifname: str | None = None,
@@ -435,9 +433,8 @@ def link_dump(*, family: int = AF.AF_UNSPEC, kind: str | None = None,
         attrs.append(make_attr(IFLA.IFLA_MASTER, _ifindex(master, "master")))
     if kind is not None:
         attrs.append(make_attr(IFLA.IFLA_LINKINFO, [make_attr(IFLA_INFO.IFLA_INFO_KIND, kind)]))
-    return Message(type=RTM.RTM_GETLINK, flags=_DUMP,
-                   header=IfInfoMsg(family=_int(family, "family", 0, 255)),
-                   attrs=AttrList(attrs))
+    header = IfInfoMsg(family=_int(family, "family", 0, 255))
+    return _message(RTM.RTM_GETLINK, _DUMP, header, attrs)
 
 
 # -- addresses --------------------------------------------------------------------------
@@ -501,7 +498,7 @@ def addr_add(index: int, address: Any, *, peer: AddressLike | None = None,
 def addr_del(index: int, address: Any, *, peer: AddressLike | None = None) -> Message:
     """RTM_DELADDR: ``ip addr del ADDRESS/PREFIX dev IFINDEX``."""
     header, attrs, _, _ = _addr_message(index, address, peer, 0)
-    return Message(type=RTM.RTM_DELADDR, flags=_CHANGE, header=header, attrs=AttrList(attrs))
+    return _message(RTM.RTM_DELADDR, _CHANGE, header, attrs)
 
 
 def addr_dump(*, family: int = AF.AF_UNSPEC, index: int = 0) -> Message:
@@ -511,7 +508,7 @@ def addr_dump(*, family: int = AF.AF_UNSPEC, index: int = 0) -> Message:
     """
     header = IfAddrMsg(family=_int(family, "family", 0, 255),
                        index=0 if index == 0 else _ifindex(index))
-    return Message(type=RTM.RTM_GETADDR, flags=_DUMP, header=header)
+    return _message(RTM.RTM_GETADDR, _DUMP, header)
 
 
 # -- routes ------------------------------------------------------------------------------
@@ -612,7 +609,7 @@ def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
                 if item.name == "RTA_GATEWAY":
                     _same_family(family, item.value, "next-hop gateway")
         attrs.append(make_attr(RTA.RTA_MULTIPATH, tuple(multipath)))
-    return Message(type=mtype, flags=flags, header=header, attrs=AttrList(attrs))
+    return _message(mtype, flags, header, attrs)
 
 
 def route_add(dst: Any, *, gateway: AddressLike | None = None, oif: int | None = None,
@@ -663,8 +660,7 @@ def route_get(dst: AddressLike, *, oif: int | None = None,
         attrs.append(make_attr(RTA.RTA_OIF, _ifindex(oif, "oif")))
     header = RtMsg(family=family, dst_len=address.max_prefixlen,
                    src_len=0 if source is None else address.max_prefixlen)
-    return Message(type=RTM.RTM_GETROUTE, flags=_REQUEST, header=header,
-                   attrs=AttrList(attrs))
+    return _message(RTM.RTM_GETROUTE, _REQUEST, header, attrs)
 
 
 def route_dump(*, family: int = AF.AF_UNSPEC, table: int | None = None,
@@ -683,7 +679,7 @@ def route_dump(*, family: int = AF.AF_UNSPEC, table: int | None = None,
     if oif is not None:
         attrs.append(make_attr(RTA.RTA_OIF, _ifindex(oif, "oif")))
     header = RtMsg(family=_int(family, "family", 0, 255), table=header_table)
-    return Message(type=RTM.RTM_GETROUTE, flags=_DUMP, header=header, attrs=AttrList(attrs))
+    return _message(RTM.RTM_GETROUTE, _DUMP, header, attrs)
 
 
 # -- neighbours --------------------------------------------------------------------------
@@ -702,16 +698,14 @@ def neigh_add(index: int, dst: AddressLike, lladdr: str | None = None, *,
     header = NdMsg(family=_family_of(address), ifindex=_ifindex(index),
                    state=_int(int(state), "state", 0, 0xFFFF),
                    flags=_int(int(flags), "flags", 0, 255))
-    return Message(type=RTM.RTM_NEWNEIGH, flags=_REPLACE if replace else _CREATE,
-                   header=header, attrs=AttrList(attrs))
+    return _message(RTM.RTM_NEWNEIGH, _REPLACE if replace else _CREATE, header, attrs)
 
 
 def neigh_del(index: int, dst: AddressLike) -> Message:
     """RTM_DELNEIGH: ``ip neigh del DST dev IFINDEX``."""
     address = _ip(dst, "neighbour address")
     header = NdMsg(family=_family_of(address), ifindex=_ifindex(index))
-    return Message(type=RTM.RTM_DELNEIGH, flags=_CHANGE, header=header,
-                   attrs=AttrList([make_attr(NDA.NDA_DST, address)]))
+    return _message(RTM.RTM_DELNEIGH, _CHANGE, header, [make_attr(NDA.NDA_DST, address)])
 
 
 def neigh_dump(*, family: int = AF.AF_UNSPEC, index: int | None = None,
@@ -728,7 +722,7 @@ def neigh_dump(*, family: int = AF.AF_UNSPEC, index: int | None = None,
         attrs.append(make_attr(NDA.NDA_MASTER, _ifindex(master, "master")))
     header = NdMsg(family=_int(family, "family", 0, 255),
                    flags=int(NTF.NTF_PROXY) if proxy else 0)
-    return Message(type=RTM.RTM_GETNEIGH, flags=_DUMP, header=header, attrs=AttrList(attrs))
+    return _message(RTM.RTM_GETNEIGH, _DUMP, header, attrs)
 
 
 # -- namespace ids -----------------------------------------------------------------------
@@ -748,17 +742,16 @@ def nsid_new(nsid: int, *, fd: int | None = None, pid: int | None = None) -> Mes
     """
     attrs = [make_attr(NETNSA.NETNSA_NSID, _int(nsid, "nsid", -1, 0x7FFFFFFF))]
     attrs += _one_target(fd, pid)
-    return Message(type=RTM.RTM_NEWNSID, flags=_CHANGE, header=RtGenMsg(family=AF.AF_UNSPEC),
-                   attrs=AttrList(attrs))
+    return _message(RTM.RTM_NEWNSID, _CHANGE, RtGenMsg(family=AF.AF_UNSPEC), attrs)
 
 
 def nsid_get(*, fd: int | None = None, pid: int | None = None) -> Message:
     """RTM_GETNSID: the id this namespace gives the namespace of ``fd`` or ``pid``
     (``ip netns list-id`` for one); the reply carries NETNSA_NSID (-1 if none)."""
-    return Message(type=RTM.RTM_GETNSID, flags=_REQUEST, header=RtGenMsg(family=AF.AF_UNSPEC),
-                   attrs=AttrList(_one_target(fd, pid)))
+    return _message(RTM.RTM_GETNSID, _REQUEST, RtGenMsg(family=AF.AF_UNSPEC),
+                    _one_target(fd, pid))
 
 
 def nsid_dump() -> Message:
     """RTM_GETNSID dump: ``ip netns list-id``."""
-    return Message(type=RTM.RTM_GETNSID, flags=_DUMP, header=RtGenMsg(family=AF.AF_UNSPEC))
+    return _message(RTM.RTM_GETNSID, _DUMP, RtGenMsg(family=AF.AF_UNSPEC))
