@@ -158,9 +158,9 @@ def _address(packed: bytes) -> Any:
 _INT = 1      # read(buf, offset)[0] when the payload is `size` bytes
 _NAMED = 2    # the same, then lookup[value] (enum or flag member) if present
 _BYTES = 3    # the payload itself (a Bytes codec)
-_ADDRESS = 4  # lookup[payload] or _address(payload), for `size` bytes (0: the
+_STRUCT = 4   # read(buf, offset) when the payload is `size` bytes
+_ADDRESS = 5  # lookup[payload] or _address(payload), for `size` bytes (0: the
               # size of the enclosing header's family: ADDRESS_SIZE_BY_FAMILY)
-_STRUCT = 5   # read(buf, offset) when the payload is `size` bytes
 _STRING = 6   # the UTF-8 text before the NUL that ends the payload
 _HWADDR = 7   # the payload as "aa:bb:..." (a HwAddr codec)
 _NESTED = 8   # this walk, one level down, in the Nested codec's table
@@ -169,11 +169,12 @@ _CALL = 10    # call codec.decode
 
 # Kinds whose Attr depends on the attribute's bytes alone (not on the family
 # or a sibling): a dump repeats many of them (IFLA_MTU 1500, IFLA_TXQLEN
-# 1000, IFLA_INET6_CONF...), and Attr objects are immutable, so the walk
+# 1000, IFLA_INET6_CONF, the IFA_CACHEINFO of addresses made together...),
+# and Attr objects and their values are immutable, so the walk
 # reuses the Attr it made for the same bytes in the same table.  Besides the
 # work, that saves the garbage collector from tracking tens of thousands of
 # objects in a big dump.
-_LAST_REUSED = _BYTES  # kinds up to this one are reused (_INT, _NAMED, _BYTES)
+_LAST_REUSED = _STRUCT  # kinds up to this one are reused (_INT ... _STRUCT)
 _REUSE_LIMIT = 4096  # Attr objects kept per table; cleared when full
 
 Step = tuple[str, Any, int, Any, int, Any]  # (name, codec, kind, read, size, lookup)
