@@ -170,16 +170,16 @@ _CALL = 10    # call codec.decode
 # Kinds whose Attr depends on the attribute's bytes alone (not on the family
 # or a sibling): a dump repeats many of them (IFLA_MTU 1500, IFLA_TXQLEN
 # 1000, IFLA_INET6_CONF, the IFA_CACHEINFO of addresses made together...),
-# and Attr objects and their values are immutable, so the walk
-# reuses the Attr it made for the same bytes in the same table.  Besides the
-# work, that saves the garbage collector from tracking tens of thousands of
-# objects in a big dump.
+# and Attr objects and their values are immutable, so within one call
+# (one decode of a whole buffer) the walk reuses the Attr it made for the
+# same bytes in the same table.  Besides the work, that saves the garbage
+# collector from tracking tens of thousands of objects in a big dump.
+# Nothing is kept between calls.
 _LAST_REUSED = _STRUCT  # kinds up to this one are reused (_INT ... _STRUCT)
-_REUSE_LIMIT = 4096  # Attr objects kept per table; cleared when full
+Reuse = dict[AttrTable, dict[bytes, Attr]]  # per table: attribute bytes -> Attr
 
 Step = tuple[str, Any, int, Any, int, Any]  # (name, codec, kind, read, size, lookup)
 _PLANS: dict[AttrTable, dict[int, Step]] = {}
-_SEEN: dict[AttrTable, dict[bytes, Attr]] = {}  # per table: attribute bytes -> Attr
 
 
 def _step(name: str, codec: Any) -> Step:
@@ -214,7 +214,6 @@ def _plan(table: AttrTable) -> dict[int, Step]:
     if plan is None:
         plan = _PLANS[table] = {number: _step(name, codec)
                                 for number, (name, codec) in table.specs.items()}
-        _SEEN[table] = {}
     return plan
 
 
@@ -223,11 +222,13 @@ _unpack_nla_header = NLA_HEADER.unpack_from
 
 
 def _walk(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx, out: list[Attr],
-          values: dict[str, Any] | None) -> None:
+          values: dict[str, Any] | None, reuse: Reuse) -> None:
     """attrs.decode_attrs without a trace: appends Attr objects to ``out``, or
     with ``values`` stores each named value there instead (``out`` stays empty)."""
     plan = _plan(table)
-    seen = _SEEN[table]
+    seen = reuse.get(table)
+    if seen is None:
+        seen = reuse[table] = {}
     family_size = ADDRESS_SIZE_BY_FAMILY.get(ctx.family, -1)
     append = out.append
     unpack_header = _unpack_nla_header
@@ -283,13 +284,13 @@ def _walk(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx, out: lis
                     value = buf[pos + 4:payload_end - 1].decode("utf-8", "surrogateescape")
             elif kind == _HWADDR:
                 value = buf[pos + 4:payload_end].hex(":")
-            elif kind == _NESTED:
-                value = decode_attrs(buf, pos + 4, payload_end, codec.table, ctx.nested())
-            elif kind == _BY_KIND:
-                chosen = codec.choose(out)
-                if isinstance(chosen, Nested):
-                    value = decode_attrs(buf, pos + 4, payload_end, chosen.table,
-                                         ctx.nested())
+            elif kind == _NESTED or kind == _BY_KIND:
+                nested = codec if kind == _NESTED else codec.choose(out)
+                if isinstance(nested, Nested):
+                    inner: list[Attr] = []
+                    _walk(buf, pos + 4, payload_end, nested.table, ctx.nested(), inner, None,
+                          reuse)
+                    value = AttrList(inner)
             if value is _SLOW:
                 try:
                     value = codec.decode(buf, pos + 4, payload_end, ctx, out)
@@ -300,8 +301,6 @@ def _walk(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx, out: lis
                         raw = value.raw
                         value = value.value
         if key is not None:
-            if len(seen) >= _REUSE_LIMIT:
-                seen.clear()
             seen[key] = make_attr(nla_type, value, name, raw)
         if values is None:
             append(make_attr(nla_type, value, name, raw) if key is None else seen[key])
@@ -313,7 +312,7 @@ def _walk(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx, out: lis
 def decode_attrs(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx) -> AttrList:
     """:func:`attrs.decode_attrs` without a trace (``ctx.trace`` must be None)."""
     out: list[Attr] = []
-    _walk(buf, start, end, table, ctx, out, None)
+    _walk(buf, start, end, table, ctx, out, None, {})
     return AttrList(out)
 
 
@@ -342,18 +341,23 @@ def _context(family: int) -> Ctx:
 def decode(data: bytes | bytearray | memoryview) -> list[Message]:
     """:func:`message.decode`, faster (no trace)."""
     buf = data if isinstance(data, bytes) else bytes(data)
-    return [decode_frame(buf, frame) for frame in frames(buf)]
+    reuse: Reuse = {}  # one for the whole buffer: a dump's messages share much
+    return [_decode_frame(buf, frame, reuse) for frame in frames(buf)]
 
 
 def decode_frame(buf: bytes, frame: Frame) -> Message:
     """:func:`message.decode_frame`, faster."""
+    return _decode_frame(buf, frame, {})
+
+
+def _decode_frame(buf: bytes, frame: Frame, reuse: Reuse) -> Message:
     pos, end, mtype, flags, seq, pid = frame
     family = FAMILIES.get(mtype)
     if family is not None:
         header, start = _fixed_header(buf, pos + 16, end, mtype, family.header)
         ctx = _CONTEXTS.get(header.family) or _context(header.family)
         out: list[Attr] = []
-        _walk(buf, start, end, family.table, ctx, out, None)
+        _walk(buf, start, end, family.table, ctx, out, None, reuse)
         return new_message(_MESSAGE_TYPES.get(mtype, mtype), flags, seq, pid, header,
                            AttrList(out), b"")
     if mtype == _ERROR:
@@ -369,7 +373,7 @@ def header_and_values(buf: bytes, frame: Frame) -> tuple[Any, dict[str, Any]]:
         raise DecodeError(f"{type_name(mtype)} has no attribute table", pos)
     header, start = _fixed_header(buf, pos + 16, end, mtype, family.header)
     values: dict[str, Any] = {}
-    _walk(buf, start, end, family.table, _context(header.family), [], values)
+    _walk(buf, start, end, family.table, _context(header.family), [], values, {})
     return header, values
 
 

@@ -242,16 +242,19 @@ def test_fast_decoding_equals_the_reference_on_generated_messages(message: Messa
     same_decoding(data)
 
 
-def test_reused_attributes_are_bounded_and_still_right() -> None:
-    # A dump of many links whose MTUs all differ: the reuse cache of the
-    # table is cleared when full, and every value is still the right one.
+def test_reused_attributes_are_right_and_not_kept() -> None:
+    # Links with repeated and distinct MTUs in one buffer: every value is the
+    # right one, and nothing is kept for the next call.
     data = b"".join(
         reference.encode(Message(type=RTM.RTM_NEWLINK, header=IfInfoMsg(index=i + 1),
-                                 attrs=AttrList([make_attr(IFLA.IFLA_MTU, 1000 + i)])))
-        for i in range(fast._REUSE_LIMIT + 10))
-    assert [m.get("IFLA_MTU") for m in fast.decode(data)] == \
-        list(range(1000, 1000 + fast._REUSE_LIMIT + 10))
-    assert all(len(seen) <= fast._REUSE_LIMIT for seen in fast._SEEN.values())
+                                 attrs=AttrList([make_attr(IFLA.IFLA_MTU, 1000 + i % 7),
+                                                 make_attr(IFLA.IFLA_GROUP, i)])))
+        for i in range(100))
+    decoded = fast.decode(data)
+    assert decoded == reference.decode(data)
+    assert [m.get("IFLA_MTU") for m in decoded] == [1000 + i % 7 for i in range(100)]
+    assert decoded[0].attrs[0] is decoded[7].attrs[0]  # the same bytes: one Attr
+    assert fast.decode(data)[0].attrs[0] is not decoded[0].attrs[0]  # not kept
 
 
 @SETTINGS
