@@ -222,12 +222,13 @@ _unpack_nla_header = NLA_HEADER.unpack_from
 
 
 def _walk(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx, out: list[Attr],
-          values: dict[str, Any] | None, reuse: Reuse) -> None:
+          values: dict[str, Any] | None, reuse: Reuse | None) -> None:
     """attrs.decode_attrs without a trace: appends Attr objects to ``out``, or
-    with ``values`` stores each named value there instead (``out`` stays empty)."""
+    with ``values`` stores each named value there instead (``out`` stays empty).
+    With ``reuse``, Attr objects already made for the same bytes are reused."""
     plan = _plan(table)
-    seen = reuse.get(table)
-    if seen is None:
+    seen = None if reuse is None else reuse.get(table)
+    if seen is None and reuse is not None:
         seen = reuse[table] = {}
     family_size = ADDRESS_SIZE_BY_FAMILY.get(ctx.family, -1)
     append = out.append
@@ -250,7 +251,7 @@ def _walk(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx, out: lis
             value = buf[pos + 4:payload_end]
         else:
             name, codec, kind, read, size, lookup = step
-            if kind <= _LAST_REUSED:
+            if kind <= _LAST_REUSED and seen is not None:
                 key = buf[pos:payload_end]
                 attr = seen.get(key)
                 if attr is not None:
@@ -300,10 +301,11 @@ def _walk(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx, out: lis
                     if value.__class__ is Keep:
                         raw = value.raw
                         value = value.value
-        if key is not None:
-            seen[key] = make_attr(nla_type, value, name, raw)
         if values is None:
-            append(make_attr(nla_type, value, name, raw) if key is None else seen[key])
+            attr = make_attr(nla_type, value, name, raw)
+            if key is not None and seen is not None:
+                seen[key] = attr
+            append(attr)
         elif name is not None and name not in values:
             values[name] = value
         pos = (payload_end + 3) & ~3  # attrs.align4, inline
@@ -312,7 +314,7 @@ def _walk(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx, out: lis
 def decode_attrs(buf: bytes, start: int, end: int, table: AttrTable, ctx: Ctx) -> AttrList:
     """:func:`attrs.decode_attrs` without a trace (``ctx.trace`` must be None)."""
     out: list[Attr] = []
-    _walk(buf, start, end, table, ctx, out, None, {})
+    _walk(buf, start, end, table, ctx, out, None, None)
     return AttrList(out)
 
 
@@ -346,11 +348,11 @@ def decode(data: bytes | bytearray | memoryview) -> list[Message]:
 
 
 def decode_frame(buf: bytes, frame: Frame) -> Message:
-    """:func:`message.decode_frame`, faster."""
-    return _decode_frame(buf, frame, {})
+    """:func:`message.decode_frame`, faster (one message: nothing to reuse)."""
+    return _decode_frame(buf, frame, None)
 
 
-def _decode_frame(buf: bytes, frame: Frame, reuse: Reuse) -> Message:
+def _decode_frame(buf: bytes, frame: Frame, reuse: Reuse | None) -> Message:
     pos, end, mtype, flags, seq, pid = frame
     family = FAMILIES.get(mtype)
     if family is not None:
@@ -373,7 +375,7 @@ def header_and_values(buf: bytes, frame: Frame) -> tuple[Any, dict[str, Any]]:
         raise DecodeError(f"{type_name(mtype)} has no attribute table", pos)
     header, start = _fixed_header(buf, pos + 16, end, mtype, family.header)
     values: dict[str, Any] = {}
-    _walk(buf, start, end, family.table, _context(header.family), [], values, {})
+    _walk(buf, start, end, family.table, _context(header.family), [], values, None)
     return header, values
 
 
