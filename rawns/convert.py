@@ -19,7 +19,7 @@ from typing import Any, Optional, TypeVar
 from rawns.errors import DecodeError
 from rawns.model import Address, Link, Neighbour, Route
 from rawns.netlink import Message, header_and_values
-from rawns.netlink.attrs import fast_constructor
+from rawns.netlink.fast import fast_constructor
 from rawns.netlink.constants import (
     AF, ARPHRD, IF_OPER, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTM, RTN, RTNH_F, RTPROT,
 )

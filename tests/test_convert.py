@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from rawns import convert
 from rawns.model import Route
 from rawns.errors import DecodeError
-from rawns.netlink import Attr, AttrList, IfAddrMsg, Message, NdMsg, decode, encode, frames
+from rawns.netlink import AttrList, IfAddrMsg, Message, NdMsg, decode, encode, frames, make_attr
 from rawns.netlink.constants import NDA, RTM
 
 DATA = Path(__file__).parent / "netlink" / "data"
@@ -143,7 +143,7 @@ def test_readers_make_what_the_converters_make(name, mtype, read, from_message) 
 
 def test_the_neighbour_reader_skips_entries_without_a_destination() -> None:
     entry = Message(type=RTM.RTM_NEWNEIGH, header=NdMsg(family=7, ifindex=2),
-                    attrs=AttrList([Attr.of(NDA.NDA_LLADDR, "02:00:00:00:00:01")]))
+                    attrs=AttrList([make_attr(NDA.NDA_LLADDR, "02:00:00:00:00:01")]))
     data = encode(entry)
     assert convert.read_neighbour(data, frames(data)[0]) is None
     with pytest.raises(DecodeError):

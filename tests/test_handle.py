@@ -437,13 +437,13 @@ def test_a_slice_of_big_failing_requests_is_answered_in_full(ns):
     # it before such an exchange (the kernel drops what does not fit).
     import dataclasses
 
-    from rawns.netlink import Attr, AttrList, requests
+    from rawns.netlink import AttrList, make_attr, requests
     from rawns.netlink.constants import IFLA
 
     with _socket_without_large_buffer(ns()) as sock:
         sock.call(requests.veth_add("dup0", "dup1"))
         taken = requests.veth_add("dup0", "dup1")
-        alias = Attr.of(IFLA.IFLA_IFALIAS, "a" * 250)
+        alias = make_attr(IFLA.IFLA_IFALIAS, "a" * 250)
         big = dataclasses.replace(taken, attrs=AttrList([*taken.attrs, alias, alias, alias]))
         outcomes = sock.exchange([big] * 300)
     assert all(isinstance(o.error, FileExistsError) for o in outcomes)

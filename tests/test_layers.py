@@ -108,7 +108,7 @@ def test_imports_go_downward() -> None:
 
 
 def test_no_import_cycle() -> None:
-    graph: dict[str, set[str]] = {module: set() for module in MODULES}
+    graph: dict[str, set[str]] = {module: set() for module in [*MODULES, EXTENSION]}
     for module, target, _, _ in edges():
         if target == module or module == "" or module.startswith(target + "."):
             continue
@@ -162,3 +162,26 @@ def test_the_walker_sees_every_form_of_import() -> None:
     assert ("netlink.constants", "RTM") in found
     assert all(module != "os" for module, _ in found)
     assert ("errors", "_hidden") in found
+
+
+# rawns.netlink, from the bottom up, as its package docstring lists it: each
+# module imports only those before it.
+NETLINK_ORDER = ["constants", "attrs", "structs", "codecs", "tables", "message", "fast",
+                 "explain", "requests", "conversation"]
+
+
+def test_netlink_modules_import_only_those_before_them() -> None:
+    modules = {module.removeprefix("netlink.") for module in MODULES
+               if module.startswith("netlink.")}
+    assert modules == set(NETLINK_ORDER), "update NETLINK_ORDER and the package docstring"
+    docstring = (PACKAGE / "netlink" / "__init__.py").read_text()
+    listed = [name for name in NETLINK_ORDER if f":mod:`{name}`" in docstring]
+    assert sorted(listed, key=lambda name: docstring.index(f":mod:`{name}`")) == NETLINK_ORDER
+    wrong = []
+    for module, target, _, line in edges():
+        if not module.startswith("netlink.") or not target.startswith("netlink."):
+            continue
+        me = NETLINK_ORDER.index(module.removeprefix("netlink."))
+        if NETLINK_ORDER.index(target.removeprefix("netlink.")) >= me:
+            wrong.append(f"rawns.{module}:{line} imports rawns.{target}")
+    assert not wrong, "\n".join(wrong)

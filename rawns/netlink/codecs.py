@@ -29,11 +29,10 @@ from typing import Any, Callable, Sequence
 
 from rawns.errors import DecodeError, EncodeError
 
-from .attrs import FAST_ADDRESS, FAST_INT, FAST_NAMED, FAST_STRING, FAST_STRUCT, AttrList, \
-    AttrTable, Ctx, FastPath, Keep, TraceEntry, Unfit, decode_attrs, encode_attrs, \
-    encode_attrs_into
+from .attrs import Attr, AttrList, AttrTable, Ctx, Keep, TraceEntry, Unfit, align4, \
+    decode_attrs, encode_attrs, encode_attrs_into
 from .constants import ADDRESS_SIZE_BY_FAMILY, AF, NLA_TYPE_MASK, RTNH_F, as_flag, \
-    enum_members, enum_name, flag_cache, flag_names
+    as_member, enum_name, enum_text, flag_text
 from .structs import CStruct, RtNextHop
 
 __all__ = [
@@ -41,7 +40,7 @@ __all__ = [
     "Nested", "NestedMessage", "ByKind", "Multipath", "BridgeId", "PortRange", "Via",
     "U8", "U16", "U32", "U64", "S8", "S16", "S32", "S64", "BE16", "BE32", "UINT",
     "STRING", "BYTES", "FLAG", "HWADDR", "IPV4", "IPV6", "IP_BY_FAMILY",
-    "render_value", "parse_hwaddr",
+    "render_value", "parse_hwaddr", "address_from_bytes",
 ]
 
 _IPV4 = ipaddress.IPv4Address
@@ -60,32 +59,23 @@ def _ip_value(value: Any, wants: str) -> Any:
         raise EncodeError(f"{wants}, got {value!r}")
     return value
 
+
 class Codec:
     """Base class; see the module comment for the contract."""
 
     kind = "bytes"
-    sets_nested_flag = False
-    # Whether encode() reads ctx.family, here or in an attribute nested inside.
-    uses_family = False
-    # Whether the payload depends on the value alone (not on ctx or siblings):
-    # then Attr.of may keep the payload it computed, for encode to reuse.
-    context_free = True
+    sets_nested_flag = False  # whether make_attr sets NLA_F_NESTED in the type
 
-    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
+    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Attr]) -> Any:
         return buf[start:end]
 
-    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
+    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
         if isinstance(value, (bytes, bytearray, memoryview)):
             return bytes(value)
         raise EncodeError(f"{self.kind} wants bytes, got {type(value).__name__}")
 
     def render(self, value: Any) -> str:
         return render_value(value)
-
-    def fast_path(self) -> FastPath | None:
-        """How the walker may read the usual payload without calling
-        ``decode`` (see ``attrs.FastPath``); None: always call it."""
-        return None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.kind}>"
@@ -94,36 +84,20 @@ class Codec:
 class Int(Codec):
     """A fixed-size integer; optionally read as an IntEnum or IntFlag."""
 
-    def __init__(self, fmt: str, kind: str, names: type | None = None) -> None:
+    def __init__(self, fmt: str, kind: str,
+                 names: type[IntEnum] | type[IntFlag] | None = None) -> None:
         self.struct = struct.Struct(fmt)
         self.size = self.struct.size
         self.kind = kind if names is None else f"{kind} {names.__name__}"
         self.names = names
-        self._unpack = self.struct.unpack_from
-        # Named values: the dicts as_enum / as_flag read, looked up here
-        # directly (as_flag is called only for a flag value not seen yet).
-        is_flag = names is not None and issubclass(names, IntFlag)
-        self._members = enum_members(names) if names is not None and not is_flag else None
-        self._flags = flag_cache(names) if is_flag else None
 
-    def fast_path(self) -> FastPath:
-        if self.names is None:
-            return FastPath(FAST_INT, self._unpack, self.size)
-        return FastPath(FAST_NAMED, self._unpack, self.size,
-                        self._members if self._members is not None else self._flags)
-
-    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
+    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Attr]) -> Any:
         if end - start != self.size:
             raise Unfit(f"{self.kind} needs {self.size} bytes, payload has {end - start}")
-        value = self._unpack(buf, start)[0]
-        if self._members is not None:
-            return self._members.get(value, value)
-        if self._flags is not None:
-            member = self._flags.get(value)
-            return as_flag(self.names, value) if member is None else member
-        return value
+        value = self.struct.unpack_from(buf, start)[0]
+        return value if self.names is None else as_member(self.names, value)
 
-    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
+    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
         if isinstance(value, bool) or not isinstance(value, int):
             raise EncodeError(f"{self.kind} wants an int, got {value!r}")
         try:
@@ -134,8 +108,8 @@ class Int(Codec):
     def render(self, value: Any) -> str:
         if self.names is not None and isinstance(value, int):
             if issubclass(self.names, IntFlag):
-                return f"{'|'.join(flag_names(self.names, value)) or '0'} ({value:#x})"
-            return f"{enum_name(self.names, value)} ({int(value)})"
+                return flag_text(self.names, value)
+            return enum_text(self.names, value)
         return render_value(value)
 
 
@@ -144,7 +118,7 @@ class UInt(Codec):
 
     kind = "uint"
 
-    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
+    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Attr]) -> Any:
         size = end - start
         if size == 4:
             return struct.unpack_from("=I", buf, start)[0]
@@ -153,7 +127,7 @@ class UInt(Codec):
             return value if value > 0xFFFFFFFF else Keep(value, buf[start:end])
         raise Unfit(f"uint needs 4 or 8 bytes, payload has {size}")
 
-    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
+    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 64:
             raise EncodeError(f"uint wants an int in [0, 2**64), got {value!r}")
         return struct.pack("=I" if value <= 0xFFFFFFFF else "=Q", value)
@@ -172,10 +146,7 @@ class String(Codec):
     def __init__(self, max_length: int | None = None) -> None:
         self.max_length = max_length
 
-    def fast_path(self) -> FastPath:
-        return FastPath(FAST_STRING)
-
-    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
+    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Attr]) -> Any:
         nul = buf.find(b"\0", start, end)
         if nul == end - 1:
             return buf[start:nul].decode("utf-8", "surrogateescape")
@@ -183,7 +154,7 @@ class String(Codec):
             return Keep(buf[start:end].decode("utf-8", "surrogateescape"), buf[start:end])
         return Keep(buf[start:nul].decode("utf-8", "surrogateescape"), buf[start:end])
 
-    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
+    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
         if not isinstance(value, str):
             raise EncodeError(f"string wants str, got {type(value).__name__}")
         try:
@@ -212,12 +183,12 @@ class Flag(Codec):
 
     kind = "flag"
 
-    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
+    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Attr]) -> Any:
         if end != start:
             raise Unfit(f"a flag has no payload, this one has {end - start} bytes")
         return True
 
-    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
+    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
         if value is not True:
             raise EncodeError(f"a flag attribute's value is True (omit it for False), "
                               f"got {value!r}")
@@ -245,10 +216,10 @@ class HwAddr(Codec):
 
     kind = "lladdr"
 
-    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
+    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Attr]) -> Any:
         return buf[start:end].hex(":")
 
-    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
+    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
         return parse_hwaddr(value)
 
     def render(self, value: Any) -> str:
@@ -266,48 +237,31 @@ class IPAddr(Codec):
     def __init__(self, version: int | None = None) -> None:
         self.version = version
         self.kind = f"ipv{version}" if version else "ip (by family)"
-        self.uses_family = version is None
-        self.context_free = version is not None
-        self._size = {4: 4, 6: 16}.get(version)  # type: ignore[arg-type]
+        self.size = {4: 4, 6: 16}.get(version or 0)  # None: by the family
 
-    def fast_path(self) -> FastPath:
-        # size 0: that of the family of the nearest fixed header
-        return FastPath(FAST_ADDRESS, address_from_bytes, self._size or 0, _ADDRESSES)
-
-    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
-        size = self._size or ADDRESS_SIZE_BY_FAMILY.get(ctx.family)
+    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Attr]) -> Any:
+        size = self.size or ADDRESS_SIZE_BY_FAMILY.get(ctx.family)
         if size is None:
             raise Unfit(f"family {enum_name(AF, ctx.family)} has no address codec")
         if end - start != size:
             raise Unfit(f"{end - start} bytes is not an address of {self.kind}")
         return address_from_bytes(buf[start:end])
 
-    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
+    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
         value = _ip_value(value, "wants an IP address")
         want = self.version or {4: 4, 16: 6}.get(ADDRESS_SIZE_BY_FAMILY.get(ctx.family, 0))
         if want is not None and value.version != want:
             raise EncodeError(f"{value} is not an IPv{want} address")
-        return value.packed
+        packed: bytes = value.packed
+        return packed
 
     def render(self, value: Any) -> str:
         return str(value)
 
 
-# Dumps repeat addresses (IFA_ADDRESS is IFA_LOCAL; gateways, neighbours),
-# and ipaddress objects are immutable: reuse them, keyed by their bytes.
-_ADDRESSES: dict[bytes, Any] = {}
-_ADDRESS_CACHE_LIMIT = 4096  # cleared when full: hostile input cannot grow it
-
-
-def address_from_bytes(packed: bytes) -> Any:
+def address_from_bytes(packed: bytes) -> _IPV4 | _IPV6:
     """The IPv4Address (4 bytes) or IPv6Address (16 bytes) of ``packed``."""
-    address = _ADDRESSES.get(packed)
-    if address is None:
-        address = _IPV4(packed) if len(packed) == 4 else _IPV6(packed)
-        if len(_ADDRESSES) >= _ADDRESS_CACHE_LIMIT:
-            _ADDRESSES.clear()
-        _ADDRESSES[packed] = address
-    return address
+    return _IPV4(packed) if len(packed) == 4 else _IPV6(packed)
 
 
 class Struct(Codec):
@@ -323,21 +277,17 @@ class Struct(Codec):
         self.size = cls.SIZE
         self.min_size = cls.SIZE if min_size is None else min_size
         self.kind = f"struct {cls.C_NAME}"
-        self._decode = cls._DECODE
 
-    def fast_path(self) -> FastPath:
-        return FastPath(FAST_STRUCT, self._decode, self.size)
-
-    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
+    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Attr]) -> Any:
         size = end - start
         if size == self.size:
-            return self._decode(buf, start)
+            return self.cls.unpack_from(buf, start)
         if size < self.min_size:
             raise Unfit(f"{self.kind} needs {self.size} bytes, payload has {size}")
         padded = (buf[start:end] + bytes(self.size))[:self.size]
-        return Keep(self._decode(padded, 0), buf[start:end])
+        return Keep(self.cls.unpack_from(padded, 0), buf[start:end])
 
-    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
+    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
         if not isinstance(value, self.cls):
             raise EncodeError(f"{self.kind} wants {self.cls.__name__}, got {value!r}")
         return value.pack()
@@ -359,13 +309,13 @@ class _LazyTable:
     tables defined later (nested ones refer to each other): called once, on
     first use."""
 
-    _table: Any
+    _table: AttrTable | Callable[[], AttrTable]
 
     @property
     def table(self) -> AttrTable:
         if callable(self._table):
             self._table = self._table()
-        return self._table  # type: ignore[return-value]
+        return self._table
 
 
 class Nested(_LazyTable, Codec):
@@ -378,29 +328,15 @@ class Nested(_LazyTable, Codec):
 
     def __init__(self, table: AttrTable | Callable[[], AttrTable]) -> None:
         self._table = table
-        self._uses_family: bool | None = None
 
     @property
-    def kind(self) -> str:  # type: ignore[override]
+    def kind(self) -> str:  # type: ignore[override]  # a class attribute elsewhere
         return f"nested {self.table.name}"
 
-    @property
-    def uses_family(self) -> bool:  # type: ignore[override]
-        # Computed on first use: the table may be defined after this codec.
-        # Terminates: tables nest in a tree, the cycles (VETH_INFO_PEER,
-        # RTA_MULTIPATH) go through codecs that answer without recursing.
-        if self._uses_family is None:
-            self._uses_family = any(codec.uses_family for _, codec in self.table.specs.values())
-        return self._uses_family
-
-    @property
-    def context_free(self) -> bool:  # type: ignore[override]
-        return not self.uses_family
-
-    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
+    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Attr]) -> Any:
         return decode_attrs(buf, start, end, self.table, ctx.nested())
 
-    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
+    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
         if not isinstance(value, (list, tuple)):
             raise EncodeError(f"nested {self.table.name} wants a list of Attr, got {value!r}")
         return encode_attrs(value, self.table, ctx)
@@ -419,7 +355,7 @@ class NestedMessage(_LazyTable, Codec):
         self._make = make  # builds the value: make(header=..., attrs=...)
         self.kind = f"{header.C_NAME} + attributes"
 
-    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
+    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Attr]) -> Any:
         size = self.header.SIZE
         if end - start < size:
             raise Unfit(f"shorter than its {self.header.C_NAME} ({size} bytes)")
@@ -430,18 +366,18 @@ class NestedMessage(_LazyTable, Codec):
             entry.value = header
             entry.raw = buf[start:start + size]
             inner.trace.append(entry)
-        attrs_start = start + ((size + 3) & ~3)
+        attrs_start = start + align4(size)
         attrs = decode_attrs(buf, min(attrs_start, end), end, self.table, inner)
         return self._make(header=header, attrs=attrs)
 
-    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
+    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
         header = getattr(value, "header", None)
         attrs = getattr(value, "attrs", None)
         if not isinstance(header, self.header) or attrs is None:
             raise EncodeError(f"wants a NestedMessage with a {self.header.__name__} header, "
                               f"got {value!r}")
         out = bytearray(header.pack())
-        out += b"\0" * (-len(out) & 3)
+        out += bytes(align4(len(out)) - len(out))
         encode_attrs_into(out, attrs, self.table, Ctx(getattr(header, "family", ctx.family)))
         return bytes(out)
 
@@ -457,36 +393,32 @@ class ByKind(Codec):
     """
 
     sets_nested_flag = True
-    context_free = False  # the payload depends on the kind, a sibling
 
     def __init__(self, selector: int, tables: dict[str, Codec], what: str) -> None:
         self.selector = selector
         self.tables = tables
         self.kind = f"{what} (by kind)"
 
-    @property
-    def uses_family(self) -> bool:  # type: ignore[override]
-        return any(codec.uses_family for codec in self.tables.values())
-
-    def _choose(self, siblings: Sequence[Any]) -> Codec | None:
+    def choose(self, siblings: Sequence[Attr]) -> Codec | None:
+        """The codec of the kind named by the selector sibling, if it has one."""
         for item in siblings:
             if item.type & NLA_TYPE_MASK == self.selector:
                 return self.tables.get(item.value) if isinstance(item.value, str) else None
         return None
 
-    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
-        codec = self._choose(siblings)
+    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Attr]) -> Any:
+        codec = self.choose(siblings)
         if codec is None:
             raise Unfit("no table for this kind")
         return codec.decode(buf, start, end, ctx, siblings)
 
-    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
-        codec = self._choose(siblings)
+    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
+        codec = self.choose(siblings)
         if codec is None:
             if siblings or not isinstance(value, (list, tuple)):
                 raise EncodeError("no table for this kind: give the data as bytes, "
                                   "after the kind attribute")
-            return b""  # checked alone by Attr.of; the real encode has siblings
+            return b""  # checked alone by make_attr; the real encode has siblings
         return codec.encode(value, ctx, siblings)
 
     def render(self, value: Any) -> str:
@@ -497,13 +429,11 @@ class Multipath(_LazyTable, Codec):
     """RTA_MULTIPATH: an array of ``struct rtnexthop``, each with RTA_* attributes."""
 
     kind = "rtnexthop array"
-    uses_family = True  # next-hop gateways are read by the route's family
-    context_free = False
 
     def __init__(self, table: Callable[[], AttrTable]) -> None:
         self._table = table
 
-    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
+    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Attr]) -> Any:
         hops = []
         pos = start
         inner = ctx.nested()
@@ -524,10 +454,10 @@ class Multipath(_LazyTable, Codec):
             attrs = decode_attrs(buf, pos + 8, pos + length, self.table, inner)
             hops.append(RtNextHop(flags=as_flag(RTNH_F, flags), hops=hops_count,
                                   ifindex=ifindex, attrs=attrs))
-            pos += (length + 3) & ~3
+            pos += align4(length)
         return tuple(hops)
 
-    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
+    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
         out = bytearray()
         for hop in value:
             if not isinstance(hop, RtNextHop):
@@ -549,12 +479,12 @@ class BridgeId(Codec):
 
     kind = "struct ifla_bridge_id"
 
-    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
+    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Attr]) -> Any:
         if end - start != 8:
             raise Unfit(f"ifla_bridge_id needs 8 bytes, payload has {end - start}")
         return f"{buf[start:start + 2].hex()}.{buf[start + 2:end].hex(':')}"
 
-    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
+    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
         if not isinstance(value, str) or value.count(".") != 1:
             raise EncodeError(f"a bridge id looks like '8000.aa:bb:cc:dd:ee:ff', got {value!r}")
         priority, mac = value.split(".")
@@ -574,12 +504,12 @@ class PortRange(Codec):
     kind = "struct ifla_vxlan_port_range"
     _STRUCT = struct.Struct("!HH")
 
-    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
+    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Attr]) -> Any:
         if end - start != 4:
             raise Unfit(f"a port range needs 4 bytes, payload has {end - start}")
         return self._STRUCT.unpack_from(buf, start)
 
-    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
+    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
         try:
             low, high = value
             return self._STRUCT.pack(low, high)
@@ -592,7 +522,7 @@ class Via(Codec):
 
     kind = "struct rtvia"
 
-    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Any]) -> Any:
+    def decode(self, buf: bytes, start: int, end: int, ctx: Ctx, siblings: Sequence[Attr]) -> Any:
         if end - start < 2:
             raise Unfit("rtvia needs at least 2 bytes")
         family = struct.unpack_from("=H", buf, start)[0]
@@ -603,10 +533,11 @@ class Via(Codec):
             return _IPV6(buf[start + 2:end])
         raise Unfit(f"rtvia of family {family} with {size} address bytes")
 
-    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Any]) -> bytes:
+    def encode(self, value: Any, ctx: Ctx, siblings: Sequence[Attr]) -> bytes:
         value = _ip_value(value, "RTA_VIA wants an IP address")
         family = AF.AF_INET if value.version == 4 else AF.AF_INET6
-        return struct.pack("=H", family) + value.packed
+        packed: bytes = value.packed
+        return struct.pack("=H", family) + packed
 
 
 def render_value(value: Any) -> str:
@@ -614,8 +545,7 @@ def render_value(value: Any) -> str:
     if isinstance(value, (bytes, bytearray)):
         return f"{len(value)} byte(s)"
     if isinstance(value, IntFlag):
-        cls = type(value)
-        return f"{'|'.join(flag_names(cls, value)) or '0'} ({int(value):#x})"
+        return flag_text(type(value), value)
     if isinstance(value, IntEnum):
         return f"{value.name} ({int(value)})"
     if isinstance(value, AttrList):

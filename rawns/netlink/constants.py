@@ -1,13 +1,15 @@
 # Invariants:
 # - Every member name is the kernel's own name (grep the UAPI headers for it);
 #   every value was generated from /usr/include/linux/*.h and is cross-checked
-#   against them by tests/netlink/test_constants.py.  The few members marked
+#   against them by tests/netlink/test_nl_constants_imports.py.  The few members marked
 #   "newer than this machine's headers" come from the current kernel uapi.
 # - Enums are grouped by the kernel prefix they share: ``IFLA.IFLA_IFNAME``;
 #   every member is also a module-level name (``IFLA_IFNAME``).
 # - When two names share a value, the first one listed is the canonical name
 #   (``NLM_F_ROOT`` before ``NLM_F_REPLACE``); :func:`nlm_flag_names` picks the
 #   right reading of the ambiguous NLM_F bits from the message type.
+# - Flag bits are named in one place: :func:`flag_names` (and its text form
+#   :func:`flag_text`, and :func:`nlm_flag_names` for nlmsghdr flags).
 # - Standard library only.
 """Kernel constants for rtnetlink: message types, attribute numbers, flags.
 
@@ -19,12 +21,16 @@ Names and values are those of the Linux UAPI headers ``netlink.h``,
     (<IFLA.IFLA_IFNAME: 3>, 3)
     >>> flag_names(IFF, 0x1003)
     ['IFF_UP', 'IFF_BROADCAST', 'IFF_MULTICAST']
+    >>> flag_names(IFA_F, 0x80, prefix="IFA_F_", lower=True)
+    ['permanent']
+    >>> flag_text(IFF, 0x9)
+    'IFF_UP|IFF_LOOPBACK (0x9)'
 """
 
 from __future__ import annotations
 
 from enum import IntEnum, IntFlag
-from typing import TypeVar
+from typing import Any, TypeVar
 
 __all__ = [
     "AF", "NLMSG", "NETLINK_SOCKOPT",
@@ -32,8 +38,8 @@ __all__ = [
     "NLA_F_NESTED", "NLA_F_NET_BYTEORDER", "NLA_TYPE_MASK",
     "NETLINK_ROUTE", "SOL_NETLINK", "SO_RCVBUFFORCE", "IFNAMSIZ", "ALTIFNAMSIZ",
     "NETNSA_NSID_NOT_ASSIGNED", "ENUMS",
-    "flag_names", "enum_name", "nlm_flag_names", "as_flag", "as_enum", "enum_members",
-    "flag_cache",
+    "flag_names", "flag_text", "enum_name", "enum_text", "nlm_flag_names", "message_type",
+    "as_flag", "as_enum", "as_member", "enum_members", "flag_cache",
 ]
 
 # -- framing -----------------------------------------------------------------
@@ -961,6 +967,14 @@ def enum_members(enum_class: type[_E]) -> dict[int, _E]:
     return table  # type: ignore[return-value]
 
 
+def as_member(names: type[IntEnum] | type[IntFlag], value: int) -> Any:
+    """``value`` read as ``names``: :func:`as_flag` for an IntFlag class, else
+    :func:`as_enum` (an unknown enum value stays a plain int)."""
+    if issubclass(names, IntFlag):
+        return as_flag(names, value)
+    return as_enum(names, value)
+
+
 def flag_cache(flag_class: type[_E]) -> dict[int, _E]:
     """The values ``as_flag`` already made for ``flag_class`` (bounded)."""
     cache = _FLAG_CACHE.get(flag_class)
@@ -971,7 +985,7 @@ def flag_cache(flag_class: type[_E]) -> dict[int, _E]:
 
 def as_enum(enum_class: type[_E], value: int) -> _E | int:
     """Return the member of ``enum_class`` for ``value``, or the plain int."""
-    return enum_members(enum_class).get(value, value)  # type: ignore[return-value]
+    return enum_members(enum_class).get(value, value)
 
 
 def as_flag(flag_class: type[_E], value: int) -> _E:
@@ -989,35 +1003,52 @@ def as_flag(flag_class: type[_E], value: int) -> _E:
             known.pop(value, None)  # keep enum's internal cache bounded too
         if len(cache) < _FLAG_CACHE_LIMIT:
             cache[value] = member
-    return member  # type: ignore[return-value]
+    return member
 
 
-def _single_bits(flag_class: type[IntFlag]) -> list[tuple[str, int]]:
-    bits = []
-    seen = set()
-    for name, member in flag_class.__members__.items():
-        value = int(member)
-        if value and value & (value - 1) == 0 and value not in seen:
-            seen.add(value)
-            bits.append((name, value))
+_SINGLE_BITS: dict[type, tuple[tuple[str, int], ...]] = {}
+
+
+def _single_bits(flag_class: type[IntFlag]) -> tuple[tuple[str, int], ...]:
+    """``(canonical name, bit)`` of each single-bit member, in definition order."""
+    bits = _SINGLE_BITS.get(flag_class)
+    if bits is None:
+        found: dict[int, str] = {}
+        for name, member in flag_class.__members__.items():
+            value = int(member)
+            if value and value & (value - 1) == 0 and value not in found:
+                found[value] = name
+        bits = _SINGLE_BITS[flag_class] = tuple((name, bit) for bit, name in found.items())
     return bits
 
 
-def flag_names(flag_class: type[IntFlag], value: int) -> list[str]:
+def flag_names(flag_class: type[IntFlag], value: int, *, prefix: str = "",
+               lower: bool = False) -> list[str]:
     """Names of the single-bit members set in ``value`` (canonical names).
 
     Bits without a name are reported as one hex number at the end:
-    ``flag_names(IFF, 0x80001) == ['IFF_UP', '0x80000']``.
+    ``flag_names(IFF, 0x80001) == ['IFF_UP', '0x80000']``.  ``prefix`` is
+    cut from each name and ``lower`` lowercases it, for ip's spelling:
+    ``flag_names(IFA_F, 0x80, prefix="IFA_F_", lower=True) == ['permanent']``.
+    This is the one place that names flag bits; :func:`flag_text` and
+    :func:`nlm_flag_names` build on it.
     """
     names = []
     rest = int(value)
     for name, bit in _single_bits(flag_class):
         if rest & bit:
-            names.append(name)
+            if prefix and name.startswith(prefix):
+                name = name[len(prefix):]
+            names.append(name.lower() if lower else name)
             rest &= ~bit
     if rest:
         names.append(hex(rest))
     return names
+
+
+def flag_text(flag_class: type[IntFlag], value: int) -> str:
+    """``'IFF_UP|IFF_LOOPBACK (0x9)'``; ``'0 (0x0)'`` when no bit is set."""
+    return f"{'|'.join(flag_names(flag_class, value)) or '0'} ({int(value):#x})"
 
 
 def enum_name(enum_class: type[IntEnum], value: int) -> str:
@@ -1026,12 +1057,25 @@ def enum_name(enum_class: type[IntEnum], value: int) -> str:
     return member.name if isinstance(member, enum_class) else str(int(value))
 
 
-_NLM_F_COMMON = ("NLM_F_REQUEST", "NLM_F_MULTI", "NLM_F_ACK", "NLM_F_ECHO",
+def enum_text(enum_class: type[IntEnum], value: int) -> str:
+    """``'AF_INET (2)'``: the name (or the number) and the number."""
+    return f"{enum_name(enum_class, value)} ({int(value)})"
+
+
+_MESSAGE_TYPES: dict[int, IntEnum] = {**enum_members(NLMSG), **enum_members(RTM)}
+
+
+def message_type(value: int) -> IntEnum | int:
+    """``value`` as an NLMSG or RTM member, or the plain int if unknown."""
+    return _MESSAGE_TYPES.get(value, value)
+
+
+_NLM_F_COMMON: tuple[str, ...] = ("NLM_F_REQUEST", "NLM_F_MULTI", "NLM_F_ACK", "NLM_F_ECHO",
                  "NLM_F_DUMP_INTR", "NLM_F_DUMP_FILTERED")
-_NLM_F_GET = ("NLM_F_ROOT", "NLM_F_MATCH", "NLM_F_ATOMIC")
-_NLM_F_NEW = ("NLM_F_REPLACE", "NLM_F_EXCL", "NLM_F_CREATE", "NLM_F_APPEND")
-_NLM_F_DEL = ("NLM_F_NONREC", "NLM_F_BULK")
-_NLM_F_ACK_REPLY = ("NLM_F_CAPPED", "NLM_F_ACK_TLVS")
+_NLM_F_GET: tuple[str, ...] = ("NLM_F_ROOT", "NLM_F_MATCH", "NLM_F_ATOMIC")
+_NLM_F_NEW: tuple[str, ...] = ("NLM_F_REPLACE", "NLM_F_EXCL", "NLM_F_CREATE", "NLM_F_APPEND")
+_NLM_F_DEL: tuple[str, ...] = ("NLM_F_NONREC", "NLM_F_BULK")
+_NLM_F_ACK_REPLY: tuple[str, ...] = ("NLM_F_CAPPED", "NLM_F_ACK_TLVS")
 
 
 def nlm_flag_names(message_type: int, flags: int) -> list[str]:

@@ -36,9 +36,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from . import Message, decode_frame, encode_stamped, frames, is_plain_done
-from .attrs import fast_constructor
 from .constants import NLM_F, NLMSG
+from .fast import decode_frame, encode_stamped, fast_constructor
+from .message import Message, frames, is_plain_done
 
 __all__ = [
     "Conversation",

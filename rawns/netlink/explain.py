@@ -2,8 +2,9 @@
 # - explain() never raises for any bytes: it renders what decodes, then one
 #   "decoding stopped at byte N: <reason>" line where a DecodeError stopped
 #   the decoder.  (Non-bytes arguments are a TypeError, as usual.)
-# - It is driven by the same tables and codecs as decode(): the decoder
-#   records a trace (see attrs.Ctx.trace) and this module only formats it.
+# - It is driven by the same tables and codecs as decode(): the reference
+#   decoder (message.decode) records a trace of its one walk (see
+#   attrs.Ctx.trace) and this module only formats it; it never parses twice.
 # - Offsets are absolute byte offsets in the buffer given to explain().
 # - Standard library and rawns.errors only.
 """The annotated, textbook view of netlink bytes.
@@ -29,7 +30,9 @@ An example line: ``@32  len 7  IFLA_IFNAME (3) string = 'lo'  | 6c 6f 00``.
 
 from __future__ import annotations
 
+import dataclasses
 import errno as _errno
+from enum import IntFlag
 from typing import Any
 
 from rawns.errors import DecodeError
@@ -37,10 +40,11 @@ from rawns.errors import DecodeError
 from .attrs import TraceEntry
 from .codecs import Codec, render_value
 from .constants import (
-    NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK, enum_name, flag_names,
+    NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK, enum_text, flag_text, message_type,
     nlm_flag_names,
 )
-from .structs import CStruct, NlMsgErr, RtNextHop, message_type
+from .message import decode
+from .structs import CStruct, NlMsgErr, RtNextHop
 
 __all__ = ["explain", "hexdump"]
 
@@ -66,13 +70,11 @@ def explain(data: bytes | bytearray | memoryview) -> str:
 
 
 def _explain(buf: bytes, indent: str, echo_depth: int) -> str:
-    from .message import decode_buffer  # message imports tables, which import us not
-
     trace: list[TraceEntry] = []
     lines: list[str] = []
     stopped: DecodeError | None = None
     try:
-        decode_buffer(buf, trace)
+        decode(buf, trace)
     except DecodeError as err:
         stopped = err
     if not buf:
@@ -121,8 +123,8 @@ def _header_lines(entry: TraceEntry, echo_depth: int) -> list[str]:
             lines.append(f"{pad}    echoed request body ({len(value.request_payload)} bytes)"
                          f", decoded:")
             if echo_depth < _MAX_ECHO_DEPTH:
-                echoed = request.pack() if request.length == 16 + len(value.request_payload) \
-                    else _rebuilt_header(request, len(value.request_payload))
+                length = 16 + len(value.request_payload)
+                echoed = dataclasses.replace(request, length=length).pack()
                 lines.append(_explain(echoed + value.request_payload, pad + "      ",
                                       echo_depth + 1))
         else:
@@ -135,13 +137,6 @@ def _header_lines(entry: TraceEntry, echo_depth: int) -> list[str]:
     return lines
 
 
-def _rebuilt_header(request: Any, payload_length: int) -> bytes:
-    from .structs import NlMsgHdr
-
-    return NlMsgHdr(length=16 + payload_length, type=request.type, flags=request.flags,
-                    seq=request.seq, pid=request.pid).pack()
-
-
 def _fields_of(value: Any) -> list[tuple[str, str, Any]]:
     names = [name for name in type(value).__dataclass_fields__ if name != "attrs"]
     c_names = getattr(value, "C_FIELDS", names)
@@ -151,11 +146,7 @@ def _fields_of(value: Any) -> list[tuple[str, str, Any]]:
 
 def _field_text(value: Any, kind: Any) -> str:
     if kind is not None and isinstance(value, int):
-        from enum import IntFlag
-
-        if issubclass(kind, IntFlag):
-            return f"{'|'.join(flag_names(kind, value)) or '0'} ({int(value):#x})"
-        return f"{enum_name(kind, value)} ({int(value)})"
+        return flag_text(kind, value) if issubclass(kind, IntFlag) else enum_text(kind, value)
     return render_value(value)
 
 

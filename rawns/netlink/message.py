@@ -5,10 +5,12 @@
 # - encode(decode(b)) == b for what the kernel sends: exact attribute types,
 #   raw bytes for what the tables cannot read, each message padded to 4
 #   bytes with zeros (padding is ignored when read).
-# - Messages are frozen, keyword-only dataclasses; decode builds them with
-#   fast constructors, which skip __init__ but store the same fields.
+# - Messages are frozen, keyword-only dataclasses.
+# - This is the reference decoder: plain code.  rawns.netlink.fast has the
+#   same decode, decode_frame and header_and_values, faster, held equal to
+#   these by tests; rawns.netlink exports the fast ones.
 # - Standard library and rawns.errors only.
-"""Netlink messages: framing of ``nlmsghdr`` and the body of each type.
+"""Netlink messages: the framing of ``nlmsghdr`` and each type's body, both ways.
 
 A buffer from a netlink socket holds one or more messages, each padded to
 a multiple of 4 bytes::
@@ -28,25 +30,27 @@ error, the echoed request) then extended-ack attributes; NLMSG_DONE an int.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import struct
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 from rawns.errors import DecodeError, EncodeError
 
-from .attrs import AttrAccess, AttrList, Ctx, TraceEntry, decode_attrs, decode_values, \
-    encode_attrs_into, fast_constructor
-from .constants import NLM_F, NLMSG, NLMSGERR_ATTR, enum_name, nlm_flag_names
-from .structs import NlMsgErr, NlMsgHdr, message_type
+from .attrs import AttrAccess, AttrList, AttrTable, Ctx, TraceEntry, align4, decode_attrs, \
+    encode_attrs_into
+from .constants import NLM_F, NLMSG, NLMSGERR_ATTR, message_type, nlm_flag_names
+from .structs import CStruct, NlMsgErr, NlMsgHdr
 from .tables import FAMILIES, NLMSGERR
 
-__all__ = ["Message", "decode", "encode", "encode_message", "encode_stamped", "frames",
-           "decode_frame", "header_and_values", "is_plain_done"]
+__all__ = ["Message", "Frame", "decode", "encode", "encode_stamped", "frames",
+           "decode_frame", "header_and_values", "is_plain_done", "fixed_header",
+           "type_name", "NLMSGHDR", "ERROR_CODE"]
 
-_NLMSGHDR = struct.Struct("=IHHII")
-_unpack_nlmsghdr = _NLMSGHDR.unpack_from
-_S32 = struct.Struct("=i")
+NLMSGHDR = NlMsgHdr.STRUCT
+"""``struct nlmsghdr``: nlmsg_len, nlmsg_type, nlmsg_flags, nlmsg_seq, nlmsg_pid."""
+ERROR_CODE = struct.Struct("=i")
+"""The int that starts the body of NLMSG_ERROR and NLMSG_DONE: 0 or -errno."""
+
 _ERROR = int(NLMSG.NLMSG_ERROR)
 _DONE = int(NLMSG.NLMSG_DONE)
 _CAPPED = int(NLM_F.NLM_F_CAPPED)
@@ -91,8 +95,7 @@ class Message(AttrAccess):
     @property
     def type_name(self) -> str:
         """``"RTM_NEWLINK"``, ``"NLMSG_ERROR"``... or the number as text."""
-        member = message_type(self.type)
-        return getattr(member, "name", str(self.type))
+        return getattr(message_type(self.type), "name", str(self.type))
 
     @property
     def flag_names(self) -> list[str]:
@@ -129,6 +132,20 @@ class Message(AttrAccess):
         value = self.attrs.get(NLMSGERR_ATTR.NLMSGERR_ATTR_OFFS)
         return value if isinstance(value, int) else None
 
+    @property
+    def echoed_request(self) -> Message | None:
+        """For an NLMSG_ERROR whose body echoes the request (not NLM_F_CAPPED):
+        that request, decoded; else None (also when it does not decode)."""
+        header = self.header
+        if not isinstance(header, NlMsgErr) or not header.request_payload:
+            return None
+        request = dataclasses.replace(header.request, length=16 + len(header.request_payload))
+        try:
+            decoded = decode(request.pack() + header.request_payload)
+        except (DecodeError, EncodeError):
+            return None
+        return decoded[0] if len(decoded) == 1 else None
+
     def to_dict(self) -> dict[str, Any]:
         """A plain-data view (names as keys) for printing and tests."""
         header = self.header.to_dict() if hasattr(self.header, "to_dict") else self.header
@@ -139,80 +156,94 @@ class Message(AttrAccess):
         return result
 
 
-_new_message = fast_constructor(Message)
-_new_nlmsgerr = fast_constructor(NlMsgErr)  # (error, request, request_payload): one per ack
+def type_name(mtype: int) -> str:
+    """``"RTM_NEWLINK"`` for 16...; ``"message type 99"`` when unknown (for errors)."""
+    return getattr(message_type(mtype), "name", f"message type {mtype}")
 
 
-def decode(data: bytes | bytearray | memoryview) -> list[Message]:
-    """Decode every netlink message in ``data`` (what one recv returned).
+# -- decoding -----------------------------------------------------------------------
 
-    Raises DecodeError (a ValueError, with ``.offset``) for malformed input,
-    and nothing else.  Payloads that the tables cannot read are kept as raw
-    bytes rather than rejected, so that ``encode`` gives the bytes back.
-    """
-    buf = data if isinstance(data, bytes) else bytes(data)
-    if len(buf) < _GC_PAUSE_MIN or not gc.isenabled():
-        return decode_buffer(buf, None)
-    # A dump makes tens of thousands of small objects and no reference
-    # cycles, while the cyclic collector, triggered every 700 allocations,
-    # would traverse ever more of them (half the decoding time of a big link
-    # dump).  Pause it meanwhile; it resumes, and may run, right after.
-    gc.disable()
-    try:
-        return decode_buffer(buf, None)
-    finally:
-        gc.enable()
-
-
-_GC_PAUSE_MIN = 8192  # bytes: below, decoding is over before a collection matters
-
-
-def decode_buffer(buf: bytes, trace: list | None) -> list[Message]:
-    """:func:`decode` on ``bytes``; ``trace`` (for :mod:`explain`) collects entries."""
-    messages: list[Message] = []
-    append = messages.append
-    for pos, end, mtype, flags, seq, pid in frames(buf):
-        if trace is not None:
-            entry = TraceEntry("message", 0, pos, end - pos, mtype)
-            entry.value = (flags, seq, pid)
-            entry.raw = buf[pos:pos + 16]
-            trace.append(entry)
-        append(_decode_one(buf, pos, end, mtype, flags, seq, pid, trace))
-    return messages
-
-
-Frame = tuple  # (start, end, nlmsg_type, nlmsg_flags, nlmsg_seq, nlmsg_pid)
+Frame = tuple[int, int, int, int, int, int]
+"""Where one message lies in a buffer and its nlmsghdr, by position:
+``(start, end, nlmsg_type, nlmsg_flags, nlmsg_seq, nlmsg_pid)``, ``end``
+being ``start + nlmsg_len``.  Plain tuples: a dump has thousands."""
 
 
 def frames(buf: bytes) -> list[Frame]:
-    """Where each message of ``buf`` lies, and its nlmsghdr: one
-    ``(start, end, type, flags, seq, pid)`` per message, ``end`` being
-    ``start + nlmsg_len``. Raises DecodeError if the framing is broken
-    anywhere; bodies are not read (see :func:`decode_frame` and
-    :func:`header_and_values`)."""
+    """Where each message of ``buf`` lies, and its nlmsghdr: one :data:`Frame`
+    per message.  Raises DecodeError if the framing is broken anywhere;
+    bodies are not read (see :func:`decode_frame` and :func:`header_and_values`)."""
     out: list[Frame] = []
-    append = out.append
     pos = 0
     end = len(buf)
     while pos < end:
         if end - pos < 16:
             raise DecodeError(f"{end - pos} stray byte(s) where a 16-byte nlmsghdr "
                               f"should start", pos)
-        length, mtype, flags, seq, pid = _unpack_nlmsghdr(buf, pos)
+        length, mtype, flags, seq, pid = NLMSGHDR.unpack_from(buf, pos)
         if length < 16:
             raise DecodeError(f"nlmsg_len {length} is shorter than the 16-byte nlmsghdr", pos)
         if pos + length > end:
             raise DecodeError(f"nlmsg_len {length} runs past the end of the buffer "
                               f"({end - pos} bytes left)", pos)
-        append((pos, pos + length, mtype, flags, seq, pid))
-        pos += (length + 3) & ~3
+        out.append((pos, pos + length, mtype, flags, seq, pid))
+        pos += align4(length)
     return out
 
 
-def decode_frame(buf: bytes, frame: Frame) -> Message:
+def decode(data: bytes | bytearray | memoryview,
+           trace: list[TraceEntry] | None = None) -> list[Message]:
+    """Decode every netlink message in ``data`` (what one recv returned).
+
+    Raises DecodeError (a ValueError, with ``.offset``) for malformed input,
+    and nothing else.  Payloads that the tables cannot read are kept as raw
+    bytes rather than rejected, so that ``encode`` gives the bytes back.
+    With ``trace`` (a list), every message, header and attribute read is
+    recorded there too, in wire order: what :mod:`explain` renders.
+    """
+    buf = bytes(data)
+    messages: list[Message] = []
+    for frame in frames(buf):
+        if trace is not None:
+            pos, end, mtype, flags, seq, pid = frame
+            entry = TraceEntry("message", 0, pos, end - pos, mtype)
+            entry.value = (flags, seq, pid)
+            entry.raw = buf[pos:pos + 16]
+            trace.append(entry)
+        messages.append(decode_frame(buf, frame, trace))
+    return messages
+
+
+def decode_frame(buf: bytes, frame: Frame, trace: list[TraceEntry] | None = None) -> Message:
     """The Message of one frame of ``buf`` (see :func:`frames`)."""
     pos, end, mtype, flags, seq, pid = frame
-    return _decode_one(buf, pos, end, mtype, flags, seq, pid, None)
+    body = pos + 16
+    family = FAMILIES.get(mtype)
+    header: Any = None
+    attrs = _EMPTY
+    payload = b""
+    if family is not None:
+        header, start = fixed_header(buf, body, end, mtype, family.header)
+        _trace_header(trace, body, family.header.SIZE, family.header.C_NAME, header, buf)
+        attrs = decode_attrs(buf, start, end, family.table, Ctx(header.family, 1, trace))
+    elif mtype == _ERROR:
+        header, echoed = _error_header(buf, body, end, flags)
+        _trace_header(trace, body, echoed - body, "nlmsgerr", header, buf)
+        attrs = _extack(buf, align4(echoed), end, flags, trace)
+    elif mtype == _DONE and end - body >= 4:
+        header = ERROR_CODE.unpack_from(buf, body)[0]
+        _trace_header(trace, body, 4, "int error", header, buf)
+        attrs = _extack(buf, body + 4, end, flags, trace)
+    elif mtype == _DONE and end != body:
+        raise DecodeError(f"NLMSG_DONE body of {end - body} bytes: expected an int error", body)
+    else:
+        payload = buf[body:end]
+        if trace is not None and payload:
+            entry = TraceEntry("payload", 1, body, end - body)
+            entry.raw = payload
+            trace.append(entry)
+    return Message(type=message_type(mtype), flags=flags, seq=seq, pid=pid, header=header,
+                   attrs=attrs, payload=payload)
 
 
 def is_plain_done(buf: bytes, frame: Frame) -> bool:
@@ -220,7 +251,7 @@ def is_plain_done(buf: bytes, frame: Frame) -> bool:
     no extended ack, so that there is nothing in it to decode."""
     pos, end, mtype, flags = frame[0], frame[1], frame[2], frame[3]
     return (mtype == _DONE and end - pos == 20 and not flags & _ACK_TLVS
-            and _S32.unpack_from(buf, pos + 16)[0] == 0)
+            and ERROR_CODE.unpack_from(buf, pos + 16)[0] == 0)
 
 
 def header_and_values(buf: bytes, frame: Frame) -> tuple[Any, dict[str, Any]]:
@@ -228,90 +259,48 @@ def header_and_values(buf: bytes, frame: Frame) -> tuple[Any, dict[str, Any]]:
     a repeated one) of one frame whose type has a table (RTM_NEWADDR...).
 
     What a reader of many objects wants: the same tables as :func:`decode`,
-    without an Attr or Message object per attribute and message.  Raises
-    DecodeError for a type without a table or a malformed body.
+    and no Message to build (rawns.netlink.fast makes no Attr object either).
+    Raises DecodeError for a type without a table or a malformed body.
     """
     pos, end, mtype = frame[0], frame[1], frame[2]
     family = FAMILIES.get(mtype)
     if family is None:
-        raise DecodeError(f"{enum_name_of(mtype)} has no attribute table", pos)
-    header, start = _fixed_header(buf, pos + 16, end, mtype, family.header)
-    return header, decode_values(buf, start, end, family.table, _context(header.family))
+        raise DecodeError(f"{type_name(mtype)} has no attribute table", pos)
+    header, start = fixed_header(buf, pos + 16, end, mtype, family.header)
+    values: dict[str, Any] = {}
+    for attr in decode_attrs(buf, start, end, family.table, Ctx(header.family, 1)):
+        if attr.name is not None and attr.name not in values:
+            values[attr.name] = attr.value
+    return header, values
 
 
-def _fixed_header(buf: bytes, body: int, end: int, mtype: int, header_class: Any
-                  ) -> tuple[Any, int]:
-    """The fixed header at ``body`` and where the attributes after it start."""
+def fixed_header(buf: bytes, body: int, end: int, mtype: int, header_class: type[CStruct]
+                 ) -> tuple[Any, int]:
+    """The fixed header at ``body`` and where the attributes after it start;
+    DecodeError if the body is shorter than the header."""
     size = header_class.SIZE
     if end - body < size:
-        raise DecodeError(f"{enum_name_of(mtype)} body of {end - body} bytes is shorter "
+        raise DecodeError(f"{type_name(mtype)} body of {end - body} bytes is shorter "
                           f"than its {header_class.C_NAME} ({size} bytes)", body)
-    start = body + ((size + 3) & ~3)
-    return header_class._DECODE(buf, body), start if start < end else end
+    return header_class.unpack_from(buf, body), min(body + align4(size), end)
 
 
-def _context(family: int) -> Ctx:
-    """The (unchanging) context of a message's top-level attributes."""
-    ctx = _CONTEXTS.get(family)
-    if ctx is None:
-        ctx = _CONTEXTS[family] = Ctx(family, 1)
-    return ctx
-
-
-def _decode_one(buf: bytes, pos: int, end: int, mtype: int, flags: int, seq: int, pid: int,
-                trace: list | None) -> Message:
-    body = pos + 16
-    family = FAMILIES.get(mtype)
-    if family is not None:
-        header, start = _fixed_header(buf, body, end, mtype, family.header)
-        if trace is None:
-            ctx = _context(header.family)
-        else:
-            _trace_header(trace, body, family.header.SIZE, family.header.C_NAME, header, buf)
-            ctx = Ctx(header.family, 1, trace)
-        attrs = decode_attrs(buf, start, end, family.table, ctx)
-        return _new_message(message_type(mtype), flags, seq, pid, header, attrs, b"")
-    if mtype == _ERROR:
-        return _decode_error(buf, body, end, mtype, flags, seq, pid, trace)
-    if mtype == _DONE and end - body >= 4:
-        error = _S32.unpack_from(buf, body)[0]
-        if trace is not None:
-            _trace_header(trace, body, 4, "int error", error, buf)
-        attrs = _decode_extack(buf, body + 4, end, flags, trace)
-        return _new_message(message_type(mtype), flags, seq, pid, error, attrs, b"")
-    if mtype == _DONE and end != body:
-        raise DecodeError(f"NLMSG_DONE body of {end - body} bytes: expected an int error", body)
-    if trace is not None and end > body:
-        entry = TraceEntry("payload", 1, body, end - body)
-        entry.raw = buf[body:end]
+def _trace_header(trace: list[TraceEntry] | None, offset: int, size: int, name: str,
+                  value: Any, buf: bytes) -> None:
+    if trace is not None:
+        entry = TraceEntry("header", 1, offset, size, name=name)
+        entry.value = value
+        entry.raw = buf[offset:offset + size]
         trace.append(entry)
-    return _new_message(message_type(mtype), flags, seq, pid, None, _EMPTY, buf[body:end])
 
 
-# The context of a message's top-level attributes, by the family of its header:
-# contexts are never changed, so one per family serves every message.
-_CONTEXTS: dict[int, Ctx] = {}
-
-
-def enum_name_of(mtype: int) -> str:
-    return getattr(message_type(mtype), "name", f"message type {mtype}")
-
-
-def _trace_header(trace: list, offset: int, size: int, name: str, value: Any,
-                  buf: bytes) -> None:
-    entry = TraceEntry("header", 1, offset, size, name=name)
-    entry.value = value
-    entry.raw = buf[offset:offset + size]
-    trace.append(entry)
-
-
-def _decode_error(buf: bytes, body: int, end: int, mtype: int, flags: int, seq: int,
-                  pid: int, trace: list | None) -> Message:
+def _error_header(buf: bytes, body: int, end: int, flags: int) -> tuple[NlMsgErr, int]:
+    """The NlMsgErr at ``body`` and where the echoed request ends."""
     if end - body < 20:
         raise DecodeError(f"NLMSG_ERROR body of {end - body} bytes is shorter than "
                           f"struct nlmsgerr (20 bytes)", body)
-    error = _S32.unpack_from(buf, body)[0]
-    request = NlMsgHdr._DECODE(buf, body + 4)
+    error = ERROR_CODE.unpack_from(buf, body)[0]
+    request = NlMsgHdr.unpack_from(buf, body + 4)
     echoed = body + 20
     payload = b""
     if not flags & _CAPPED:
@@ -324,18 +313,14 @@ def _decode_error(buf: bytes, body: int, end: int, mtype: int, flags: int, seq: 
                               f"the NLMSG_ERROR ({end - body - 4} bytes left)", body + 4)
         payload = buf[echoed:payload_end]
         echoed = payload_end
-    header = _new_nlmsgerr(error, request, payload)
-    if trace is not None:
-        _trace_header(trace, body, echoed - body, "nlmsgerr", header, buf)
-    attrs = _decode_extack(buf, (echoed + 3) & ~3, end, flags, trace)
-    return _new_message(message_type(mtype), flags, seq, pid, header, attrs, b"")
+    return NlMsgErr(error=error, request=request, request_payload=payload), echoed
 
 
-def _decode_extack(buf: bytes, start: int, end: int, flags: int,
-                   trace: list | None) -> AttrList:
+def _extack(buf: bytes, start: int, end: int, flags: int,
+            trace: list[TraceEntry] | None) -> AttrList:
+    """The extended-ack attributes after an error or done, if NLM_F_ACK_TLVS."""
     if flags & _ACK_TLVS:
-        return decode_attrs(buf, start if start < end else end, end, NLMSGERR,
-                            Ctx(0, 1, trace))
+        return decode_attrs(buf, min(start, end), end, NLMSGERR, Ctx(0, 1, trace))
     if start < end:
         raise DecodeError(f"{end - start} byte(s) after the body, but NLM_F_ACK_TLVS "
                           f"is not set", start)
@@ -350,21 +335,12 @@ def encode(messages: Message | Iterable[Message]) -> bytes:
     ``nlmsg_len`` is computed; everything else comes from the Message.
     Raises EncodeError (a ValueError) for values that do not fit.
     """
-    out = bytearray()
     if isinstance(messages, Message):
-        _encode_into(out, messages, messages.flags, messages.seq, messages.pid)
-    else:
-        for message in messages:
-            _check_message(message)
-            _encode_into(out, message, message.flags, message.seq, message.pid)
-    return bytes(out)
-
-
-def encode_message(message: Message) -> bytes:
-    """Encode one message, padded to a multiple of 4 bytes."""
-    _check_message(message)
+        messages = [messages]
     out = bytearray()
-    _encode_into(out, message, message.flags, message.seq, message.pid)
+    for message in messages:
+        _check_message(message)
+        encode_into(out, message, message.flags, message.seq, message.pid)
     return bytes(out)
 
 
@@ -378,7 +354,7 @@ def encode_stamped(messages: Iterable[Message], stamps: Iterable[tuple[int, int,
     out = bytearray()
     for message, (flags, seq, pid) in zip(messages, stamps, strict=True):
         _check_message(message)
-        _encode_into(out, message, flags, seq, pid)
+        encode_into(out, message, flags, seq, pid)
     return bytes(out)
 
 
@@ -387,57 +363,52 @@ def _check_message(message: Any) -> None:
         raise EncodeError(f"expected a Message, got {type(message).__name__}")
 
 
-_HEADER_ROOM = bytes(16)  # nlmsghdr placeholder, filled in once the length is known
+def encode_into(out: bytearray, message: Message, flags: int, seq: int, pid: int) -> None:
+    """Append one message, with these nlmsghdr fields, padded to 4 bytes.
 
-
-def _encode_into(out: bytearray, message: Message, flags: int, seq: int, pid: int) -> None:
-    """Append one message, with these nlmsghdr fields, padded to 4 bytes."""
+    The nlmsghdr is written last, like libmnl's nlmsg_len: room for it
+    first, then the body, then the header with the length now known.
+    """
     start = len(out)
-    out += _HEADER_ROOM
+    out += bytes(16)
     _encode_body(out, message)
     length = len(out) - start
     try:
-        _NLMSGHDR.pack_into(out, start, length, message.type, flags, seq, pid)
+        NLMSGHDR.pack_into(out, start, length, message.type, flags, seq, pid)
     except struct.error as err:
         raise EncodeError(f"nlmsghdr of {message.type_name}: {err}") from err
-    out += _PADDING[length & 3]
-
-
-_PADDING = (b"", b"\0\0\0", b"\0\0", b"\0")  # indexed by length & 3
+    out += bytes(align4(length) - length)
 
 
 def _encode_body(out: bytearray, message: Message) -> None:
     mtype = message.type
     family = FAMILIES.get(mtype)
+    header = message.header
     if family is not None:
-        header = message.header
         if not isinstance(header, family.header):
             raise EncodeError(f"{message.type_name} needs a {family.header.__name__} "
                               f"header, got {header!r}")
         out += header.pack()
         if message.attrs:
-            out += _PADDING[len(out) & 3]
-            encode_attrs_into(out, message.attrs, family.table, Ctx(header.family))
+            _encode_attrs(out, message.attrs, family.table, Ctx(message.header.family))
         return
     if mtype == _ERROR:
-        header = message.header
         if not isinstance(header, NlMsgErr):
             raise EncodeError(f"NLMSG_ERROR needs an NlMsgErr header, got {header!r}")
         try:
-            out += _S32.pack(header.error)
+            out += ERROR_CODE.pack(header.error)
         except struct.error as err:
             raise EncodeError(f"NLMSG_ERROR error {header.error}: {err}") from err
         out += header.request.pack()
         out += header.request_payload
-        out += _PADDING[len(out) & 3]
-        encode_attrs_into(out, message.attrs, NLMSGERR, Ctx())
+        _encode_attrs(out, message.attrs, NLMSGERR, Ctx())
         return
-    if mtype == _DONE and message.header is not None:
+    if mtype == _DONE and header is not None:
         try:
-            out += _S32.pack(message.header)
+            out += ERROR_CODE.pack(header)
         except (struct.error, TypeError) as err:
-            raise EncodeError(f"NLMSG_DONE error {message.header!r}: {err}") from err
-        encode_attrs_into(out, message.attrs, NLMSGERR, Ctx())
+            raise EncodeError(f"NLMSG_DONE error {header!r}: {err}") from err
+        _encode_attrs(out, message.attrs, NLMSGERR, Ctx())
         return
     if message.attrs:
         raise EncodeError(f"{message.type_name} has no attribute table: put its body "
@@ -445,5 +416,7 @@ def _encode_body(out: bytearray, message: Message) -> None:
     out += message.payload
 
 
-def _enum_text(value: int) -> str:
-    return enum_name(NLMSG, value)
+def _encode_attrs(out: bytearray, attrs: AttrList, table: AttrTable, ctx: Ctx) -> None:
+    """Pad what is written so far to 4 bytes, then append the attributes."""
+    out += bytes(align4(len(out)) - len(out))
+    encode_attrs_into(out, attrs, table, ctx)

@@ -5,9 +5,12 @@
 #   objects or their text, MAC text) and raise EncodeError (a ValueError)
 #   for bad ones before anything could reach the kernel.
 # - Requests that change state carry NLM_F_REQUEST|NLM_F_ACK, so that every
-#   one gets an answer; GETs of one object expect the object (no ACK); dumps
-#   carry NLM_F_DUMP and a fully zeroed fixed header apart from the filters,
-#   as NETLINK_GET_STRICT_CHK requires.
+#   one gets an answer.  GETs of one object are built with NLM_F_REQUEST
+#   alone (their answer is the object), but rawns.nlsock's Conversation adds
+#   NLM_F_ACK to every request that is not a dump when it sends it, so on
+#   the wire they end in an ack too.  Dumps carry NLM_F_DUMP and a fully
+#   zeroed fixed header apart from the filters, as NETLINK_GET_STRICT_CHK
+#   requires.
 # - Each docstring names the iproute2 command the request equals.
 # - Standard library and rawns.errors only.
 """Request builders: the messages the operations layer sends.
@@ -23,7 +26,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Mapping, Sequence, Union
+from typing import Any, Callable, Mapping, Sequence, Union
 
 from rawns.errors import EncodeError
 
@@ -33,8 +36,11 @@ from .constants import (
     AF, IFA, IFA_F, IFF, IFLA, IFLA_BR, IFLA_INFO, IFLA_VXLAN, NDA, NETNSA, NLM_F,
     NTF, NUD, RT_SCOPE, RT_TABLE, RTA, RTAX, RTM, RTN, RTPROT, VETH_INFO, IFNAMSIZ,
 )
-from .message import Message, _new_message
-from .structs import IfAddrMsg, IfInfoMsg, NdMsg, NestedMessage, RtGenMsg, RtMsg, RtNextHop
+from .message import Message
+from .fast import fast_constructor, make_attr, new_message
+from .structs import (
+    IfaCacheinfo, IfAddrMsg, IfInfoMsg, NdMsg, NestedMessage, RtGenMsg, RtMsg, RtNextHop,
+)
 
 __all__ = [
     "link_add", "veth_add", "bridge_add", "vxlan_add", "link_del", "link_get",
@@ -58,19 +64,12 @@ _DUMP = int(NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_DUMP)
 # Members read once: an enum attribute lookup costs more than a global's.
 _AF_UNSPEC, _AF_INET, _AF_INET6 = AF.AF_UNSPEC, AF.AF_INET, AF.AF_INET6
 _IFF_UP = int(IFF.IFF_UP)
-_new_ifinfomsg = IfInfoMsg._MAKE  # (family, type, index, flags, change)
-
-
-# Unfiltered dumps are the same message every time, and messages are
-# immutable: each (type, family) is built once, then handed out again.
-_UNFILTERED: dict[tuple[int, int], Message] = {}
-_PLAIN_INTS = frozenset((int, AF))  # hashable family values, cheap to test
-
-
-def _unfiltered(message: Message, unfiltered: bool) -> Message:
-    if unfiltered:
-        _UNFILTERED.setdefault((message.type, message.header.family), message)
-    return message
+# A batch builds thousands of requests: the few objects built in every one
+# come from rawns.netlink.fast's constructors (equal objects, built without
+# the frozen dataclass's __init__), and make_attr is fast's (tables.make_attr,
+# equal results).
+_new_ifinfomsg: Callable[..., IfInfoMsg] = fast_constructor(IfInfoMsg)
+# ... called as _new_ifinfomsg(family, type, index, flags, change)
 
 
 # -- value checks -----------------------------------------------------------------
@@ -195,18 +194,14 @@ def _same_family(family: int, value: Any, what: str) -> None:
 
 
 def _message(mtype: int, flags: int, header: Any, attrs: Sequence[Attr] = ()) -> Message:
-    """``Message(type=mtype, flags=flags, header=header, attrs=AttrList(attrs))``.
-
-    Built with the fast constructor: a frozen dataclass's __init__ stores
-    each field through object.__setattr__, a sizeable part of building the
-    few requests of a namespace.  seq and pid stay 0 for the socket layer.
-    """
-    return _new_message(mtype, flags, 0, 0, header, AttrList(attrs), b"")
+    """``Message(type=mtype, flags=flags, header=header, attrs=AttrList(attrs))``;
+    seq and pid stay 0 for the socket layer."""
+    return new_message(mtype, flags, 0, 0, header, AttrList(attrs), b"")
 
 
 def _attrs(*pairs: tuple[Any, Any]) -> AttrList:
     """Attributes for the (key, value) pairs whose value is not None."""
-    return AttrList(Attr.of(key, value) for key, value in pairs if value is not None)
+    return AttrList(make_attr(key, value) for key, value in pairs if value is not None)
 
 
 # -- links ------------------------------------------------------------------------------
@@ -216,7 +211,7 @@ def _link_header(index: int = 0, up: bool | None = None) -> IfInfoMsg:
     if up is not None:
         change = _IFF_UP
         flags = _IFF_UP if up else 0
-    # IfInfoMsg(family=AF_UNSPEC, index=index, flags=flags, change=change), built fast
+    # IfInfoMsg(family=AF_UNSPEC, index=index, flags=flags, change=change)
     return _new_ifinfomsg(_AF_UNSPEC, 0, index, flags, change)
 
 
@@ -231,25 +226,25 @@ def _link_attrs(*, ifname: str | None = None, mtu: int | None = None,
     # every link a batch creates, and most arguments are None.
     attrs = []
     if ifname is not None:
-        attrs.append(Attr.of(IFLA.IFLA_IFNAME, check_ifname(ifname)))
+        attrs.append(make_attr(IFLA.IFLA_IFNAME, check_ifname(ifname)))
     if mtu is not None:
-        attrs.append(Attr.of(IFLA.IFLA_MTU, _u32(mtu, "mtu")))
+        attrs.append(make_attr(IFLA.IFLA_MTU, _u32(mtu, "mtu")))
     if address is not None:
-        attrs.append(Attr.of(IFLA.IFLA_ADDRESS, _mac(address)))
+        attrs.append(make_attr(IFLA.IFLA_ADDRESS, _mac(address)))
     if txqlen is not None:
-        attrs.append(Attr.of(IFLA.IFLA_TXQLEN, _u32(txqlen, "txqlen")))
+        attrs.append(make_attr(IFLA.IFLA_TXQLEN, _u32(txqlen, "txqlen")))
     if master is not None:
-        attrs.append(Attr.of(IFLA.IFLA_MASTER, _u32(master, "master index")))
+        attrs.append(make_attr(IFLA.IFLA_MASTER, _u32(master, "master index")))
     if group is not None:
-        attrs.append(Attr.of(IFLA.IFLA_GROUP, _u32(group, "group")))
+        attrs.append(make_attr(IFLA.IFLA_GROUP, _u32(group, "group")))
     if link is not None:
-        attrs.append(Attr.of(IFLA.IFLA_LINK, _ifindex(link, "link index")))
+        attrs.append(make_attr(IFLA.IFLA_LINK, _ifindex(link, "link index")))
     if alias is not None:
-        attrs.append(Attr.of(IFLA.IFLA_IFALIAS, alias))
+        attrs.append(make_attr(IFLA.IFLA_IFALIAS, alias))
     if netns_fd is not None:
-        attrs.append(Attr.of(IFLA.IFLA_NET_NS_FD, _fd(netns_fd, "netns_fd")))
+        attrs.append(make_attr(IFLA.IFLA_NET_NS_FD, _fd(netns_fd, "netns_fd")))
     if netns_pid is not None:
-        attrs.append(Attr.of(IFLA.IFLA_NET_NS_PID, _u32(netns_pid, "netns_pid")))
+        attrs.append(make_attr(IFLA.IFLA_NET_NS_PID, _u32(netns_pid, "netns_pid")))
     return attrs
 
 
@@ -261,7 +256,7 @@ def link_add(ifname: str, kind: str, *, info_data: Sequence[Attr] | None = None,
     """RTM_NEWLINK creating a link: ``ip link add NAME [...] type KIND``.
 
     ``info_data`` are the kind's own attributes (IFLA_INFO_DATA), e.g. built
-    with ``Attr.of(IFLA_BR.IFLA_BR_STP_STATE, 1)``.  ``netns_fd``/``netns_pid``
+    with ``make_attr(IFLA_BR.IFLA_BR_STP_STATE, 1)``.  ``netns_fd``/``netns_pid``
     create the link directly in another namespace; ``master`` enslaves it
     (ifindex); ``up`` sets IFF_UP at creation.  Fails with EEXIST if a link
     of that name exists (NLM_F_EXCL).  ``index`` asks for that ifindex
@@ -269,13 +264,13 @@ def link_add(ifname: str, kind: str, *, info_data: Sequence[Attr] | None = None,
     """
     if not isinstance(kind, str) or not kind:
         raise EncodeError(f"link kind must be a non-empty str, got {kind!r}")
-    linkinfo = [Attr.of(IFLA_INFO.IFLA_INFO_KIND, kind)]
+    linkinfo = [make_attr(IFLA_INFO.IFLA_INFO_KIND, kind)]
     if info_data is not None:
-        linkinfo.append(Attr.of(IFLA_INFO.IFLA_INFO_DATA, list(info_data)))
+        linkinfo.append(make_attr(IFLA_INFO.IFLA_INFO_DATA, list(info_data)))
     attrs = _link_attrs(ifname=ifname, mtu=mtu, address=address, txqlen=txqlen,
                         master=master, group=group, netns_fd=netns_fd,
                         netns_pid=netns_pid, link=link)
-    attrs.append(Attr.of(IFLA.IFLA_LINKINFO, linkinfo))
+    attrs.append(make_attr(IFLA.IFLA_LINKINFO, linkinfo))
     header = _link_header(0 if index == 0 else _ifindex(index), up=True if up else None)
     return _message(RTM.RTM_NEWLINK, _CREATE, header, attrs)
 
@@ -300,7 +295,7 @@ def veth_add(ifname: str, peer: str, *, peer_netns_fd: int | None = None,
                              netns_fd=peer_netns_fd, netns_pid=peer_netns_pid)
     peer_header = _link_header(0 if peer_index == 0 else _ifindex(peer_index, "peer index"))
     peer_message = NestedMessage(header=peer_header, attrs=AttrList(peer_attrs))
-    return link_add(ifname, "veth", info_data=[Attr.of(VETH_INFO.VETH_INFO_PEER, peer_message)],
+    return link_add(ifname, "veth", info_data=[make_attr(VETH_INFO.VETH_INFO_PEER, peer_message)],
                     mtu=mtu, address=address, master=master, netns_fd=netns_fd,
                     netns_pid=netns_pid, up=up, index=index)
 
@@ -382,14 +377,13 @@ def _index_or_name(index: int | None, ifname: str | None) -> tuple[int, list[Att
         raise EncodeError("give exactly one of index or ifname")
     if index is not None:
         return _ifindex(index), []
-    return 0, [Attr.of(IFLA.IFLA_IFNAME, check_ifname(ifname))]
+    return 0, [make_attr(IFLA.IFLA_IFNAME, check_ifname(ifname))]
 
 
 def link_del(*, index: int | None = None, ifname: str | None = None) -> Message:
     """RTM_DELLINK: ``ip link del NAME`` (by index or by name)."""
     number, attrs = _index_or_name(index, ifname)
-    return Message(type=RTM.RTM_DELLINK, flags=_CHANGE, header=_link_header(number),
-                   attrs=AttrList(attrs))
+    return _message(RTM.RTM_DELLINK, _CHANGE, _link_header(number), attrs)
 
 
 def link_get(*, index: int | None = None, ifname: str | None = None,
@@ -401,9 +395,8 @@ def link_get(*, index: int | None = None, ifname: str | None = None,
     """
     number, attrs = _index_or_name(index, ifname)
     if ext_mask is not None:
-        attrs.append(Attr.of(IFLA.IFLA_EXT_MASK, _u32(ext_mask, "ext_mask")))
-    return Message(type=RTM.RTM_GETLINK, flags=_REQUEST, header=_link_header(number),
-                   attrs=AttrList(attrs))
+        attrs.append(make_attr(IFLA.IFLA_EXT_MASK, _u32(ext_mask, "ext_mask")))
+    return _message(RTM.RTM_GETLINK, _REQUEST, _link_header(number), attrs)
 
 
 def link_set(*, index: int | None = None, ifname: str | None = None,
@@ -433,21 +426,15 @@ def link_dump(*, family: int = AF.AF_UNSPEC, kind: str | None = None,
     then flags its replies NLM_F_DUMP_FILTERED.  The ifinfomsg is all zeros
     but the family, as strict checking wants.
     """
-    unfiltered = ext_mask is None and master is None and kind is None
-    if unfiltered and family.__class__ in _PLAIN_INTS:
-        cached = _UNFILTERED.get((RTM.RTM_GETLINK, family))
-        if cached is not None:
-            return cached
     attrs = []
     if ext_mask is not None:
-        attrs.append(Attr.of(IFLA.IFLA_EXT_MASK, _u32(ext_mask, "ext_mask")))
+        attrs.append(make_attr(IFLA.IFLA_EXT_MASK, _u32(ext_mask, "ext_mask")))
     if master is not None:
-        attrs.append(Attr.of(IFLA.IFLA_MASTER, _ifindex(master, "master")))
+        attrs.append(make_attr(IFLA.IFLA_MASTER, _ifindex(master, "master")))
     if kind is not None:
-        attrs.append(Attr.of(IFLA.IFLA_LINKINFO, [Attr.of(IFLA_INFO.IFLA_INFO_KIND, kind)]))
-    return _unfiltered(Message(type=RTM.RTM_GETLINK, flags=_DUMP,
-                               header=IfInfoMsg(family=_int(family, "family", 0, 255)),
-                               attrs=AttrList(attrs)), unfiltered)
+        attrs.append(make_attr(IFLA.IFLA_LINKINFO, [make_attr(IFLA_INFO.IFLA_INFO_KIND, kind)]))
+    header = IfInfoMsg(family=_int(family, "family", 0, 255))
+    return _message(RTM.RTM_GETLINK, _DUMP, header, attrs)
 
 
 # -- addresses --------------------------------------------------------------------------
@@ -464,8 +451,8 @@ def _addr_message(index: int, address: Any, peer: Any, scope: int,
     flags = _u32(int(flags), "flags")
     header = IfAddrMsg(family=family, prefixlen=prefixlen, flags=flags & 0xFF, scope=scope,
                        index=index)
-    attrs = [Attr.of(IFA.IFA_LOCAL, ip),
-             Attr.of(IFA.IFA_ADDRESS, peer_ip if peer_ip is not None else ip)]
+    attrs = [make_attr(IFA.IFA_LOCAL, ip),
+             make_attr(IFA.IFA_ADDRESS, peer_ip if peer_ip is not None else ip)]
     return header, attrs, ip, prefixlen
 
 
@@ -490,30 +477,28 @@ def addr_add(index: int, address: Any, *, peer: AddressLike | None = None,
         brd = ipaddress.IPv4Network((ip, prefixlen), strict=False).broadcast_address \
             if broadcast is True else _ip(broadcast, "broadcast")
         _same_family(header.family, brd, "broadcast")
-        attrs.append(Attr.of(IFA.IFA_BROADCAST, brd))
+        attrs.append(make_attr(IFA.IFA_BROADCAST, brd))
     if label is not None:
         if ip.version != 4:
             raise EncodeError("labels exist only for IPv4 addresses")
-        attrs.append(Attr.of(IFA.IFA_LABEL, _label(label)))
+        attrs.append(make_attr(IFA.IFA_LABEL, _label(label)))
     if flags > 0xFF:
-        attrs.append(Attr.of(IFA.IFA_FLAGS, IFA_F(flags)))
+        attrs.append(make_attr(IFA.IFA_FLAGS, IFA_F(flags)))
     if valid_lft is not None or preferred_lft is not None:
-        from .structs import IfaCacheinfo
-
         valid = 0xFFFFFFFF if valid_lft is None else _u32(valid_lft, "valid_lft")
         preferred = valid if preferred_lft is None else _u32(preferred_lft, "preferred_lft")
         if preferred > valid:
             raise EncodeError("preferred_lft may not exceed valid_lft")
-        attrs.append(Attr.of(IFA.IFA_CACHEINFO, IfaCacheinfo(prefered=preferred, valid=valid)))
+        attrs.append(make_attr(IFA.IFA_CACHEINFO, IfaCacheinfo(prefered=preferred, valid=valid)))
     if metric is not None:
-        attrs.append(Attr.of(IFA.IFA_RT_PRIORITY, _u32(metric, "metric")))
+        attrs.append(make_attr(IFA.IFA_RT_PRIORITY, _u32(metric, "metric")))
     return _message(RTM.RTM_NEWADDR, _REPLACE if replace else _CREATE, header, attrs)
 
 
 def addr_del(index: int, address: Any, *, peer: AddressLike | None = None) -> Message:
     """RTM_DELADDR: ``ip addr del ADDRESS/PREFIX dev IFINDEX``."""
     header, attrs, _, _ = _addr_message(index, address, peer, 0)
-    return Message(type=RTM.RTM_DELADDR, flags=_CHANGE, header=header, attrs=AttrList(attrs))
+    return _message(RTM.RTM_DELADDR, _CHANGE, header, attrs)
 
 
 def addr_dump(*, family: int = AF.AF_UNSPEC, index: int = 0) -> Message:
@@ -521,14 +506,9 @@ def addr_dump(*, family: int = AF.AF_UNSPEC, index: int = 0) -> Message:
 
     ``index`` filters in the kernel (ifa_index), strict checking allowing it.
     """
-    if index == 0 and family.__class__ in _PLAIN_INTS:
-        cached = _UNFILTERED.get((RTM.RTM_GETADDR, family))
-        if cached is not None:
-            return cached
     header = IfAddrMsg(family=_int(family, "family", 0, 255),
                        index=0 if index == 0 else _ifindex(index))
-    return _unfiltered(Message(type=RTM.RTM_GETADDR, flags=_DUMP, header=header),
-                       index == 0)
+    return _message(RTM.RTM_GETADDR, _DUMP, header)
 
 
 # -- routes ------------------------------------------------------------------------------
@@ -565,7 +545,7 @@ def _table_fields(table: int) -> tuple[int, Attr | None]:
     table = _u32(int(table), "table")
     if table < 256:
         return table, None
-    return int(RT_TABLE.RT_TABLE_UNSPEC), Attr.of(RTA.RTA_TABLE, table)
+    return int(RT_TABLE.RT_TABLE_UNSPEC), make_attr(RTA.RTA_TABLE, table)
 
 
 def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
@@ -601,15 +581,15 @@ def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
     if table_attr is not None:
         attrs.append(table_attr)
     if network is not None:
-        attrs.append(Attr.of(RTA.RTA_DST, network.network_address))
+        attrs.append(make_attr(RTA.RTA_DST, network.network_address))
     if prefsrc_ip is not None:
-        attrs.append(Attr.of(RTA.RTA_PREFSRC, prefsrc_ip))
+        attrs.append(make_attr(RTA.RTA_PREFSRC, prefsrc_ip))
     if gateway_ip is not None:
-        attrs.append(Attr.of(RTA.RTA_GATEWAY, gateway_ip))
+        attrs.append(make_attr(RTA.RTA_GATEWAY, gateway_ip))
     if oif is not None:
-        attrs.append(Attr.of(RTA.RTA_OIF, _ifindex(oif, "oif")))
+        attrs.append(make_attr(RTA.RTA_OIF, _ifindex(oif, "oif")))
     if priority is not None:
-        attrs.append(Attr.of(RTA.RTA_PRIORITY, _u32(priority, "priority")))
+        attrs.append(make_attr(RTA.RTA_PRIORITY, _u32(priority, "priority")))
     if metrics:
         nested = []
         for key, value in metrics.items():
@@ -619,8 +599,8 @@ def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
                 member = RTAX[key] if isinstance(key, str) else RTAX(key)
             except (KeyError, ValueError) as err:
                 raise EncodeError(f"unknown route metric {key!r}") from err
-            nested.append(Attr.of(member, value))
-        attrs.append(Attr.of(RTA.RTA_METRICS, nested))
+            nested.append(make_attr(member, value))
+        attrs.append(make_attr(RTA.RTA_METRICS, nested))
     if multipath:
         for hop in multipath:
             if not isinstance(hop, RtNextHop):
@@ -628,8 +608,8 @@ def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
             for item in hop.attrs:
                 if item.name == "RTA_GATEWAY":
                     _same_family(family, item.value, "next-hop gateway")
-        attrs.append(Attr.of(RTA.RTA_MULTIPATH, tuple(multipath)))
-    return Message(type=mtype, flags=flags, header=header, attrs=AttrList(attrs))
+        attrs.append(make_attr(RTA.RTA_MULTIPATH, tuple(multipath)))
+    return _message(mtype, flags, header, attrs)
 
 
 def route_add(dst: Any, *, gateway: AddressLike | None = None, oif: int | None = None,
@@ -671,17 +651,16 @@ def route_get(dst: AddressLike, *, oif: int | None = None,
     """RTM_GETROUTE for one destination: ``ip route get ADDR [from SRC] [oif OIF]``."""
     address = _ip(dst, "destination")
     family = _family_of(address)
-    attrs = [Attr.of(RTA.RTA_DST, address)]
+    attrs = [make_attr(RTA.RTA_DST, address)]
     if source is not None:
         source_ip = _ip(source, "source")
         _same_family(family, source_ip, "source")
-        attrs.append(Attr.of(RTA.RTA_SRC, source_ip))
+        attrs.append(make_attr(RTA.RTA_SRC, source_ip))
     if oif is not None:
-        attrs.append(Attr.of(RTA.RTA_OIF, _ifindex(oif, "oif")))
+        attrs.append(make_attr(RTA.RTA_OIF, _ifindex(oif, "oif")))
     header = RtMsg(family=family, dst_len=address.max_prefixlen,
                    src_len=0 if source is None else address.max_prefixlen)
-    return Message(type=RTM.RTM_GETROUTE, flags=_REQUEST, header=header,
-                   attrs=AttrList(attrs))
+    return _message(RTM.RTM_GETROUTE, _REQUEST, header, attrs)
 
 
 def route_dump(*, family: int = AF.AF_UNSPEC, table: int | None = None,
@@ -698,9 +677,9 @@ def route_dump(*, family: int = AF.AF_UNSPEC, table: int | None = None,
         if table_attr is not None:
             attrs.append(table_attr)
     if oif is not None:
-        attrs.append(Attr.of(RTA.RTA_OIF, _ifindex(oif, "oif")))
+        attrs.append(make_attr(RTA.RTA_OIF, _ifindex(oif, "oif")))
     header = RtMsg(family=_int(family, "family", 0, 255), table=header_table)
-    return Message(type=RTM.RTM_GETROUTE, flags=_DUMP, header=header, attrs=AttrList(attrs))
+    return _message(RTM.RTM_GETROUTE, _DUMP, header, attrs)
 
 
 # -- neighbours --------------------------------------------------------------------------
@@ -713,22 +692,20 @@ def neigh_add(index: int, dst: AddressLike, lladdr: str | None = None, *,
     ``replace=True`` is ``ip neigh replace`` (create or update).
     """
     address = _ip(dst, "neighbour address")
-    attrs = [Attr.of(NDA.NDA_DST, address)]
+    attrs = [make_attr(NDA.NDA_DST, address)]
     if lladdr is not None:
-        attrs.append(Attr.of(NDA.NDA_LLADDR, _mac(lladdr, "lladdr")))
+        attrs.append(make_attr(NDA.NDA_LLADDR, _mac(lladdr, "lladdr")))
     header = NdMsg(family=_family_of(address), ifindex=_ifindex(index),
                    state=_int(int(state), "state", 0, 0xFFFF),
                    flags=_int(int(flags), "flags", 0, 255))
-    return Message(type=RTM.RTM_NEWNEIGH, flags=_REPLACE if replace else _CREATE,
-                   header=header, attrs=AttrList(attrs))
+    return _message(RTM.RTM_NEWNEIGH, _REPLACE if replace else _CREATE, header, attrs)
 
 
 def neigh_del(index: int, dst: AddressLike) -> Message:
     """RTM_DELNEIGH: ``ip neigh del DST dev IFINDEX``."""
     address = _ip(dst, "neighbour address")
     header = NdMsg(family=_family_of(address), ifindex=_ifindex(index))
-    return Message(type=RTM.RTM_DELNEIGH, flags=_CHANGE, header=header,
-                   attrs=AttrList([Attr.of(NDA.NDA_DST, address)]))
+    return _message(RTM.RTM_DELNEIGH, _CHANGE, header, [make_attr(NDA.NDA_DST, address)])
 
 
 def neigh_dump(*, family: int = AF.AF_UNSPEC, index: int | None = None,
@@ -738,20 +715,14 @@ def neigh_dump(*, family: int = AF.AF_UNSPEC, index: int | None = None,
     Strict checking wants ndm_ifindex 0: the device filter travels as
     NDA_IFINDEX (and NDA_MASTER), and replies come NLM_F_DUMP_FILTERED.
     """
-    unfiltered = index is None and master is None and proxy is False
-    if unfiltered and family.__class__ in _PLAIN_INTS:
-        cached = _UNFILTERED.get((RTM.RTM_GETNEIGH, family))
-        if cached is not None:
-            return cached
     attrs = []
     if index is not None:
-        attrs.append(Attr.of(NDA.NDA_IFINDEX, _ifindex(index)))
+        attrs.append(make_attr(NDA.NDA_IFINDEX, _ifindex(index)))
     if master is not None:
-        attrs.append(Attr.of(NDA.NDA_MASTER, _ifindex(master, "master")))
+        attrs.append(make_attr(NDA.NDA_MASTER, _ifindex(master, "master")))
     header = NdMsg(family=_int(family, "family", 0, 255),
                    flags=int(NTF.NTF_PROXY) if proxy else 0)
-    return _unfiltered(Message(type=RTM.RTM_GETNEIGH, flags=_DUMP, header=header,
-                               attrs=AttrList(attrs)), unfiltered)
+    return _message(RTM.RTM_GETNEIGH, _DUMP, header, attrs)
 
 
 # -- namespace ids -----------------------------------------------------------------------
@@ -760,8 +731,8 @@ def _one_target(fd: int | None, pid: int | None) -> list[Attr]:
     if (fd is None) == (pid is None):
         raise EncodeError("give exactly one of fd or pid")
     if fd is not None:
-        return [Attr.of(NETNSA.NETNSA_FD, _fd(fd, "fd"))]
-    return [Attr.of(NETNSA.NETNSA_PID, _u32(pid, "pid"))]
+        return [make_attr(NETNSA.NETNSA_FD, _fd(fd, "fd"))]
+    return [make_attr(NETNSA.NETNSA_PID, _u32(pid, "pid"))]
 
 
 def nsid_new(nsid: int, *, fd: int | None = None, pid: int | None = None) -> Message:
@@ -769,19 +740,18 @@ def nsid_new(nsid: int, *, fd: int | None = None, pid: int | None = None) -> Mes
 
     ``nsid=-1`` (NETNSA_NSID_NOT_ASSIGNED) lets the kernel choose.
     """
-    attrs = [Attr.of(NETNSA.NETNSA_NSID, _int(nsid, "nsid", -1, 0x7FFFFFFF))]
+    attrs = [make_attr(NETNSA.NETNSA_NSID, _int(nsid, "nsid", -1, 0x7FFFFFFF))]
     attrs += _one_target(fd, pid)
-    return Message(type=RTM.RTM_NEWNSID, flags=_CHANGE, header=RtGenMsg(family=AF.AF_UNSPEC),
-                   attrs=AttrList(attrs))
+    return _message(RTM.RTM_NEWNSID, _CHANGE, RtGenMsg(family=AF.AF_UNSPEC), attrs)
 
 
 def nsid_get(*, fd: int | None = None, pid: int | None = None) -> Message:
     """RTM_GETNSID: the id this namespace gives the namespace of ``fd`` or ``pid``
     (``ip netns list-id`` for one); the reply carries NETNSA_NSID (-1 if none)."""
-    return Message(type=RTM.RTM_GETNSID, flags=_REQUEST, header=RtGenMsg(family=AF.AF_UNSPEC),
-                   attrs=AttrList(_one_target(fd, pid)))
+    return _message(RTM.RTM_GETNSID, _REQUEST, RtGenMsg(family=AF.AF_UNSPEC),
+                    _one_target(fd, pid))
 
 
 def nsid_dump() -> Message:
     """RTM_GETNSID dump: ``ip netns list-id``."""
-    return Message(type=RTM.RTM_GETNSID, flags=_DUMP, header=RtGenMsg(family=AF.AF_UNSPEC))
+    return _message(RTM.RTM_GETNSID, _DUMP, RtGenMsg(family=AF.AF_UNSPEC))

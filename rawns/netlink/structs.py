@@ -31,139 +31,98 @@ Message headers (``nlmsghdr``, ``ifinfomsg``, ``ifaddrmsg``, ``ndmsg``,
 from __future__ import annotations
 
 import struct
-from enum import IntFlag
 from dataclasses import dataclass, fields
-from typing import Any, Callable, ClassVar
+from enum import IntEnum, IntFlag
+from typing import Any, Callable, ClassVar, TypeVar
 
 from rawns.errors import EncodeError
 
-from .attrs import AttrAccess, AttrList, fast_constructor
+from .attrs import AttrAccess, AttrList
 from .constants import (
-    AF, ARPHRD, IFA_F, IFF, NLMSG, NTF, NUD, RT_SCOPE, RT_TABLE, RTM, RTM_F,
-    RTN, RTPROT, as_flag, enum_members, flag_cache,
+    AF, ARPHRD, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTM_F, RTN, RTPROT, as_member,
 )
 
 __all__ = [
-    "CStruct", "NestedMessage", "NlMsgHdr", "NlMsgErr", "IfInfoMsg", "IfAddrMsg", "NdMsg", "RtMsg",
-    "RtGenMsg", "RtNextHop", "LinkStats", "LinkStats64", "LinkIfmap", "IfaCacheinfo",
-    "NdaCacheinfo", "RtaCacheinfo", "IflaCacheinfo", "message_type",
+    "CStruct", "layout", "NestedMessage", "NlMsgHdr", "NlMsgErr", "IfInfoMsg", "IfAddrMsg",
+    "NdMsg", "RtMsg", "RtGenMsg", "RtNextHop", "LinkCounters", "LinkStats", "LinkStats64",
+    "LinkIfmap",
+    "IfaCacheinfo", "NdaCacheinfo", "RtaCacheinfo", "IflaCacheinfo",
 ]
 
-_MESSAGE_TYPES: dict[int, Any] = {**NLMSG._value2member_map_, **RTM._value2member_map_}
-
-
-def message_type(value: int) -> Any:
-    """``value`` as an NLMSG or RTM member, or the plain int if unknown."""
-    return _MESSAGE_TYPES.get(value, value)
+Kind = type[IntEnum] | type[IntFlag] | None
+"""What a field's number is read as: an IntEnum or IntFlag class, or None (a number)."""
 
 
 class CStruct:
-    """Base of the fixed-layout dataclasses; see :func:`_layout`."""
+    """Base of the fixed-layout dataclasses; :func:`layout` sets its class variables."""
 
     __slots__ = ()
-    STRUCT: ClassVar[struct.Struct]
-    SIZE: ClassVar[int]
-    C_NAME: ClassVar[str]
-    C_FIELDS: ClassVar[tuple[str, ...]]
-    FIELD_NAMES: ClassVar[tuple[str, ...]]
-    KINDS: ClassVar[tuple[Any, ...]]
-    _DECODE: ClassVar[Callable[[bytes, int], Any]]
-    _MAKE: ClassVar[Callable[..., Any]]  # fast constructor: every field, positional, in order
+    STRUCT: ClassVar[struct.Struct]  # the one struct.Struct, host byte order
+    SIZE: ClassVar[int]  # STRUCT.size
+    C_NAME: ClassVar[str]  # "ifinfomsg"
+    C_FIELDS: ClassVar[tuple[str, ...]]  # the kernel's field names, for explain
+    FIELD_NAMES: ClassVar[tuple[str, ...]]  # the dataclass fields, in struct order
+    KINDS: ClassVar[tuple[Kind, ...]]  # per field: what its number reads as
 
     @classmethod
-    def unpack_from(cls, buf: bytes, offset: int = 0) -> Any:
-        """Read one struct at ``offset`` (the caller has checked the length)."""
-        return cls._DECODE(buf, offset)
+    def unpack_from(cls: type[_S], buf: bytes, offset: int = 0) -> _S:
+        """Read one struct at ``offset`` (the caller has checked the length).
+
+        Fields with a kind become its member (an unknown enum value stays a
+        plain int; a flag set keeps unknown bits).
+        """
+        numbers = cls.STRUCT.unpack_from(buf, offset)
+        values = {name: number if kind is None else as_member(kind, number)
+                  for name, kind, number in zip(cls.FIELD_NAMES, cls.KINDS, numbers)}
+        return cls(**values)
 
     def values(self) -> tuple[Any, ...]:
         """The field values in struct order."""
-        return self._VALUES()
+        return tuple(getattr(self, name) for name in self.FIELD_NAMES)
 
     def pack(self) -> bytes:
         """The struct's bytes; EncodeError if a field is out of range."""
         try:
-            return self._PACK()
+            return self.STRUCT.pack(*self.values())
         except (struct.error, TypeError) as err:
             raise EncodeError(f"{self.C_NAME}: {err} in {self!r}") from err
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(zip(self.FIELD_NAMES, self._VALUES()))
+        return dict(zip(self.FIELD_NAMES, self.values()))
 
 
-def _layout(cls: type, fmt: str, c_name: str, c_fields: tuple[str, ...] | None = None,
-            kinds: tuple[Any, ...] | None = None) -> None:
-    """Attach the struct layout to the dataclass ``cls``.
+_S = TypeVar("_S", bound=CStruct)
 
-    ``kinds`` gives, per field, the IntEnum/IntFlag class its value decodes to
-    (or None for a plain number).
+
+def layout(fmt: str, c_name: str, c_fields: tuple[str, ...] | None = None,
+           kinds: tuple[Kind, ...] | None = None) -> Callable[[type[_S]], type[_S]]:
+    """Class decorator: give a CStruct dataclass its struct format and names.
+
+    ``fmt`` lists the fields in dataclass order ('=' host order, 'x' padding);
+    ``c_fields`` are the kernel's names (default: the field names); ``kinds``
+    gives, per field, the IntEnum/IntFlag class its value decodes to (or None).
+    Put it above ``@dataclass``: it reads the fields the dataclass made.
     """
-    names = [f.name for f in fields(cls)]
-    compiled = struct.Struct(fmt)
-    kinds = kinds or (None,) * len(names)
-    assert len(kinds) == len(names) == len(compiled.unpack(bytes(compiled.size)))
-    cls.STRUCT = compiled
-    cls.SIZE = compiled.size
-    cls.C_NAME = c_name
-    cls.C_FIELDS = c_fields or tuple(names)
-    cls.KINDS = kinds
-    cls.FIELD_NAMES = tuple(names)
-    _attach_packer(cls, names, compiled)
-    cls._MAKE = staticmethod(fast_constructor(cls))
-    cls._DECODE = staticmethod(_decoder(cls, names, kinds, compiled))
-
-
-def _decoder(cls: type, names: list[str], kinds: tuple[Any, ...],
-             compiled: struct.Struct) -> Callable[[bytes, int], Any]:
-    """``decode(buf, offset)`` for ``cls``, generated as straight-line code.
-
-    Fields with a kind are looked up in its dict of members (an unknown enum
-    value stays a plain int) or in its bounded cache of flag values (filled
-    by ``as_flag`` on a miss): the same results as as_enum/as_flag, without
-    a call per field.
-    """
-    namespace: dict[str, Any] = {"make": cls._MAKE, "unpack": compiled.unpack_from,
-                                 "as_flag": as_flag}
-    values = [f"v{index}" for index in range(len(names))]
-    lines = [f"    {', '.join(values)}, = unpack(buf, offset)"]
-    for index, kind in enumerate(kinds):
-        if kind is None:
-            continue
-        v = values[index]
-        if issubclass(kind, IntFlag):
-            namespace[f"kind{index}"] = kind
-            namespace[f"cache{index}"] = flag_cache(kind)
-            lines.append(f"    {v} = cache{index}[{v}] if {v} in cache{index} "
-                         f"else as_flag(kind{index}, {v})")
-        else:
-            namespace[f"members{index}"] = enum_members(kind)
-            lines.append(f"    {v} = members{index}.get({v}, {v})")
-    source = ("def decode(buf, offset):\n" + "\n".join(lines)
-              + f"\n    return make({', '.join(values)})\n")
-    exec(compile(source, f"<decoder of {cls.__name__}>", "exec"), namespace)
-    return namespace["decode"]
-
-
-def _attach_packer(cls: type, names: list[str], compiled: struct.Struct) -> None:
-    """Give ``cls`` a ``_VALUES`` and a ``_PACK`` method that name every field.
-
-    Generated once per class as straight-line code, because walking
-    ``dataclasses.fields()`` per pack cost more than the packing itself.
-    """
-    reads = ", ".join(f"self.{name}" for name in names)
-    source = (f"def _VALUES(self):\n    return ({reads},)\n"
-              f"def _PACK(self):\n    return pack({reads})\n")
-    namespace: dict[str, Any] = {"pack": compiled.pack}
-    exec(compile(source, f"<packer of {cls.__name__}>", "exec"), namespace)
-    cls._VALUES = namespace["_VALUES"]
-    cls._PACK = namespace["_PACK"]
-
-
-_dataclass = dataclass(frozen=True, kw_only=True, slots=True)
+    def attach(cls: type[_S]) -> type[_S]:
+        names = tuple(spec.name for spec in fields(cls))  # type: ignore[arg-type]
+        compiled = struct.Struct(fmt)
+        assert len(names) == len(compiled.unpack(bytes(compiled.size))), cls
+        cls.STRUCT = compiled
+        cls.SIZE = compiled.size
+        cls.C_NAME = c_name
+        cls.C_FIELDS = c_fields or names
+        cls.FIELD_NAMES = names
+        cls.KINDS = kinds or (None,) * len(names)
+        assert len(cls.C_FIELDS) == len(cls.KINDS) == len(names), cls
+        return cls
+    return attach
 
 
 # -- message headers ----------------------------------------------------------
 
-@_dataclass
+@layout("=IHHII", "nlmsghdr",
+        ("nlmsg_len", "nlmsg_type", "nlmsg_flags", "nlmsg_seq", "nlmsg_pid"))
+@dataclass(frozen=True, kw_only=True, slots=True)
 class NlMsgHdr(CStruct):
     """``struct nlmsghdr``: the 16 bytes in front of every netlink message."""
     length: int = 16
@@ -173,11 +132,10 @@ class NlMsgHdr(CStruct):
     pid: int = 0
 
 
-_layout(NlMsgHdr, "=IHHII", "nlmsghdr",
-        ("nlmsg_len", "nlmsg_type", "nlmsg_flags", "nlmsg_seq", "nlmsg_pid"))
-
-
-@_dataclass
+@layout("=BxHiII", "ifinfomsg",
+        ("ifi_family", "ifi_type", "ifi_index", "ifi_flags", "ifi_change"),
+        (AF, ARPHRD, None, IFF, IFF))
+@dataclass(frozen=True, kw_only=True, slots=True)
 class IfInfoMsg(CStruct):
     """``struct ifinfomsg``: the fixed header of RTM_*LINK messages."""
     family: int = 0
@@ -187,12 +145,10 @@ class IfInfoMsg(CStruct):
     change: int = 0
 
 
-_layout(IfInfoMsg, "=BxHiII", "ifinfomsg",
-        ("ifi_family", "ifi_type", "ifi_index", "ifi_flags", "ifi_change"),
-        (AF, ARPHRD, None, IFF, IFF))
-
-
-@_dataclass
+@layout("=BBBBI", "ifaddrmsg",
+        ("ifa_family", "ifa_prefixlen", "ifa_flags", "ifa_scope", "ifa_index"),
+        (AF, None, IFA_F, RT_SCOPE, None))
+@dataclass(frozen=True, kw_only=True, slots=True)
 class IfAddrMsg(CStruct):
     """``struct ifaddrmsg``: the fixed header of RTM_*ADDR messages."""
     family: int = 0
@@ -202,12 +158,10 @@ class IfAddrMsg(CStruct):
     index: int = 0
 
 
-_layout(IfAddrMsg, "=BBBBI", "ifaddrmsg",
-        ("ifa_family", "ifa_prefixlen", "ifa_flags", "ifa_scope", "ifa_index"),
-        (AF, None, IFA_F, RT_SCOPE, None))
-
-
-@_dataclass
+@layout("=BxxxiHBB", "ndmsg",
+        ("ndm_family", "ndm_ifindex", "ndm_state", "ndm_flags", "ndm_type"),
+        (AF, None, NUD, NTF, RTN))
+@dataclass(frozen=True, kw_only=True, slots=True)
 class NdMsg(CStruct):
     """``struct ndmsg``: the fixed header of RTM_*NEIGH messages."""
     family: int = 0
@@ -217,12 +171,11 @@ class NdMsg(CStruct):
     type: int = 0
 
 
-_layout(NdMsg, "=BxxxiHBB", "ndmsg",
-        ("ndm_family", "ndm_ifindex", "ndm_state", "ndm_flags", "ndm_type"),
-        (AF, None, NUD, NTF, RTN))
-
-
-@_dataclass
+@layout("=BBBBBBBBI", "rtmsg",
+        ("rtm_family", "rtm_dst_len", "rtm_src_len", "rtm_tos", "rtm_table",
+        "rtm_protocol", "rtm_scope", "rtm_type", "rtm_flags"),
+        (AF, None, None, None, RT_TABLE, RTPROT, RT_SCOPE, RTN, RTM_F))
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RtMsg(CStruct):
     """``struct rtmsg``: the fixed header of RTM_*ROUTE messages.
 
@@ -240,22 +193,14 @@ class RtMsg(CStruct):
     flags: int = 0
 
 
-_layout(RtMsg, "=BBBBBBBBI", "rtmsg",
-        ("rtm_family", "rtm_dst_len", "rtm_src_len", "rtm_tos", "rtm_table",
-         "rtm_protocol", "rtm_scope", "rtm_type", "rtm_flags"),
-        (AF, None, None, None, RT_TABLE, RTPROT, RT_SCOPE, RTN, RTM_F))
-
-
-@_dataclass
+@layout("=B", "rtgenmsg", ("rtgen_family",), (AF,))
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RtGenMsg(CStruct):
     """``struct rtgenmsg``: one family byte (then 3 padding bytes before attributes)."""
     family: int = 0
 
 
-_layout(RtGenMsg, "=B", "rtgenmsg", ("rtgen_family",), (AF,))
-
-
-@_dataclass
+@dataclass(frozen=True, kw_only=True, slots=True)
 class NlMsgErr:
     """The body of NLMSG_ERROR: ``struct nlmsgerr`` plus the echoed request.
 
@@ -270,32 +215,12 @@ class NlMsgErr:
 
     C_NAME: ClassVar[str] = "nlmsgerr"
 
-    @property
-    def request_message(self) -> Any:
-        """The echoed request decoded as a Message, or None if it cannot be.
-
-        Only available when the body was echoed (not capped).
-        """
-        if not self.request_payload:
-            return None
-        from .message import decode  # message imports this module
-        from rawns.errors import DecodeError
-
-        header = NlMsgHdr(length=16 + len(self.request_payload), type=self.request.type,
-                          flags=self.request.flags, seq=self.request.seq,
-                          pid=self.request.pid)
-        try:
-            decoded = decode(header.pack() + self.request_payload)
-        except (DecodeError, EncodeError):
-            return None
-        return decoded[0] if len(decoded) == 1 else None
-
     def to_dict(self) -> dict[str, Any]:
         return {"error": self.error, "request": self.request.to_dict(),
                 "request_payload": self.request_payload}
 
 
-@_dataclass
+@dataclass(frozen=True, kw_only=True, slots=True)
 class NestedMessage(AttrAccess):
     """A fixed header followed by attributes inside an attribute.
 
@@ -313,7 +238,7 @@ class NestedMessage(AttrAccess):
         return {"header": header, "attrs": self.attrs.to_dict()}
 
 
-@_dataclass
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RtNextHop(AttrAccess):
     """One ``struct rtnexthop`` of RTA_MULTIPATH, with its own RTA_* attributes."""
     flags: int = 0
@@ -335,35 +260,51 @@ class RtNextHop(AttrAccess):
 
 # -- struct-valued attributes -------------------------------------------------
 
-_STATS_FIELDS = (
-    "rx_packets", "tx_packets", "rx_bytes", "tx_bytes", "rx_errors", "tx_errors",
-    "rx_dropped", "tx_dropped", "multicast", "collisions", "rx_length_errors",
-    "rx_over_errors", "rx_crc_errors", "rx_frame_errors", "rx_fifo_errors",
-    "rx_missed_errors", "tx_aborted_errors", "tx_carrier_errors", "tx_fifo_errors",
-    "tx_heartbeat_errors", "tx_window_errors", "rx_compressed", "tx_compressed",
-    "rx_nohandler",
-)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LinkCounters(CStruct):
+    """The 24 counters ``rtnl_link_stats`` and ``rtnl_link_stats64`` share
+    (if_link.h), in wire order; see :class:`LinkStats` and :class:`LinkStats64`."""
+    rx_packets: int = 0
+    tx_packets: int = 0
+    rx_bytes: int = 0
+    tx_bytes: int = 0
+    rx_errors: int = 0
+    tx_errors: int = 0
+    rx_dropped: int = 0
+    tx_dropped: int = 0
+    multicast: int = 0
+    collisions: int = 0
+    rx_length_errors: int = 0
+    rx_over_errors: int = 0
+    rx_crc_errors: int = 0
+    rx_frame_errors: int = 0
+    rx_fifo_errors: int = 0
+    rx_missed_errors: int = 0
+    tx_aborted_errors: int = 0
+    tx_carrier_errors: int = 0
+    tx_fifo_errors: int = 0
+    tx_heartbeat_errors: int = 0
+    tx_window_errors: int = 0
+    rx_compressed: int = 0
+    tx_compressed: int = 0
+    rx_nohandler: int = 0
 
 
-def _counters(name: str, doc: str, names: tuple[str, ...]) -> type:
-    namespace = {"__annotations__": {n: "int" for n in names}, "__doc__": doc,
-                 "__module__": __name__, "__qualname__": name}
-    namespace.update({n: 0 for n in names})
-    return _dataclass(type(name, (CStruct,), namespace))
+@layout("=" + "I" * 24, "rtnl_link_stats")
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LinkStats(LinkCounters):
+    """``struct rtnl_link_stats`` (IFLA_STATS): the 32-bit counters."""
 
 
-LinkStats64 = _counters(
-    "LinkStats64", "``struct rtnl_link_stats64`` (IFLA_STATS64): 64-bit counters.",
-    _STATS_FIELDS + ("rx_otherhost_dropped",))
-_layout(LinkStats64, "=" + "Q" * 25, "rtnl_link_stats64")
-
-LinkStats = _counters(
-    "LinkStats", "``struct rtnl_link_stats`` (IFLA_STATS): the 32-bit counters.",
-    _STATS_FIELDS)
-_layout(LinkStats, "=" + "I" * 24, "rtnl_link_stats")
+@layout("=" + "Q" * 25, "rtnl_link_stats64")
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LinkStats64(LinkCounters):
+    """``struct rtnl_link_stats64`` (IFLA_STATS64): 64-bit counters, and one more."""
+    rx_otherhost_dropped: int = 0
 
 
-@_dataclass
+@layout("=QQQHBB4x", "rtnl_link_ifmap")
+@dataclass(frozen=True, kw_only=True, slots=True)
 class LinkIfmap(CStruct):
     """``struct rtnl_link_ifmap`` (IFLA_MAP); 4 trailing padding bytes."""
     mem_start: int = 0
@@ -374,10 +315,9 @@ class LinkIfmap(CStruct):
     port: int = 0
 
 
-_layout(LinkIfmap, "=QQQHBB4x", "rtnl_link_ifmap")
-
-
-@_dataclass
+@layout("=IIII", "ifa_cacheinfo",
+        ("ifa_prefered", "ifa_valid", "cstamp", "tstamp"))
+@dataclass(frozen=True, kw_only=True, slots=True)
 class IfaCacheinfo(CStruct):
     """``struct ifa_cacheinfo`` (IFA_CACHEINFO): lifetimes in seconds
     (0xFFFFFFFF = forever), timestamps in hundredths of a second."""
@@ -387,11 +327,9 @@ class IfaCacheinfo(CStruct):
     tstamp: int = 0
 
 
-_layout(IfaCacheinfo, "=IIII", "ifa_cacheinfo",
-        ("ifa_prefered", "ifa_valid", "cstamp", "tstamp"))
-
-
-@_dataclass
+@layout("=IIII", "nda_cacheinfo",
+        ("ndm_confirmed", "ndm_used", "ndm_updated", "ndm_refcnt"))
+@dataclass(frozen=True, kw_only=True, slots=True)
 class NdaCacheinfo(CStruct):
     """``struct nda_cacheinfo`` (NDA_CACHEINFO): ages in clock ticks."""
     confirmed: int = 0
@@ -400,11 +338,10 @@ class NdaCacheinfo(CStruct):
     refcnt: int = 0
 
 
-_layout(NdaCacheinfo, "=IIII", "nda_cacheinfo",
-        ("ndm_confirmed", "ndm_used", "ndm_updated", "ndm_refcnt"))
-
-
-@_dataclass
+@layout("=IIiIIIII", "rta_cacheinfo",
+        ("rta_clntref", "rta_lastuse", "rta_expires", "rta_error", "rta_used",
+        "rta_id", "rta_ts", "rta_tsage"))
+@dataclass(frozen=True, kw_only=True, slots=True)
 class RtaCacheinfo(CStruct):
     """``struct rta_cacheinfo`` (RTA_CACHEINFO)."""
     clntref: int = 0
@@ -417,18 +354,11 @@ class RtaCacheinfo(CStruct):
     tsage: int = 0
 
 
-_layout(RtaCacheinfo, "=IIiIIIII", "rta_cacheinfo",
-        ("rta_clntref", "rta_lastuse", "rta_expires", "rta_error", "rta_used",
-         "rta_id", "rta_ts", "rta_tsage"))
-
-
-@_dataclass
+@layout("=IIII", "ifla_cacheinfo")
+@dataclass(frozen=True, kw_only=True, slots=True)
 class IflaCacheinfo(CStruct):
     """``struct ifla_cacheinfo`` (IFLA_INET6_CACHEINFO)."""
     max_reasm_len: int = 0
     tstamp: int = 0
     reachable_time: int = 0
     retrans_time: int = 0
-
-
-_layout(IflaCacheinfo, "=IIII", "ifla_cacheinfo")

@@ -10,27 +10,27 @@
 #   net/ipv6/route.c, net/core/net_namespace.c, drivers/net/{veth,vxlan}.c,
 #   net/bridge/br_netlink.c.
 # - Standard library and rawns.errors only.
-"""The attribute tables of rtnetlink: link, address, neighbour, route, nsid.
+"""rtnetlink's attribute tables, one per family and nest, and make_attr, which reads them.
 
-``FAMILIES`` maps each message type to its :class:`Family` (fixed header
-class + attribute table).  ``lookup_name`` resolves ``"IFLA_MTU"`` or
-``IFLA.IFLA_MTU`` to its table and number, for :meth:`Attr.of`.
+Link, address, neighbour, route and nsid messages, their nests, the
+extended ack.  ``FAMILIES`` maps each message type to its :class:`Family` (fixed header
+class + attribute table).  :func:`make_attr` looks ``"IFLA_MTU"`` or
+``IFLA.IFLA_MTU`` up in the tables and checks the value with its codec.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from rawns.errors import EncodeError
 
-from . import attrs as attrs_module
-from .attrs import AttrTable
+from .attrs import Attr, AttrCodec, AttrList, AttrTable, Ctx
 from .codecs import (
     BE16, BE32, BYTES, FLAG, HWADDR, IP_BY_FAMILY, IPV4, IPV6, S32, STRING, U8, U16,
-    U32, U64, UINT, BridgeId, ByKind, Int, Multipath, Nested, NestedMessage, PortRange,
-    String, Struct, Via,
+    U32, U64, UINT, BridgeId, ByKind, Codec, Int, Multipath, Nested, NestedMessage,
+    PortRange, String, Struct, Via,
 )
 from .constants import (
     AF, ALTIFNAMSIZ, IF_LINK_MODE, IF_OPER, IFA, IFA_F, IFAPROT, IFLA, IFLA_BR,
@@ -49,17 +49,25 @@ from .structs import NestedMessage as NestedMessageValue  # what VETH_INFO_PEER 
 __all__ = [
     "Family", "FAMILIES", "LINK", "ADDR", "NEIGH", "ROUTE", "NSID", "NLMSGERR",
     "LINKINFO", "VETH", "BRIDGE", "BRIDGE_PORT", "VXLAN", "AF_SPEC", "RTAX_TABLE",
-    "TABLES", "attr_spec", "lookup_name", "table_for",
+    "TABLES", "attr_spec", "make_attr",
 ]
 
 IFNAME = String(max_length=IFNAMSIZ - 1)
 
 
-def _table(name: str, enum: Any, codecs: dict[Any, Any]) -> AttrTable:
-    return AttrTable(name, enum, codecs, BYTES)
+def _table(name: str, enum: type[Enum], codecs: Mapping[Enum, Codec]) -> AttrTable:
+    """The table of ``enum``'s attributes: every member named, ``codecs`` for
+    those the kernel writes (the others' payloads stay bytes)."""
+    specs: dict[int, tuple[str, AttrCodec]] = {}
+    for member in enum:
+        specs[member.value] = (member.name, codecs.get(member, BYTES))
+    return AttrTable(name, enum, specs)
 
 
 # -- link ---------------------------------------------------------------------
+
+LINK: AttrTable  # defined below; VETH_INFO_PEER nests it (read on first use)
+ROUTE: AttrTable  # defined below; RTA_MULTIPATH nests it
 
 VETH = _table("VETH_INFO", VETH_INFO, {
     VETH_INFO.VETH_INFO_PEER: NestedMessage(IfInfoMsg, lambda: LINK, NestedMessageValue),
@@ -211,15 +219,13 @@ INET6_SPEC = _table("IFLA_INET6", IFLA_INET6, {
     IFLA_INET6.IFLA_INET6_RA_MTU: U32,
 })
 
+# The numbers of IFLA_AF_SPEC are address families: named as such.
 AF_SPEC = AttrTable("IFLA_AF_SPEC", None, {
-    AF.AF_INET: Nested(INET_SPEC),
-    AF.AF_INET6: Nested(INET6_SPEC),
-}, BYTES)
-# The numbers of IFLA_AF_SPEC are address families: name them as such.
-AF_SPEC.specs = {
-    **{number: (AF(number).name, codec) for number, (_, codec) in AF_SPEC.specs.items()},
-    **{int(family): (family.name, BYTES) for family in (AF.AF_BRIDGE, AF.AF_MPLS)},
-}
+    AF.AF_INET: ("AF_INET", Nested(INET_SPEC)),
+    AF.AF_INET6: ("AF_INET6", Nested(INET6_SPEC)),
+    AF.AF_BRIDGE: ("AF_BRIDGE", BYTES),
+    AF.AF_MPLS: ("AF_MPLS", BYTES),
+})
 
 XDP = _table("IFLA_XDP", IFLA_XDP_ATTRS, {
     IFLA_XDP_ATTRS.IFLA_XDP_FD: S32,
@@ -237,8 +243,9 @@ PROTO_DOWN_REASON = _table("IFLA_PROTO_DOWN_REASON", IFLA_PROTO_DOWN_REASON_ATTR
     IFLA_PROTO_DOWN_REASON_ATTRS.IFLA_PROTO_DOWN_REASON_VALUE: U32,
 })
 
-PROP_LIST = AttrTable("IFLA_PROP_LIST", None, {}, BYTES)
-PROP_LIST.specs = {int(IFLA.IFLA_ALT_IFNAME): ("IFLA_ALT_IFNAME", String(ALTIFNAMSIZ - 1))}
+PROP_LIST = AttrTable("IFLA_PROP_LIST", None, {
+    IFLA.IFLA_ALT_IFNAME: ("IFLA_ALT_IFNAME", String(ALTIFNAMSIZ - 1)),
+})
 
 LINK = _table("IFLA", IFLA, {
     IFLA.IFLA_ADDRESS: HWADDR,
@@ -416,41 +423,29 @@ TABLES: tuple[AttrTable, ...] = (
 )
 """Every table, for tests and tools that want to enumerate them."""
 
-# The table each constants class names (IFLA -> LINK).  PROP_LIST and
-# AF_SPEC borrow names, so they are not the home of any class.
-_HOME: dict[type, AttrTable] = {
-    table.enum: table for table in TABLES if table.enum is not None
-}
-_BY_NAME: dict[str, tuple[AttrTable, int]] = {}
-for _table_entry in _HOME.values():
-    for _name, _member in _table_entry.enum.__members__.items():
-        _BY_NAME[_name] = (_table_entry, int(_member))
+# -- building attributes by name ---------------------------------------------------
 
-
-def table_for(enum_class: type) -> AttrTable:
-    """The table whose attributes ``enum_class`` names (``IFLA`` -> ``LINK``)."""
-    return _HOME[enum_class]
-
-
-# What Attr.of needs per attribute, resolved once: (wire type with
-# NLA_F_NESTED set for nested codecs, kernel name, codec, codec.context_free).
-# Keyed per enum class, because IntEnum members of different classes with the
-# same value are equal dict keys (IFLA_MTU == IFA_LABEL == 4).
-_SPECS_BY_ENUM = attrs_module._SPECS_BY_ENUM  # Attr.of reads it directly
-_SPECS_BY_NAME: dict[str, tuple[int, str, Any, bool]] = {}
-for _enum_class, _table_entry in _HOME.items():
-    _by_number = _SPECS_BY_ENUM[_enum_class] = {}
-    for _name, _member in _enum_class.__members__.items():
-        _spec_name, _codec = _table_entry.specs[int(_member)]
+# What make_attr needs per attribute, resolved once: (wire type with
+# NLA_F_NESTED set for nested codecs, kernel name, codec).  Keyed per enum
+# class, because IntEnum members of different classes with the same value
+# are equal dict keys (IFLA_MTU == IFA_LABEL == 4).  PROP_LIST and AF_SPEC
+# borrow names, so they are not the home of any enum class.
+_SPECS_BY_ENUM: dict[type, dict[int, tuple[int, str, AttrCodec]]] = {}
+_SPECS_BY_NAME: dict[str, tuple[int, str, AttrCodec]] = {}
+for _home in TABLES:
+    if _home.enum is None:
+        continue
+    _by_number = _SPECS_BY_ENUM[_home.enum] = {}
+    for _name, _member in _home.enum.__members__.items():
+        _spec_name, _codec = _home.specs[int(_member)]
         _nla_type = int(_member) | (NLA_F_NESTED if _codec.sets_nested_flag else 0)
-        _by_number[int(_member)] = _SPECS_BY_NAME[_name] = (
-            _nla_type, _spec_name, _codec, _codec.context_free)
+        _by_number[int(_member)] = _SPECS_BY_NAME[_name] = (_nla_type, _spec_name, _codec)
 
 
-def attr_spec(key: Any) -> tuple[int, str, Any, bool]:
-    """``(nla_type, name, codec, context_free)`` for ``"IFLA_MTU"`` or ``IFLA.IFLA_MTU``.
+def attr_spec(key: Any) -> tuple[int, str, AttrCodec]:
+    """``(nla_type, name, codec)`` for ``"IFLA_MTU"`` or ``IFLA.IFLA_MTU``.
 
-    ``nla_type`` carries NLA_F_NESTED for nested codecs, as :meth:`Attr.of`
+    ``nla_type`` carries NLA_F_NESTED for nested codecs, as :func:`make_attr`
     sets it.  EncodeError for anything else.
     """
     by_number = _SPECS_BY_ENUM.get(key.__class__)
@@ -463,10 +458,30 @@ def attr_spec(key: Any) -> tuple[int, str, Any, bool]:
     raise EncodeError(f"{key!r} is not a known attribute name or enum member")
 
 
-def lookup_name(key: Any) -> tuple[AttrTable, int]:
-    """Resolve ``"IFLA_MTU"`` or ``IFLA.IFLA_MTU`` to ``(table, number)``."""
-    if isinstance(key, Enum) and type(key) in _HOME:
-        return _HOME[type(key)], int(key)
-    if isinstance(key, str) and key in _BY_NAME:
-        return _BY_NAME[key]
-    raise EncodeError(f"{key!r} is not a known attribute name or enum member")
+_CHECK_CTX = Ctx()  # make_attr checks a value alone: no family, no siblings
+
+
+def make_attr(key: Any, value: Any) -> Attr:
+    """Build an attribute from a kernel name or enum member and a value.
+
+    ``make_attr(IFLA.IFLA_MTU, 1500)`` or ``make_attr("IFLA_MTU", 1500)``.  The
+    value is encoded once to check it (EncodeError if it does not fit);
+    nested attributes get NLA_F_NESTED, as strict kernel policies want.  A
+    list of attributes is accepted for nested ones; those were checked when
+    they were made, so a list of Attr is taken as it is (a nested value that
+    depends on a sibling, as IFLA_INFO_DATA on IFLA_INFO_KIND, can only be
+    checked when the message is encoded).
+    """
+    nla_type, name, codec = attr_spec(key)
+    if isinstance(value, list):
+        value = AttrList(value)
+    if not (isinstance(value, AttrList) and _all_attrs(value)):
+        try:
+            codec.encode(value, _CHECK_CTX, ())
+        except EncodeError as err:
+            raise EncodeError(f"{name}: {err}") from err
+    return Attr(type=nla_type, value=value, name=name)
+
+
+def _all_attrs(items: Sequence[Any]) -> bool:
+    return all(isinstance(item, Attr) for item in items)

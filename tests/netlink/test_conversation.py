@@ -10,7 +10,8 @@ from hypothesis import given, strategies as st
 
 from rawns import netlink
 from rawns.netlink import IfInfoMsg, Message, NlMsgErr, NlMsgHdr, RTM
-from rawns.netlink.attrs import Attr, AttrList
+from rawns.netlink.attrs import AttrList
+from rawns.netlink.tables import make_attr
 from rawns.netlink.constants import NLM_F, NLMSG, NLMSGERR_ATTR
 from rawns.netlink import conversation as conversation_module
 from rawns.netlink.conversation import NEED_DATA, Ack, Conversation, DumpDone, Failure
@@ -20,7 +21,7 @@ PORT = 4242
 
 def link_request(name: str) -> Message:
     return Message(type=RTM.RTM_NEWLINK, flags=int(NLM_F.NLM_F_CREATE | NLM_F.NLM_F_EXCL),
-                   header=IfInfoMsg(), attrs=AttrList([Attr.of("IFLA_IFNAME", name)]))
+                   header=IfInfoMsg(), attrs=AttrList([make_attr("IFLA_IFNAME", name)]))
 
 
 def dump_request() -> Message:
@@ -33,7 +34,7 @@ def ack(seq: int, error: int = 0, text: str | None = None, pid: int = PORT) -> b
     attrs = AttrList()
     if text is not None:
         flags |= int(NLM_F.NLM_F_ACK_TLVS)
-        attrs = AttrList([Attr.of(NLMSGERR_ATTR.NLMSGERR_ATTR_MSG, text)])
+        attrs = AttrList([make_attr(NLMSGERR_ATTR.NLMSGERR_ATTR_MSG, text)])
     header = NlMsgErr(error=error, request=NlMsgHdr(length=32, type=RTM.RTM_NEWLINK, seq=seq,
                                                     pid=pid))
     return netlink.encode(Message(type=NLMSG.NLMSG_ERROR, flags=flags, seq=seq, pid=pid,
@@ -44,7 +45,7 @@ def link_reply(seq: int, index: int, intr: bool = False) -> bytes:
     flags = int(NLM_F.NLM_F_MULTI) | (int(NLM_F.NLM_F_DUMP_INTR) if intr else 0)
     return netlink.encode(Message(type=RTM.RTM_NEWLINK, flags=flags, seq=seq, pid=PORT,
                                   header=IfInfoMsg(index=index),
-                                  attrs=AttrList([Attr.of("IFLA_IFNAME", f"if{index}")])))
+                                  attrs=AttrList([make_attr("IFLA_IFNAME", f"if{index}")])))
 
 
 def done(seq: int, error: int = 0) -> bytes:

@@ -1,27 +1,40 @@
-"""The encoder's shortcuts give the very bytes of the long way.
+"""The shortcuts give the very results of the long way.
 
+- rawns.netlink.fast decodes, frame by frame and by values too, exactly as
+  the reference (rawns.netlink.message), or fails with the same DecodeError:
+  on every golden capture and on hostile bytes.
+- Its encoder writes the reference's bytes, or raises its EncodeError; its
+  make_attr builds the reference's attributes.
 - ``encode_stamped`` equals ``encode`` of copies with the stamped nlmsghdr fields.
-- A payload that ``Attr.of`` kept is trusted only with the same codec, only
-  for values that cannot change, never for codecs that read the family or a
-  sibling; whatever it keeps, the bytes are those of attributes without it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import ipaddress
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rawns.netlink import Attr, AttrList, EncodeError, Message, decode, encode, encode_stamped
-from rawns.netlink import requests
+from rawns.netlink import Attr, AttrList, DecodeError, EncodeError, Message, decode, encode, \
+    encode_stamped
+from rawns.netlink import fast, requests
+from rawns.netlink import message as reference
 from rawns.netlink.constants import AF, IFA, IFLA, IFLA_INFO, RTM
-from rawns.netlink.structs import IfAddrMsg, IfInfoMsg, NestedMessage
-from rawns.netlink.tables import FAMILIES
+from rawns.netlink import structs
+from rawns.netlink.structs import IfAddrMsg, IfInfoMsg
+from rawns.netlink.tables import TABLES, make_attr
 
-from test_nl_roundtrip import SETTINGS, messages, value_for
+from test_nl_hostile import GOLDEN, split_messages
+from test_nl_roundtrip import SETTINGS, messages
+
+STRUCTS = sorted((cls for cls in vars(structs).values()
+                  if isinstance(cls, type) and issubclass(cls, structs.CStruct)
+                  and "STRUCT" in vars(cls)), key=lambda cls: cls.__name__)
+ATTR_NAMES = {name for table in TABLES if table.enum is not None
+              for name in table.enum.__members__}
 
 u32 = st.integers(0, 2**32 - 1)
 u16 = st.integers(0, 2**16 - 1)
@@ -47,110 +60,52 @@ def test_encode_stamped_checks_its_input() -> None:
         encode_stamped([message, message], [(1, 1, 1)])  # one stamp per message
 
 
-def without_kept_payloads(value):
-    """The same value rebuilt with the plain constructor: no kept payloads."""
-    if isinstance(value, Attr):
-        return Attr(type=value.type, value=without_kept_payloads(value.value),
-                    name=value.name, raw=value.raw)
-    if isinstance(value, AttrList):
-        return AttrList(without_kept_payloads(item) for item in value)
-    if isinstance(value, NestedMessage):
-        return NestedMessage(header=value.header, attrs=without_kept_payloads(value.attrs))
-    return value
-
-
-@st.composite
-def built_with_of(draw) -> Message:
-    """A random message whose attributes Attr.of made (so payloads are kept)."""
-    message = draw(messages())
-    family = getattr(message.header, "family", 0)
-    table = FAMILIES[message.type].table
-    attrs = []
-    for attr in message.attrs:
-        spec = table.specs.get(attr.number)
-        if spec is None or not spec[1].context_free:
-            attrs.append(attr)
-            continue
-        value = draw(value_for(spec[1], family, 0))
-        attrs.append(Attr.of(spec[0], rebuild_with_of(value)))
-    return dataclasses.replace(message, attrs=AttrList(attrs))
-
-
-def rebuild_with_of(value):
-    """Nested lists made by Attr.of too, where their names are known."""
-    if isinstance(value, AttrList):
-        out = []
-        for item in value:
-            try:
-                out.append(Attr.of(item.name, rebuild_with_of(item.value)))
-            except EncodeError:
-                out.append(item)  # unknown number or a value Attr.of refuses alone
-        return AttrList(out)
-    return value
-
-
-@SETTINGS
-@given(built_with_of())
-def test_kept_payloads_give_the_same_bytes(message: Message) -> None:
-    plain = dataclasses.replace(message, attrs=without_kept_payloads(message.attrs))
-    data = encode(plain)
-    assert encode(message) == data
-    assert encode(decode(data)) == data
-
-
-def test_veth_request_bytes_do_not_depend_on_kept_payloads() -> None:
-    message = requests.veth_add("eth0", "vh7", peer_netns_fd=5, up=True, index=2)
-    assert message.attrs.attr("IFLA_LINKINFO")._encoded is not None
-    plain = dataclasses.replace(message, attrs=without_kept_payloads(message.attrs))
-    assert encode(message) == encode(plain)
-
-
-def test_kept_payload_is_not_trusted_by_another_table() -> None:
+def test_an_attribute_is_encoded_by_the_table_of_its_message() -> None:
     # IFLA_MTU and IFA_LABEL are both 4: in an address message the u32 must
-    # be refused by the label's codec, as before payloads were kept.
-    mtu = Attr.of(IFLA.IFLA_MTU, 1500)
+    # be refused by the label's codec.
+    mtu = make_attr(IFLA.IFLA_MTU, 1500)
     message = Message(type=RTM.RTM_NEWADDR, header=IfAddrMsg(family=AF.AF_INET),
                       attrs=AttrList([mtu]))
-    with pytest.raises(EncodeError):
-        encode(message)
+    for encoder in (encode, reference.encode):
+        with pytest.raises(EncodeError):
+            encoder(message)
 
 
 def test_family_dependent_addresses_are_checked_at_encode_time() -> None:
-    local = Attr.of(IFA.IFA_LOCAL, ipaddress.ip_address("fd00::1"))
-    assert local._encoded is None
+    local = make_attr(IFA.IFA_LOCAL, ipaddress.ip_address("fd00::1"))
     message = Message(type=RTM.RTM_NEWADDR, header=IfAddrMsg(family=AF.AF_INET),
                       attrs=AttrList([local]))
-    with pytest.raises(EncodeError):
-        encode(message)
+    for encoder in (encode, reference.encode):
+        with pytest.raises(EncodeError):
+            encoder(message)
 
 
 def test_mutable_values_are_encoded_when_sent() -> None:
     payload = bytearray(b"ab")
-    attr = Attr.of(IFLA.IFLA_COST, payload)
-    assert attr._encoded is None
+    attr = make_attr(IFLA.IFLA_COST, payload)
     payload[:] = b"xyz"
     message = Message(type=RTM.RTM_NEWLINK, header=IfInfoMsg(), attrs=AttrList([attr]))
     assert decode(encode(message))[0].get("IFLA_COST") == b"xyz"
+    assert encode(message) == reference.encode(message)
 
 
-def test_replace_drops_the_kept_payload() -> None:
-    attr = Attr.of(IFLA.IFLA_MTU, 1500)
-    assert attr._encoded is not None
+def test_replaced_values_are_encoded() -> None:
+    attr = make_attr(IFLA.IFLA_MTU, 1500)
     changed = dataclasses.replace(attr, value=9000)
-    assert changed._encoded is None
     message = Message(type=RTM.RTM_NEWLINK, header=IfInfoMsg(), attrs=AttrList([changed]))
     assert decode(encode(message))[0].get("IFLA_MTU") == 9000
     assert attr == Attr(type=int(IFLA.IFLA_MTU), value=1500, name="IFLA_MTU")
 
 
 def test_sibling_dependent_data_is_still_checked_when_sent() -> None:
-    # IFLA_INFO_DATA of a kind without a table cannot be encoded: Attr.of
+    # IFLA_INFO_DATA of a kind without a table cannot be encoded: make_attr
     # lets it pass (it has no kind to look at), encode reports it.
-    info = Attr.of(IFLA.IFLA_LINKINFO, [Attr.of(IFLA_INFO.IFLA_INFO_KIND, "dummy"),
-                                        Attr.of(IFLA_INFO.IFLA_INFO_DATA, [])])
+    info = make_attr(IFLA.IFLA_LINKINFO, [make_attr(IFLA_INFO.IFLA_INFO_KIND, "dummy"),
+                                          make_attr(IFLA_INFO.IFLA_INFO_DATA, [])])
     message = Message(type=RTM.RTM_NEWLINK, header=IfInfoMsg(), attrs=AttrList([info]))
-    with pytest.raises(EncodeError):
-        encode(message)
+    for encoder in (encode, reference.encode):
+        with pytest.raises(EncodeError):
+            encoder(message)
 
 
 near_ipv4 = st.builds(
@@ -201,7 +156,7 @@ def test_fast_builders_equal_the_dataclass_constructors() -> None:
     from rawns.netlink.requests import _link_header, _message
     header = _link_header(7, up=True)
     assert header == IfInfoMsg(family=AF.AF_UNSPEC, index=7, flags=1, change=1)
-    attrs = [Attr.of(IFLA.IFLA_MTU, 1500)]
+    attrs = [make_attr(IFLA.IFLA_MTU, 1500)]
     built = _message(RTM.RTM_NEWLINK, 5, header, attrs)
     assert built == Message(type=RTM.RTM_NEWLINK, flags=5, header=header,
                             attrs=AttrList(attrs))
@@ -218,3 +173,156 @@ def test_conversation_stamps_like_replace_and_takes_any_iterable() -> None:
                        for i, m in enumerate(batch)])
     assert Conversation(port_id=77, first_seq=5).send(batch) == expected
     assert Conversation(port_id=77, first_seq=5).send(iter(batch)) == expected
+
+
+# -- fast decoding equals the reference -------------------------------------------------
+
+def outcome(function, *args):
+    """What ``function(*args)`` returns, or the error it raises (DecodeError
+    or EncodeError, but whatever the reference raises, the fast path must too)."""
+    try:
+        return ("value", function(*args))
+    except Exception as err:  # noqa: BLE001 - compared, not handled
+        return ("error", type(err).__name__, str(err), getattr(err, "offset", None))
+
+
+def same_decoding(data: bytes) -> None:
+    """fast.decode, decode_frame and header_and_values give the reference's
+    results on ``data``, or its very error."""
+    assert outcome(fast.decode, data) == outcome(reference.decode, data)
+    try:
+        found = reference.frames(data)
+    except DecodeError:
+        return
+    for frame in found:
+        assert outcome(fast.decode_frame, data, frame) == \
+            outcome(reference.decode_frame, data, frame)
+        assert outcome(fast.header_and_values, data, frame) == \
+            outcome(reference.header_and_values, data, frame)
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_fast_decoding_equals_the_reference_on_golden_captures(name: str) -> None:
+    data = GOLDEN[name]
+    same_decoding(data)
+    assert fast.decode(data) == reference.decode(data)  # and decodes at all
+    same_decoding(data)  # again, now that the caches are filled
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_fast_decoding_equals_the_reference_on_every_truncation(name: str) -> None:
+    for part in split_messages(GOLDEN[name]):
+        for cut in range(0, len(part), 3):
+            same_decoding(part[:cut])
+
+
+@SETTINGS
+@given(st.binary(max_size=300))
+def test_fast_decoding_equals_the_reference_on_random_bytes(data: bytes) -> None:
+    same_decoding(data)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(sorted(GOLDEN)), st.data())
+def test_fast_decoding_equals_the_reference_on_flipped_bytes(name: str, draw) -> None:
+    data = bytearray(GOLDEN[name])
+    for _ in range(draw.draw(st.integers(1, 8))):
+        index = draw.draw(st.integers(0, len(data) - 1))
+        data[index] = draw.draw(st.integers(0, 255))
+    same_decoding(bytes(data))
+
+
+@SETTINGS
+@given(messages())
+def test_fast_decoding_equals_the_reference_on_generated_messages(message: Message) -> None:
+    try:
+        data = reference.encode(message)
+    except EncodeError:
+        return
+    same_decoding(data)
+
+
+def test_reused_attributes_are_right_and_not_kept() -> None:
+    # Links with repeated and distinct MTUs in one buffer: every value is the
+    # right one, and nothing is kept for the next call.
+    data = b"".join(
+        reference.encode(Message(type=RTM.RTM_NEWLINK, header=IfInfoMsg(index=i + 1),
+                                 attrs=AttrList([make_attr(IFLA.IFLA_MTU, 1000 + i % 7),
+                                                 make_attr(IFLA.IFLA_GROUP, i)])))
+        for i in range(100))
+    decoded = fast.decode(data)
+    assert decoded == reference.decode(data)
+    assert [m.get("IFLA_MTU") for m in decoded] == [1000 + i % 7 for i in range(100)]
+    assert decoded[0].attrs[0] is decoded[7].attrs[0]  # the same bytes: one Attr
+    assert fast.decode(data)[0].attrs[0] is not decoded[0].attrs[0]  # not kept
+
+
+@SETTINGS
+@given(st.sampled_from(STRUCTS), st.binary(min_size=216, max_size=216), st.integers(0, 8))
+def test_generated_struct_decoders_equal_unpack_from(cls, data: bytes, offset: int) -> None:
+    assert fast.struct_decoder(cls)(data, offset) == cls.unpack_from(data, offset)
+
+
+def test_decode_leaves_the_garbage_collector_alone(monkeypatch) -> None:
+    def refuse() -> None:
+        raise AssertionError("decode switched the garbage collector")
+    monkeypatch.setattr(gc, "disable", refuse)
+    monkeypatch.setattr(gc, "enable", refuse)
+    data = GOLDEN["link_dump"] * 20
+    assert len(fast.decode(data)) == len(reference.decode(data))
+
+
+# -- fast encoding and building equal the reference -------------------------------------
+
+@SETTINGS
+@given(messages())
+def test_fast_encoding_equals_the_reference(message: Message) -> None:
+    assert outcome(fast.encode, message) == outcome(reference.encode, message)
+    assert outcome(fast.encode_stamped, [message], [(5, 6, 7)]) == \
+        outcome(reference.encode_stamped, [message], [(5, 6, 7)])
+
+
+hostile_values = st.one_of(
+    st.integers(-2**70, 2**70), st.booleans(), st.none(), st.text(max_size=20),
+    st.binary(max_size=8), st.builds(ipaddress.IPv4Address, st.integers(0, 2**32 - 1)),
+    st.builds(ipaddress.IPv6Address, st.integers(0, 2**128 - 1)), st.just([]),
+    st.just(AttrList([Attr(type=3, value="x")])), st.just(object()))
+
+
+@SETTINGS
+@given(messages(), st.data())
+def test_fast_encoding_equals_the_reference_on_bad_values(message: Message, draw) -> None:
+    attrs = list(message.attrs)
+    if attrs:
+        index = draw.draw(st.integers(0, len(attrs) - 1))
+        attrs[index] = dataclasses.replace(attrs[index], value=draw.draw(hostile_values),
+                                           type=draw.draw(st.sampled_from(
+                                               [attrs[index].type, 0x10000, -1])))
+    bad = dataclasses.replace(message, attrs=AttrList(attrs))
+    assert outcome(fast.encode, bad) == outcome(reference.encode, bad)
+
+
+def test_fast_encoding_checks_its_input_as_the_reference() -> None:
+    good = requests.link_get(index=1)
+    for batch in ([object()], [good, 3], [dataclasses.replace(good, header=IfAddrMsg())],
+                  [dataclasses.replace(good, seq=2**32)],
+                  [dataclasses.replace(good, header=IfInfoMsg(index=2**40))]):
+        assert outcome(fast.encode, batch) == outcome(reference.encode, batch)
+        assert outcome(fast.encode, batch)[0] == "error"
+
+
+@SETTINGS
+@given(st.sampled_from(sorted(ATTR_NAMES)), hostile_values)
+def test_fast_make_attr_equals_the_reference(name: str, value) -> None:
+    assert outcome(fast.make_attr, name, value) == outcome(make_attr, name, value)
+
+
+def test_builders_give_what_the_reference_encodes() -> None:
+    for message in (requests.veth_add("a0", "b0", peer_netns_fd=5, up=True, mtu=1400),
+                    requests.addr_add(3, "10.0.0.1/24", broadcast=True, label="a0:1",
+                                      valid_lft=30),
+                    requests.route_add("10.1.0.0/16", gateway="10.0.0.2", metrics={"mtu": 1300}),
+                    requests.link_set(index=4, up=True, mtu=9000, master=0),
+                    requests.bridge_add("br0", stp=True), requests.neigh_add(2, "fd00::1", "02:00:00:00:00:01")):
+        assert encode(message) == reference.encode(message)
+        assert reference.decode(encode(message.with_seq(3))) == [message.with_seq(3)]

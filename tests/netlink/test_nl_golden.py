@@ -177,7 +177,7 @@ def test_error_echoes_the_request_with_the_veth_peer() -> None:
     (message,) = decode(load("error_veth_exists"))
     assert message.type == NLMSG.NLMSG_ERROR and message.error == -17
     assert isinstance(message.header, NlMsgErr)
-    request = message.header.request_message
+    request = message.echoed_request
     assert request.type == RTM.RTM_NEWLINK and request.get("IFLA_IFNAME") == "vnew"
     peer = request.get_path("IFLA_LINKINFO", "IFLA_INFO_DATA", "VETH_INFO_PEER")
     assert peer.get("IFLA_IFNAME") == "lo"
@@ -198,7 +198,7 @@ def test_error_with_policy_extack() -> None:
 def test_capped_error_and_ack() -> None:
     (capped,) = decode(load("error_capped"))
     assert capped.error == -95 and capped.extack == "Unknown device type"
-    assert capped.header.request_payload == b"" and capped.header.request_message is None
+    assert capped.header.request_payload == b"" and capped.echoed_request is None
     assert capped.header.request.type == RTM.RTM_NEWLINK
     (ack,) = decode(load("ack_ifb"))
     assert ack.is_ack and ack.error == 0 and ack.extack is None

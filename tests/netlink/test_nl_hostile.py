@@ -18,7 +18,7 @@ from rawns.errors import DecodeError
 from rawns.netlink import decode, decode_frame, encode, explain, frames, header_and_values, \
     is_plain_done
 from rawns.netlink.attrs import MAX_DEPTH, walk_attrs
-from rawns.netlink.message import decode_buffer
+from rawns.netlink.message import decode as reference_decode
 from rawns.netlink.tables import FAMILIES
 
 DATA = Path(__file__).parent / "data"
@@ -38,7 +38,7 @@ def survives(data: bytes, with_explain: bool = True) -> None:
         outcome = ("messages", messages)
         the_same_frame_by_frame(data, messages)
     try:
-        traced = ("messages", decode_buffer(bytes(data), []))
+        traced = ("messages", reference_decode(bytes(data), []))
     except DecodeError as err:
         traced = ("error", err.offset, str(err))
     assert traced == outcome

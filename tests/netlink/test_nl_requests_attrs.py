@@ -10,7 +10,7 @@ import pytest
 
 import rawns.netlink
 from rawns.errors import EncodeError
-from rawns.netlink import Attr, AttrList, Message, decode, encode, explain, requests
+from rawns.netlink import Attr, AttrList, Message, decode, encode, explain, make_attr, requests
 from rawns.netlink.constants import (
     AF, IFA_F, IFF, IFLA, IFLA_BR, NLM_F, NUD, RT_SCOPE, RT_TABLE, RTA, RTM, RTN,
 )
@@ -220,12 +220,12 @@ def test_padding_policy_nonzero_padding_is_read_and_rewritten_as_zero() -> None:
     assert encode([msg]) == _message(_attr(3, b"lo\0"))
 
 
-def test_attr_of_validates() -> None:
-    assert Attr.of("IFLA_MTU", 1500) == Attr(type=4, value=1500, name="IFLA_MTU")
+def test_make_attr_validates() -> None:
+    assert make_attr("IFLA_MTU", 1500) == Attr(type=4, value=1500, name="IFLA_MTU")
     for key, value in (("IFLA_MTU", -1), ("IFLA_MTU", 2**32), ("IFLA_IFNAME", "x" * 16),
                        ("IFLA_ADDRESS", "zz"), ("NOPE", 1), (RTA.RTA_DST, "10.0.0.300")):
         with pytest.raises(EncodeError):
-            Attr.of(key, value)
+            make_attr(key, value)
 
 
 def test_accessors() -> None:

@@ -151,7 +151,7 @@ def test_random_messages_round_trip(batch: list[Message]) -> None:
 def test_errors_round_trip(error: int, request: Message, capped: bool, extack) -> None:
     request_bytes = encode(request)
     length = struct.unpack_from("=I", request_bytes)[0]
-    echo = NlMsgHdr._DECODE(request_bytes, 0)
+    echo = NlMsgHdr.unpack_from(request_bytes, 0)
     flags = (NLM_F.NLM_F_CAPPED if capped else 0) | (NLM_F.NLM_F_ACK_TLVS if extack else 0)
     payload = b"" if capped else request_bytes[16:length]
     message = Message(type=NLMSG.NLMSG_ERROR, flags=int(flags), seq=1, pid=2,
@@ -161,7 +161,7 @@ def test_errors_round_trip(error: int, request: Message, capped: bool, extack) -
     (decoded,) = decode(data)
     assert decoded == message and encode(decoded) == data
     if not capped:
-        assert decoded.header.request_message == request
+        assert decoded.echoed_request == request
 
 
 @SETTINGS
