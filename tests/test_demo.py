@@ -45,13 +45,13 @@ needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 def test_demo_runs_explains_and_cleans_up():
     links_before = root_links()
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "rawns", "demo"], capture_output=True,
-                          text=True, timeout=30)
-    elapsed = time.monotonic() - started
+    proc = subprocess.Popen([sys.executable, "-m", "rawns", "demo"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.returncode == 0, proc.stderr
-        assert proc.stderr == ""
-        out = proc.stdout
+        out, err = proc.communicate(timeout=30)
+        elapsed = time.monotonic() - started
+        assert proc.returncode == 0, err
+        assert err == ""
         for text in ("[1] Create two network namespaces", "[3] Join them with a veth pair",
                      "ip netns add rawns-demo-", "-> RTM_NEWLINK  REQUEST|ACK|EXCL|CREATE",
                      'VETH_INFO_PEER={IFLA_IFNAME="veth-blue" IFLA_NET_NS_FD=',
@@ -63,7 +63,8 @@ def test_demo_runs_explains_and_cleans_up():
             assert text in out, text
         assert elapsed < 15
     finally:
-        leftovers = {n for n in named() if n.startswith("rawns-demo-")}
+        proc.kill()
+        leftovers = demo_names(proc.pid)  # only this run's: other demos may be running
         remove(leftovers)
     assert not leftovers
     assert root_links() == links_before
@@ -71,15 +72,17 @@ def test_demo_runs_explains_and_cleans_up():
 
 @needs_root
 def test_demo_verbose_shows_the_full_explain_view():
-    proc = subprocess.run([sys.executable, "-m", "rawns", "demo", "--verbose"],
-                          capture_output=True, text=True, timeout=30)
+    proc = subprocess.Popen([sys.executable, "-m", "rawns", "demo", "--verbose"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.returncode == 0, proc.stderr
-        assert "@16 ifinfomsg (16 bytes)" in proc.stdout
-        assert "IFLA_NET_NS_FD (28) u32" in proc.stdout
-        assert "error = 0 (success: this is an ack)" in proc.stdout
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert "@16 ifinfomsg (16 bytes)" in out
+        assert "IFLA_NET_NS_FD (28) u32" in out
+        assert "error = 0 (success: this is an ack)" in out
     finally:
-        remove({n for n in named() if n.startswith("rawns-demo-")})
+        proc.kill()
+        remove(demo_names(proc.pid))
 
 
 @needs_root
