@@ -38,7 +38,7 @@ from typing import Any, Final, Literal
 
 from .constants import NLM_F, NLMSG
 from .fast import decode_frame, encode_stamped, fast_constructor
-from .message import Message, frames, is_plain_done
+from .message import Frame, Message, frames, is_plain_done
 
 __all__ = [
     "Conversation",
@@ -106,7 +106,7 @@ NEED_DATA: Final = _NeedData.NEED_DATA
 Event = Ack | Failure | DumpDone
 #: Reads one reply: ``reader(datagram, frame)``, ``frame`` being one item of
 #: ``rawns.netlink.frames(datagram)`` (see ``Conversation.send``).
-Reader = Callable[[bytes, Any], Any]
+Reader = Callable[[bytes, Frame], Any]
 
 
 # A batch answers with one Ack per request, many namespaces with a DumpDone
@@ -211,7 +211,7 @@ class Conversation:
         self._pending.clear()
         self._events.clear()
 
-    def _route(self, data: bytes, frame: tuple[int, ...]) -> None:
+    def _route(self, data: bytes, frame: Frame) -> None:
         """Take one message of ``data``: a reply is kept by its request, a
         terminal message (error/ack, NLMSG_DONE, overrun) makes its event."""
         _, _, mtype, flags, seq, pid = frame
