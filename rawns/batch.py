@@ -1,4 +1,4 @@
-"""``Batch``: wire many namespaces at once by running a plan, with few syscalls, all or nothing.
+"""``Batch``: wire many namespaces at once, running a plan with few syscalls, all or nothing.
 
 A runtime wiring hundreds of pods describes them first and commits once:
 
