@@ -55,13 +55,13 @@ __all__ = [
 
 #: The ifindex of ``lo``, fixed by the kernel in every namespace.
 LOOPBACK_INDEX = 1
-#: Requests of one fresh namespace beyond which it gets a socket of its own:
-#: more than one C loop's inbox holds the answers of (``nlsock.request_many``).
+#: Beyond this many requests a fresh namespace gets a socket of its own: the C
+#: loop of ``nlsock.request_many`` must hold all of a namespace's answers at once.
 BULK_REQUESTS = 256
 
 
 class Stage(IntEnum):
-    """The order of requests within a namespace and round."""
+    """The order of requests within a namespace and round, as one would type them."""
 
     LINK_ADD = 0
     LINK_SET = 1
@@ -331,6 +331,8 @@ class _Space:
 
 
 class _Planner:
+    """One planning: what is known of each namespace as operations are placed."""
+
     def __init__(self, ops: Sequence[Op], first_index: int) -> None:
         self.namespaces = namespaces(ops)
         self.ops: list[Sent] = [op for op in ops if not isinstance(op, NetnsAdd)]
@@ -452,4 +454,5 @@ class _Planner:
 
 
 def _stage(op: Sent) -> Stage:
+    """The sort key of round placement (sorted() keeps the order within a stage)."""
     return op.stage
