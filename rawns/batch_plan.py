@@ -372,10 +372,11 @@ class _Planner:
         by_netns: dict[Optional[str], list[Step]] = {}
         for op in sorted(ops, key=_stage):
             where, swapped = self._origin(op)
-            if number is Round.FRESH and not self._space(where).fresh:
+            space = self._space(where)
+            if number is Round.FRESH and not space.fresh:
                 later.append(op)
                 continue
-            step = self._step(op, where, swapped, number, later)
+            step = self._step(op, where, space, swapped, number, later)
             if step is None:
                 later.append(op)
             else:
@@ -402,36 +403,38 @@ class _Planner:
         space.indexes[name] = index
         return index
 
-    def _step(self, op: Sent, where: Optional[str], swapped: bool, number: Round,
-              later: list[Sent]) -> Optional[Step]:
+    def _step(self, op: Sent, where: Optional[str], space: _Space, swapped: bool,
+              number: Round, later: list[Sent]) -> Optional[Step]:
         """The step of ``op`` sent from ``where`` in round ``number``; None
         while it must wait for a later round."""
-        space = self._space(where)
         if isinstance(op, VethAdd):
             return self._veth(op, where, swapped, later)
         if isinstance(op, BridgeAdd):
             return Step(op=op, netns=where, index=self._take_index(where, op.name),
                         undo=not space.fresh)
+        # A request names at most two links: one the kernel also finds by name
+        # (a LinkSet's dev), and one it needs by index (master, or dev).
         if isinstance(op, LinkSet):
-            names: tuple[Optional[str], ...] = (op.dev, op.master)
-            wanted: tuple[Optional[str], ...] = (op.master,)  # the kernel finds dev by name
+            by_name, by_index = op.dev, op.master
         else:
-            names = wanted = (op.dev,)
-        if number is Round.FRESH and space.foreign and space.foreign.intersection(names):
+            by_name, by_index = None, op.dev
+        fresh_round = number is Round.FRESH
+        if fresh_round and (by_name in space.foreign or by_index in space.foreign):
             return None  # its link comes with another namespace's requests
-        links: dict[str, int] = {}
-        lookup: list[str] = []
-        for name in names:
-            if name is None:
-                continue
-            index = space.indexes.get(name)
+        indexes = space.indexes
+        links = {}
+        if by_name in indexes:
+            links[by_name] = indexes[by_name]
+        lookup: tuple[str, ...] = ()
+        if by_index is not None:
+            index = indexes.get(by_index)
             if index is not None:
-                links[name] = index
-            elif name in wanted:
-                if number is Round.FRESH:
-                    return None  # made by the kernel's choice: looked up in round REST
-                lookup.append(name)
-        return Step(op=op, netns=where, links=links, lookup=tuple(lookup),
+                links[by_index] = index
+            elif fresh_round:
+                return None  # numbered by the kernel: looked up in round REST
+            else:
+                lookup = (by_index,)
+        return Step(op=op, netns=where, links=links, lookup=lookup,
                     undo=not space.fresh and not isinstance(op, LinkSet))
 
     def _veth(self, op: VethAdd, where: Optional[str], swapped: bool,
