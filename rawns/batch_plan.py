@@ -26,9 +26,10 @@ Invariants:
   requests there name it without a look-up; a veth with one end in a fresh
   namespace and the other in an existing one is made from the fresh side.
 - A request that names a link made by another namespace's requests (the far
-  end of a veth) waits for round REST, so it never races its creation; a link
-  of an existing namespace is named by the index the runner looks up
-  (``Step.lookup``) just before round REST.
+  end of a veth) waits for round REST, so it never races its creation. A link
+  whose index the plan cannot know (in an existing namespace, or numbered by
+  the kernel) is named by the index the runner looks up (``Step.lookup``)
+  just before round REST, or by name where the kernel takes one (``LinkSet``).
 - Every operation of the batch appears exactly once in the plan (a
   ``NetnsAdd`` in ``Plan.namespaces``), plus, for each veth whose far end
   comes up, one ``LinkSet`` sent from the far end's namespace.
