@@ -1,4 +1,4 @@
-"""``Batch``: wire many namespaces at once, with few syscalls, all or nothing.
+"""``Batch``: wire many namespaces at once, running a plan with few syscalls, all or nothing.
 
 A runtime wiring hundreds of pods describes them first and commits once:
 
@@ -10,8 +10,12 @@ A runtime wiring hundreds of pods describes them first and commits once:
             batch.addr_add("eth0", f"10.0.{i // 250}.{i % 250 + 1}/16", netns=pod)
             batch.link_set("lo", up=True, netns=pod)
 
+Each call describes one operation (``rawns.batch_plan``); ``commit()`` makes
+the namespaces, asks ``batch_plan.plan`` what goes where in which round, and
+executes that: this module does the I/O and the undoing, the plan decides.
+
 Invariants:
-- Everything is validated (names, addresses) before the kernel is touched.
+- Everything is validated (names, addresses, tables) before the kernel is touched.
 - Namespaces are made by one C loop (``rawns.netns.add_many``); each namespace
   gets one NETLINK_ROUTE socket, and sends its requests in as few
   ``sendmsg`` calls as ordering allows (one per namespace and round, 16
@@ -32,57 +36,26 @@ Invariants:
 from __future__ import annotations
 
 import errno
-import functools
 import ipaddress
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import Any, Optional, Union
 
 from rawns import convert
 from rawns import netns as netns_module
+from rawns.batch_plan import (
+    LOOPBACK_INDEX, AddrAdd, BridgeAdd, LinkSet, NetnsAdd, Op, Plan, Requests, RouteAdd,
+    Step, VethAdd, namespaces, plan,
+)
 from rawns.errors import KernelError
+from rawns.model import IPInterface, IPNetwork
 from rawns.netlink import Message, requests
-from rawns.netlink.constants import RTM
+from rawns.netlink.constants import RT_TABLE, RTM
+from rawns.netlink.requests import AddressLike
 from rawns import fanout
 from rawns.nlsock import Outcome, RouteSocket
 
 __all__ = ["Batch"]
-
-_LOOPBACK_INDEX = 1  # fixed by the kernel for every namespace
-
-
-@dataclass
-class _Op:
-    """One requested operation, in the namespace ``netns`` (None: own)."""
-
-    kind: str            # "veth", "bridge", "addr", "link_set", "route"
-    netns: Optional[str]
-    args: dict[str, Any]
-    subject: str
-
-
-@dataclass
-class _Space:
-    """What the batch knows of one namespace."""
-
-    name: Optional[str]
-    fresh: bool                                   # made by this batch
-    indexes: dict[str, int] = field(default_factory=dict)
-    next_index: int = 0
-    # links made here by a request sent from another namespace (a veth's far
-    # end): what names them waits for the round after every creation
-    foreign: set[str] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class _Made:
-    """Something made in a namespace this batch did not make, and how to
-    build the request that removes it again (only if it comes to that). In a
-    namespace the batch made, deleting the namespace removes everything."""
-
-    where: Optional[str]
-    undo: Callable[[], Message]
 
 
 class Batch:
@@ -95,16 +68,20 @@ class Batch:
 
     def __init__(self, *, threads: int = 1) -> None:
         self.threads = threads
-        self._new_netns: list[str] = []
-        self._ops: list[_Op] = []
+        self._ops: list[Op] = []
         self._committed = False
+
+    @property
+    def ops(self) -> tuple[Op, ...]:
+        """The operations described so far, in order (see ``rawns.batch_plan``)."""
+        return tuple(self._ops)
 
     # -- description -----------------------------------------------------------------
 
     def netns_add(self, name: str) -> None:
         """A named namespace, like ``ip netns add NAME``."""
         netns_module.validate_name(name)
-        self._new_netns.append(name)
+        self._ops.append(NetnsAdd(name=name))
 
     def veth(self, name: str, peer: str, *, netns: Optional[str] = None,
              peer_netns: Optional[str] = None, up: bool = True, peer_up: bool = True,
@@ -115,34 +92,32 @@ class Batch:
         PEER netns PEER_NETNS`` followed by ``link set ... up`` on each end."""
         requests.check_ifname(name)
         requests.check_ifname(peer, "peer name")
-        self._ops.append(_Op("veth", netns, dict(name=name, peer=peer, peer_netns=peer_netns,
-                                                 up=up, peer_up=peer_up, mtu=mtu),
-                             f"link {name!r}"))
+        self._ops.append(VethAdd(name=name, peer=peer, netns=netns, peer_netns=peer_netns,
+                                 up=up, peer_up=peer_up, mtu=mtu))
 
     def bridge(self, name: str, *, netns: Optional[str] = None, up: bool = True) -> None:
         """A bridge, like ``ip -n NETNS link add NAME type bridge``."""
         requests.check_ifname(name)
-        self._ops.append(_Op("bridge", netns, dict(name=name, up=up), f"link {name!r}"))
+        self._ops.append(BridgeAdd(name=name, netns=netns, up=up))
 
-    def addr_add(self, dev: str, address: Any, *, netns: Optional[str] = None) -> None:
+    def addr_add(self, dev: str, address: Union[str, IPInterface], *,
+                 netns: Optional[str] = None) -> None:
         """An address on ``dev``, like ``ip -n NETNS addr add ADDRESS dev DEV``."""
         requests.check_ifname(dev)
         # requests reads 'a.b.c.d/n' without ipaddress
         _check(address, requests.address_prefix, "an address with a prefix like '10.0.0.1/24'")
-        self._ops.append(_Op("addr", netns, dict(dev=dev, address=address),
-                             f"address {address} on link {dev!r}"))
+        self._ops.append(AddrAdd(dev=dev, address=address, netns=netns))
 
     def link_set(self, dev: str, *, netns: Optional[str] = None, up: Optional[bool] = None,
                  mtu: Optional[int] = None, master: Optional[str] = None) -> None:
         """Change a link, like ``ip -n NETNS link set DEV [up|down] [mtu N]
         [master BR]``."""
         requests.check_ifname(dev)
-        self._ops.append(_Op("link_set", netns, dict(dev=dev, up=up, mtu=mtu, master=master),
-                             f"link {dev!r}"))
+        self._ops.append(LinkSet(dev=dev, netns=netns, up=up, mtu=mtu, master=master))
 
-    def route_add(self, dst: Any, *, netns: Optional[str] = None, gateway: Any = None,
-                  dev: Optional[str] = None, metric: Optional[int] = None,
-                  table: Any = None) -> None:
+    def route_add(self, dst: Union[str, IPNetwork], *, netns: Optional[str] = None,
+                  gateway: Optional[AddressLike] = None, dev: Optional[str] = None,
+                  metric: Optional[int] = None, table: Union[int, str, None] = None) -> None:
         """A route, like ``ip -n NETNS route add DST [via GW] [dev DEV]
         [metric N] [table T]``."""
         if dev is not None:
@@ -151,16 +126,16 @@ class Batch:
             _check(dst, ipaddress.ip_network, "'default' or a network like '10.0.0.0/24'")
         if gateway is not None:
             _check(gateway, ipaddress.ip_address, "an IP address")
-        self._ops.append(_Op("route", netns, dict(dst=dst, gateway=gateway, dev=dev,
-                                                   metric=metric, table=table),
-                             f"route {dst}"))
+        number = RT_TABLE.RT_TABLE_MAIN if table is None else convert.table_number(table)
+        self._ops.append(RouteAdd(dst=dst, netns=netns, gateway=gateway, dev=dev,
+                                  metric=metric, table=number))
 
     # -- execution ---------------------------------------------------------------------
 
-    def __enter__(self) -> "Batch":
+    def __enter__(self) -> Batch:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: Optional[type[BaseException]], *_: object) -> None:
         if exc_type is None:
             self.commit()
 
@@ -169,41 +144,42 @@ class Batch:
         if self._committed:
             raise RuntimeError("this batch was already committed")
         self._committed = True
-        if len(set(self._new_netns)) != len(self._new_netns):
+        names = namespaces(self._ops)
+        if len(set(names)) != len(names):
             raise ValueError("a namespace is added twice in this batch")
-        _Run(self).execute()
+        _Run(self._ops, self.threads).execute()
 
 
 class _Run:
     """One commit of a Batch: its sockets, what it made, and the undoing."""
 
-    def __init__(self, batch: Batch) -> None:
-        self.batch = batch
-        fresh = set(batch._new_netns)
-        self.spaces: dict[Optional[str], _Space] = {
-            name: _Space(name, True, {"lo": _LOOPBACK_INDEX}) for name in batch._new_netns}
-        for op in batch._ops:
-            for name in (op.netns, op.args.get("peer_netns")):
-                self.spaces.setdefault(name, _Space(name, name in fresh))
-        self.ops = list(batch._ops)
+    def __init__(self, ops: Sequence[Op], threads: int) -> None:
+        self.ops = ops
+        self.threads = threads
+        self.names = namespaces(ops)
+        self.fresh = frozenset(self.names)
         self.created_netns: list[str] = []
-        self.made: list[_Made] = []
-        # veths sent from a namespace this batch made to an existing one
-        self.crossing: list[tuple[str, str]] = []
+        # requests that made something in an existing namespace, to undo
+        self.made: list[Step] = []
+        self.crossing: tuple[tuple[str, str], ...] = ()
         self.sockets: dict[Optional[str], RouteSocket] = {}
         self.fds: dict[Optional[str], int] = {}
+        # the ifindexes looked up in each namespace, by name
+        self.indexes: dict[Optional[str], dict[str, int]] = {}
 
     def execute(self) -> None:
         try:
-            if self.batch._new_netns:
-                netns_module.add_many(self.batch._new_netns, threads=self.batch.threads)
-                self.created_netns = list(self.batch._new_netns)
-            self._plan_indexes()
-            later = self._round(self.ops, fresh_only=True)
-            # Links first everywhere, so that every other request finds them.
-            ups = self._round([op for op in later if op.kind in _CREATIONS], fresh_only=False)
-            self._round([op for op in later if op.kind not in _CREATIONS] + ups,
-                        fresh_only=False)
+            first_index = LOOPBACK_INDEX + 1
+            if self.names:
+                netns_module.add_many(self.names, threads=self.threads)
+                self.created_netns = self.names
+                first_index = self._first_free_index(self.names[0])
+            the_plan = plan(self.ops, first_index=first_index)
+            self.crossing = the_plan.crossing
+            fresh, creations, rest = the_plan.rounds
+            self._send_fresh(fresh, the_plan)
+            self._send_each(creations)
+            self._send_each(rest)
         except BaseException:
             self._undo()
             raise
@@ -215,28 +191,23 @@ class _Run:
                 os.close(fd)
             self.fds.clear()
 
-    def _plan_indexes(self) -> None:
-        """Choose where the ifindexes of links made in fresh namespaces start.
+    def _first_free_index(self, name: str) -> int:
+        """Where free ifindexes start in the namespaces the batch made.
 
         A fresh namespace holds only what the kernel makes in every new one
         (lo, and fallback tunnel devices when their modules are loaded): one
         dump of the first tells where free indexes start in all of them.
         """
-        fresh = [s for s in self.spaces.values() if s.fresh]
-        if not fresh:
-            return
-        replies = self._socket(fresh[0].name).dump(requests.link_dump())
-        highest = max((m.header.index for m in replies if m.type == RTM.RTM_NEWLINK),
-                      default=_LOOPBACK_INDEX)
-        for space in fresh:
-            space.next_index = highest + 1
+        replies = self._socket(name).dump(requests.link_dump())
+        return 1 + max((m.header.index for m in replies if m.type == RTM.RTM_NEWLINK),
+                       default=LOOPBACK_INDEX)
 
     def _socket(self, name: Optional[str]) -> RouteSocket:
         sock = self.sockets.get(name)
         if sock is None:
             if name is None:
                 sock = RouteSocket()
-            elif self.spaces[name].fresh:
+            elif name in self.fresh:
                 # a namespace of our own, used for a few requests: no need
                 # to check what it is, nor for a large receive buffer
                 fd = netns_module.open_fd(name, check=False)
@@ -257,211 +228,100 @@ class _Run:
             fd = self.fds[name] = netns_module.open_fd(name)
         return fd
 
-    def _origin(self, op: _Op) -> tuple[Optional[str], bool]:
-        """Where ``op`` is sent from, and for a veth whether its ends swap:
-        a veth with one end in a fresh namespace is made from that side, so
-        that its index there can be chosen."""
-        if op.kind == "veth":
-            peer_ns = op.args["peer_netns"]
-            if not self.spaces[op.netns].fresh and self.spaces[peer_ns].fresh:
-                return peer_ns, True
-        return op.netns, False
-
-    def _round(self, ops: list[_Op], *, fresh_only: bool) -> list[_Op]:
-        """Send ``ops``: per namespace, one sendmsg, in their order. With
-        ``fresh_only``, ops that belong to existing namespaces or name a link
-        whose index is not known yet are returned for a later round."""
-        later: list[_Op] = []
-        by_space: dict[Optional[str], list[_Request]] = {}
-        # As one would type them: links made, then set up, then addressed,
-        # then routed (a route needs its device up and its gateway reachable).
-        for op in sorted(ops, key=lambda op: _STAGES[op.kind]):
-            where, swapped = self._origin(op)
-            if fresh_only and not self.spaces[where].fresh:
-                later.append(op)
-                continue
-            request = self._build(op, where, swapped, resolve=not fresh_only, later=later)
-            if request is None:
-                later.append(op)
-            else:
-                by_space.setdefault(where, []).append(request)
-        if fresh_only:
-            self._send_fresh(by_space)
-        else:
-            for where, batch in by_space.items():
-                self._send(where, batch)
-        return later
-
-    # Messages ---------------------------------------------------------------------------
-
-    def _index(self, where: Optional[str], dev: str, resolve: bool) -> Optional[int]:
-        space = self.spaces[where]
-        if dev not in space.indexes and resolve:
+    def _index(self, where: Optional[str], dev: str) -> int:
+        """The ifindex of ``dev`` in ``where``, from one dump of its links."""
+        known = self.indexes.setdefault(where, {})
+        if dev not in known:
             for message in self._socket(where).dump(requests.link_dump()):
                 if message.type == RTM.RTM_NEWLINK:
-                    space.indexes.setdefault(message.get("IFLA_IFNAME"), message.header.index)
-            if dev not in space.indexes:
+                    known.setdefault(message.get("IFLA_IFNAME"), message.header.index)
+            if dev not in known:
                 raise KernelError(errno.ENODEV, subject=f"link {dev!r} in {_where(where)}",
                                   msg_type="RTM_GETLINK")
-        return space.indexes.get(dev)
+        return known[dev]
 
-    def _take_index(self, where: Optional[str], dev: str) -> int:
-        space = self.spaces[where]
-        if not space.fresh:
-            return 0  # the kernel chooses
-        index = space.next_index
-        space.next_index += 1
-        space.indexes[dev] = index
-        return index
+    def _found(self, step: Step) -> Step:
+        """``step`` with the ifindexes it must look up found."""
+        if not step.lookup:
+            return step
+        return step.with_links({dev: self._index(step.netns, dev) for dev in step.lookup})
 
-    def _build(self, op: _Op, where: Optional[str], swapped: bool, *, resolve: bool,
-               later: list[_Op]) -> Optional["_Request"]:
-        """The request for ``op`` sent from ``where`` and what undoes it; None
-        while it names a link whose index is not known."""
-        args = op.args
-        if op.kind == "veth":
-            return self._build_veth(op, where, swapped, later)
-        if op.kind == "bridge":
-            index = self._take_index(where, args["name"])
-            message = requests.link_add(args["name"], "bridge", up=args["up"], index=index)
-            return _Request(op, message, self._undo_link(where, args["name"]))
-        if not resolve and {args.get("dev"), args.get("master")} & self.spaces[where].foreign:
-            return None  # its link comes with another namespace's requests
-        if op.kind == "link_set":
-            master = None
-            if args["master"] is not None:
-                master = self._index(where, args["master"], resolve)
-                if master is None:
-                    return None
-            index = self._index(where, args["dev"], False)
-            by: dict[str, Any] = {"index": index} if index else {"ifname": args["dev"]}
-            message = requests.link_set(**by, up=args["up"], mtu=args["mtu"], master=master)
-            return _Request(op, message, None)
-        if op.kind == "addr":
-            index = self._index(where, args["dev"], resolve)
-            if index is None:
-                return None
-            undo = None if self.spaces[where].fresh else _Made(
-                where, functools.partial(requests.addr_del, index, args["address"]))
-            return _Request(op, requests.addr_add(index, args["address"]), undo)
-        if op.kind == "route":
-            oif = None
-            if args["dev"] is not None:
-                oif = self._index(where, args["dev"], resolve)
-                if oif is None:
-                    return None
-            table = 254 if args["table"] is None else convert.table_number(args["table"])
-            route = dict(gateway=args["gateway"], oif=oif, priority=args["metric"], table=table)
-            undo = None if self.spaces[where].fresh else _Made(
-                where, functools.partial(requests.route_del, args["dst"], **route))
-            return _Request(op, requests.route_add(args["dst"], **route), undo)
-        raise AssertionError(f"unknown operation {op.kind}")
+    # Sending ---------------------------------------------------------------------------
 
-    def _build_veth(self, op: _Op, where: Optional[str], swapped: bool,
-                    later: list[_Op]) -> "_Request":
-        args = op.args
-        near, far = (args["peer"], args["name"]) if swapped else (args["name"], args["peer"])
-        near_up, far_up = ((args["peer_up"], args["up"]) if swapped
-                           else (args["up"], args["peer_up"]))
-        far_ns = op.netns if swapped else args["peer_netns"]
-        index = self._take_index(where, near)
-        # The kernel honours the peer's index only along with the first one's.
-        peer_index = self._take_index(far_ns, far) if index and far_ns != where else 0
-        if far_ns != where:
-            self.spaces[far_ns].foreign.add(far)
+    def _send_each(self, by_netns: Requests) -> None:
+        """One round in existing namespaces (and what in fresh ones waited):
+        every ifindex looked up first, then one exchange per namespace."""
+        ready = {where: [self._found(step) for step in steps]
+                 for where, steps in by_netns.items()}
+        for where, steps in ready.items():
+            self._send(where, steps)
 
-        def build(fd: Optional[int]) -> Message:
-            return requests.veth_add(near, far, peer_netns_fd=fd, mtu=args["mtu"], up=near_up,
-                                     index=index, peer_index=peer_index)
-
-        if far_up:  # a peer cannot come up as it is made: do it from its side
-            later.append(_Op("link_set", far_ns, dict(dev=far, up=True, mtu=None, master=None),
-                             op.subject))
-        if self.spaces[where].fresh and not self.spaces[far_ns].fresh:
-            # Undone from the fresh side, whether or not its ack was read:
-            # see _undo.
-            self.crossing.append((where, near))
-            undo = None
-        else:
-            undo = self._undo_link(where, near) or self._undo_link(far_ns, far)
-        return _Request(op, build, undo, far_ns if far_ns != where else _OWN)
-
-    def _undo_link(self, where: Optional[str], name: str) -> Optional[_Made]:
-        if self.spaces[where].fresh:
-            return None
-        return _Made(where, functools.partial(requests.link_del, ifname=name))
-
-    def _send(self, where: Optional[str], batch: list["_Request"]) -> None:
+    def _send(self, where: Optional[str], steps: Sequence[Step]) -> None:
         fds: list[int] = []
         try:
-            outcomes = self._socket(where).exchange(self._messages(batch, fds))
+            outcomes = self._socket(where).exchange(self._messages(steps, fds))
         finally:
             for fd in fds:
                 os.close(fd)
-        self._settle(where, batch, outcomes)
+        self._settle(where, steps, outcomes)
 
-    def _send_fresh(self, by_space: dict[Optional[str], list["_Request"]]) -> None:
+    def _send_fresh(self, by_netns: Requests, the_plan: Plan) -> None:
         """The requests of the namespaces this batch made, all at once: one C
         loop enters each in turn, opens its socket and sends them
         (``fanout.request_many``), so the calling thread never runs Python
         inside another namespace. A namespace with too many requests for
-        that goes on a socket of its own."""
-        bulk = [(where, batch) for where, batch in by_space.items()
-                if len(batch) <= _BULK_REQUESTS]
-        for where, batch in by_space.items():
-            if len(batch) > _BULK_REQUESTS:
-                self._send(where, batch)
-                self.sockets.pop(where).close()
-        if not bulk:
+        that goes first, on a socket of its own."""
+        for where in the_plan.alone:
+            self._send(where, by_netns[where])
+            self.sockets.pop(where).close()
+        together = the_plan.together
+        if not together:
             return
         fds: list[int] = []
         try:
-            paths = [os.fsencode(netns_module.path_of(where)) for where, _ in bulk]  # type: ignore[arg-type]
+            paths = [os.fsencode(netns_module.path_of(where)) for where in together]
             # made as request_many takes them: while a C loop writes a chunk
-            messages = (self._messages(batch, fds) for _, batch in bulk)
+            messages = (self._messages(by_netns[where], fds) for where in together)
             outcomes = fanout.request_many(paths, messages, nofollow=True)
         finally:
             for fd in fds:
                 os.close(fd)
         failure = None
-        for (where, batch), own in zip(bulk, outcomes):
+        for where, own in zip(together, outcomes):
             try:
-                self._settle(where, batch, own)
+                self._settle(where, by_netns[where], own)
             except KernelError as err:
                 failure = failure or err
         if failure is not None:
             raise failure
 
-    def _messages(self, batch: list["_Request"], fds: list[int]) -> list[Message]:
-        """The messages of ``batch``; the fds of fresh namespaces they carry
+    def _messages(self, steps: Sequence[Step], fds: list[int]) -> list[Message]:
+        """The messages of ``steps``; the fds of fresh namespaces they carry
         are appended to ``fds``, for the caller to close once the kernel has
         read them (so that a batch of any size holds few fds at a time)."""
         messages = []
-        for request in batch:
-            if isinstance(request.message, Message):
-                messages.append(request.message)
-                continue
+        for step in steps:
             fd = None
-            if request.fd_netns is not _OWN:
-                space = self.spaces[request.fd_netns]
-                if space.fresh:
-                    fd = netns_module.open_fd(request.fd_netns, check=False)
+            if step.carries:
+                far = step.far_netns
+                if far in self.fresh:
+                    fd = netns_module.open_fd(far, check=False)
                     fds.append(fd)
                 else:
-                    fd = self._fd(request.fd_netns)
-            messages.append(request.message(fd))
+                    fd = self._fd(far)
+            messages.append(step.message(fd))
         return messages
 
-    def _settle(self, where: Optional[str], batch: list["_Request"],
+    def _settle(self, where: Optional[str], steps: Sequence[Step],
                 outcomes: list[Outcome]) -> None:
-        """Remember what ``batch`` made (to undo it); raise its first failure."""
+        """Remember what ``steps`` made (to undo it); raise their first failure."""
         failure = None
-        for request, outcome in zip(batch, outcomes):
+        for step, outcome in zip(steps, outcomes):
             if outcome.error is None:
-                if request.undo is not None:
-                    self.made.append(request.undo)
+                if step.undo:
+                    self.made.append(step)
             elif failure is None:
-                outcome.error.subject = f"{request.op.subject} in {_where(where)}"
+                outcome.error.subject = f"{step.op.subject} in {_where(where)}"
                 failure = outcome.error
         if failure is not None:
             raise failure
@@ -473,11 +333,13 @@ class _Run:
         make (deleting a link there also removes its veth peer), then its own
         namespaces. A failure while undoing must not hide the original error."""
         by_space: dict[Optional[str], list[Message]] = {}
-        for made in reversed(self.made):
-            by_space.setdefault(made.where, []).append(made.undo())
-        for where, undo in by_space.items():
+        for step in reversed(self.made):
+            undo = step.op.undo(step)
+            if undo is not None:
+                by_space.setdefault(step.netns, []).append(undo)
+        for where, undo_messages in by_space.items():
             try:
-                self._socket(where).exchange(undo)
+                self._socket(where).exchange(undo_messages)
             except Exception:  # noqa: BLE001 - the rest is still undone
                 pass
         # A veth that leaves a namespace of ours is deleted from our side,
@@ -497,25 +359,6 @@ class _Run:
                 pass
         if self.created_netns:
             netns_module.delete_many(self.created_netns, missing_ok=True)
-
-
-_OWN = object()  # a request that carries no namespace fd
-
-
-@dataclass
-class _Request:
-    """A request to send: its message, or a function making it from the fd
-    of the namespace ``fd_netns`` it must carry (None: the caller's own)."""
-
-    op: _Op
-    message: Union[Message, Callable[[Optional[int]], Message]]
-    undo: Optional[_Made]
-    fd_netns: Any = _OWN
-
-
-_CREATIONS = ("veth", "bridge")
-_BULK_REQUESTS = 256  # per fresh namespace, beyond which it gets a socket of its own
-_STAGES = {"veth": 0, "bridge": 0, "link_set": 1, "addr": 2, "route": 3}
 
 
 def _check(value: Any, read: Callable[[Any], Any], expected: str) -> None:

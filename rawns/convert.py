@@ -1,4 +1,4 @@
-"""Wire messages -> the user's objects (``rawns.model``), and names -> numbers.
+"""The kernel's terms into the user's: replies into ``rawns.model`` objects, names into numbers.
 
 Invariants:
 - Pure functions, no I/O: ``*_from_message`` over decoded
@@ -18,10 +18,11 @@ from typing import Any, Optional, TypeVar
 
 from rawns.errors import DecodeError
 from rawns.model import Address, Link, Neighbour, Route
-from rawns.netlink import Message, header_and_values
+from rawns.netlink import Frame, Message, header_and_values
 from rawns.netlink.fast import fast_constructor
 from rawns.netlink.constants import (
-    AF, ARPHRD, IF_OPER, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTM, RTN, RTNH_F, RTPROT,
+    AF, ARPHRD, IF_LINK_MODE, IF_OPER, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTM, RTN,
+    RTNH_F, RTPROT,
 )
 
 __all__ = [
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-FOREVER = 0xFFFFFFFF
+FOREVER = 0xFFFFFFFF  # INFINITY_LIFE_TIME (include/net/addrconf.h): no expiry
 
 SCOPE_NAMES = {int(RT_SCOPE.RT_SCOPE_UNIVERSE): "global", int(RT_SCOPE.RT_SCOPE_SITE): "site",
                int(RT_SCOPE.RT_SCOPE_LINK): "link", int(RT_SCOPE.RT_SCOPE_HOST): "host",
@@ -56,7 +57,10 @@ TABLE_NAMES = {int(RT_TABLE.RT_TABLE_MAIN): "main", int(RT_TABLE.RT_TABLE_LOCAL)
 _ROUTE_TYPES = {int(t): t.name[len("RTN_"):].lower() for t in RTN}
 _LINK_TYPES = {int(ARPHRD.ARPHRD_ETHER): "ether", int(ARPHRD.ARPHRD_LOOPBACK): "loopback",
                int(ARPHRD.ARPHRD_NONE): "none"}
+# RTA_PREF: ICMPV6_ROUTER_PREF_MEDIUM, _HIGH and _LOW (linux/icmpv6.h), which
+# rawns.netlink.constants does not name yet
 _IPV6_PREF = {0: "medium", 1: "high", 3: "low"}
+_DORMANT = int(IF_LINK_MODE.IF_LINK_MODE_DORMANT)
 
 
 def _flag_table(flag_enum: Any, prefix: str, lower: bool = False) -> tuple[tuple[int, str], ...]:
@@ -124,10 +128,10 @@ def _interface(address: Any, prefixlen: int) -> Any:
 
 # Model objects made without the frozen __init__; every field a required keyword,
 # so that a converter cannot forget one.
-_new_link = fast_constructor(Link, keywords=True)
-_new_address = fast_constructor(Address, keywords=True)
-_new_route = fast_constructor(Route, keywords=True)
-_new_neighbour = fast_constructor(Neighbour, keywords=True)
+_new_link: Callable[..., Link] = fast_constructor(Link, keywords=True)
+_new_address: Callable[..., Address] = fast_constructor(Address, keywords=True)
+_new_route: Callable[..., Route] = fast_constructor(Route, keywords=True)
+_new_neighbour: Callable[..., Neighbour] = fast_constructor(Neighbour, keywords=True)
 
 
 def _lookup(names: dict[int, str], value: int) -> str:
@@ -162,7 +166,7 @@ def route_type_number(value: Any) -> int:
 
 
 def table_number(value: Any) -> int:
-    """``"main"`` -> 254, ``"100"`` -> 100; ints pass through."""
+    """``"main"`` -> RT_TABLE_MAIN, ``"100"`` -> 100; ints pass through."""
     return _reverse(TABLE_NAMES, value, "table")
 
 
@@ -199,14 +203,14 @@ def _invalid(mtype: Any, err: Exception) -> DecodeError:
 
 
 def _reader(mtype: RTM, build: Callable[[Any, dict[str, Any]], T],
-            needs: Optional[str] = None) -> Callable[[bytes, tuple], Optional[T]]:
+            needs: Optional[str] = None) -> Callable[[bytes, Frame], Optional[T]]:
     """A reader for ``RouteSocket.dump`` (see ``Conversation.send``): the
     object ``build`` makes of each reply of type ``mtype``, read straight
     from its bytes by the tables (no Message, no Attr objects); None for a
     reply of another type, or without the attribute ``needs``."""
     number = int(mtype)
 
-    def read(data: bytes, frame: tuple) -> Optional[T]:
+    def read(data: bytes, frame: Frame) -> Optional[T]:
         if frame[2] != number:
             return None
         header, attrs = header_and_values(data, frame)
@@ -264,7 +268,7 @@ def _link(header: Any, attrs: dict[str, Any]) -> Link:
         group=attrs.get("IFLA_GROUP"),
         alias=attrs.get("IFLA_IFALIAS") or None,
         qdisc=attrs.get("IFLA_QDISC"),
-        linkmode="DORMANT" if attrs.get("IFLA_LINKMODE") == 1 else "DEFAULT",
+        linkmode="DORMANT" if attrs.get("IFLA_LINKMODE") == _DORMANT else "DEFAULT",
         info_data=_plain(info_data),
     )
 
@@ -272,7 +276,8 @@ def _link(header: Any, attrs: dict[str, Any]) -> Link:
 def _plain(info_data: Any) -> dict[str, Any]:
     if info_data is None or not hasattr(info_data, "to_dict"):
         return {}
-    return info_data.to_dict()
+    values: dict[str, Any] = info_data.to_dict()
+    return values
 
 
 # --- addresses -------------------------------------------------------------------

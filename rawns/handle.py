@@ -18,14 +18,17 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import Any, Optional, TypeVar, Union
 
 from rawns import convert
 from rawns import netns as netns_module
 from rawns.errors import KernelError
-from rawns.model import Address, Link, Neighbour, Route
-from rawns.netlink import Message, requests
-from rawns.netlink.constants import IFA_F, RTM, RTNLGRP
+from rawns.model import Address, IPInterface, IPNetwork, Link, Neighbour, Route
+from rawns.netlink import Frame, Message, requests
+from rawns.netlink.constants import (
+    IFA_F, NETNSA_NSID_NOT_ASSIGNED, RT_SCOPE, RT_TABLE, RTM, RTN, RTNLGRP, RTPROT,
+)
+from rawns.netlink.requests import AddressLike
 from rawns.nlsock import RouteSocket
 
 __all__ = ["Handle", "Device", "Event", "Monitor", "MONITOR_GROUPS"]
@@ -34,6 +37,14 @@ __all__ = ["Handle", "Device", "Event", "Monitor", "MONITOR_GROUPS"]
 Device = Union[str, int]
 #: A namespace: name, path or fd (see ``rawns.netns.open_fd``).
 NetnsTarget = netns_module.NetnsTarget
+#: An address with its prefix length: ``"10.0.0.1/24"`` or an ipaddress interface.
+InterfaceLike = Union[str, IPInterface]
+#: A route's destination: ``"default"``, ``"10.0.0.0/24"`` or an ipaddress network.
+NetworkLike = Union[str, IPNetwork]
+
+_Object = Union[Link, Address, Route, Neighbour]
+_T = TypeVar("_T")
+_Self = TypeVar("_Self", bound="_OnOneSocket")
 
 #: Multicast groups for each object kind ``Monitor`` can watch.
 MONITOR_GROUPS: dict[str, tuple[int, ...]] = {
@@ -100,10 +111,10 @@ class _OnOneSocket:
         """Close the socket."""
         self._sock.close()
 
-    def __enter__(self):
+    def __enter__(self: _Self) -> _Self:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *_: object) -> None:
         self.close()
 
 
@@ -135,7 +146,8 @@ class Handle(_OnOneSocket):
     def _dump(self, request: Message, subject: str | None = None) -> list[Message]:
         return self._sock.dump(request, subject)
 
-    def _objects(self, request: Message, read: Callable[[bytes, tuple], Any]) -> list[Any]:
+    def _objects(self, request: Message,
+                 read: Callable[[bytes, Frame], Optional[_T]]) -> list[_T]:
         """The model objects ``read`` (a ``convert.read_*``) makes of a dump's
         replies, straight from their bytes; replies it skips are left out."""
         return [obj for obj in self._sock.dump(request, reader=read) if obj is not None]
@@ -147,7 +159,8 @@ class Handle(_OnOneSocket):
         """
         if isinstance(dev, int) and not isinstance(dev, bool):
             return dev
-        return self._link_message(dev).header.index
+        index: int = self._link_message(dev).header.index
+        return index
 
     def _link_message(self, dev: Device) -> Message:
         request = (requests.link_get(index=dev) if isinstance(dev, int)
@@ -196,8 +209,9 @@ class Handle(_OnOneSocket):
         self._call(requests.bridge_add(name, stp=stp, mtu=mtu, address=address, up=up),
                    f"link {name!r}")
 
-    def link_add_vxlan(self, name: str, vni: int, *, remote: Any = None, group: Any = None,
-                       local: Any = None, port: int | None = None, dev: Device | None = None,
+    def link_add_vxlan(self, name: str, vni: int, *, remote: AddressLike | None = None,
+                       group: AddressLike | None = None, local: AddressLike | None = None,
+                       port: int | None = None, dev: Device | None = None,
                        ttl: int | None = None, learning: bool | None = None,
                        mtu: int | None = None, up: bool = False) -> None:
         """Create a VXLAN device. Equals ``ip link add NAME type vxlan id VNI
@@ -249,21 +263,23 @@ class Handle(_OnOneSocket):
                                                      index=index), convert.read_address)
         return [a for a in addresses if index == 0 or a.index == index]
 
-    def addr_add(self, dev: Device, address: str | Any, *, broadcast: Any = None,
-                 label: str | None = None, scope: int | str | None = None,
-                 peer: Any = None, nodad: bool = False, replace: bool = False) -> None:
+    def addr_add(self, dev: Device, address: InterfaceLike, *,
+                 broadcast: AddressLike | bool | None = None, label: str | None = None,
+                 scope: int | str | None = None, peer: AddressLike | None = None,
+                 nodad: bool = False, replace: bool = False) -> None:
         """Add an address (``"192.168.10.1/24"``, ``"fd00::1/64"``). Equals
         ``ip addr add ADDR/PLEN dev DEV [broadcast B|+] [label L] [scope S]
         [peer P] [nodad]``; ``replace=True`` is ``ip addr replace``."""
         index = self.index_of(dev)
         flags = int(IFA_F.IFA_F_NODAD) if nodad else 0
-        scope_number = 0 if scope is None else convert.scope_number(scope)
+        scope_number = (RT_SCOPE.RT_SCOPE_UNIVERSE if scope is None
+                        else convert.scope_number(scope))
         self._call(requests.addr_add(index, address, peer=peer, broadcast=broadcast,
                                      label=label, scope=scope_number, flags=flags,
                                      replace=replace),
                    f"address {address} on {_subject_dev(dev)}")
 
-    def addr_delete(self, dev: Device, address: str | Any) -> None:
+    def addr_delete(self, dev: Device, address: InterfaceLike) -> None:
         """Remove an address. Equals ``ip addr del ADDR/PLEN dev DEV``."""
         index = self.index_of(dev)
         self._call(requests.addr_del(index, address),
@@ -286,24 +302,26 @@ class Handle(_OnOneSocket):
                 and (oif is None or r.oif == oif)
                 and (family_number == 0 or r.family == family_number)]
 
-    def _route_request(self, dst: Any, replace: bool, *, gateway: Any, dev: Device | None,
-                       metric: int | None, table: int | str | None, scope: int | str | None,
-                       protocol: int | str | None, prefsrc: Any, type: int | str | None
-                       ) -> Message:
+    def _route_request(self, dst: NetworkLike, replace: bool, *, gateway: AddressLike | None,
+                       dev: Device | None, metric: int | None, table: int | str | None,
+                       scope: int | str | None, protocol: int | str | None,
+                       prefsrc: AddressLike | None, type: int | str | None) -> Message:
         return requests.route_add(
             dst, gateway=gateway, oif=None if dev is None else self.index_of(dev),
-            table=254 if table is None else convert.table_number(table),
+            table=RT_TABLE.RT_TABLE_MAIN if table is None else convert.table_number(table),
             priority=metric,
-            protocol=3 if protocol is None else convert.protocol_number(protocol),
+            protocol=(RTPROT.RTPROT_BOOT if protocol is None
+                      else convert.protocol_number(protocol)),
             scope=None if scope is None else convert.scope_number(scope),
             prefsrc=prefsrc,
-            type=1 if type is None else convert.route_type_number(type),
+            type=RTN.RTN_UNICAST if type is None else convert.route_type_number(type),
             replace=replace)
 
-    def route_add(self, dst: Any, *, gateway: Any = None, dev: Device | None = None,
-                  metric: int | None = None, table: int | str | None = None,
-                  scope: int | str | None = None, protocol: int | str | None = None,
-                  prefsrc: Any = None, type: int | str | None = None) -> None:
+    def route_add(self, dst: NetworkLike, *, gateway: AddressLike | None = None,
+                  dev: Device | None = None, metric: int | None = None,
+                  table: int | str | None = None, scope: int | str | None = None,
+                  protocol: int | str | None = None, prefsrc: AddressLike | None = None,
+                  type: int | str | None = None) -> None:
         """Add a route; ``dst`` is ``"default"`` or a network. Equals ``ip route
         add DST [via GW] [dev DEV] [metric N] [table T] [scope S] [proto P]
         [src PREFSRC]``."""
@@ -312,23 +330,26 @@ class Handle(_OnOneSocket):
                                        prefsrc=prefsrc, type=type),
                    f"route {dst}")
 
-    def route_replace(self, dst: Any, *, gateway: Any = None, dev: Device | None = None,
-                      metric: int | None = None, table: int | str | None = None,
-                      scope: int | str | None = None, protocol: int | str | None = None,
-                      prefsrc: Any = None, type: int | str | None = None) -> None:
+    def route_replace(self, dst: NetworkLike, *, gateway: AddressLike | None = None,
+                      dev: Device | None = None, metric: int | None = None,
+                      table: int | str | None = None, scope: int | str | None = None,
+                      protocol: int | str | None = None, prefsrc: AddressLike | None = None,
+                      type: int | str | None = None) -> None:
         """Add or replace a route. Equals ``ip route replace ...``."""
         self._call(self._route_request(dst, True, gateway=gateway, dev=dev, metric=metric,
                                        table=table, scope=scope, protocol=protocol,
                                        prefsrc=prefsrc, type=type),
                    f"route {dst}")
 
-    def route_delete(self, dst: Any, *, gateway: Any = None, dev: Device | None = None,
-                     metric: int | None = None, table: int | str | None = None) -> None:
+    def route_delete(self, dst: NetworkLike, *, gateway: AddressLike | None = None,
+                     dev: Device | None = None, metric: int | None = None,
+                     table: int | str | None = None) -> None:
         """Remove a route. Equals ``ip route del DST [via GW] [dev DEV] [metric N]
         [table T]``."""
         self._call(requests.route_del(
             dst, gateway=gateway, oif=None if dev is None else self.index_of(dev),
-            table=254 if table is None else convert.table_number(table), priority=metric),
+            table=RT_TABLE.RT_TABLE_MAIN if table is None else convert.table_number(table),
+            priority=metric),
             f"route {dst}")
 
     # -- neighbours ------------------------------------------------------------------------
@@ -340,25 +361,25 @@ class Handle(_OnOneSocket):
         return self._objects(requests.neigh_dump(family=convert.family_number(family),
                                                  index=index), convert.read_neighbour)
 
-    def neigh_add(self, dev: Device, dst: Any, lladdr: str, *,
+    def neigh_add(self, dev: Device, dst: AddressLike, lladdr: str, *,
                   state: int | str = "permanent") -> None:
         """Add a neighbour entry. Equals ``ip neigh add DST lladdr MAC dev DEV
         nud STATE``."""
         self._neigh_new(dev, dst, lladdr, state, replace=False)
 
-    def neigh_replace(self, dev: Device, dst: Any, lladdr: str, *,
+    def neigh_replace(self, dev: Device, dst: AddressLike, lladdr: str, *,
                       state: int | str = "permanent") -> None:
         """Add or update a neighbour entry. Equals ``ip neigh replace ...``."""
         self._neigh_new(dev, dst, lladdr, state, replace=True)
 
-    def _neigh_new(self, dev: Device, dst: Any, lladdr: str, state: int | str,
+    def _neigh_new(self, dev: Device, dst: AddressLike, lladdr: str, state: int | str,
                    replace: bool) -> None:
         index = self.index_of(dev)
         self._call(requests.neigh_add(index, dst, lladdr, state=convert.nud_number(state),
                                       replace=replace),
                    f"neighbour {dst} on {_subject_dev(dev)}")
 
-    def neigh_delete(self, dev: Device, dst: Any) -> None:
+    def neigh_delete(self, dev: Device, dst: AddressLike) -> None:
         """Remove a neighbour entry. Equals ``ip neigh del DST dev DEV``."""
         index = self.index_of(dev)
         self._call(requests.neigh_del(index, dst), f"neighbour {dst} on {_subject_dev(dev)}")
@@ -376,13 +397,13 @@ class Handle(_OnOneSocket):
             replies = self._call(requests.nsid_get(fd=fd), f"nsid of netns {netns!r}")
         for reply in replies:
             if reply.type == RTM.RTM_NEWNSID:
-                nsid = reply.get("NETNSA_NSID", -1)
-                return None if nsid < 0 else nsid
+                nsid: int = reply.get("NETNSA_NSID", NETNSA_NSID_NOT_ASSIGNED)
+                return None if nsid < 0 else nsid  # NETNSA_NSID_NOT_ASSIGNED
         return None
 
-    def nsid_set(self, netns: NetnsTarget, nsid: int = -1) -> None:
-        """Give another namespace an id here (-1: the kernel chooses). Equals
-        ``ip netns set NAME NSID`` run in this namespace."""
+    def nsid_set(self, netns: NetnsTarget, nsid: int = NETNSA_NSID_NOT_ASSIGNED) -> None:
+        """Give another namespace an id here (NETNSA_NSID_NOT_ASSIGNED, -1: the
+        kernel chooses). Equals ``ip netns set NAME NSID`` run in this namespace."""
         with _netns_fd(netns) as fd:
             self._call(requests.nsid_new(nsid, fd=fd), f"nsid of netns {netns!r}")
 
@@ -405,11 +426,12 @@ class Event:
 
     action: str
     kind: str
-    obj: Union[Link, Address, Route, Neighbour]
+    obj: _Object
     message: Message
 
 
-_EVENT_KINDS = {
+# message type -> (action, kind, what makes its object)
+_EVENT_KINDS: dict[int, tuple[str, str, Callable[[Message], _Object]]] = {
     RTM.RTM_NEWLINK: ("new", "link", convert.link_from_message),
     RTM.RTM_DELLINK: ("del", "link", convert.link_from_message),
     RTM.RTM_NEWADDR: ("new", "addr", convert.address_from_message),

@@ -30,7 +30,14 @@ IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
 INFINITY_LIFE_TIME = 0xFFFFFFFF
 
 
-_FAMILY_NAMES: dict[int, str] = {socket.AF_INET: "inet", socket.AF_INET6: "inet6"}
+# The kernel's numbers by their kernel names. Not from rawns.netlink.constants:
+# the user's types load no protocol code (importing it costs ~100 ms); a test
+# holds these equal to AF.AF_INET, AF.AF_INET6 and RT_TABLE.RT_TABLE_MAIN.
+_AF_INET, _AF_INET6 = int(socket.AF_INET), int(socket.AF_INET6)
+_RT_TABLE_MAIN = 254  # linux/rtnetlink.h
+
+
+_FAMILY_NAMES: dict[int, str] = {_AF_INET: "inet", _AF_INET6: "inet6"}
 
 
 def _family_name(family: int) -> str:
@@ -139,7 +146,8 @@ class Address:
 
     @property
     def family(self) -> int:
-        return 2 if self.address.version == 4 else 10
+        """AF_INET or AF_INET6, as a plain int."""
+        return _AF_INET if self.address.version == 4 else _AF_INET6
 
     @property
     def prefixlen(self) -> int:
@@ -175,10 +183,10 @@ class Route:
     """A route, as ``ip route show`` lists it."""
 
     dst: Optional[IPNetwork]                # None: default
-    family: int = 2
+    family: int = _AF_INET
     gateway: Optional[IPAddress] = None
     oif: Optional[int] = None               # ifindex of the output device
-    table: int = 254                        # main
+    table: int = _RT_TABLE_MAIN
     protocol: str = "boot"
     scope: str = "global"
     type: str = "unicast"
@@ -235,7 +243,8 @@ class Neighbour:
 
     @property
     def family(self) -> int:
-        return 2 if self.dst.version == 4 else 10
+        """AF_INET or AF_INET6, as a plain int."""
+        return _AF_INET if self.dst.version == 4 else _AF_INET6
 
     def to_json(self, names: Optional[dict[int, str]] = None) -> dict[str, Any]:
         """One element of ``ip -j neigh show``."""

@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("nlsock", "convert"),
     ("fanout", "netns"),
     ("handle", "ping"),
-    ("batch", "snapshot"),
+    ("batch", "batch_plan", "snapshot"),
     ("show",),
     ("demo", "cli.", "__main__", ""),
 ]

@@ -5,6 +5,7 @@ with a model of what should be there."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 
@@ -43,6 +44,7 @@ class KernelMatchesModel(RuleBasedStateMachine):
         self.links: dict[str, bool] = {}          # name -> up
         self.peers: dict[str, str] = {}           # veth end -> other end
         self.addrs: set[tuple[str, str]] = set()  # (dev, address)
+        self.added: list[tuple[str, str]] = []      # the same, oldest first
         self.routes: set[tuple[str, str]] = set()  # (dev, dst)
         self.neighbours: dict[tuple[str, str], str] = {}  # (dev, ip) -> mac
 
@@ -69,6 +71,7 @@ class KernelMatchesModel(RuleBasedStateMachine):
     def _forget_link(self, name: str) -> None:
         self.links.pop(name, None)
         self.addrs = {(d, a) for d, a in self.addrs if d != name}
+        self.added = [(d, a) for d, a in self.added if d != name]
         self.routes = {(d, r) for d, r in self.routes if d != name}
         self.neighbours = {k: v for k, v in self.neighbours.items() if k[0] != name}
 
@@ -140,6 +143,7 @@ class KernelMatchesModel(RuleBasedStateMachine):
         else:
             self.handle.addr_add(dev, address)
             self.addrs.add((dev, address))
+            self.added.append((dev, address))
             return
         try:
             self.handle.addr_add(dev, address)
@@ -152,13 +156,33 @@ class KernelMatchesModel(RuleBasedStateMachine):
         dev = self._dev(data)
         if (dev, address) in self.addrs:
             self.handle.addr_delete(dev, address)
-            self.addrs.discard((dev, address))
+            self._forget_address(dev, address)
             return
         try:
             self.handle.addr_delete(dev, address)
         except OSError:
             return
         raise AssertionError("deleting a missing address succeeded")
+
+    def _forget_address(self, dev: str, address: str) -> None:
+        """What the kernel removes with an IPv4 address (devinet.c, fib_frontend.c)."""
+        subnet = ipaddress.ip_interface(address).network
+        same_subnet = [a for d, a in self.added
+                       if d == dev and ipaddress.ip_interface(a).network == subnet]
+        gone = {address}
+        if same_subnet[0] == address and not self._promotes_secondaries(dev):
+            gone.update(same_subnet)  # a primary takes its secondaries with it
+        self.addrs -= {(dev, a) for a in gone}
+        self.added = [(d, a) for d, a in self.added if d != dev or a not in gone]
+        if not any(d == dev for d, _ in self.addrs):
+            # The device's last IPv4 address: its routes and ARP entries go too.
+            self.routes = {(d, r) for d, r in self.routes if d != dev}
+            self.neighbours = {k: v for k, v in self.neighbours.items() if k[0] != dev}
+
+    def _promotes_secondaries(self, dev: str) -> bool:
+        setting = run_ip("netns", "exec", self.ns, "cat",
+                         f"/proc/sys/net/ipv4/conf/{dev}/promote_secondaries").stdout
+        return setting.strip() == "1"
 
     # -- routes ----------------------------------------------------------------------------
 

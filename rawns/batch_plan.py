@@ -1,0 +1,462 @@
+"""The plan of a ``Batch``: which request goes to which namespace in which round (pure).
+
+A batch is a list of operations, one small frozen dataclass each (``NetnsAdd``,
+``VethAdd``, ``BridgeAdd``, ``LinkSet``, ``AddrAdd``, ``RouteAdd``); each builds
+its request(s) with ``rawns.netlink.requests``. ``plan(ops, first_index=...)``
+says where and when each request is sent, and the runner (``rawns.batch``)
+only executes that:
+
+    round FRESH      the requests of the namespaces the batch made, sent from
+                     inside them: one C loop writes them all (``together``); a
+                     namespace with more than BULK_REQUESTS requests gets a
+                     socket of its own (``alone``), before the others
+    round CREATIONS  links made from namespaces that already existed
+    round REST       everything else, in existing namespaces, and what in a
+                     fresh namespace had to wait for another one's requests
+
+Invariants:
+- Pure: no I/O, no kernel, no clock; the same operations and facts give the
+  same plan. The one fact from the kernel is ``first_index``, where free
+  ifindexes start in a fresh namespace.
+- Within a namespace and round, requests go in the order one would type them
+  (``Stage``): links made, then set, then addressed, then routed (a route needs
+  its device up and its gateway reachable); operations of one stage keep
+  the order they were described in.
+- A link made in a fresh namespace gets its ifindex from the plan, so later
+  requests there name it without a look-up; a veth with one end in a fresh
+  namespace and the other in an existing one is made from the fresh side.
+- A request that names a link made by another namespace's requests (the far
+  end of a veth) waits for round REST, so it never races its creation. A link
+  whose index the plan cannot know (in an existing namespace, or numbered by
+  the kernel) is named by the index the runner looks up (``Step.lookup``)
+  just before round REST, or by name where the kernel takes one (``LinkSet``).
+- Every operation of the batch appears exactly once in the plan (a
+  ``NetnsAdd`` in ``Plan.namespaces``), plus, for each veth whose far end
+  comes up, one ``LinkSet`` sent from the far end's namespace.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import ClassVar, Optional, Union
+
+from rawns.model import IPInterface, IPNetwork
+from rawns.netlink import Message, requests
+from rawns.netlink.constants import RT_TABLE
+from rawns.netlink.requests import AddressLike
+
+__all__ = [
+    "NetnsAdd", "VethAdd", "BridgeAdd", "LinkSet", "AddrAdd", "RouteAdd", "Op",
+    "Stage", "Round", "Step", "Plan", "plan", "namespaces",
+    "BULK_REQUESTS", "LOOPBACK_INDEX",
+]
+
+#: The ifindex of ``lo``, fixed by the kernel in every namespace.
+LOOPBACK_INDEX = 1
+#: Beyond this many requests a fresh namespace gets a socket of its own: the C
+#: loop of ``fanout.request_many`` must hold all of a namespace's answers at once.
+BULK_REQUESTS = 256
+
+
+class Stage(IntEnum):
+    """The order of requests within a namespace and round, as one would type them."""
+
+    LINK_ADD = 0
+    LINK_SET = 1
+    ADDR = 2
+    ROUTE = 3
+
+
+class Round(IntEnum):
+    """The rounds of a plan, in the order they are sent."""
+
+    FRESH = 0       # inside the namespaces the batch made
+    CREATIONS = 1   # links made from existing namespaces
+    REST = 2        # the rest, and what waited for another namespace's requests
+
+
+# -- the operations -------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NetnsAdd:
+    """A named namespace, like ``ip netns add NAME``."""
+
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VethAdd:
+    """A veth pair: ``name`` in ``netns``, ``peer`` made directly in
+    ``peer_netns`` (None: the caller's namespace), each end up if asked.
+    Like ``ip -n NETNS link add NAME type veth peer name PEER netns PEER_NETNS``."""
+
+    name: str
+    peer: str
+    netns: Optional[str] = None
+    peer_netns: Optional[str] = None
+    up: bool = True
+    peer_up: bool = True
+    mtu: Optional[int] = None
+
+    stage: ClassVar[Stage] = Stage.LINK_ADD
+
+    @property
+    def subject(self) -> str:
+        return f"link {self.name!r}"
+
+    def ends(self, swapped: bool) -> tuple[str, str]:
+        """(the end made by the request, its peer): swapped, the request is
+        sent from ``peer_netns`` and ``peer`` is the end it makes."""
+        return (self.peer, self.name) if swapped else (self.name, self.peer)
+
+    def request(self, step: Step, fd: Optional[int] = None) -> Message:
+        """The RTM_NEWLINK, carrying ``fd``, the far end's namespace (None:
+        the far end is made where the request is sent)."""
+        near, far = self.ends(step.swapped)
+        return requests.veth_add(near, far, peer_netns_fd=fd, mtu=self.mtu,
+                                 up=self.peer_up if step.swapped else self.up,
+                                 index=step.index, peer_index=step.peer_index)
+
+    def undo(self, step: Step) -> Message:
+        """Deleting the end it made (its peer goes with it)."""
+        return requests.link_del(ifname=self.ends(step.swapped)[0])
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BridgeAdd:
+    """A bridge, like ``ip -n NETNS link add NAME type bridge``."""
+
+    name: str
+    netns: Optional[str] = None
+    up: bool = True
+
+    stage: ClassVar[Stage] = Stage.LINK_ADD
+
+    @property
+    def subject(self) -> str:
+        return f"link {self.name!r}"
+
+    def request(self, step: Step, fd: Optional[int] = None) -> Message:
+        return requests.link_add(self.name, "bridge", up=self.up, index=step.index)
+
+    def undo(self, step: Step) -> Message:
+        return requests.link_del(ifname=self.name)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LinkSet:
+    """A change of a link, like ``ip -n NETNS link set DEV [up|down] [mtu N]
+    [master BR]``; what is None is left alone. Not undone."""
+
+    dev: str
+    netns: Optional[str] = None
+    up: Optional[bool] = None
+    mtu: Optional[int] = None
+    master: Optional[str] = None
+
+    stage: ClassVar[Stage] = Stage.LINK_SET
+
+    @property
+    def subject(self) -> str:
+        return f"link {self.dev!r}"
+
+    def undo(self, step: Step) -> None:
+        """A change is not undone."""
+        return None
+
+    def request(self, step: Step, fd: Optional[int] = None) -> Message:
+        """By index where it is known, else by name (the kernel finds it)."""
+        index = step.links.get(self.dev)
+        master = None if self.master is None else step.links[self.master]
+        if index:
+            return requests.link_set(index=index, up=self.up, mtu=self.mtu, master=master)
+        return requests.link_set(ifname=self.dev, up=self.up, mtu=self.mtu, master=master)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AddrAdd:
+    """An address on ``dev``, like ``ip -n NETNS addr add ADDRESS dev DEV``."""
+
+    dev: str
+    address: Union[str, IPInterface]
+    netns: Optional[str] = None
+
+    stage: ClassVar[Stage] = Stage.ADDR
+
+    @property
+    def subject(self) -> str:
+        return f"address {self.address} on link {self.dev!r}"
+
+    def request(self, step: Step, fd: Optional[int] = None) -> Message:
+        return requests.addr_add(step.links[self.dev], self.address)
+
+    def undo(self, step: Step) -> Message:
+        return requests.addr_del(step.links[self.dev], self.address)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RouteAdd:
+    """A route, like ``ip -n NETNS route add DST [via GW] [dev DEV] [metric N]
+    [table T]``; ``dst`` is ``"default"`` or a network."""
+
+    dst: Union[str, IPNetwork]
+    netns: Optional[str] = None
+    gateway: Optional[AddressLike] = None
+    dev: Optional[str] = None
+    metric: Optional[int] = None
+    table: int = RT_TABLE.RT_TABLE_MAIN
+
+    stage: ClassVar[Stage] = Stage.ROUTE
+
+    @property
+    def subject(self) -> str:
+        return f"route {self.dst}"
+
+    def request(self, step: Step, fd: Optional[int] = None) -> Message:
+        return requests.route_add(self.dst, gateway=self.gateway, oif=self._oif(step),
+                                  priority=self.metric, table=self.table)
+
+    def undo(self, step: Step) -> Message:
+        return requests.route_del(self.dst, gateway=self.gateway, oif=self._oif(step),
+                                  priority=self.metric, table=self.table)
+
+    def _oif(self, step: Step) -> Optional[int]:
+        return None if self.dev is None else step.links[self.dev]
+
+
+#: An operation of a batch.
+Op = Union[NetnsAdd, VethAdd, BridgeAdd, LinkSet, AddrAdd, RouteAdd]
+#: An operation that sends a request (all but NetnsAdd).
+Sent = Union[VethAdd, BridgeAdd, LinkSet, AddrAdd, RouteAdd]
+
+# -- the plan ---------------------------------------------------------------------------
+
+@dataclass(kw_only=True, slots=True)
+class Step:
+    """One request of a plan: ``op`` sent from namespace ``netns``.
+
+    ``links`` are the ifindexes of the links it names, by name, as far as the
+    plan knows them; ``lookup`` the names whose ifindexes the runner must
+    find in ``netns`` first (then ``with_links``). For a link it makes:
+    ``index`` (and a veth's ``peer_index``) asked of the kernel, 0 for the
+    kernel's choice; ``swapped`` when a veth is made from its peer's side;
+    ``carries`` when the request carries the fd of ``far_netns``, where the
+    veth's other end goes. ``undo``: made in an existing namespace, so
+    removed on failure with ``op.undo(step)`` (a namespace the batch made
+    goes with everything in it).
+
+    Plain data, not frozen: a plan of 500 pods holds some 3000 steps, and a
+    frozen ``__init__`` costs three times as much. Nothing changes a step
+    once planned (``with_links`` makes another).
+    """
+
+    op: Sent
+    netns: Optional[str]
+    links: Mapping[str, int] = field(default_factory=dict)
+    lookup: tuple[str, ...] = ()
+    index: int = 0
+    peer_index: int = 0
+    swapped: bool = False
+    carries: bool = False
+    far_netns: Optional[str] = None
+    undo: bool = False
+
+    def message(self, fd: Optional[int] = None) -> Message:
+        """The request, carrying ``fd`` if ``carries``; every name in
+        ``lookup`` must have been found (``with_links``)."""
+        return self.op.request(self, fd)
+
+    def with_links(self, found: Mapping[str, int]) -> Step:
+        """This step with the ifindexes of ``lookup`` found."""
+        return dataclasses.replace(self, links={**self.links, **found}, lookup=())
+
+
+#: One round: each namespace's requests, in sending order (namespaces too).
+Requests = Mapping[Optional[str], Sequence[Step]]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Plan:
+    """What a batch sends: ``namespaces`` are made first (one C loop), then
+    the three ``rounds`` (see ``Round``) are sent in turn.
+
+    ``together``: the namespaces of round FRESH whose requests one C loop
+    sends; the others of that round (``alone``) each go first, on a socket
+    of their own. ``crossing``: (fresh namespace, link) for each veth made
+    from a fresh namespace into an existing one; on failure it is deleted
+    from the fresh side, whether or not its ack was read.
+    """
+
+    namespaces: tuple[str, ...]
+    rounds: tuple[Requests, Requests, Requests]
+    together: tuple[str, ...]
+    alone: tuple[str, ...]
+    crossing: tuple[tuple[str, str], ...]
+
+    def steps(self) -> list[tuple[Round, Step]]:
+        """Every request with its round, in sending order (in round FRESH,
+        namespaces ``alone`` first)."""
+        fresh, creations, rest = self.rounds
+        order = [(Round.FRESH, fresh[name]) for name in self.alone + self.together]
+        order += [(Round.CREATIONS, steps) for steps in creations.values()]
+        order += [(Round.REST, steps) for steps in rest.values()]
+        return [(number, step) for number, steps in order for step in steps]
+
+
+def namespaces(ops: Sequence[Op]) -> list[str]:
+    """The namespaces ``ops`` make, in order."""
+    return [op.name for op in ops if isinstance(op, NetnsAdd)]
+
+
+def plan(ops: Sequence[Op], *, first_index: int = LOOPBACK_INDEX + 1) -> Plan:
+    """The plan of ``ops``. ``first_index``: the first ifindex free in a
+    namespace the batch makes (a fresh namespace holds only what the kernel
+    makes in every new one: lo, and fallback tunnel devices when their
+    modules are loaded)."""
+    return _Planner(ops, first_index).plan()
+
+
+@dataclass
+class _Space:
+    """What the planner knows of one namespace."""
+
+    fresh: bool                                  # made by this batch
+    indexes: dict[str, int] = field(default_factory=dict)
+    next_index: int = 0
+    # links made here by a request sent from another namespace (a veth's far
+    # end): what names them waits for round REST
+    foreign: set[str] = field(default_factory=set)
+
+
+class _Planner:
+    """One planning: what is known of each namespace as operations are placed."""
+
+    def __init__(self, ops: Sequence[Op], first_index: int) -> None:
+        self.namespaces = namespaces(ops)
+        self.ops: list[Sent] = [op for op in ops if not isinstance(op, NetnsAdd)]
+        self.spaces: dict[Optional[str], _Space] = {
+            name: _Space(True, {"lo": LOOPBACK_INDEX}, first_index) for name in self.namespaces}
+        self.crossing: list[tuple[str, str]] = []
+
+    def _space(self, name: Optional[str]) -> _Space:
+        """What is known of namespace ``name``; one not made by the batch
+        is known when first named."""
+        space = self.spaces.get(name)
+        if space is None:
+            space = self.spaces[name] = _Space(False)
+        return space
+
+    def plan(self) -> Plan:
+        fresh, later = self._round(self.ops, Round.FRESH)
+        creations, ups = self._round([op for op in later if op.stage is Stage.LINK_ADD],
+                                     Round.CREATIONS)
+        rest, _ = self._round([op for op in later if op.stage is not Stage.LINK_ADD] + ups,
+                              Round.REST)
+        # (every namespace of round FRESH has a name: the batch made it)
+        together = tuple(name for name, steps in fresh.items()
+                         if name is not None and len(steps) <= BULK_REQUESTS)
+        alone = tuple(name for name, steps in fresh.items()
+                      if name is not None and len(steps) > BULK_REQUESTS)
+        return Plan(namespaces=tuple(self.namespaces), rounds=(fresh, creations, rest),
+                    together=together, alone=alone, crossing=tuple(self.crossing))
+
+    def _round(self, ops: list[Sent], number: Round
+               ) -> tuple[dict[Optional[str], list[Step]], list[Sent]]:
+        """The steps of round ``number`` by namespace, and the operations
+        left for a later round (in round FRESH: those of existing namespaces,
+        and those that name a link another namespace's requests make or
+        whose index is not known yet; also the far ends of veths to bring up)."""
+        later: list[Sent] = []
+        by_netns: dict[Optional[str], list[Step]] = {}
+        for op in sorted(ops, key=_stage):
+            where, swapped = self._origin(op)
+            space = self._space(where)
+            if number is Round.FRESH and not space.fresh:
+                later.append(op)
+                continue
+            step = self._step(op, where, space, swapped, number, later)
+            if step is None:
+                later.append(op)
+            else:
+                by_netns.setdefault(where, []).append(step)
+        return by_netns, later
+
+    def _origin(self, op: Sent) -> tuple[Optional[str], bool]:
+        """Where ``op`` is sent from, and for a veth whether its ends swap:
+        a veth with one end in a fresh namespace is made from that side, so
+        that its index there can be chosen."""
+        if (isinstance(op, VethAdd) and not self._space(op.netns).fresh
+                and self._space(op.peer_netns).fresh):
+            return op.peer_netns, True
+        return op.netns, False
+
+    def _take_index(self, where: Optional[str], name: str) -> int:
+        """The ifindex to ask for a link made in ``where``: the next free one
+        in a fresh namespace, else 0 (the kernel chooses)."""
+        space = self._space(where)
+        if not space.fresh:
+            return 0
+        index = space.next_index
+        space.next_index += 1
+        space.indexes[name] = index
+        return index
+
+    def _step(self, op: Sent, where: Optional[str], space: _Space, swapped: bool,
+              number: Round, later: list[Sent]) -> Optional[Step]:
+        """The step of ``op`` sent from ``where`` in round ``number``; None
+        while it must wait for a later round."""
+        if isinstance(op, VethAdd):
+            return self._veth(op, where, swapped, later)
+        if isinstance(op, BridgeAdd):
+            return Step(op=op, netns=where, index=self._take_index(where, op.name),
+                        undo=not space.fresh)
+        # A request names at most two links: one the kernel also finds by name
+        # (a LinkSet's dev), and one it needs by index (master, or dev).
+        if isinstance(op, LinkSet):
+            by_name, by_index = op.dev, op.master
+        else:
+            by_name, by_index = None, op.dev
+        fresh_round = number is Round.FRESH
+        if fresh_round and (by_name in space.foreign or by_index in space.foreign):
+            return None  # its link comes with another namespace's requests
+        indexes = space.indexes
+        links = {}
+        if by_name in indexes:
+            links[by_name] = indexes[by_name]
+        lookup: tuple[str, ...] = ()
+        if by_index is not None:
+            index = indexes.get(by_index)
+            if index is not None:
+                links[by_index] = index
+            elif fresh_round:
+                return None  # numbered by the kernel: looked up in round REST
+            else:
+                lookup = (by_index,)
+        return Step(op=op, netns=where, links=links, lookup=lookup,
+                    undo=not space.fresh and not isinstance(op, LinkSet))
+
+    def _veth(self, op: VethAdd, where: Optional[str], swapped: bool,
+              later: list[Sent]) -> Step:
+        near, far = op.ends(swapped)
+        far_netns = op.netns if swapped else op.peer_netns
+        index = self._take_index(where, near)
+        # The kernel honours the peer's index only along with the first one's.
+        peer_index = self._take_index(far_netns, far) if index and far_netns != where else 0
+        if far_netns != where:
+            self._space(far_netns).foreign.add(far)
+        if op.up if swapped else op.peer_up:
+            # a peer cannot come up as it is made: it is brought up from its side
+            later.append(LinkSet(dev=far, netns=far_netns, up=True))
+        fresh = self._space(where).fresh
+        if fresh and where is not None and not self._space(far_netns).fresh:
+            self.crossing.append((where, near))
+        return Step(op=op, netns=where, index=index, peer_index=peer_index, swapped=swapped,
+                    carries=far_netns != where, far_netns=far_netns, undo=not fresh)
+
+
+def _stage(op: Sent) -> Stage:
+    """The sort key of round placement (sorted() keeps the order within a stage)."""
+    return op.stage

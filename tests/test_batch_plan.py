@@ -1,0 +1,310 @@
+"""rawns.batch_plan: what a Batch sends where and when, checked without root or kernel."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Optional
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rawns.batch import Batch
+from rawns.batch_plan import (
+    BULK_REQUESTS, AddrAdd, BridgeAdd, LinkSet, NetnsAdd, Op, Plan, Round, RouteAdd, Stage,
+    Step, VethAdd, plan,
+)
+from rawns.netlink import requests
+from rawns.netlink.constants import RT_TABLE
+
+FRESH, CREATIONS, REST = Round.FRESH, Round.CREATIONS, Round.REST
+
+
+def pod(i: int, host: str = "host") -> list[Op]:
+    """One pod as README's example describes it."""
+    name = f"p{i}"
+    return [NetnsAdd(name=name),
+            VethAdd(name=f"vh{i}", peer="eth0", netns=host, peer_netns=name),
+            AddrAdd(dev="eth0", address=f"10.0.0.{i + 2}/16", netns=name),
+            LinkSet(dev="lo", up=True, netns=name),
+            RouteAdd(dst="default", gateway="10.0.0.1", netns=name)]
+
+
+def ops_of(steps: list[Step]) -> list[Op]:
+    return [step.op for step in steps]
+
+
+def test_a_pod_is_made_from_inside_and_its_host_end_comes_up_after():
+    ops = pod(0)
+    veth, addr, lo, route = ops[1:]
+    the_plan = plan(ops, first_index=5)
+    assert the_plan.namespaces == ("p0",)
+    fresh, creations, rest = the_plan.rounds
+    assert list(fresh) == ["p0"] and the_plan.together == ("p0",) and the_plan.alone == ()
+    # links made, then set, then addressed, then routed
+    assert ops_of(fresh["p0"]) == [veth, lo, addr, route]
+    made = fresh["p0"][0]
+    assert (made.swapped, made.index, made.peer_index, made.carries, made.far_netns,
+            made.undo) == (True, 5, 0, True, "host", False)
+    assert made.message(fd=9) == requests.veth_add("eth0", "vh0", peer_netns_fd=9, up=True,
+                                                   index=5)
+    assert fresh["p0"][1].message() == requests.link_set(index=1, up=True)
+    assert fresh["p0"][2].message() == requests.addr_add(5, "10.0.0.2/16")
+    assert fresh["p0"][3].message() == requests.route_add(
+        "default", gateway="10.0.0.1", table=RT_TABLE.RT_TABLE_MAIN)
+    assert creations == {}
+    # the host end is brought up from the host, once it exists: by name
+    assert ops_of(rest["host"]) == [LinkSet(dev="vh0", netns="host", up=True)]
+    assert rest["host"][0].message() == requests.link_set(ifname="vh0", up=True)
+    # undone from the pod's side on failure
+    assert the_plan.crossing == (("p0", "eth0"),)
+
+
+def test_every_fresh_namespace_numbers_its_links_from_first_index():
+    ops = pod(0) + pod(1) + [BridgeAdd(name="br0", netns="p1"),
+                             LinkSet(dev="eth0", master="br0", netns="p1")]
+    fresh = plan(ops, first_index=3).rounds[FRESH]
+    assert [s.index for s in fresh["p0"] if s.op.stage is Stage.LINK_ADD] == [3]
+    assert [s.index for s in fresh["p1"] if s.op.stage is Stage.LINK_ADD] == [3, 4]
+    enslave = fresh["p1"][-3]
+    assert enslave.op == LinkSet(dev="eth0", master="br0", netns="p1")
+    assert enslave.message() == requests.link_set(index=3, master=4)
+
+
+def test_a_veth_between_fresh_namespaces_is_named_on_its_far_side_only_in_round_rest():
+    ops: list[Op] = [NetnsAdd(name="b"), NetnsAdd(name="a"),
+                     BridgeAdd(name="brb", netns="b"),
+                     VethAdd(name="va", peer="vb", netns="a", peer_netns="b"),
+                     AddrAdd(dev="vb", address="10.5.0.2/24", netns="b"),
+                     LinkSet(dev="vb", master="brb", netns="b"),
+                     AddrAdd(dev="va", address="10.5.0.1/24", netns="a")]
+    the_plan = plan(ops, first_index=2)
+    fresh, creations, rest = the_plan.rounds
+    veth = fresh["a"][0]
+    assert (veth.index, veth.peer_index, veth.carries, veth.far_netns) == (2, 3, True, "b")
+    assert ops_of(fresh["a"]) == [ops[3], ops[6]]   # va's own address goes at once
+    assert ops_of(fresh["b"]) == [ops[2]]
+    # b's requests might run before a's: what names vb waits, and needs no look-up
+    assert ops_of(rest["b"]) == [LinkSet(dev="vb", netns="b", up=True), ops[5], ops[4]]
+    assert all(step.lookup == () for step in rest["b"])
+    assert rest["b"][1].message() == requests.link_set(index=3, master=2)
+    assert rest["b"][2].message() == requests.addr_add(3, "10.5.0.2/24")
+    assert creations == {} and the_plan.crossing == ()
+
+
+def test_existing_namespaces_make_links_in_round_creations_and_look_indexes_up():
+    ops: list[Op] = [BridgeAdd(name="br0", netns="a"),
+                     VethAdd(name="va", peer="vb", netns="a", peer_netns="b"),
+                     LinkSet(dev="va", master="br0", netns="a"),
+                     AddrAdd(dev="vb", address="192.168.50.2/24", netns="b"),
+                     RouteAdd(dst="10.50.0.0/16", gateway="192.168.50.1", netns="b")]
+    the_plan = plan(ops)
+    fresh, creations, rest = the_plan.rounds
+    assert fresh == {} and the_plan.namespaces == ()
+    assert ops_of(creations["a"]) == ops[:2]
+    assert all(s.index == 0 and s.undo for s in creations["a"])   # the kernel numbers them
+    assert creations["a"][1].message(fd=4) == requests.veth_add("va", "vb", peer_netns_fd=4,
+                                                                up=True)
+    assert creations["a"][1].op.undo(creations["a"][1]) == requests.link_del(ifname="va")
+    assert list(rest) == ["a", "b"]
+    enslave, = rest["a"]
+    assert enslave.lookup == ("br0",) and not enslave.undo
+    assert enslave.with_links({"br0": 7}).message() == requests.link_set(ifname="va",
+                                                                          master=7)
+    up, addr, route = rest["b"]
+    assert up.op == LinkSet(dev="vb", netns="b", up=True) and up.lookup == ()
+    assert addr.lookup == ("vb",) and addr.undo
+    found = addr.with_links({"vb": 9})
+    assert found.op.undo(found) == requests.addr_del(9, "192.168.50.2/24")
+    assert route.lookup == () and route.undo
+    assert route.op.undo(route) == requests.route_del("10.50.0.0/16", gateway="192.168.50.1")
+
+
+def test_a_namespace_with_many_requests_gets_a_socket_of_its_own():
+    ops: list[Op] = [NetnsAdd(name="big"), NetnsAdd(name="small"),
+                     BridgeAdd(name="br0", netns="big"), BridgeAdd(name="br0", netns="small")]
+    ops += [AddrAdd(dev="br0", address=f"10.8.{k // 250}.{k % 250 + 1}/16", netns="big")
+            for k in range(BULK_REQUESTS)]
+    ops += [AddrAdd(dev="br0", address=f"10.9.0.{k + 1}/16", netns="small")
+            for k in range(BULK_REQUESTS - 1)]
+    the_plan = plan(ops)
+    assert len(the_plan.rounds[FRESH]["big"]) == BULK_REQUESTS + 1
+    assert len(the_plan.rounds[FRESH]["small"]) == BULK_REQUESTS
+    assert the_plan.alone == ("big",) and the_plan.together == ("small",)
+    order = [step.netns for _, step in the_plan.steps()]
+    assert order == ["big"] * (BULK_REQUESTS + 1) + ["small"] * BULK_REQUESTS
+
+
+def test_a_veth_inside_one_fresh_namespace_lets_the_kernel_number_its_peer():
+    ops: list[Op] = [NetnsAdd(name="p"),
+                     VethAdd(name="x", peer="y", netns="p", peer_netns="p"),
+                     AddrAdd(dev="y", address="10.0.0.1/24", netns="p"),
+                     LinkSet(dev="y", mtu=1400, netns="p")]
+    fresh, _, rest = plan(ops, first_index=2).rounds
+    veth, mtu = fresh["p"]
+    assert (veth.index, veth.peer_index, veth.carries) == (2, 0, False)
+    assert veth.message() == requests.veth_add("x", "y", up=True, index=2)
+    assert mtu.message() == requests.link_set(ifname="y", mtu=1400)   # by name, at once
+    up, addr = rest["p"]
+    assert up.op == LinkSet(dev="y", netns="p", up=True)
+    assert addr.lookup == ("y",)
+
+
+def test_batch_describes_operations_and_refuses_bad_input_without_the_kernel():
+    batch = Batch()
+    batch.netns_add("p0")
+    batch.veth("vh0", "eth0", netns="host", peer_netns="p0", peer_up=False, mtu=9000)
+    batch.bridge("br0", netns="p0", up=False)
+    batch.addr_add("eth0", "10.0.0.2/16", netns="p0")
+    batch.link_set("eth0", master="br0", netns="p0")
+    batch.route_add("10.1.0.0/16", dev="eth0", metric=5, table="main", netns="p0")
+    batch.route_add("default", gateway="10.0.0.1", table=100, netns="p0")
+    assert batch.ops == (
+        NetnsAdd(name="p0"),
+        VethAdd(name="vh0", peer="eth0", netns="host", peer_netns="p0", peer_up=False,
+                mtu=9000),
+        BridgeAdd(name="br0", netns="p0", up=False),
+        AddrAdd(dev="eth0", address="10.0.0.2/16", netns="p0"),
+        LinkSet(dev="eth0", master="br0", netns="p0"),
+        RouteAdd(dst="10.1.0.0/16", dev="eth0", metric=5, netns="p0"),
+        RouteAdd(dst="default", gateway="10.0.0.1", table=100, netns="p0"))
+    for bad in (lambda: batch.route_add("default", table="nosuchtable"),
+                lambda: batch.route_add("10.0.0.1/16"),
+                lambda: batch.route_add("default", gateway="10.0.0"),
+                lambda: batch.addr_add("eth0", "10.0.0.300/24"),
+                lambda: batch.link_set("x" * 16),
+                lambda: batch.bridge("a/b"),
+                lambda: batch.netns_add("..")):
+        with pytest.raises(ValueError):
+            bad()
+    assert len(batch.ops) == 7
+    twice = Batch()
+    twice.netns_add("p0")
+    twice.netns_add("p0")
+    with pytest.raises(ValueError):
+        twice.commit()   # refused before anything is made
+
+
+# -- properties -------------------------------------------------------------------------
+
+FRESH_NAMES = ("f0", "f1")
+SPACES = st.sampled_from(FRESH_NAMES + ("e0", "e1", None))
+MADE = st.sampled_from(("a", "b", "c"))          # names links are made with
+NAMED = st.sampled_from(("a", "b", "c", "lo"))   # names requests use
+OPS = st.one_of(
+    st.builds(VethAdd, name=MADE, peer=MADE, netns=SPACES, peer_netns=SPACES,
+              up=st.booleans(), peer_up=st.booleans()),
+    st.builds(BridgeAdd, name=MADE, netns=SPACES, up=st.booleans()),
+    st.builds(LinkSet, dev=NAMED, netns=SPACES, up=st.none() | st.booleans(),
+              master=st.none() | NAMED),
+    st.builds(AddrAdd, dev=NAMED, address=st.just("10.0.0.1/24"), netns=SPACES),
+    st.builds(RouteAdd, dst=st.sampled_from(("default", "10.1.0.0/16")), netns=SPACES,
+              gateway=st.none() | st.just("10.0.0.254"), dev=st.none() | NAMED),
+)
+
+
+def links_named(op: Op) -> tuple[str, ...]:
+    if isinstance(op, LinkSet):
+        return (op.dev,) if op.master is None else (op.dev, op.master)
+    if isinstance(op, (AddrAdd, RouteAdd)):
+        return () if op.dev is None else (op.dev,)
+    return ()
+
+
+def links_made(step: Step) -> list[tuple[Optional[str], str, int]]:
+    """(namespace, name, chosen index) of each link ``step`` makes."""
+    if isinstance(step.op, VethAdd):
+        near, far = step.op.ends(step.swapped)
+        return [(step.netns, near, step.index), (step.far_netns, far, step.peer_index)]
+    if isinstance(step.op, BridgeAdd):
+        return [(step.netns, step.op.name, step.index)]
+    return []
+
+
+@settings(max_examples=400, deadline=None)
+@given(ops=st.lists(OPS, max_size=25), first_index=st.integers(2, 40))
+def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
+    the_plan = plan([NetnsAdd(name=n) for n in FRESH_NAMES] + ops, first_index=first_index)
+    fresh, creations, rest = the_plan.rounds
+    steps = the_plan.steps()
+    where = {id(step): (number, step.netns, i) for number, by_netns in
+             zip(Round, the_plan.rounds) for steps_ in by_netns.values()
+             for i, step in enumerate(steps_)}
+    assert len(where) == len(steps) == sum(len(s) for r in the_plan.rounds for s in r.values())
+    assert the_plan.namespaces == FRESH_NAMES
+
+    # Every operation once; beside them, one LinkSet per veth end that comes up from afar.
+    counts = Counter(id(step.op) for _, step in steps)
+    assert all(counts[id(op)] == 1 for op in ops)
+    extra = Counter((s.op.dev, s.netns) for _, s in steps if id(s.op) not in map(id, ops))
+    far_ups = Counter()
+    for _, step in steps:
+        if isinstance(step.op, VethAdd) and (step.op.up if step.swapped else step.op.peer_up):
+            far_ups[(step.op.ends(step.swapped)[1], step.far_netns)] += 1
+    assert extra == far_ups
+
+    # Rounds hold what they should.
+    assert set(fresh) <= set(FRESH_NAMES)
+    assert not set(creations) & set(FRESH_NAMES)
+    assert all(s.op.stage is Stage.LINK_ADD for v in creations.values() for s in v)
+    assert all(s.op.stage is not Stage.LINK_ADD for v in rest.values() for s in v)
+    assert all(not s.lookup for v in fresh.values() for s in v)
+    assert set(the_plan.together) | set(the_plan.alone) == set(fresh)
+    assert all(len(fresh[n]) <= BULK_REQUESTS for n in the_plan.together)
+    for by_netns in the_plan.rounds:
+        for steps_ in by_netns.values():
+            stages = [s.op.stage for s in steps_]
+            assert stages == sorted(stages)
+
+    # A link is named only after the request that makes it: in an earlier round,
+    # or earlier on the same socket (round FRESH: namespaces go in any order).
+    makers: dict[tuple[Optional[str], str], list[Step]] = {}
+    for _, step in steps:
+        for netns, name, _ in links_made(step):
+            makers.setdefault((netns, name), []).append(step)
+    for _, step in steps:
+        for name in links_named(step.op):
+            for maker in makers.get((step.netns, name), []):
+                r1, n1, i1 = where[id(maker)]
+                r2, n2, i2 = where[id(step)]
+                assert r1 < r2 or (r1 == r2 and n1 == n2 and i1 < i2), (maker, step)
+
+    # Indexes: chosen only in fresh namespaces, distinct there, from first_index;
+    # a request names a link by the index chosen for it (a name made twice in a
+    # namespace, which the kernel refuses, by one of them).
+    chosen: dict[Optional[str], dict[str, set[int]]] = {
+        n: {"lo": {1}} for n in FRESH_NAMES}
+    for _, step in steps:
+        if step.op.stage is Stage.LINK_ADD:
+            assert (step.index != 0) == (step.netns in FRESH_NAMES)
+            assert step.peer_index == 0 or step.index != 0
+            for netns, name, index in links_made(step):
+                if index:
+                    assert netns in FRESH_NAMES and index >= first_index
+                    assert all(index not in known for known in chosen[netns].values())
+                    chosen[netns].setdefault(name, set()).add(index)
+    for _, step in steps:
+        for name, index in step.links.items():
+            assert index in chosen[step.netns][name]
+        assert not set(step.lookup) & set(step.links)
+
+    # What is undone, and what is deleted from the fresh side.
+    for _, step in steps:
+        assert step.undo == (step.netns not in FRESH_NAMES and not isinstance(step.op, LinkSet))
+    assert sorted(the_plan.crossing) == sorted(
+        (step.netns, step.op.ends(step.swapped)[0]) for _, step in steps
+        if isinstance(step.op, VethAdd) and step.netns in FRESH_NAMES
+        and step.far_netns not in FRESH_NAMES)
+
+    # Every request can be built once its look-ups are answered.
+    for _, step in steps:
+        ready = step.with_links({name: 77 for name in step.lookup}) if step.lookup else step
+        assert ready.message(fd=3 if step.carries else None).type is not None
+
+
+@settings(max_examples=100, deadline=None)
+@given(ops=st.lists(OPS, max_size=25))
+def test_the_plan_is_a_function_of_the_operations(ops: list[Op]) -> None:
+    described = [NetnsAdd(name=n) for n in FRESH_NAMES] + ops
+    first, second = plan(described, first_index=4), plan(list(described), first_index=4)
+    assert isinstance(first, Plan) and first == second
