@@ -85,15 +85,22 @@ class Batch:
 
     def veth(self, name: str, peer: str, *, netns: Optional[str] = None,
              peer_netns: Optional[str] = None, up: bool = True, peer_up: bool = True,
-             mtu: Optional[int] = None) -> None:
+             mtu: Optional[int] = None, address: Optional[str] = None,
+             peer_address: Optional[str] = None) -> None:
         """A veth pair: ``name`` in ``netns`` and ``peer`` created directly in
         ``peer_netns`` (None: the caller's namespace). Both ends come up unless
-        told otherwise. Like ``ip -n NETNS link add NAME type veth peer name
-        PEER netns PEER_NETNS`` followed by ``link set ... up`` on each end."""
+        told otherwise; ``address`` and ``peer_address`` are their MAC
+        addresses (else the kernel picks random ones). Like ``ip -n NETNS link
+        add NAME [mtu N] [address MAC] type veth peer name PEER [address MAC]
+        netns PEER_NETNS`` followed by ``link set ... up`` on each end."""
         requests.check_ifname(name)
         requests.check_ifname(peer, "peer name")
+        if mtu is not None or address is not None or peer_address is not None:
+            # the request checks them: build one now, before the kernel is touched
+            requests.veth_add(name, peer, mtu=mtu, address=address, peer_address=peer_address)
         self._ops.append(VethAdd(name=name, peer=peer, netns=netns, peer_netns=peer_netns,
-                                 up=up, peer_up=peer_up, mtu=mtu))
+                                 up=up, peer_up=peer_up, mtu=mtu, address=address,
+                                 peer_address=peer_address))
 
     def bridge(self, name: str, *, netns: Optional[str] = None, up: bool = True) -> None:
         """A bridge, like ``ip -n NETNS link add NAME type bridge``."""

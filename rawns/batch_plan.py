@@ -90,8 +90,10 @@ class NetnsAdd:
 @dataclass(frozen=True, kw_only=True, slots=True)
 class VethAdd:
     """A veth pair: ``name`` in ``netns``, ``peer`` made directly in
-    ``peer_netns`` (None: the caller's namespace), each end up if asked.
-    Like ``ip -n NETNS link add NAME type veth peer name PEER netns PEER_NETNS``."""
+    ``peer_netns`` (None: the caller's namespace), each end up if asked,
+    with the MAC addresses ``address`` and ``peer_address`` if given.
+    Like ``ip -n NETNS link add NAME [address MAC] type veth peer name PEER
+    [address MAC] netns PEER_NETNS``."""
 
     name: str
     peer: str
@@ -100,6 +102,8 @@ class VethAdd:
     up: bool = True
     peer_up: bool = True
     mtu: Optional[int] = None
+    address: Optional[str] = None
+    peer_address: Optional[str] = None
 
     stage: ClassVar[Stage] = Stage.LINK_ADD
 
@@ -116,7 +120,12 @@ class VethAdd:
         """The RTM_NEWLINK, carrying ``fd``, the far end's namespace (None:
         the far end is made where the request is sent)."""
         near, far = self.ends(step.swapped)
+        if step.swapped:
+            address, peer_address = self.peer_address, self.address
+        else:
+            address, peer_address = self.address, self.peer_address
         return requests.veth_add(near, far, peer_netns_fd=fd, mtu=self.mtu,
+                                 address=address, peer_address=peer_address,
                                  up=self.peer_up if step.swapped else self.up,
                                  index=step.index, peer_index=step.peer_index)
 

@@ -225,3 +225,24 @@ def test_a_veth_between_two_fresh_namespaces_is_addressed_on_its_far_end(prefix)
     shown = json.loads(run_ip("-n", b, "-j", "addr", "show", "vb").stdout)
     assert shown[0]["addr_info"][0]["local"] == "10.5.0.2"
     assert shown[0]["master"] == "brb"
+
+
+def test_veth_ends_get_their_mtu_and_mac_addresses(prefix, ns):
+    """Both orders: made from the fresh side (swapped) and between two fresh ones."""
+    host = ns()
+    pod, other = f"{prefix}pm", f"{prefix}po"
+    with Batch() as batch:
+        batch.netns_add(pod)
+        batch.netns_add(other)
+        batch.veth("vm", "eth0", netns=host, peer_netns=pod, mtu=9000,
+                   address="02:00:00:00:0a:01", peer_address="02:00:00:00:0a:02")
+        batch.veth("e1", "e2", netns=pod, peer_netns=other,
+                   address="02:00:00:00:0b:01", peer_address="02:00:00:00:0b:02")
+
+    def shown(where: str, dev: str) -> dict:
+        return json.loads(run_ip("-n", where, "-j", "link", "show", dev).stdout)[0]
+
+    assert (shown(host, "vm")["address"], shown(host, "vm")["mtu"]) == ("02:00:00:00:0a:01", 9000)
+    assert (shown(pod, "eth0")["address"], shown(pod, "eth0")["mtu"]) == ("02:00:00:00:0a:02", 9000)
+    assert shown(pod, "e1")["address"] == "02:00:00:00:0b:01"
+    assert shown(other, "e2")["address"] == "02:00:00:00:0b:02"

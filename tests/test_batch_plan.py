@@ -150,6 +150,35 @@ def test_a_veth_inside_one_fresh_namespace_lets_the_kernel_number_its_peer():
     assert addr.lookup == ("y",)
 
 
+def test_each_end_keeps_its_own_mac_when_a_veth_is_made_from_its_peers_side():
+    host_mac, pod_mac = "02:00:00:00:00:01", "02:00:00:00:00:02"
+    ops = [NetnsAdd(name="p0"),
+           VethAdd(name="vh0", peer="eth0", netns="host", peer_netns="p0", mtu=9500,
+                   address=host_mac, peer_address=pod_mac)]
+    fresh, _, _ = plan(ops, first_index=5).rounds
+    made = fresh["p0"][0]
+    assert made.swapped
+    assert made.message(fd=9) == requests.veth_add(
+        "eth0", "vh0", peer_netns_fd=9, up=True, index=5, mtu=9500,
+        address=pod_mac, peer_address=host_mac)
+    # not swapped: as described
+    fresh, _, _ = plan([NetnsAdd(name="a"), NetnsAdd(name="b"),
+                        VethAdd(name="x", peer="y", netns="a", peer_netns="b",
+                                address=host_mac, peer_address=pod_mac)], first_index=2).rounds
+    assert fresh["a"][0].message(fd=3) == requests.veth_add(
+        "x", "y", peer_netns_fd=3, up=True, index=2, peer_index=2,
+        address=host_mac, peer_address=pod_mac)
+
+
+def test_a_bad_mac_or_mtu_is_refused_when_described():
+    batch = Batch()
+    for bad in (dict(address="02:00:00:00:00"), dict(peer_address="zz:00:00:00:00:01"),
+                dict(mtu=-1)):
+        with pytest.raises(ValueError):
+            batch.veth("a", "b", **bad)
+    assert batch.ops == ()
+
+
 def test_batch_describes_operations_and_refuses_bad_input_without_the_kernel():
     batch = Batch()
     batch.netns_add("p0")
