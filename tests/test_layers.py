@@ -26,7 +26,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("handle", "ping"),
     ("batch", "batch_plan", "snapshot"),
     ("show",),
-    ("demo", "cli.", "__main__", ""),
+    ("topology.spec", "topology.state", "topology.build", "topology.render"),
+    ("demo", "cli.", "__main__", "", "topology", "topology.lab", "pytest_plugin"),
 ]
 
 

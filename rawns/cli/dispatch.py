@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from typing import Optional
 
 from rawns.cli.grammar import (
-    HELP, OBJECT_TABLE, PROG, USAGE, Options, ShowHelp, UsageError, Words, parse_options,
-    resolve,
+    HELP, OBJECT_MODULES, OBJECT_TABLE, PROG, USAGE, Options, ShowHelp, UsageError, Words,
+    parse_options, resolve,
 )
 from rawns.errors import PRIVILEGE_HINT, KernelError, RawnsError
 
@@ -33,7 +33,8 @@ EXIT_INTERRUPTED = 130
 EXIT_BUG = 70
 
 #: The module of each OBJECT (``rawns.cli.NAME``), each with ``run(words, opts)``.
-_MODULES = {name: f"rawns.cli.{name}" for name, _ in OBJECT_TABLE if name != "help"}
+_MODULES = {name: f"rawns.cli.{OBJECT_MODULES.get(name, name)}"
+            for name, _ in OBJECT_TABLE if name != "help"}
 
 
 def _help(words: Words, opts: Options) -> int:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PROG", "UsageError", "ShowHelp", "Options", "parse_options",
     "resolve", "Words", "parse_int", "parse_float", "parse_ip", "verb",
-    "OBJECT_TABLE", "OBJECT_COMMANDS", "USAGE", "HELP",
+    "OBJECT_TABLE", "OBJECT_MODULES", "OBJECT_COMMANDS", "USAGE", "HELP",
 ]
 
 PROG = "rawns"
@@ -210,8 +210,16 @@ OBJECT_TABLE: list[tuple[str, Sequence[str]]] = [
     ("netns", ["netns"]),
     ("ping", ["ping"]),
     ("demo", ["demo"]),
+    ("up", ["up"]),
+    ("down", ["down"]),
+    ("show", ["show"]),
+    ("graph", ["graph"]),
     ("help", ["help"]),
 ]
+
+#: The module (``rawns.cli.NAME``) of each OBJECT whose module is not named after it.
+OBJECT_MODULES: dict[str, str] = {"up": "topology", "down": "topology", "show": "topology",
+                                  "graph": "topology"}
 
 #: The commands addr, route and neigh share, with ip's spellings.
 OBJECT_COMMANDS: list[tuple[str, Sequence[str]]] = [
@@ -224,7 +232,8 @@ OBJECT_COMMANDS: list[tuple[str, Sequence[str]]] = [
 
 USAGE = f"""\
 Usage: {PROG} [OPTIONS] OBJECT {{ COMMAND | help }}
-OBJECT := {{ link | addr | route | neigh | netns | monitor | ping | demo }}
+OBJECT := {{ link | addr | route | neigh | netns | monitor | ping | demo
+           | up | down | show | graph }}
 OPTIONS := {{ -n[etns] NAME | -j[son] | -p[retty] | -4 | -6 | --trace | -h[elp] | -V }}
 
   -n NAME   act inside the named network namespace (no thread of {PROG} moves)
@@ -235,6 +244,17 @@ OPTIONS := {{ -n[etns] NAME | -j[son] | -p[retty] | -4 | -6 | --trace | -h[elp] 
 Objects and commands may be abbreviated as with ip: '{PROG} a' is 'addr show',
 '{PROG} l s' is 'link show'. '{PROG} OBJECT help' explains one object.
 '{PROG} demo' walks through the container-networking setup, step by step.
+'{PROG} up FILE' makes a containerlab topology of namespaces ('{PROG} up help').
+"""
+
+_TOPOLOGY_HELP = f"""\
+Usage: {PROG} [-n HOST] up FILE       make a containerlab topology: all of it, or nothing
+       {PROG} [-n HOST] down FILE     remove what FILE names (nothing else)
+       {PROG} [-n HOST] [-j [-p]] show FILE   its nodes, interfaces, states, addresses
+       {PROG} graph FILE [dot|mermaid]        the topology as Graphviz DOT or Mermaid
+         FILE is containerlab's format (YAML needs PyYAML; or JSON). Linux nodes
+         are namespaces named clab-LAB-NODE; HOST is the namespace standing for
+         the host (host links, bridges), by default the one {PROG} runs in.
 """
 
 #: What ``rawns OBJECT help`` prints.
@@ -294,5 +314,9 @@ Usage: {PROG} demo [--verbose] [--keep] [--delay SECONDS]
          with the netlink messages of each step; everything is removed after
          (--keep leaves it for exploring with '{PROG} -n NAME ...').
 """,
+    "up": _TOPOLOGY_HELP,
+    "down": _TOPOLOGY_HELP,
+    "show": _TOPOLOGY_HELP,
+    "graph": _TOPOLOGY_HELP,
     "help": USAGE,
 }
