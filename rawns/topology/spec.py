@@ -464,7 +464,7 @@ class _Parser:
                 raise self.error(f"group {group_name!r} is not in topology.groups",
                                  f"{path}.group", own, "group")
             group = groups[group_name]
-        kind_value = own.get("kind", group.get("kind", defaults.get("kind")))
+        kind_value = own.get("kind") or group.get("kind") or defaults.get("kind")
         if kind_value is None:
             raise self.error("no kind: give one here, in its group or in the defaults",
                              path, table, name)
@@ -475,8 +475,9 @@ class _Parser:
         layers = (own, group, kinds.get(kind, {}), defaults)
 
         def inherited(key: str) -> tuple[Any, Mapping[Any, Any]]:
+            """The first value set (not empty), and the layer it is from."""
             for layer in layers:
-                if key in layer:
+                if layer.get(key) not in (None, "", [], {}):
                     return layer[key], layer
             return None, own
 
