@@ -277,12 +277,13 @@ class Topology:
 
 
 def load(source: Union[str, "os.PathLike[str]", Mapping[str, Any]], *,
-         host: Optional[str] = None) -> Topology:
+         host: Optional[str] = None, prefix: Optional[str] = None) -> Topology:
     """The topology in ``source``: a containerlab file (YAML, which needs
     PyYAML, or JSON by its ``.json`` name) or a dict. ``host`` is the
-    namespace that stands for the host (None: the caller's). Raises
+    namespace that stands for the host (None: the caller's); ``prefix``, if
+    given, replaces the file's (namespaces are named PREFIX-LAB-NODE). Raises
     TopologyError (a ValueError) naming the key and line of any mistake."""
-    return Topology(read(source), host=host)
+    return Topology(read(source, prefix=prefix), host=host)
 
 
 def kernel_has(kind: str) -> bool:

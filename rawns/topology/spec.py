@@ -219,12 +219,13 @@ class _List(list[Any]):
     item_lines: list[int]
 
 
-def read(source: Union[str, "os.PathLike[str]", Mapping[str, Any]]) -> Spec:
+def read(source: Union[str, "os.PathLike[str]", Mapping[str, Any]], *,
+         prefix: Optional[str] = None) -> Spec:
     """The topology in ``source``: a file (JSON if its name ends in
     ``.json``, else YAML, which needs PyYAML) or a dict as ``json.load``
-    would give."""
+    would give. ``prefix``, if given, replaces the file's."""
     if isinstance(source, Mapping):
-        return parse(source)
+        return parse(source, prefix=prefix)
     path = os.fspath(source)
     try:
         with open(path, encoding="utf-8") as stream:
@@ -240,7 +241,7 @@ def read(source: Union[str, "os.PathLike[str]", Mapping[str, Any]]) -> Spec:
             raise TopologyError(f"not JSON: {err.msg}", source=path, line=err.lineno) from err
     else:
         data = _load_yaml(text, path)
-    return parse(data, source=path)
+    return parse(data, source=path, prefix=prefix)
 
 
 def _load_yaml(text: str, path: str) -> Any:
@@ -293,10 +294,11 @@ def _load_yaml(text: str, path: str) -> Any:
 
 # -- parsing -------------------------------------------------------------------------
 
-def parse(data: Any, *, source: str = "<dict>") -> Spec:
+def parse(data: Any, *, source: str = "<dict>", prefix: Optional[str] = None) -> Spec:
     """The topology described by ``data`` (what ``read`` got from a file,
-    or a dict written by hand); ``source`` names it in errors."""
-    return _Parser(source).spec(data)
+    or a dict written by hand); ``source`` names it in errors; ``prefix``,
+    if given, replaces the file's (to run a copy beside the original)."""
+    return _Parser(source, prefix).spec(data)
 
 
 def _line_of(container: Any, key: Any) -> Optional[int]:
@@ -312,8 +314,9 @@ def _line_of(container: Any, key: Any) -> Optional[int]:
 class _Parser:
     """One parse: the source named in errors, and the container keys met."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, prefix: Optional[str] = None) -> None:
         self.source = source
+        self.prefix = prefix
         self.ignored: dict[str, None] = {}  # ordered set
 
     def error(self, message: str, path: str, container: Any = None,
@@ -410,6 +413,8 @@ class _Parser:
         prefix = None
         if "prefix" in top and top["prefix"] is not None:
             prefix = self.text(top["prefix"], "prefix", top, "prefix")
+        if self.prefix is not None:
+            prefix = self.prefix
         if "topology" not in top:
             raise self.error("'topology' is missing", "topology", top)
         body = self.mapping(top["topology"], "topology", top, "topology")
