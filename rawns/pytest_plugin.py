@@ -97,7 +97,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _seen() -> tuple[set[str], set[str]]:
     """The named namespaces, and the interfaces of this namespace, now."""
-    from rawns import Handle, netns
+    from rawns import netns
+    from rawns.handle import Handle
 
     with Handle() as handle:
         return set(netns.list()), {link.name for link in handle.link_list()}
@@ -138,7 +139,7 @@ class NetnsFactory:
         return name
 
     def __call__(self) -> str:
-        from rawns import Batch
+        from rawns.batch import Batch
 
         name = self.name()
         with Batch() as batch:
@@ -199,7 +200,7 @@ class VethPair:
 def veth(netns_factory: NetnsFactory) -> VethPair:
     """Two fresh namespaces joined by a veth pair (``veth0`` 192.0.2.1/24,
     ``veth1`` 192.0.2.2/24), up, removed after the test."""
-    from rawns import Batch
+    from rawns.batch import Batch
 
     pair = VethPair(netns=netns_factory.name(), dev="veth0", address="192.0.2.1/24",
                     peer_netns=netns_factory.name(), peer_dev="veth1",
@@ -218,7 +219,7 @@ def veth(netns_factory: NetnsFactory) -> VethPair:
 def _wait_carrier(ends: list[tuple[str, str]], timeout: float = 5.0) -> None:
     """Wait until each (namespace, link) is operationally up: the kernel
     reports a veth's carrier a little after both ends are up."""
-    from rawns import Handle
+    from rawns.handle import Handle
 
     deadline = time.monotonic() + timeout
     for where, dev in ends:
