@@ -44,12 +44,13 @@ from typing import Any, Optional, Union
 from rawns import convert
 from rawns import netns as netns_module
 from rawns.batch_plan import (
-    LOOPBACK_INDEX, AddrAdd, BridgeAdd, LinkSet, NetnsAdd, Op, Plan, Requests, RouteAdd,
+    BULK_REQUESTS, LOOPBACK_INDEX, AddrAdd, BridgeAdd, LinkSet, NetnsAdd, Op, Plan, Requests, RouteAdd,
     Step, VethAdd, namespaces, plan,
 )
 from rawns.errors import KernelError
 from rawns.model import IPInterface, IPNetwork
 from rawns.netlink import Message, requests
+from rawns.netlink.codecs import parse_hwaddr
 from rawns.netlink.constants import RT_TABLE, RTM
 from rawns.netlink.requests import AddressLike
 from rawns import fanout
@@ -95,9 +96,11 @@ class Batch:
         netns PEER_NETNS`` followed by ``link set ... up`` on each end."""
         requests.check_ifname(name)
         requests.check_ifname(peer, "peer name")
-        if mtu is not None or address is not None or peer_address is not None:
-            # the request checks them: build one now, before the kernel is touched
-            requests.veth_add(name, peer, mtu=mtu, address=address, peer_address=peer_address)
+        if mtu is not None:
+            _check(mtu, _u32, "an MTU (a whole number)")
+        for mac in (address, peer_address):
+            if mac is not None:
+                _check(mac, _mac, "a MAC address like '02:00:00:00:00:01'")
         self._ops.append(VethAdd(name=name, peer=peer, netns=netns, peer_netns=peer_netns,
                                  up=up, peer_up=peer_up, mtu=mtu, address=address,
                                  peer_address=peer_address))
@@ -257,11 +260,18 @@ class _Run:
 
     def _send_each(self, by_netns: Requests) -> None:
         """One round in existing namespaces (and what in fresh ones waited):
-        every ifindex looked up first, then one exchange per namespace."""
+        every ifindex looked up first, then one exchange per existing
+        namespace, and one C loop for the fresh ones (as in round FRESH)."""
         ready = {where: [self._found(step) for step in steps]
                  for where, steps in by_netns.items()}
+        together = [where for where, steps in ready.items()
+                    if where is not None and where in self.fresh
+                    and len(steps) <= BULK_REQUESTS]
         for where, steps in ready.items():
-            self._send(where, steps)
+            if where not in together or len(together) == 1:
+                self._send(where, steps)
+        if len(together) > 1:
+            self._send_together(together, ready)
 
     def _send(self, where: Optional[str], steps: Sequence[Step]) -> None:
         fds: list[int] = []
@@ -281,9 +291,12 @@ class _Run:
         for where in the_plan.alone:
             self._send(where, by_netns[where])
             self.sockets.pop(where).close()
-        together = the_plan.together
-        if not together:
-            return
+        if the_plan.together:
+            self._send_together(the_plan.together, by_netns)
+
+    def _send_together(self, together: Sequence[str], by_netns: Requests) -> None:
+        """The requests of ``together``, namespaces this batch made, by one
+        C loop that enters each in turn (``fanout.request_many``)."""
         fds: list[int] = []
         try:
             paths = [os.fsencode(netns_module.path_of(where)) for where in together]
@@ -374,6 +387,20 @@ def _check(value: Any, read: Callable[[Any], Any], expected: str) -> None:
         read(value)
     except ValueError as err:
         raise ValueError(f"{value!r} is not {expected}") from err
+
+
+def _u32(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFFFFFF:
+        raise ValueError(value)
+    return value
+
+
+def _mac(value: Any) -> bytes:
+    """As the request reads it: six octets (``parse_hwaddr`` reads any number)."""
+    packed = parse_hwaddr(value)
+    if len(packed) != 6:
+        raise ValueError(value)
+    return packed
 
 
 def _where(name: Optional[str]) -> str:

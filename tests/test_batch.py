@@ -246,3 +246,50 @@ def test_veth_ends_get_their_mtu_and_mac_addresses(prefix, ns):
     assert (shown(pod, "eth0")["address"], shown(pod, "eth0")["mtu"]) == ("02:00:00:00:0a:02", 9000)
     assert shown(pod, "e1")["address"] == "02:00:00:00:0b:01"
     assert shown(other, "e2")["address"] == "02:00:00:00:0b:02"
+
+
+def test_far_ends_in_many_fresh_namespaces_are_set_by_one_loop(prefix, monkeypatch):
+    """A line of fresh namespaces: each far end is brought up and addressed
+    in round REST, all of them by one C loop (fanout.request_many)."""
+    names = [f"{prefix}l{i}" for i in range(6)]
+    calls = []
+    real = fanout.request_many
+
+    def counted(paths, *args, **kwargs):
+        calls.append(len(paths))
+        return real(paths, *args, **kwargs)
+
+    monkeypatch.setattr(fanout, "request_many", counted)
+    with Batch() as batch:
+        for name in names:
+            batch.netns_add(name)
+        for i, (a, b) in enumerate(zip(names, names[1:])):
+            batch.veth("east", "west", netns=a, peer_netns=b)
+            batch.addr_add("east", f"10.8.{i}.1/24", netns=a)
+            batch.addr_add("west", f"10.8.{i}.2/24", netns=b)
+    # round FRESH (the last namespace has nothing to send then), then round
+    # REST: the far ends, each in its namespace
+    assert calls == [5, 5]
+    for i, name in enumerate(names[1:]):
+        west = json.loads(run_ip("-n", name, "-j", "addr", "show", "west").stdout)[0]
+        assert "UP" in west["flags"]
+        assert [a["local"] for a in west["addr_info"] if a["family"] == "inet"] == \
+            [f"10.8.{i}.2"]
+
+
+def test_a_failure_on_far_ends_of_fresh_namespaces_undoes_everything(prefix, ns):
+    host = ns()
+    names = [f"{prefix}f{i}" for i in range(3)]
+    batch = Batch()
+    for name in names:
+        batch.netns_add(name)
+    for a, b in zip(names, names[1:]):
+        batch.veth("east", "west", netns=a, peer_netns=b)
+        batch.addr_add("west", "10.9.0.2/24", netns=b)
+    batch.addr_add("west", "10.9.0.2/24", netns=names[-1])  # twice: EEXIST in round REST
+    batch.veth("vh", "eth9", netns=host, peer_netns=names[0])
+    with pytest.raises(FileExistsError) as caught:
+        batch.commit()
+    assert names[-1] in str(caught.value)
+    assert not [n for n in netns.list() if n.startswith(prefix + "f")]
+    assert host_links(host) == ["lo"]
