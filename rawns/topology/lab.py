@@ -119,8 +119,6 @@ class Topology:
         """(node, namespace, line, words) of every exec line, in file order,
         each checked: it splits as a shell would, and an ip line names an
         object rawns' command line can run here."""
-        from rawns.cli.grammar import OBJECT_TABLE, UsageError, parse_options, resolve
-
         found = []
         for node in self.spec.nodes:
             for i, line in enumerate(node.exec):
@@ -134,6 +132,10 @@ class Topology:
                     raise TopologyError("an empty command", source=self.spec.source,
                                         line=node.line, path=path)
                 if os.path.basename(words[0]) == "ip":
+                    from rawns.cli.grammar import (
+                        OBJECT_TABLE, UsageError, parse_options, resolve,
+                    )
+
                     rest = words[1:]
                     try:
                         opts = parse_options(rest)

@@ -29,7 +29,7 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from rawns.errors import RawnsError
@@ -169,14 +169,19 @@ class Spec:
     links: tuple[Link, ...]
     ignored: tuple[str, ...] = ()
     source: str = "<dict>"
+    by_name: Mapping[str, Node] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.by_name:  # (frozen: set once, here)
+            object.__setattr__(self, "by_name", {node.name: node for node in self.nodes})
 
     def node(self, name: str) -> Node:
         """The node called ``name`` (the implicit ``host`` too)."""
-        for node in self.nodes:
-            if node.name == name:
-                return node
+        node = self.by_name.get(name)
+        if node is not None:
+            return node
         if name == HOST:
-            return Node(name=HOST, kind="host")
+            return _IMPLICIT_HOST
         raise KeyError(name)
 
     def place(self, node_name: str) -> Optional[str]:
@@ -188,6 +193,9 @@ class Spec:
         if node.kind == "bridge" and node.inside is not None:
             return self.node(node.inside).netns
         return None
+
+
+_IMPLICIT_HOST = Node(name=HOST, kind="host")
 
 
 def netns_name(prefix: Optional[str], lab: str, node: str) -> str:
