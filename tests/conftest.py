@@ -13,6 +13,10 @@ import subprocess
 
 import pytest
 
+# rawns' own plugin (its pytest11 entry point loads it once rawns is installed;
+# named here too, so that every run of this suite uses it the same way).
+pytest_plugins = ["rawns.pytest_plugin"]
+
 RUN_DIR = "/run/netns"
 _counter = itertools.count()
 

@@ -13,6 +13,15 @@ from pathlib import Path
 
 import pytest
 
+# Imported here, before any inline run: pytester forgets the modules an inline run
+# imports, and a second import of rawns' modules would make classes that the first
+# ones' users do not recognise.
+import rawns.batch
+import rawns.cli.dispatch
+import rawns.handle
+import rawns.ping
+import rawns.snapshot
+import rawns.topology
 from rawns import netns
 from rawns.pytest_plugin import PREFIX, SKIP_REASON
 
@@ -181,7 +190,9 @@ def test_the_topology_fixture_says_what_it_needs(pytester, run):
 
 def test_registered_as_a_pytest11_entry_point_without_clashing_with_the_projects_fixtures():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["entry-points"]["pytest11"] == {"rawns": "rawns.pytest_plugin"}
+    # named as the module: `-p rawns.pytest_plugin` (or pytest_plugins = [...]) then
+    # finds it loaded, where any other name would register it twice (an error)
+    assert project["entry-points"]["pytest11"] == {"rawns.pytest_plugin": "rawns.pytest_plugin"}
     plugin_source = (ROOT / "rawns" / "pytest_plugin.py").read_text()
     theirs = set()
     for path in (ROOT / "tests").rglob("conftest.py"):
@@ -194,3 +205,28 @@ def test_registered_as_a_pytest11_entry_point_without_clashing_with_the_projects
             and any("fixture" in ast.unparse(d) for d in node.decorator_list)}
     assert ours == {"netns", "netns_factory", "veth", "topology"}
     assert not ours & theirs
+
+
+@root_only
+@pytest.mark.parametrize("extra, outcome", [
+    ([], "1 passed"),                                   # loaded by its entry point
+    (["-p", "rawns.pytest_plugin"], "1 passed"),        # and named again: no clash
+    (["-p", "no:rawns.pytest_plugin"], "1 error"),      # turned off: no fixture
+])
+def test_the_entry_point_loads_it(pytester, tmp_path, extra, outcome):
+    """The entry point as pyproject.toml declares it, installed in a throwaway
+    dist-info directory (rawns itself is not reinstalled)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    info = tmp_path / "site" / "rawns_entry_point-0.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: rawns-entry-point\n"
+                                   "Version: 0.0\n")
+    (info / "entry_points.txt").write_text("[pytest11]\n" + "".join(
+        f"{name} = {target}\n" for name, target in project["entry-points"]["pytest11"].items()))
+    pytester.makepyfile(test_inner="def test_uses(netns):\n    assert netns\n")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path / 'site'}:{ROOT}"}
+    env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *extra,
+                             str(pytester.path)], capture_output=True, text=True, env=env,
+                            cwd=pytester.path, timeout=120)
+    assert outcome in result.stdout.splitlines()[-1], result.stdout + result.stderr
