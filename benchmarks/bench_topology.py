@@ -10,7 +10,10 @@ and ``lo`` up:
 - line: n0 - n1 - ... (N-1 links);
 - star: one hub, N-1 leaves (N-1 links; the hub holds N-1 interfaces);
 - clos: 4 spines, 16 leaves each linked to every spine, the other nodes
-  hosts, each linked to one leaf (64 + N-20 links).
+  hosts, each linked to one leaf (64 + N-20 links);
+- pods: W2's shape, for the C reference's prices: each node linked to the
+  host (``host:vhI``, in a namespace of ours standing for the host), its
+  end addressed.
 
 Peers, each run in turn (rotated A B B A), the kernel left to finish
 freeing namespaces between runs (``harness.kernel.wait_for_kernel``):
@@ -59,7 +62,7 @@ from harness.report import order  # noqa: E402
 
 __all__ = ["main", "topology", "SHAPES"]
 
-SHAPES = ("line", "star", "clos")
+SHAPES = ("line", "star", "clos", "pods")
 PEERS = ("rawns", "ip-batch", "c")
 _ENV_PRIVATE = "RAWNS_BENCH_PRIVATE_MNTNS"
 _SPINES, _LEAVES = 4, 16
@@ -92,6 +95,13 @@ def topology(shape: str, n: int, prefix: str) -> dict[str, Any]:
         ends = [(f"{leaf}:up{j}", f"{spine}:down{i}")
                 for i, leaf in enumerate(leaves) for j, spine in enumerate(spines)]
         ends += [(f"{leaves[i % _LEAVES]}:h{i}", f"{host}:eth0") for i, host in enumerate(hosts)]
+    elif shape == "pods":
+        names = [f"p{i}" for i in range(n)]
+        links = [{"endpoints": [f"p{i}:eth0", f"host:vh{i}"], "ipv4": [_pair(i)[0], None]}
+                 for i in range(n)]
+        return {"name": shape, "prefix": prefix.rstrip("-"),
+                "topology": {"nodes": {name: {"kind": "linux"} for name in names},
+                             "links": links}}
     else:
         raise ValueError(f"unknown shape {shape!r}")
     links = [{"endpoints": list(pair), "ipv4": list(_pair(k))} for k, pair in enumerate(ends)]
@@ -100,13 +110,13 @@ def topology(shape: str, n: int, prefix: str) -> dict[str, Any]:
                          "links": links}}
 
 
-def ip_commands(data: dict[str, Any]) -> tuple[str, dict[str, str]]:
+def ip_commands(data: dict[str, Any], host: str) -> tuple[str, dict[str, str]]:
     """What ``ip`` is given for the topology: the one batch of namespaces and
-    links, and each namespace's own batch."""
+    links, and each namespace's own batch (``host``'s too, for host links)."""
     prefix, lab = data["prefix"], data["name"]
 
     def netns(node: str) -> str:
-        return f"{prefix}-{lab}-{node}"
+        return host if node == "host" else f"{prefix}-{lab}-{node}"
 
     first = [f"netns add {netns(node)}\n" for node in data["topology"]["nodes"]]
     inside = {netns(node): ["link set lo up\n"] for node in data["topology"]["nodes"]}
@@ -115,7 +125,10 @@ def ip_commands(data: dict[str, Any]) -> tuple[str, dict[str, str]]:
         first.append(f"link add {ia} netns {netns(na)} mtu 9500 type veth peer name {ib} "
                      f"netns {netns(nb)} mtu 9500\n")
         for node, dev, address in ((na, ia, link["ipv4"][0]), (nb, ib, link["ipv4"][1])):
-            inside[netns(node)] += [f"link set {dev} up\n", f"addr add {address} dev {dev}\n"]
+            lines = inside.setdefault(netns(node), [])
+            lines.append(f"link set {dev} up\n")
+            if address is not None:
+                lines.append(f"addr add {address} dev {dev}\n")
     return "".join(first), {name: "".join(lines) for name, lines in inside.items()}
 
 
@@ -127,12 +140,13 @@ def _timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def run_rawns(path: Path) -> dict[str, float]:
+def run_rawns(path: Path, host: str) -> dict[str, float]:
     """One run in a fresh Python process (imports excluded)."""
-    return run_json([sys.executable, str(Path(__file__).resolve()), "--_worker", str(path)])
+    return run_json([sys.executable, str(Path(__file__).resolve()), "--_worker", str(path),
+                     "--host", host])
 
 
-def _worker(path: str) -> dict[str, float]:
+def _worker(path: str, host: str) -> dict[str, float]:
     # imported before the clock starts, as the other benchmarks do
     import rawns.batch
     import rawns.fanout
@@ -144,20 +158,20 @@ def _worker(path: str) -> dict[str, float]:
     del rawns  # (only imported)
 
     lab: list[Any] = []
-    up = _timed(lambda: lab.append(rawns_topology.load(path)) or lab[0].up())
+    up = _timed(lambda: lab.append(rawns_topology.load(path, host=host)) or lab[0].up())
     down = _timed(lab[0].down)
     return {"up": up, "down": down}
 
 
-def run_ip_batch(data: dict[str, Any]) -> dict[str, float]:
-    first, inside = ip_commands(data)  # made before the clock starts
+def run_ip_batch(data: dict[str, Any], host: str) -> dict[str, float]:
+    first, inside = ip_commands(data, host)  # made before the clock starts
 
     def up() -> None:
         run_ip(["-batch", "-"], first)
         for name, text in inside.items():
             run_ip(["-n", name, "-batch", "-"], text)
 
-    names = list(inside)
+    names = [name for name in inside if name != host]
     return {"up": _timed(up),
             "down": _timed(lambda: run_ip(["-batch", "-"],
                                           "".join(f"netns delete {n}\n" for n in names)))}
@@ -184,6 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE", help="also write every measurement here")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--_worker", dest="worker", help=argparse.SUPPRESS)
+    p.add_argument("--host", help=argparse.SUPPRESS)
     return p
 
 
@@ -191,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     if args.worker:
-        print(json.dumps(_worker(args.worker)))
+        print(json.dumps(_worker(args.worker, args.host)))
         return 0
     if os.geteuid() != 0:
         print("bench_topology: needs root", file=sys.stderr)
@@ -249,14 +264,13 @@ def _bench(args: argparse.Namespace) -> int:
             for run in range(args.runs):
                 for peer in order(peers, run):
                     sweep(prefix)
-                    if peer == "c":
-                        from rawns import netns
-                        netns.add(host)
+                    from rawns import netns
+                    netns.add(host)  # the host of W2, and of host links
                     state = settle()
                     if peer == "rawns":
-                        measured = run_rawns(path)
+                        measured = run_rawns(path, host)
                     elif peer == "ip-batch":
-                        measured = run_ip_batch(data)
+                        measured = run_ip_batch(data, host)
                     else:
                         assert binary is not None
                         measured = run_c(binary, f"{prefix}c", args.n, host)

@@ -24,6 +24,7 @@ import errno
 import io
 import os
 import shlex
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Optional, Union
 
@@ -174,36 +175,38 @@ class Topology:
         from rawns.handle import Handle
 
         what = removal(self.spec)
-        if what.host_ends or what.bridges:
+        if not (what.host_ends or what.bridges):
+            netns_module.delete_many(what.namespaces, missing_ok=True)
+            return
+        with Handle(self.host) as handle:
+            links = {link.name: link for link in handle.link_list()}
+            by_index = {link.index: link.name for link in links.values()}
             present = [name for name in what.namespaces if netns_module.exists(name)]
-            with Handle(self.host) as handle:
-                links = {link.name: link for link in handle.link_list()}
-                by_index = {link.index: link.name for link in links.values()}
-                nsids = netns_module.nsids(handle, present) if present else {}
-                doomed = []
-                for end in what.host_ends:
-                    link = links.get(end.interface)
-                    if link is None or link.kind != "veth":
-                        continue
-                    if end.peer_netns is None:
-                        ours = link.link_netnsid is None and \
-                            by_index.get(link.link or 0) == end.peer
-                    else:
-                        ours = end.peer_netns in nsids and \
-                            link.link_netnsid == nsids[end.peer_netns]
-                    if ours:
+            nsids = netns_module.nsids(handle, present) if present else {}
+            # veths whose peer is in one of our namespaces go with it, in the
+            # kernel's cleanup of the namespaces (one pass for all: deleting
+            # each here would wait for an RCU grace period each)
+            going: list[str] = []
+            doomed: list[str] = []
+            for end in what.host_ends:
+                link = links.get(end.interface)
+                if link is None or link.kind != "veth":
+                    continue
+                if end.peer_netns is None:
+                    if link.link_netnsid is None and by_index.get(link.link or 0) == end.peer:
                         doomed.append(end.interface)
-                doomed += [name for name in what.bridges
-                           if name in links and links[name].kind == "bridge"]
-                for name in doomed:
-                    try:
-                        handle.link_delete(name)
-                    except FileNotFoundError:
-                        pass  # gone meanwhile (a veth goes with its peer)
-                    except KernelError as err:
-                        if err.errno != errno.ENODEV:
-                            raise
-        netns_module.delete_many(what.namespaces, missing_ok=True)
+                elif end.peer_netns in nsids and link.link_netnsid == nsids[end.peer_netns]:
+                    going.append(end.interface)
+            doomed += [name for name in what.bridges
+                       if name in links and links[name].kind == "bridge"]
+            netns_module.delete_many(what.namespaces, missing_ok=True)
+            doomed += _wait_gone(handle, going)
+            for name in doomed:
+                try:
+                    handle.link_delete(name)
+                except KernelError as err:
+                    if err.errno not in (errno.ENODEV, errno.ENOENT):
+                        raise  # (gone meanwhile: a veth goes with its peer)
 
     # -- status -----------------------------------------------------------------------
 
@@ -302,6 +305,20 @@ def kernel_has(kind: str) -> bool:
     finally:
         os.close(fd)
     return outcome.error is None or outcome.error.errno != errno.EOPNOTSUPP
+
+
+def _wait_gone(handle: Any, names: Sequence[str], timeout: float = 10.0) -> list[str]:
+    """Wait until none of the links ``names`` is in ``handle``'s namespace
+    (the kernel removes them as it cleans up deleted namespaces); returns
+    those still there after ``timeout`` seconds, for the caller to delete."""
+    left = set(names)
+    deadline = time.monotonic() + timeout
+    while left:
+        left &= {link.name for link in handle.link_list()}
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    return sorted(left)
 
 
 def _run_line(node: str, netns: str, line: str, words: Sequence[str]) -> None:

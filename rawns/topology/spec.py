@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from rawns.errors import RawnsError
-from rawns.netlink.requests import check_ifname
+from rawns.netlink.requests import address_prefix, check_ifname
 from rawns.netns import validate_name
 
 __all__ = [
@@ -386,10 +386,10 @@ class _Parser:
             return None
         text = self.text(value, path, parent, key)
         try:
-            interface = ipaddress.ip_interface(text)
+            address, _ = address_prefix(text)  # fast for IPv4; as Batch reads it
         except ValueError:
-            interface = None
-        if interface is None or interface.version != version or "/" not in text:
+            address = None
+        if address is None or address.version != version or "/" not in text:
             example = "10.0.0.1/24" if version == 4 else "2001:db8::1/64"
             raise self.error(f"{text!r} is not an IPv{version} address with its prefix "
                              f"length, like '{example}'", path, parent, key)
