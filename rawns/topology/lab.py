@@ -219,42 +219,40 @@ class Topology:
 
         present = [name for name in self.namespaces if netns_module.exists(name)]
         snapshots = {str(snap.netns): snap for snap in read_many(present, ("link", "addr"))}
-        host_links: dict[str, Any] = {}
+        named: dict[str, list[str]] = {node.name: [node.name] if node.kind == "bridge" else []
+                                       for node in self.spec.nodes}
+        for link in self.spec.links:
+            for end in link.endpoints:
+                named.setdefault(end.node, []).append(end.interface)
+        host_links: Sequence[Any] = ()
         host_addrs: dict[int, list[str]] = {}
-        if any(self.spec.place(node.name) is None for node in self.spec.nodes) or \
-                any(self.spec.place(end.node) is None
-                    for link in self.spec.links for end in link.endpoints):
+        if any(self.spec.place(node) is None for node in named):
             with Handle(self.host) as handle:
-                links = handle.link_list()
-                host_links = {"links": links}
-                for address in handle.addr_list():
-                    host_addrs.setdefault(address.index, []).append(str(address.address))
+                host_links = handle.link_list()
+                host_addrs = _addresses(handle.addr_list())
         nodes = []
         for node in self.spec.nodes:
             place = self.spec.place(node.name)
-            named = [node.name] if node.kind == "bridge" else []
-            named += [end.interface for link in self.spec.links for end in link.endpoints
-                      if end.node == node.name]
             if place is None:
-                interfaces = _interfaces(host_links.get("links", []), host_addrs, named)
-                present_here = node.kind == "host" or any(
-                    i.name == node.name and i.state != "ABSENT" for i in interfaces)
+                interfaces = _interfaces(host_links, host_addrs, named[node.name])
             elif place in snapshots:
                 snap = snapshots[place]
-                addrs: dict[int, list[str]] = {}
-                for address in snap.addresses or ():
-                    addrs.setdefault(address.index, []).append(str(address.address))
-                everything = [link.name for link in snap.links or ()]
-                interfaces = _interfaces(snap.links or (), addrs,
-                                         everything if node.kind == "linux" else named)
-                present_here = node.kind == "linux" or any(
-                    i.name == node.name and i.state != "ABSENT" for i in interfaces)
+                links = snap.links or ()
+                interfaces = _interfaces(links, _addresses(snap.addresses or ()),
+                                         [link.name for link in links]
+                                         if node.kind == "linux" else named[node.name])
             else:
-                interfaces = tuple(InterfaceStatus(name=name, state="ABSENT") for name in named)
-                present_here = False
+                interfaces = tuple(InterfaceStatus(name=name, state="ABSENT")
+                                   for name in named[node.name])
+            if node.kind == "linux":
+                there = place in snapshots
+            elif node.kind == "bridge":
+                there = any(i.name == node.name and i.state != "ABSENT" for i in interfaces)
+            else:
+                there = True  # the host
             nodes.append(NodeStatus(name=node.name, kind=node.kind,
-                                    netns=node.netns if node.kind == "linux" else place,
-                                    present=present_here, interfaces=interfaces))
+                                    netns=self.netns_of(node.name), present=there,
+                                    interfaces=interfaces))
         return Status(name=self.spec.name, nodes=tuple(nodes))
 
     # -- pictures ---------------------------------------------------------------------
@@ -337,6 +335,14 @@ def _run_line(node: str, netns: str, line: str, words: Sequence[str]) -> None:
         status = netns_module.run(netns, words)
     if status != 0:
         raise ExecFailed(node, line, status, output)
+
+
+def _addresses(addresses: Sequence[Any]) -> dict[int, list[str]]:
+    """ifindex -> its addresses, as text with their prefix length."""
+    out: dict[int, list[str]] = {}
+    for address in addresses:
+        out.setdefault(address.index, []).append(str(address.address))
+    return out
 
 
 def _interfaces(links: Sequence[Any], addresses: Mapping[int, list[str]],
