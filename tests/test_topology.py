@@ -287,6 +287,15 @@ def test_down_leaves_a_host_interface_whose_peer_is_not_the_topologys(tmp_path, 
     assert "ha" in links_of(host) and "x" in links_of(other)
 
 
+def test_a_missing_host_namespace_is_refused_before_anything_is_made(prefix):
+    data = {"name": "lab", "prefix": prefix.rstrip("-"),
+            "topology": {"nodes": {"a": {"kind": "linux"}},
+                         "links": [{"endpoints": ["a:e1", "host:ha"]}]}}
+    with pytest.raises(FileNotFoundError, match=f"{prefix}nohost"):
+        topology.load(data, host=f"{prefix}nohost").up()
+    assert my_namespaces(prefix) == []
+
+
 def test_a_context_manager_and_a_dict(prefix, host):
     data = {"name": "lab", "prefix": prefix.rstrip("-"),
             "topology": {"nodes": {"a": {"kind": "linux"}, "b": {"kind": "linux"}},

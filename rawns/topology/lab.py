@@ -98,6 +98,8 @@ class Topology:
         anything is; the KernelError of a refusal; ExecFailed."""
         commands = self._exec_lines()
         self._check_kernel()
+        if self.host is not None:
+            os.close(netns_module.open_fd(self.host))  # it exists: refused now, not midway
         batch = Batch()
         describe(self.spec, batch, self.host)
         total = len(commands)
