@@ -20,6 +20,9 @@ freeing namespaces between runs (``harness.kernel.wait_for_kernel``):
 
 - ``rawns``: ``rawns.topology.load(FILE).up()`` in a fresh Python process
   (imports excluded, reading the JSON file included), then ``down()``;
+- ``batch``: the same operations written by hand as one ``rawns.Batch`` (what
+  a program would do without topology files), in a fresh Python process: the
+  cost of the topology layer is the difference;
 - ``ip-batch``: as the issue asks, one ``ip -batch`` for the namespaces and
   links (``netns add``; ``link add A netns X mtu 9500 type veth peer name B
   netns Y mtu 9500``), then one ``ip -n NODE -batch`` per node for what goes
@@ -63,7 +66,7 @@ from harness.report import order  # noqa: E402
 __all__ = ["main", "topology", "SHAPES"]
 
 SHAPES = ("line", "star", "clos", "pods")
-PEERS = ("rawns", "ip-batch", "c")
+PEERS = ("rawns", "batch", "ip-batch", "c")
 _ENV_PRIVATE = "RAWNS_BENCH_PRIVATE_MNTNS"
 _SPINES, _LEAVES = 4, 16
 
@@ -146,21 +149,59 @@ def run_rawns(path: Path, host: str) -> dict[str, float]:
                      "--host", host])
 
 
-def _worker(path: str, host: str) -> dict[str, float]:
-    # imported before the clock starts, as the other benchmarks do
+def _warm() -> None:
+    """Import before the clock starts what a run uses, as the other benchmarks do."""
     import rawns.batch
     import rawns.fanout
     import rawns.handle
     import rawns.netlink.requests
     import rawns.topology.lab
-    from rawns import topology as rawns_topology
 
     del rawns  # (only imported)
+
+
+def _worker(path: str, host: str) -> dict[str, float]:
+    _warm()
+    from rawns import topology as rawns_topology
 
     lab: list[Any] = []
     up = _timed(lambda: lab.append(rawns_topology.load(path, host=host)) or lab[0].up())
     down = _timed(lab[0].down)
     return {"up": up, "down": down}
+
+
+def run_batch(path: Path, host: str) -> dict[str, float]:
+    """One run of the hand-written Batch, in a fresh Python process."""
+    return run_json([sys.executable, str(Path(__file__).resolve()), "--_worker", str(path),
+                     "--host", host, "--batch"])
+
+
+def _worker_batch(path: str, host: str) -> dict[str, float]:
+    """The topology's operations as a program would write them on a Batch."""
+    _warm()
+    from rawns import netns
+    from rawns.batch import Batch
+
+    data = json.loads(Path(path).read_text())
+    prefix, lab = data["prefix"], data["name"]
+
+    def where(node: str) -> str:
+        return host if node == "host" else f"{prefix}-{lab}-{node}"
+
+    def up() -> None:
+        with Batch() as batch:
+            for node in data["topology"]["nodes"]:
+                batch.netns_add(where(node))
+                batch.link_set("lo", up=True, netns=where(node))
+            for link in data["topology"]["links"]:
+                (na, ia), (nb, ib) = (end.split(":") for end in link["endpoints"])
+                batch.veth(ia, ib, netns=where(na), peer_netns=where(nb), mtu=9500)
+                for node, dev, address in ((na, ia, link["ipv4"][0]), (nb, ib, link["ipv4"][1])):
+                    if address is not None:
+                        batch.addr_add(dev, address, netns=where(node))
+
+    names = [where(node) for node in data["topology"]["nodes"]]
+    return {"up": _timed(up), "down": _timed(lambda: netns.delete_many(names))}
 
 
 def run_ip_batch(data: dict[str, Any], host: str) -> dict[str, float]:
@@ -199,6 +240,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--_worker", dest="worker", help=argparse.SUPPRESS)
     p.add_argument("--host", help=argparse.SUPPRESS)
+    p.add_argument("--batch", action="store_true", help=argparse.SUPPRESS)
     return p
 
 
@@ -206,7 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     if args.worker:
-        print(json.dumps(_worker(args.worker, args.host)))
+        work = _worker_batch if args.batch else _worker
+        print(json.dumps(work(args.worker, args.host)))
         return 0
     if os.geteuid() != 0:
         print("bench_topology: needs root", file=sys.stderr)
@@ -269,6 +312,8 @@ def _bench(args: argparse.Namespace) -> int:
                     state = settle()
                     if peer == "rawns":
                         measured = run_rawns(path, host)
+                    elif peer == "batch":
+                        measured = run_batch(path, host)
                     elif peer == "ip-batch":
                         measured = run_ip_batch(data, host)
                     else:
