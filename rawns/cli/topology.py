@@ -82,8 +82,13 @@ class _Progress:
 
     def __init__(self) -> None:
         self.shown = False
+        self.last = 0.0
 
     def __call__(self, phase: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if phase == "exec" and done < total and now - self.last < 0.1:
+            return  # a terminal needs no more than ten lines a second
+        self.last = now
         if phase == "links":
             text = "making namespaces and links..." if done == 0 else "links made"
         else:
