@@ -105,8 +105,10 @@ class Topology:
         total = len(commands)
         if progress is not None:
             progress("links", 0, 1)
-        batch.commit()
+        made = False
         try:
+            batch.commit()  # undoes itself if it fails: then there is nothing to remove
+            made = True
             if progress is not None:
                 progress("links", 1, 1)
             for done, (node, netns, line, words) in enumerate(commands, 1):
@@ -114,8 +116,9 @@ class Topology:
                 if progress is not None:
                     progress("exec", done, total)
         except BaseException:
-            with contextlib.suppress(Exception):
-                self.down()  # all of it made by this call: the batch succeeded
+            if made:  # all of it made by this call
+                with contextlib.suppress(Exception):
+                    self.down()
             raise
 
     def _exec_lines(self) -> list[tuple[str, str, str, list[str]]]:
