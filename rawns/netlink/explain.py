@@ -4,9 +4,10 @@
 #   at byte N: <reason>").  (Non-bytes arguments are a TypeError, as usual.)
 # - They are driven by the same tables and codecs as decode(): the reference
 #   decoder (message.decode) records a trace of its one walk (see
-#   attrs.Ctx.trace) and this module only shapes it; it never parses the
+#   attrs.Ctx.trace) and this module only shapes it; it never parses a
 #   message again.  (The request an NLMSG_ERROR echoes is a message of its
-#   own inside the body: it gets a walk of its own.)
+#   own inside the body: it gets a walk of its own; so do the whole messages
+#   before a broken nlmsghdr, which the first walk never reached.)
 # - One content, two forms: annotate() builds plain data (dicts, lists,
 #   str, int, bool, None: what json.dumps takes) and render() writes the
 #   text from that alone, so `rawns explain -j` says what the text says.
@@ -379,6 +380,14 @@ def _annotate(buf: bytes, base: int, echo_depth: int) -> dict[str, Any]:
         decode(buf, trace)
     except DecodeError as err:
         stopped = err
+        if not trace and err.offset > 0:
+            # The framing of every message is checked before any body is read:
+            # a broken nlmsghdr at err.offset hides the whole messages before
+            # it, so show those (a capture cut short still explains its start).
+            try:
+                decode(buf[:err.offset], trace)
+            except DecodeError as earlier:
+                stopped = earlier
     messages: list[dict[str, Any]] = []
     # Containers still open, innermost last: (trace depth, their parts).
     open_parts: list[tuple[int, list[dict[str, Any]]]] = []
