@@ -185,8 +185,9 @@ def defined_in(name: str) -> tuple[str, str] | None:
 
 
 def definitions(annotation: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """``(name, header, declaration)`` of every structure, message type and
-    attribute :func:`annotate` met, once each, in the order first met."""
+    """``(name, header, declaration)`` of every message type, nlmsghdr flag,
+    structure and attribute :func:`annotate` met, once each, in the order
+    first met."""
     seen: dict[str, tuple[str, str, str]] = {}
 
     def note(name: str | None) -> None:
@@ -197,6 +198,8 @@ def definitions(annotation: dict[str, Any]) -> list[tuple[str, str, str]]:
         for record in records:
             if record["kind"] == "message":
                 note(record["type_name"])
+                for flag in record["flag_names"]:
+                    note(flag)
             elif record["kind"] == "struct":
                 note(record["name"])
                 if record.get("echoed"):
@@ -689,7 +692,8 @@ def _render_parts(lines: list[str], parts: list[dict[str, Any]], pad: str,
 
 def _render_struct(lines: list[str], part: dict[str, Any], pad: str, said: set[str]) -> None:
     where = f"   [{part['declaration']}, {part['header']}]" if part["header"] else ""
-    lines.append(f"{pad}@{part['offset']} {part['name']} ({part['length']} bytes) | "
+    size = f"{part['length']} byte{'' if part['length'] == 1 else 's'}"
+    lines.append(f"{pad}@{part['offset']} {part['name']} ({size}) | "
                  f"{hexdump(bytes.fromhex(part['bytes']), 20)}{where}")
     width = max(len(field["name"]) for field in part["fields"])
     for field in part["fields"]:

@@ -242,9 +242,11 @@ def test_definitions_lists_what_a_message_uses_once() -> None:
     data = encode(requests.veth_add("v0", "p0").with_seq(1))
     rows = definitions(annotate(data))
     names = [row[0] for row in rows]
-    assert names[:3] == ["RTM_NEWLINK", "nlmsghdr", "ifinfomsg"]
+    assert names[:7] == ["RTM_NEWLINK", "NLM_F_REQUEST", "NLM_F_ACK", "NLM_F_EXCL",
+                         "NLM_F_CREATE", "nlmsghdr", "ifinfomsg"]
     assert len(names) == len(set(names))
     assert ("IFLA_IFNAME", "linux/if_link.h", "enum { IFLA_* }") in rows
     assert ("VETH_INFO_PEER", "linux/veth.h", "enum { VETH_INFO_* }") in rows
+    assert ("NLM_F_EXCL", "linux/netlink.h", "#define NLM_F_*") in rows
     assert defined_in("AF_INET") == KERNEL_HEADERS["AF"]
     assert defined_in("no such thing") is None
