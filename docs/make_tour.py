@@ -25,9 +25,11 @@ import re
 import socket
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
-from rawns import Handle, KernelError, netns, ping
+from rawns import netns, ping
+from rawns.errors import KernelError
+from rawns.handle import Handle
 from rawns.netlink import IFLA, AttrList, decode, encode, make_attr, requests
 from rawns.netlink.explain import annotate, definitions, hex_lines, render
 from rawns.nlsock import RouteSocket
@@ -137,7 +139,10 @@ def generate() -> str:
     return tour.text()
 
 
-def _quietly(handle: Handle, action: Callable[[], object]) -> object:
+_T = TypeVar("_T")
+
+
+def _quietly(handle: Handle, action: Callable[[], _T]) -> _T:
     """Run ``action`` with ``handle``'s trace off: setup the tour does not show."""
     trace, handle.trace = handle.trace, None
     try:
@@ -257,7 +262,7 @@ is built with `rawns.netlink.requests.veth_add` plus
     tour.show()
 
 
-def _address(tour: Tour, h_red: Handle, veth0: object) -> None:
+def _address(tour: Tour, h_red: Handle, veth0: int) -> None:
     tour.step("4. An address: RTM_NEWADDR", ["ip -n RED addr add 10.0.0.1/24 dev veth0"], """
 The fixed header `ifaddrmsg` carries the family, the prefix length (24) and
 the index of the link; the address itself travels as attributes. For IPv4,
@@ -265,11 +270,11 @@ the index of the link; the address itself travels as attributes. For IPv4,
 peer's, on a point-to-point link); `ip` sends both, and so does rawns.
 `NLM_F_CREATE|NLM_F_EXCL`: create it, and fail if it is already there.
 """)
-    h_red.addr_add(veth0, "10.0.0.1/24")  # type: ignore[arg-type]
+    h_red.addr_add(veth0, "10.0.0.1/24")
     tour.show()
 
 
-def _link_up(tour: Tour, h_red: Handle, veth0: object) -> None:
+def _link_up(tour: Tour, h_red: Handle, veth0: int) -> None:
     tour.step("5. Link up: ifi_flags and ifi_change", ["ip -n RED link set veth0 up"], """
 Setting a link up is an `RTM_NEWLINK` on an existing link, named by its index in
 `ifi_index`. `ifi_flags` holds the values of the device flags and `ifi_change`
@@ -277,7 +282,7 @@ the mask of those to change: `IFF_UP` in both sets the UP bit and leaves every
 other flag alone (with `ifi_change` 0 the kernel would take `ifi_flags` as the
 whole set).
 """)
-    h_red.link_set(veth0, up=True)  # type: ignore[arg-type]
+    h_red.link_set(veth0, up=True)
     tour.show()
 
 
@@ -296,7 +301,7 @@ two addresses, 127.0.0.1 and 10.0.0.1.
     tour.show()
 
 
-def _neighbours(tour: Tour, h_red: Handle, h_blue: Handle, red: str, veth0: object) -> None:
+def _neighbours(tour: Tour, h_red: Handle, h_blue: Handle, red: str, veth0: int) -> None:
     def setup() -> None:
         h_blue.addr_add("eth0", "10.0.0.2/24")
         h_blue.link_set("eth0", up=True)
@@ -317,11 +322,11 @@ says so with `NLM_F_DUMP_FILTERED`). Each entry is an `RTM_NEWNEIGH`: in its
 address, `NDA_LLADDR` the MAC address of `BLUE`'s `eth0`, `NDA_CACHEINFO` the
 entry's ages.
 """)
-    h_red.neigh_list(veth0, family=4)  # type: ignore[arg-type]
+    h_red.neigh_list(veth0, family=4)
     tour.show()
 
 
-def _error(tour: Tour, h_red: Handle, veth0: object) -> None:
+def _error(tour: Tour, h_red: Handle, veth0: int) -> None:
     tour.step("8. An error, and the kernel's own words: extended ack", [
         "ip -n RED link set veth0 mtu 10"], """
 A veth refuses an MTU below 68. The answer is an `NLMSG_ERROR` whose error is
@@ -334,7 +339,7 @@ the request (the view then names it). rawns raises the error as a `KernelError`
 (an `OSError`, errno `EINVAL`) carrying that text:
 """)
     try:
-        h_red.link_set(veth0, mtu=10)  # type: ignore[arg-type]
+        h_red.link_set(veth0, mtu=10)
     except KernelError as err:
         tour.say("```text")
         tour.say(f"rawns: {err}")
@@ -350,10 +355,10 @@ the request (the view then names it). rawns raises the error as a `KernelError`
     tour.show()
 
 
-def _dump_interrupted(tour: Tour, h_red: Handle, red: str, veth0: object) -> None:
+def _dump_interrupted(tour: Tour, h_red: Handle, red: str, veth0: int) -> None:
     def setup() -> None:
         for third in range(120):
-            h_red.addr_add(veth0, f"10.1.{third}.1/24")  # type: ignore[arg-type]
+            h_red.addr_add(veth0, f"10.1.{third}.1/24")
 
     _quietly(h_red, setup)
     tour.step("9. NLM_F_DUMP_INTR: a dump that raced a change", [], """
@@ -380,7 +385,7 @@ datagram is the first built after the change:
         request = encode(requests.addr_dump(family=socket.AF_INET).with_seq(1))
         sock.send(request)
         received.append(sock.recv(4096))
-        _quietly(h_red, lambda: h_red.addr_add(veth0, "10.2.0.1/24"))  # type: ignore
+        _quietly(h_red, lambda: h_red.addr_add(veth0, "10.2.0.1/24"))
         while not any(message.type == 3 for message in decode(received[-1])):
             received.append(sock.recv(4096))
     tour.say("| datagram | bytes | messages | flags of its first message |")
