@@ -11,7 +11,8 @@ import sys
 import pytest
 
 OBJECT_MODULES = {"rawns.cli.link", "rawns.cli.addr", "rawns.cli.route", "rawns.cli.neigh",
-                  "rawns.cli.netns", "rawns.cli.monitor", "rawns.cli.ping", "rawns.cli.demo"}
+                  "rawns.cli.netns", "rawns.cli.monitor", "rawns.cli.ping", "rawns.cli.demo",
+                  "rawns.cli.explain"}
 
 
 def loaded(*args: str) -> set[str]:
@@ -40,3 +41,13 @@ def test_a_command_loads_only_its_objects_module(ns):
     assert "rawns.demo" not in modules and "rawns.ping" not in modules
     modules = loaded("-n", a, "-j", "addr")
     assert modules & OBJECT_MODULES == {"rawns.cli.addr"}
+
+
+def test_explain_loads_the_protocol_only(tmp_path):
+    path = tmp_path / "ack.bin"
+    path.write_bytes(bytes.fromhex("24000000020000010a000000b32e00000000000038000000"
+                                   "100005060a00000000000000"))
+    modules = loaded("explain", str(path))
+    assert modules & OBJECT_MODULES == {"rawns.cli.explain"}
+    assert not {"rawns.handle", "rawns.nlsock", "rawns.netns", "rawns.syscalls",
+                "rawns.show"} & modules

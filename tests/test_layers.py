@@ -167,7 +167,7 @@ def test_the_walker_sees_every_form_of_import() -> None:
 # rawns.netlink, from the bottom up, as its package docstring lists it: each
 # module imports only those before it.
 NETLINK_ORDER = ["constants", "attrs", "structs", "codecs", "tables", "message", "fast",
-                 "explain", "requests", "conversation"]
+                 "explain", "capture", "requests", "conversation"]
 
 
 def test_netlink_modules_import_only_those_before_them() -> None:
