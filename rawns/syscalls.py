@@ -21,8 +21,14 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from rawns._native import ffi, lib
-from rawns.errors import KernelError, kernel_error
+from rawns.errors import ExtensionMissingError, KernelError, kernel_error
+
+try:
+    from rawns._native import ffi, lib
+except ModuleNotFoundError as err:  # not ImportError: a broken build should say why itself
+    if err.name != "rawns._native":
+        raise
+    raise ExtensionMissingError(os.path.dirname(os.path.abspath(__file__))) from err
 
 __all__ = [
     "CLONE_NEWNET",

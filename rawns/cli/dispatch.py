@@ -22,7 +22,7 @@ from rawns.cli.grammar import (
     HELP, OBJECT_TABLE, PROG, USAGE, Options, ShowHelp, UsageError, Words, parse_options,
     resolve,
 )
-from rawns.errors import PRIVILEGE_HINT, KernelError, RawnsError
+from rawns.errors import PRIVILEGE_HINT, ExtensionMissingError, KernelError, RawnsError
 
 __all__ = ["main", "EXIT_USAGE", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_BUG"]
 
@@ -95,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KernelError as err:
+        print(f"{PROG}: {_error_text(err)}", file=sys.stderr)
+        return EXIT_FAILED
+    except ExtensionMissingError as err:  # the installation, not the command line
         print(f"{PROG}: {_error_text(err)}", file=sys.stderr)
         return EXIT_FAILED
     except (RawnsError, ValueError) as err:  # bad input the library refused
