@@ -18,12 +18,21 @@ import errno
 import fcntl
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Protocol, Union
 
 from rawns import syscalls
 from rawns.errors import KernelError, RawnsError, kernel_error
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from typing import Protocol
+
+    class NsidSource(Protocol):
+        """What ``nsids`` asks: ``Handle.nsid_get``, the id a namespace gives another."""
+
+        def nsid_get(self, netns: NetnsTarget | None = None, *, pid: int | None = None
+                     ) -> int | None: ...
 
 __all__ = [
     "RUN_DIR",
@@ -40,7 +49,6 @@ __all__ = [
     "open_many",
     "identify",
     "describe",
-    "NsidSource",
     "nsids",
     "nsid_names",
     "enter",
@@ -56,7 +64,7 @@ ETC_DIR = "/etc/netns"
 
 #: A namespace given by name (``"blue"``), path (``"/proc/1/ns/net"`` or a
 #: ``PathLike``) or open file descriptor (``int``).
-NetnsTarget = Union[str, "os.PathLike[str]", int]
+NetnsTarget = str | os.PathLike[str] | int
 
 _THREAD_NETNS = "/proc/thread-self/ns/net"
 _MAX_NAME_BYTES = 255
@@ -610,13 +618,6 @@ def run(name: str, argv: Sequence[str]) -> int:
     if os.WIFSIGNALED(status):
         return 128 + os.WTERMSIG(status)
     return os.waitstatus_to_exitcode(status)
-
-
-class NsidSource(Protocol):
-    """What ``nsids`` asks: ``Handle.nsid_get``, the id a namespace gives another."""
-
-    def nsid_get(self, netns: NetnsTarget | None = None, *, pid: int | None = None
-                 ) -> int | None: ...
 
 
 def nsids(handle: NsidSource, names: Iterable[str] | None = None) -> dict[str, int]:

@@ -16,12 +16,15 @@ from __future__ import annotations
 import errno
 import functools
 import os
-import socket
 import threading
-from collections.abc import Sequence
-from typing import Any
 
 from rawns.errors import ExtensionMissingError, KernelError, kernel_error
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    import socket
+    from collections.abc import Sequence
+    from typing import Any
 
 try:
     from rawns._native import ffi, lib
@@ -218,6 +221,8 @@ def socket_in(netns_fd: int | None, family: int, type: int, proto: int = 0) -> s
     helper thread; two setns calls cost microseconds where a thread costs
     tens, and bulk plumbing opens one socket per namespace.)
     """
+    import socket  # here: namespaces alone (rawns netns ...) need no socket module
+
     if netns_fd is None:
         return _socket(family, type, proto)
     type |= socket.SOCK_CLOEXEC
@@ -234,6 +239,8 @@ def socket_in(netns_fd: int | None, family: int, type: int, proto: int = 0) -> s
 
 
 def _socket(family: int, type: int, proto: int) -> socket.socket:
+    import socket
+
     try:
         return socket.socket(family, type | socket.SOCK_CLOEXEC, proto)
     except OSError as err:
