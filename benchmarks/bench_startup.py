@@ -75,14 +75,25 @@ def run_once(argv: list[str], env: dict[str, str], cwd: str) -> float:
 
 def interleaved(peers: list[tuple[str, list[str]]], runs: int, env: dict[str, str],
                 cwd: str) -> dict[str, list[float]]:
-    """Wall seconds of each peer, ``runs`` times, in A B .. B A order."""
+    """Wall seconds of each peer, ``runs`` times, in A B .. B A order.
+
+    A peer whose label ends in "add X" runs together with the next ("del X"),
+    always in that order, so that each round adds and deletes its namespace.
+    """
+    steps: list[list[tuple[str, list[str]]]] = []
+    for label, argv in peers:
+        if steps and steps[-1][-1][0].endswith("add X"):
+            steps[-1].append((label, argv))
+        else:
+            steps.append([(label, argv)])
     times: dict[str, list[float]] = {label: [] for label, _ in peers}
-    for _, argv in peers:  # warm the page cache and write any missing bytecode
-        run_once(argv, env, cwd)
+    for step in steps:  # warm the page cache and write any missing bytecode
+        for _, argv in step:
+            run_once(argv, env, cwd)
     for round_ in range(runs):
-        order = peers if round_ % 2 == 0 else peers[::-1]
-        for label, argv in order:
-            times[label].append(run_once(argv, env, cwd))
+        for step in steps if round_ % 2 == 0 else steps[::-1]:
+            for label, argv in step:
+                times[label].append(run_once(argv, env, cwd))
     return times
 
 
