@@ -17,7 +17,7 @@ import builtins
 import errno
 import fcntl
 import os
-import threading
+from _thread import allocate_lock  # threading.Lock, without importing threading
 from contextlib import contextmanager
 
 from rawns import syscalls
@@ -25,6 +25,7 @@ from rawns.errors import KernelError, RawnsError, kernel_error
 
 TYPE_CHECKING = False  # typing's, without importing typing (start-up)
 if TYPE_CHECKING:
+    import threading
     from collections.abc import Callable, Iterable, Iterator, Sequence
     from typing import Protocol
 
@@ -70,7 +71,7 @@ _THREAD_NETNS = "/proc/thread-self/ns/net"
 _MAX_NAME_BYTES = 255
 _CHUNK = 64  # namespaces per C call: bounds how late Ctrl-C or progress lands
 
-_run_dir_lock = threading.Lock()
+_run_dir_lock = allocate_lock()
 _run_dir_ready = False
 
 
@@ -244,6 +245,8 @@ def _add_serial(paths: Sequence[bytes], progress: Callable[[int, int], None] | N
 
 def _add_threaded(paths: Sequence[bytes], threads: int,
                   progress: Callable[[int, int], None] | None) -> None:
+    import threading  # here: one namespace at a time (rawns netns add) starts no thread
+
     threads = min(threads, len(paths))
     share = -(-len(paths) // threads)
     runs = [_AddRun() for _ in range(threads)]
