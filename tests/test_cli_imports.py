@@ -51,3 +51,43 @@ def test_explain_loads_the_protocol_only(tmp_path):
     assert modules & OBJECT_MODULES == {"rawns.cli.explain"}
     assert not {"rawns.handle", "rawns.nlsock", "rawns.netns", "rawns.syscalls",
                 "rawns.show"} & modules
+
+
+def new_modules(code: str) -> set[str]:
+    """Every module (the standard library's too) that ``code`` adds to a fresh
+    interpreter, beyond what ``python -c pass`` already has."""
+    probe = ("import sys\nbefore = set(sys.modules)\n" + code +
+             "\nprint(' '.join(sorted(set(sys.modules) - before)))\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.split())
+
+
+def test_import_rawns_loads_nothing_else():
+    assert new_modules("import rawns") == {"rawns"}
+    assert new_modules("import rawns; rawns.__version__") == {"rawns"}
+
+
+def test_version_and_help_load_neither_typing_nor_dataclasses():
+    for args in (["-V"], ["help"]):
+        modules = new_modules(f"from rawns.cli import main\nmain({args!r})")
+        assert not {"typing", "dataclasses", "inspect", "socket"} & modules, args
+        assert {m for m in modules if m.startswith("rawns")} <= {
+            "rawns", "rawns.cli", "rawns.cli.dispatch", "rawns.cli.grammar", "rawns.errors"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_netns_add_and_del_load_no_netlink(prefix):
+    name = f"{prefix}cli"
+    for verb in ("add", "del"):
+        modules = new_modules(f"from rawns.cli import main\n"
+                              f"assert main(['netns', {verb!r}, {name!r}]) == 0")
+        rawns_modules = {m for m in modules if m.startswith("rawns")}
+        assert rawns_modules == {"rawns", "rawns.cli", "rawns.cli.dispatch",
+                                 "rawns.cli.grammar", "rawns.cli.session",
+                                 "rawns.cli.netns", "rawns.errors", "rawns.netns",
+                                 "rawns.syscalls", "rawns._native", "rawns._native.lib"}, verb
+        # the costly parts of the standard library stay unloaded too
+        assert not {"typing", "dataclasses", "inspect", "socket", "ipaddress", "json",
+                    "threading"} & modules, verb

@@ -12,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "rawns"
+import rawns
+
+# The package under test, wherever it was imported from: the source tree, or
+# an installed wheel (whose .py files are the same).
+PACKAGE = Path(rawns.__file__).resolve().parent
 
 # A module may import modules of its own layer or of a lower one, never of a
 # higher one. Names are module paths relative to the package; a name ending in

@@ -13,11 +13,11 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Optional, Union
-
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
 if TYPE_CHECKING:
     import ipaddress
+    from collections.abc import Iterable, Sequence
+    from typing import Optional, Union
 
 __all__ = [
     "PROG", "UsageError", "ShowHelp", "Options", "parse_options",

@@ -11,12 +11,13 @@ Invariants:
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
 
 from rawns.cli.grammar import Options
-from rawns.show import json_text
 
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from rawns.handle import Handle
 
 __all__ = ["open_handle", "trace_printer", "emit_json"]
@@ -46,4 +47,6 @@ def open_handle(opts: Options) -> Handle:
 
 def emit_json(opts: Options, value: Any) -> None:
     """Print ``value`` as ``ip -j`` (``-p``: ``ip -j -p``) prints it."""
+    from rawns.show import json_text  # here: show loads the models and the codec
+
     print(json_text(value, pretty=opts.pretty))
