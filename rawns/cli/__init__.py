@@ -17,8 +17,8 @@ Modules: :mod:`grammar` (options, words, values, usage text), :mod:`session`
 (``main``: OBJECT -> its module, errors -> exit status), and one module per
 OBJECT, imported only when that object is asked for: :mod:`link`,
 :mod:`addr`, :mod:`route`, :mod:`neigh`, :mod:`netns`, :mod:`monitor`,
-:mod:`ping`, :mod:`demo`; :mod:`topology` serves ``up``, ``down``, ``show`` and
-``graph`` (``grammar.OBJECT_MODULES``).
+:mod:`ping`, :mod:`demo`, :mod:`explain`; :mod:`topology` serves ``up``, ``down``,
+``show`` and ``graph`` (``grammar.OBJECT_MODULES``).
 """
 
 from rawns.cli.dispatch import main
