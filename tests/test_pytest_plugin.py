@@ -20,6 +20,7 @@ import rawns.batch
 import rawns.cli.dispatch
 import rawns.handle
 import rawns.ping
+import rawns.pytest_plugin
 import rawns.snapshot
 import rawns.topology
 from rawns import netns
@@ -193,7 +194,8 @@ def test_registered_as_a_pytest11_entry_point_without_clashing_with_the_projects
     # named as the module: `-p rawns.pytest_plugin` (or pytest_plugins = [...]) then
     # finds it loaded, where any other name would register it twice (an error)
     assert project["entry-points"]["pytest11"] == {"rawns.pytest_plugin": "rawns.pytest_plugin"}
-    plugin_source = (ROOT / "rawns" / "pytest_plugin.py").read_text()
+    # (the installed module: CI also runs this suite against the wheel, without rawns/ here)
+    plugin_source = Path(rawns.pytest_plugin.__file__).read_text()
     theirs = set()
     for path in (ROOT / "tests").rglob("conftest.py"):
         for node in ast.walk(ast.parse(path.read_text())):
