@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("handle", "ping"),
     ("batch", "batch_plan", "snapshot"),
     ("show",),
-    ("demo", "cli.", "__main__", ""),
+    ("demo", "cli.", "cni.", "__main__", ""),
 ]
 
 
