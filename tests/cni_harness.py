@@ -80,6 +80,7 @@ def start(host: str, argv: list[str], command: str, conf: dict[str, Any], *,
     assert process.stdin is not None
     process.stdin.write(json.dumps(conf).encode())
     process.stdin.close()
+    process.stdin = None  # written and closed: communicate() only reads
     return process
 
 
