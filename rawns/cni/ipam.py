@@ -350,11 +350,11 @@ class HostLocal:
         return Store(self.conf.data_dir, self.net.name)
 
     def _requested(self, env: Env) -> list[IPAddress]:
-        """Addresses asked for: CNI_ARGS ``IP=A[,B]``, ``args.cni.ips``,
+        """Addresses asked for: CNI_ARGS ``IP=A``, ``args.cni.ips``,
         ``runtimeConfig.ips`` (host-local's three ways)."""
         asked: list[Any] = []
         if env.args.get("IP"):
-            asked += env.args["IP"].split(",")
+            asked.append(parse_ip(env.args["IP"], "CNI_ARGS IP", INVALID_ENVIRONMENT))
         cni_args = self.net.args.get("cni")
         if isinstance(cni_args, dict) and isinstance(cni_args.get("ips"), list):
             asked += cni_args["ips"]
@@ -362,8 +362,11 @@ class HostLocal:
             asked += self.net.runtime_config["ips"]
         out = []
         for item in asked:
-            text = item.split("/")[0] if isinstance(item, str) else item
-            out.append(parse_ip(text, "requested IP", INVALID_CONFIG))
+            if not isinstance(item, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+                # args.cni.ips and runtimeConfig.ips may give A/N
+                item = parse_ip(item.split("/")[0] if isinstance(item, str) else item,
+                                "requested IP", INVALID_CONFIG)
+            out.append(item)
         return out
 
     def add(self, env: Env) -> Result:
