@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Optional
+from types import MappingProxyType
+from typing import Any, NamedTuple, Optional
 
 from rawns.cni.spec import (
     DECODING_FAILURE, DNS, INCOMPATIBLE_VERSION, INVALID_CONFIG, LATEST_VERSION,
@@ -55,8 +55,7 @@ _REFUSED: dict[str, tuple[Any, str]] = {
 }
 
 
-@dataclass(frozen=True, kw_only=True)
-class NetConf:
+class NetConf(NamedTuple):
     """One network configuration, checked. ``raw`` is the stdin it came from,
     handed as is to a delegated IPAM plugin (the spec asks for the same
     configuration)."""
@@ -71,11 +70,11 @@ class NetConf:
     is_default_gateway: bool = False
     force_address: bool = False
     hairpin: bool = False
-    ipam: Mapping[str, Any] = field(default_factory=dict)
+    ipam: Mapping[str, Any] = MappingProxyType({})
     dns: DNS = DNS()
     prev_result: Optional[Result] = None
-    runtime_config: Mapping[str, Any] = field(default_factory=dict)
-    args: Mapping[str, Any] = field(default_factory=dict)
+    runtime_config: Mapping[str, Any] = MappingProxyType({})
+    args: Mapping[str, Any] = MappingProxyType({})
     valid_attachments: Optional[frozenset[tuple[str, str]]] = None
     raw: bytes = b""
 

@@ -22,8 +22,7 @@ import ipaddress
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Optional, Protocol
+from typing import Any, NamedTuple, Optional, Protocol
 
 from rawns.cni.config import NetConf
 from rawns.cni.spec import (
@@ -45,8 +44,7 @@ _LOCK = "lock"
 
 # -- configuration ----------------------------------------------------------------------
 
-@dataclass(frozen=True, kw_only=True)
-class Range:
+class Range(NamedTuple):
     """One range of a range set: addresses ``start``..``end`` (inclusive) of ``subnet``."""
 
     subnet: IPNetwork
@@ -63,8 +61,7 @@ class Range:
         return f"{self.start}-{self.end}"
 
 
-@dataclass(frozen=True, kw_only=True)
-class HostLocalConf:
+class HostLocalConf(NamedTuple):
     range_sets: tuple[tuple[Range, ...], ...]
     routes: tuple[RouteConfig, ...] = ()
     data_dir: str = DEFAULT_DATA_DIR

@@ -8,6 +8,8 @@ Invariants:
   ``CniError`` carrying the spec's code, never another exception.
 - Results are written in the ``cniVersion`` of the request: from 1.0.0 on an
   IP has no ``version`` key; before it, it has one.
+- The value types are NamedTuples, not dataclasses: a plugin is started per
+  pod, and a dataclass costs a millisecond or two to define.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from types import MappingProxyType
+from typing import Any, NamedTuple, Optional, Union
 
 __all__ = [
     "SUPPORTED_VERSIONS", "LATEST_VERSION", "COMMANDS", "version_tuple",
@@ -135,15 +137,14 @@ def parse_cni_args(text: str) -> dict[str, str]:
     return out
 
 
-@dataclass(frozen=True, kw_only=True)
-class Env:
+class Env(NamedTuple):
     """The CNI variables of one call, checked."""
 
     command: str
     container_id: str = ""
     netns: str = ""
     ifname: str = ""
-    args: Mapping[str, str] = field(default_factory=dict)
+    args: Mapping[str, str] = MappingProxyType({})
     path: tuple[str, ...] = ()
 
 
@@ -227,8 +228,7 @@ def parse_network(text: Any, what: str, code: int) -> IPNetwork:
         raise CniError(code, f"{what} {text!r} is not a network (A/N)") from err
 
 
-@dataclass(frozen=True, kw_only=True)
-class Interface:
+class Interface(NamedTuple):
     """An interface of a result: the host's have no ``sandbox``."""
 
     name: str
@@ -244,8 +244,7 @@ class Interface:
         return out
 
 
-@dataclass(frozen=True, kw_only=True)
-class IPConfig:
+class IPConfig(NamedTuple):
     """An address given to an interface (``interface`` indexes the result's list)."""
 
     address: IPInterface
@@ -268,8 +267,7 @@ class IPConfig:
 ROUTE_EXTRAS = ("priority", "table", "scope", "mtu", "advmss")
 
 
-@dataclass(frozen=True, kw_only=True)
-class RouteConfig:
+class RouteConfig(NamedTuple):
     """A route to make in the container: ``dst`` via ``gw`` (None: the
     gateway of the interface's address of that family)."""
 
@@ -293,8 +291,7 @@ class RouteConfig:
         return out
 
 
-@dataclass(frozen=True, kw_only=True)
-class DNS:
+class DNS(NamedTuple):
     nameservers: tuple[str, ...] = ()
     domain: Optional[str] = None
     search: tuple[str, ...] = ()
@@ -316,8 +313,7 @@ class DNS:
         return out
 
 
-@dataclass(frozen=True, kw_only=True)
-class Result:
+class Result(NamedTuple):
     """What ADD answers (and what CHECK and DEL get back as prevResult)."""
 
     interfaces: tuple[Interface, ...] = ()
