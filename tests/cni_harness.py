@@ -182,14 +182,22 @@ def sysctl_state(ns: str, names: Names) -> dict[str, str]:
             if "stable_secret" not in k}
 
 
-def settle(*namespaces: str, timeout: float = 3.0) -> None:
-    """Wait until no veth that is up waits for its carrier: the kernel sets
-    a link's operstate from a work queue, up to a second after the change."""
+def settle(*namespaces: str, timeout: float = 5.0) -> None:
+    """Wait until no veth that is up waits for its carrier (the kernel sets a
+    link's operstate from a work queue, up to a second after the change) and
+    no IPv6 address is tentative where IPv6 forwards (there, the end of
+    duplicate address detection adds anycast routes; elsewhere it changes
+    nothing compared, and waiting for it would cost a second or two)."""
+    forwarding = [ns for ns in namespaces if subprocess.run(
+        ["ip", "netns", "exec", ns, "sysctl", "-n", "net.ipv6.conf.all.forwarding"],
+        capture_output=True, text=True).stdout.strip() == "1"]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         pending = [link for ns in namespaces for link in ip_json(ns, "-d", "link", "show")
                    if link.get("linkinfo", {}).get("info_kind") == "veth"
                    and "UP" in link["flags"] and "NO-CARRIER" in link["flags"]]
+        pending += [addr for ns in forwarding for link in ip_json(ns, "addr", "show")
+                    for addr in link.get("addr_info", []) if addr.get("tentative")]
         if not pending:
             return
         time.sleep(0.05)

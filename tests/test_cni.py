@@ -28,6 +28,10 @@ RANGES = {"type": "host-local",
                        "rangeEnd": "10.88.0.20", "gateway": "10.88.0.1"}]],
           "routes": [{"dst": "0.0.0.0/0"}, {"dst": "192.168.50.0/24", "gw": "10.88.0.7"}]}
 
+DUAL = {"type": "host-local",
+        "ranges": [[{"subnet": "10.44.0.0/24"}], [{"subnet": "fd00:44::/64"}]],
+        "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}
+
 CONFIGS: dict[str, dict[str, Any]] = {
     "ptp": {"cniVersion": "1.0.0", "mode": "ptp", "mtu": 1400, "ipam": SUBNET_ONLY,
             "dns": {"nameservers": ["10.77.0.1"], "search": ["svc.local"]}},
@@ -37,6 +41,9 @@ CONFIGS: dict[str, dict[str, Any]] = {
     "bridge-gateway-hairpin": {"cniVersion": "1.0.0", "mode": "bridge", "bridge": "cni7",
                                "isGateway": True, "hairpinMode": True, "mtu": 1450,
                                "ipam": RANGES},
+    "ptp-dual-stack": {"cniVersion": "1.0.0", "mode": "ptp", "ipam": DUAL},
+    "bridge-dual-stack": {"cniVersion": "1.0.0", "mode": "bridge", "isGateway": True,
+                          "ipam": DUAL},
     "bridge-plain": {"cniVersion": "1.0.0", "mode": "bridge", "ipam": SUBNET_ONLY},
     "bridge-default-gateway": {"cniVersion": "1.0.0", "mode": "bridge",
                                "isDefaultGateway": True,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import time
 from typing import Any
 
@@ -453,3 +454,31 @@ def test_static_ipam_is_delegated_too(ns, tmp_path):
     assert VETH_NAME.fullmatch(veth)
     shown = ip_json(host, "addr", "show", veth)[0]["addr_info"]
     assert "10.55.0.1" in [a["local"] for a in shown]
+
+
+# -- start-up -----------------------------------------------------------------------------
+
+_LOADED = ("import sys\nfrom rawns.cni.main import main\nstatus = main()\n"
+           "print(' '.join(sorted(m for m in sys.modules if m.startswith(('rawns', 'subprocess')))),"
+           " file=sys.stderr)\nraise SystemExit(status)\n")
+
+
+def loaded(host: str, command: str, config: dict[str, Any], **kwargs: Any) -> set[str]:
+    """The rawns modules (and subprocess) a plugin call imported."""
+    answer = call(host, [sys.executable, "-c", _LOADED], command, config, **kwargs)
+    assert answer.code == 0, answer.raw + answer.err
+    return set(answer.err.split("\n")[-2].split())
+
+
+def test_each_command_loads_what_it_needs(ns, tmp_path):
+    host, container = ns(), ns()
+    version = loaded(host, "VERSION", {"cniVersion": "1.0.0"})
+    assert version == {"rawns", "rawns.cni", "rawns.cni.main"}
+    ptp = loaded(host, "ADD", conf(tmp_path), container_id="pod-1",
+                 netns=f"/run/netns/{container}")
+    assert {"rawns.cni.ptp", "rawns.handle", "rawns.netns"} <= ptp
+    assert not {"rawns.cni.bridge", "subprocess", "rawns.batch", "rawns.show",
+                "rawns.cli"} & ptp
+    gone = loaded(host, "DEL", conf(tmp_path), container_id="pod-1",
+                  netns="/run/netns/rawns-cni-gone")
+    assert not {"rawns.handle", "rawns.cni.ptp", "subprocess"} & gone

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from collections.abc import Iterable, Sequence
 from typing import Optional
 
@@ -28,7 +29,7 @@ from rawns.model import Link
 
 __all__ = ["open_container", "host_veth_name", "make_veth", "configure_container",
            "container_routes", "set_sysctl", "enable_forwarding", "remove", "check_container",
-           "check_host_veth", "forget", "HOST_VETH_PREFIX"]
+           "check_host_veth", "forget", "settle_addresses", "HOST_VETH_PREFIX"]
 
 HOST_VETH_PREFIX = "veth"
 _NAME_TRIES = 8
@@ -122,6 +123,25 @@ def configure_container(container: Handle, ifname: str, ips: Sequence[IPConfig],
         container.route_add("default" if route.dst.prefixlen == 0 else route.dst,
                             gateway=gateway, dev=ifname, metric=route.priority,
                             table=route.table, scope=route.scope)
+
+
+def settle_addresses(container: Handle, ifname: str, timeout: float = 10.0) -> None:
+    """Wait until no IPv6 address of ``ifname`` is tentative (duplicate address
+    detection running), as the reference ptp does before routing from them:
+    the kernel refuses a tentative address as a route's source."""
+    deadline = time.monotonic() + timeout
+    while True:
+        flags = [a.flags for a in container.addr_list(ifname, family="inet6")
+                 if a.scope != "link"]
+        if any("dadfailed" in f for f in flags):
+            raise CniError(SYSTEM_REFUSED, f"an IPv6 address of {ifname!r} is a duplicate "
+                                           "(DAD failed)")
+        if not any("tentative" in f for f in flags):
+            return
+        if time.monotonic() > deadline:
+            raise CniError(SYSTEM_REFUSED, f"the IPv6 addresses of {ifname!r} stayed "
+                                           f"tentative for {timeout:g} s")
+        time.sleep(0.02)
 
 
 def remove(env: Env) -> None:

@@ -44,6 +44,8 @@ def add(net: NetConf, env: Env, container_fd: int, ipam: Result) -> Result:
             attach.set_sysctl(None, f"net/ipv6/conf/{host_name}/accept_ra", 0,
                               missing_ok=True)
             attach.configure_container(container, env.ifname, ips, ipam.routes)
+            if any(ip.address.version == 6 for ip in ips):
+                attach.settle_addresses(container, env.ifname)
             for ip in ips:
                 assert ip.gateway is not None
                 network = ip.address.network
