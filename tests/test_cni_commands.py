@@ -80,6 +80,22 @@ def test_two_pods_ping_each_other_through_the_host(mode, ns, tmp_path):
                                                            second["interfaces"][1]))
 
 
+@pytest.mark.parametrize("mode", ["ptp", "bridge"])
+def test_two_pods_ping_each_other_over_ipv6(mode, ns, tmp_path):
+    host, a, b = ns(), ns(), ns()
+    config = conf(tmp_path, mode)
+    config["ipam"] = {"type": "host-local", "dataDir": str(tmp_path / "data"),
+                      "ranges": [[{"subnet": "10.67.0.0/24"}], [{"subnet": "fd00:67::/64"}]],
+                      "routes": [{"dst": "0.0.0.0/0"}, {"dst": "::/0"}]}
+    first = add(host, a, config, "pod-a")
+    second = add(host, b, config, "pod-b")
+    v6 = [[ip["address"].split("/")[0] for ip in r["ips"] if ":" in ip["address"]][0]
+          for r in (first, second)]
+    for source, target in ((a, v6[1]), (b, v6[0])):
+        echoes = ping(target, netns=source, count=3, timeout=3.0)
+        assert all(e.rtt is not None for e in echoes), (source, target)
+
+
 # -- CHECK --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("mode", ["ptp", "bridge"])
