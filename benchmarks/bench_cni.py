@@ -12,7 +12,10 @@ stdin, and timed from spawn to exit. Peers, in one run, in A B B A order
 - ``rawns-ptp`` and ``rawns-bridge``: ``python -m rawns.cni`` (what the
   ``rawns-cni`` script runs), host-local in-process;
 - ``python -c pass``: the interpreter's own start-up under the same
-  conditions, the floor under any Python plugin;
+  conditions, the floor under any Python plugin; ``python -S -c pass`` the
+  same without ``site`` (the .pth files of the installed packages);
+- ``imports-ptp``: a fresh interpreter importing what a ptp ADD imports,
+  and doing nothing else: the library's share of the start-up;
 - ``rawns-inproc-ptp``: the same ADD and DEL as ``rawns-ptp`` called in this
   process (``rawns.cni.main.main``), modules already loaded: the work itself,
   without start-up.
@@ -45,7 +48,11 @@ from rawns import Handle, netns  # noqa: E402
 
 REFERENCE_DIR = "/usr/lib/cni"
 PEERS = ["ref-ptp", "rawns-ptp", "ref-bridge", "rawns-bridge", "python -c pass",
-         "rawns-inproc-ptp"]
+         "python -S -c pass", "imports-ptp", "rawns-inproc-ptp"]
+#: What ``imports-ptp`` loads: the modules of a ptp ADD, doing nothing with them.
+PTP_MODULES = "import rawns.cni.main, rawns.cni.config, rawns.cni.ipam, rawns.cni.ptp"
+#: Peers that only start (and import), making nothing.
+NO_WORK = ("python -c pass", "python -S -c pass", "imports-ptp")
 
 
 def config(peer: str, data_dir: str) -> dict[str, Any]:
@@ -68,6 +75,10 @@ def argv_of(peer: str) -> list[str]:
         return [os.path.join(REFERENCE_DIR, peer.removeprefix("ref-"))]
     if peer == "python -c pass":
         return [sys.executable, "-c", "pass"]
+    if peer == "python -S -c pass":
+        return [sys.executable, "-S", "-c", "pass"]
+    if peer == "imports-ptp":
+        return [sys.executable, "-c", PTP_MODULES]
     return [sys.executable, "-m", "rawns.cni"]
 
 
@@ -117,7 +128,7 @@ def run_peer(peer: str, host: str, pods: list[str], work: str
     with netns.enter(host):
         for i, pod in enumerate(pods):
             adds.append(call(environment("ADD", pod, i), data))
-        if peer != "python -c pass":
+        if peer not in NO_WORK:
             check_made(host, pods, peer)
         for i, pod in enumerate(pods):
             dels.append(call(environment("DEL", pod, i), data))
