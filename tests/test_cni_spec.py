@@ -260,3 +260,13 @@ def test_errors_are_the_specs_object():
     assert err.to_json("1.0.0") == {"cniVersion": "1.0.0", "code": 7, "msg": "bad",
                                     "details": "because"}
     assert "details" not in CniError(4, "x").to_json("1.1.0")
+
+
+def test_the_entry_lists_the_versions_spec_lists():
+    """main answers VERSION without importing spec (start-up): the two lists agree."""
+    from rawns.cni import main
+
+    assert main._SUPPORTED == spec.SUPPORTED_VERSIONS
+    assert main._version_answer(b'{"cniVersion": "0.3.1"}') == {
+        "cniVersion": "0.3.1", "supportedVersions": list(spec.SUPPORTED_VERSIONS)}
+    assert main._version_answer(b"[1]")["cniVersion"] == spec.LATEST_VERSION

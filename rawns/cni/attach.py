@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import socket
 import time
 from collections.abc import Iterable, Sequence
 from typing import Optional
@@ -196,7 +197,8 @@ def check_container(container: Handle, env: Env, prev: Result) -> Link:
     routes = container.route_list(table=None)
     for route, gateway in container_routes(mine, prev.routes):
         wanted_dst = None if route.dst.prefixlen == 0 else route.dst
-        if not any(r.dst == wanted_dst and r.family == (2 if route.dst.version == 4 else 10)
+        family = socket.AF_INET if route.dst.version == 4 else socket.AF_INET6
+        if not any(r.dst == wanted_dst and r.family == family
                    and (gateway is None or r.gateway == gateway) for r in routes):
             via = f" via {gateway}" if gateway is not None else ""
             raise _differs(f"route {route.dst}{via} is missing from {env.netns}")

@@ -61,23 +61,29 @@ def _routes(net: NetConf, ips: tuple[IPConfig, ...], ipam: Result) -> tuple[Rout
 
 
 def _ensure_bridge(host: Handle, net: NetConf) -> tuple[Link, bool]:
-    """The bridge, made (with the MTU, up) if missing; and whether this call made it."""
+    """The bridge, made (with the MTU, up) if missing; and whether this call
+    made it. One it made is removed again if the rest fails here."""
     created = True
     try:
         host.link_add_bridge(net.bridge, mtu=net.mtu, up=True)
     except FileExistsError:
         created = False
     try:
-        link = host.link_get(net.bridge)
-    except FileNotFoundError as err:  # removed by a failing ADD meanwhile
-        raise CniError(TRY_AGAIN_LATER, f"bridge {net.bridge!r} vanished while being "
-                                        "set up") from err
-    if link.kind != "bridge":
-        raise CniError(SYSTEM_REFUSED, f"{net.bridge!r} already exists but is not a bridge "
-                                       f"(it is a {link.kind or 'device'})")
-    attach.set_sysctl(None, f"net/ipv6/conf/{net.bridge}/accept_ra", 0, missing_ok=True)
-    if not link.is_up:
-        host.link_set(link.index, up=True)
+        try:
+            link = host.link_get(net.bridge)
+        except FileNotFoundError as err:  # removed by a failing ADD meanwhile
+            raise CniError(TRY_AGAIN_LATER, f"bridge {net.bridge!r} vanished while being "
+                                            "set up") from err
+        if link.kind != "bridge":
+            raise CniError(SYSTEM_REFUSED, f"{net.bridge!r} already exists but is not a "
+                                           f"bridge (it is a {link.kind or 'device'})")
+        attach.set_sysctl(None, f"net/ipv6/conf/{net.bridge}/accept_ra", 0, missing_ok=True)
+        if not link.is_up:
+            host.link_set(link.index, up=True)
+    except BaseException:
+        if created:
+            attach.forget(host, net.bridge)
+        raise
     return link, created
 
 

@@ -139,7 +139,7 @@ def _error(err: BaseException) -> CniError:
 
     if isinstance(err, spec.CniError):
         return err
-    from rawns.errors import KernelError, RawnsError
+    from rawns.errors import KernelError
 
     if isinstance(err, KernelError):
         from rawns.cni.attach import kernel_busy
@@ -147,7 +147,8 @@ def _error(err: BaseException) -> CniError:
         return spec.CniError(code, str(err))
     if isinstance(err, (KeyboardInterrupt, Terminated)):
         return spec.CniError(spec.TRY_AGAIN_LATER, "interrupted; what this call made is undone")
-    if isinstance(err, RawnsError) and type(err).__name__ == "DumpInterrupted":
+    from rawns.nlsock import DumpInterrupted
+    if isinstance(err, DumpInterrupted):
         return spec.CniError(spec.TRY_AGAIN_LATER, str(err))
     if isinstance(err, ValueError):
         return spec.CniError(spec.INVALID_CONFIG, str(err))
@@ -166,14 +167,18 @@ def main(environ: Optional[Mapping[str, str]] = None, stdin: Optional[BinaryIO] 
     environ = os.environ if environ is None else environ
     stdin = sys.stdin.buffer if stdin is None else stdin
     stdout = sys.stdout if stdout is None else stdout
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: an embedding program handles signals
+        previous = None
     data = b""
     try:
         try:
             data = stdin.read()
             answer = run(environ, data)
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
     except BaseException as err:  # every failure becomes the spec's error JSON
         if isinstance(err, SystemExit):
             raise
