@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import errno as _errno
 import os
-from typing import Any
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "RawnsError",
     "DecodeError",
     "EncodeError",
     "KernelError",
+    "ExtensionMissingError",
     "kernel_error",
     "PRIVILEGE_HINT",
 ]
@@ -96,6 +100,32 @@ class KernelError(RawnsError, OSError):
             (type(self), self.errno, self.subject, self.syscall, self.msg_type,
              self.extack, self.hint),
         )
+
+
+class ExtensionMissingError(RawnsError, ImportError):
+    """rawns' compiled extension (``rawns._native``) is not where rawns was imported from.
+
+    Only the parts that make syscalls need it; ``rawns.netlink`` works without.
+    The message says which directory was searched and how to fix it: build
+    the extension in place in a source tree, or reinstall a broken install.
+    """
+
+    def __init__(self, package_dir: str) -> None:
+        project = os.path.dirname(package_dir)
+        if os.path.exists(os.path.join(project, "setup.py")):
+            # The usual cause: `pip install .` then running from the checkout,
+            # whose rawns/ comes first on sys.path and shadows the installed one.
+            fix = (f"{package_dir} is a source tree (imported before any installed rawns); "
+                   f"build the extension there with `python setup.py build_ext --inplace` "
+                   f"(or `pip install -e .`), or run from outside {project} to use the "
+                   f"installed rawns")
+        else:
+            fix = ("this installation is incomplete; reinstall rawns "
+                   "(`pip install --force-reinstall rawns`, which needs a C compiler "
+                   "and the Python headers when it builds from the sdist)")
+        super().__init__(f"rawns' C extension rawns._native is not built in {package_dir}: "
+                         f"{fix}", name="rawns._native")
+        self.package_dir = package_dir
 
 
 def _rebuild(cls: type[KernelError], errno: int, subject: str | None, syscall: str | None,

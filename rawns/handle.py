@@ -298,8 +298,16 @@ class Handle(_OnOneSocket):
         table_number = None if table in (None, "all") else convert.table_number(table)
         oif = None if dev is None else self.index_of(dev)
         family_number = convert.family_number(family)
-        routes = self._objects(requests.route_dump(family=family_number, table=table_number,
-                                                   oif=oif), convert.read_route)
+        try:
+            routes = self._objects(requests.route_dump(family=family_number,
+                                                       table=table_number, oif=oif),
+                                   convert.read_route)
+        except FileNotFoundError:
+            # A namespace's main table exists only once it holds a route; ip shows
+            # it empty, and refuses (as this does) only a table asked for by name.
+            if table_number != RT_TABLE.RT_TABLE_MAIN:
+                raise
+            return []
         # The kernel may ignore filters it does not know for a family: apply them here too.
         return [r for r in routes
                 if (table_number is None or r.table == table_number)

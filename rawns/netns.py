@@ -17,13 +17,23 @@ import builtins
 import errno
 import fcntl
 import os
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from _thread import allocate_lock  # threading.Lock, without importing threading
 from contextlib import contextmanager
-from typing import Protocol, Union, overload
 
 from rawns import syscalls
 from rawns.errors import KernelError, RawnsError, kernel_error
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from typing import Protocol, overload
+
+    class NsidSource(Protocol):
+        """What ``nsids`` asks: ``Handle.nsid_get``, the id a namespace gives another."""
+
+        def nsid_get(self, netns: NetnsTarget | None = None, *, pid: int | None = None
+                     ) -> int | None: ...
 
 __all__ = [
     "RUN_DIR",
@@ -40,7 +50,6 @@ __all__ = [
     "open_many",
     "identify",
     "describe",
-    "NsidSource",
     "nsids",
     "nsid_names",
     "enter",
@@ -58,13 +67,13 @@ ETC_DIR = "/etc/netns"
 
 #: A namespace given by name (``"blue"``), path (``"/proc/1/ns/net"`` or a
 #: ``PathLike``) or open file descriptor (``int``).
-NetnsTarget = Union[str, "os.PathLike[str]", int]
+NetnsTarget = str | os.PathLike[str] | int
 
 _THREAD_NETNS = "/proc/thread-self/ns/net"
 _MAX_NAME_BYTES = 255
 _CHUNK = 64  # namespaces per C call: bounds how late Ctrl-C or progress lands
 
-_run_dir_lock = threading.Lock()
+_run_dir_lock = allocate_lock()
 _run_dir_ready = False
 
 
@@ -238,6 +247,8 @@ def _add_serial(paths: Sequence[bytes], progress: Callable[[int, int], None] | N
 
 def _add_threaded(paths: Sequence[bytes], threads: int,
                   progress: Callable[[int, int], None] | None) -> None:
+    import threading  # here: one namespace at a time (rawns netns add) starts no thread
+
     threads = min(threads, len(paths))
     share = -(-len(paths) // threads)
     runs = [_AddRun() for _ in range(threads)]
@@ -614,13 +625,6 @@ def run(name: str, argv: Sequence[str]) -> int:
     return os.waitstatus_to_exitcode(status)
 
 
-class NsidSource(Protocol):
-    """What ``nsids`` asks: ``Handle.nsid_get``, the id a namespace gives another."""
-
-    def nsid_get(self, netns: NetnsTarget | None = None, *, pid: int | None = None
-                 ) -> int | None: ...
-
-
 def nsids(handle: NsidSource, names: Iterable[str] | None = None) -> dict[str, int]:
     """The ids the namespace of ``handle`` (a ``Handle``) gives the named
     namespaces: name -> nsid, for each of ``names`` (default: every named
@@ -669,6 +673,11 @@ def sysctl_path(key: str) -> str:
         if part in ("", ".", "..") or "\0" in part:
             raise ValueError(f"sysctl key {key!r} has an invalid part {part!r}")
     return _PROC_SYS + "/".join(parts)
+
+
+if not TYPE_CHECKING:
+    def overload(function: object) -> object:  # typing's, without importing typing
+        return function
 
 
 @overload

@@ -16,13 +16,23 @@ from __future__ import annotations
 import errno
 import functools
 import os
-import socket
-import threading
-from collections.abc import Sequence
-from typing import Any
+from _thread import allocate_lock
 
-from rawns._native import ffi, lib
-from rawns.errors import KernelError, kernel_error
+from rawns.errors import ExtensionMissingError, KernelError, kernel_error
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    import socket
+    import threading
+    from collections.abc import Sequence
+    from typing import Any
+
+try:
+    from rawns._native import ffi, lib
+except ModuleNotFoundError as err:  # not ImportError: a broken build should say why itself
+    if err.name != "rawns._native":
+        raise
+    raise ExtensionMissingError(os.path.dirname(os.path.abspath(__file__))) from err
 
 __all__ = [
     "CLONE_NEWNET",
@@ -212,6 +222,8 @@ def socket_in(netns_fd: int | None, family: int, type: int, proto: int = 0) -> s
     helper thread; two setns calls cost microseconds where a thread costs
     tens, and bulk plumbing opens one socket per namespace.)
     """
+    import socket  # here: namespaces alone (rawns netns ...) need no socket module
+
     if netns_fd is None:
         return _socket(family, type, proto)
     type |= socket.SOCK_CLOEXEC
@@ -228,6 +240,8 @@ def socket_in(netns_fd: int | None, family: int, type: int, proto: int = 0) -> s
 
 
 def _socket(family: int, type: int, proto: int) -> socket.socket:
+    import socket
+
     try:
         return socket.socket(family, type | socket.SOCK_CLOEXEC, proto)
     except OSError as err:
@@ -236,15 +250,29 @@ def _socket(family: int, type: int, proto: int) -> socket.socket:
 
 _RECV_SLOT = 128 * 1024  # larger than any netlink datagram the kernel builds
 _RECV_SLOTS = 8
-_receivers = threading.local()
+_receivers: threading.local | None = None  # made on first use: namespaces alone need no threading
+_receivers_lock = allocate_lock()
+
+
+def _thread_local() -> threading.local:
+    """Where each thread keeps its receive buffers."""
+    global _receivers
+    if _receivers is None:
+        import threading
+
+        with _receivers_lock:
+            if _receivers is None:
+                _receivers = threading.local()
+    return _receivers
 
 
 def _receive_slots() -> tuple[Any, Any, Any]:
     """This thread's recvmmsg slots, their lengths and a flag (made once:
     zeroing 1 MiB costs)."""
-    slots = getattr(_receivers, "slots", None)
+    mine = _receivers if _receivers is not None else _thread_local()
+    slots = getattr(mine, "slots", None)
     if slots is None:
-        slots = _receivers.slots = (ffi.new("char[]", _RECV_SLOT * _RECV_SLOTS),
+        slots = mine.slots = (ffi.new("char[]", _RECV_SLOT * _RECV_SLOTS),
                                     ffi.new("unsigned int[]", _RECV_SLOTS),
                                     ffi.new("int *"))
     return slots
@@ -286,7 +314,8 @@ INBOX_DATAGRAMS = 4096
 
 def _inbox() -> tuple[Any, Any, Any, Any]:
     """This thread's inbox for exchange_many (made once, like the slots it uses)."""
-    inbox = getattr(_receivers, "inbox", None)
+    mine = _receivers if _receivers is not None else _thread_local()
+    inbox = getattr(mine, "inbox", None)
     if inbox is None:
         scratch = _receive_slots()[0]
         out = ffi.new("char[]", INBOX_BYTES)
@@ -295,7 +324,7 @@ def _inbox() -> tuple[Any, Any, Any, Any]:
         c.scratch, c.slot_size, c.slots = scratch, _RECV_SLOT, _RECV_SLOTS
         c.out, c.size = out, INBOX_BYTES
         c.lengths, c.max_lengths = lengths, INBOX_DATAGRAMS
-        inbox = _receivers.inbox = (c, out, lengths, scratch)  # the struct keeps none alive
+        inbox = mine.inbox = (c, out, lengths, scratch)  # the struct keeps none alive
     return inbox
 
 

@@ -1,7 +1,9 @@
 """A mutation fuzzer for every parser of netlink bytes in rawns.
 
-Feeds mutated kernel captures (tests/netlink/data/*.bin) and random bytes to
-``rawns.netlink.decode``, ``rawns.netlink.explain``, the socket layer's
+Feeds mutated kernel captures (tests/netlink/data/*.bin, also wrapped as pcap,
+pcapng and hex text) and random bytes to
+``rawns.netlink.decode``, ``rawns.netlink.explain``, the capture reader
+(``rawns.netlink.capture.read_capture``), the socket layer's
 ``Conversation.receive_data``, the model converters and the readers
 (``convert.read_*``), and fails on any
 exception other than DecodeError (explain must not raise at all), or on an
@@ -23,6 +25,8 @@ from pathlib import Path
 
 from rawns import convert, fanout, netlink
 from rawns.netlink import DecodeError, Message, RTM, requests
+from rawns.netlink.capture import read_capture
+from rawns.netlink.explain import hex_lines
 from rawns.netlink.conversation import NEED_DATA, Conversation
 
 DATA = Path(__file__).parent / "netlink" / "data"
@@ -42,7 +46,28 @@ _BULK.send([requests.addr_dump(), requests.neigh_dump()],
 
 
 def corpus() -> list[bytes]:
-    return [path.read_bytes() for path in sorted(DATA.glob("*.bin"))]
+    captures = [path.read_bytes() for path in sorted(DATA.glob("*.bin"))]
+    return captures + wrapped(captures[:3])
+
+
+def wrapped(datagrams: list[bytes]) -> list[bytes]:
+    """The same datagrams as rawns explain also reads them: a pcap file, a
+    pcapng file (NETLINK link type, 16-byte cooked header) and a --trace."""
+    frames = [struct.pack("!HHH8sH", 6, 824, 0, bytes(8), 0) + d for d in datagrams]
+    pcap = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 253) + b"".join(
+        struct.pack("<IIII", 0, 0, len(f), len(f)) + f for f in frames)
+
+    def block(kind: int, body: bytes) -> bytes:
+        body += bytes(-len(body) % 4)
+        return struct.pack("<II", kind, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+
+    pcapng = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    pcapng += block(1, struct.pack("<HHI", 253, 0, 0))
+    pcapng += b"".join(block(6, struct.pack("<IIIII", 0, 0, 0, len(f), len(f)) + f)
+                       for f in frames)
+    trace = "".join(f">>> sent {len(d)} bytes\n" + "\n".join(hex_lines(d)) + "\n(view)\n"
+                    for d in datagrams)
+    return [pcap, pcapng, trace.encode()]
 
 
 def mutate(rng: random.Random, seed: bytes) -> bytes:
@@ -95,6 +120,11 @@ def check(data: bytes) -> None:
             except ValueError:
                 pass
     netlink.explain(data)
+    try:
+        for datagram in read_capture(data):
+            netlink.explain(datagram.data)
+    except DecodeError:
+        pass
     conversation = Conversation(port_id=0)
     conversation.send([Message(type=RTM.RTM_GETLINK, flags=0x300,
                                header=netlink.IfInfoMsg())], [convert.read_link])

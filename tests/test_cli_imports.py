@@ -11,7 +11,8 @@ import sys
 import pytest
 
 OBJECT_MODULES = {"rawns.cli.link", "rawns.cli.addr", "rawns.cli.route", "rawns.cli.neigh",
-                  "rawns.cli.netns", "rawns.cli.monitor", "rawns.cli.ping", "rawns.cli.demo"}
+                  "rawns.cli.netns", "rawns.cli.monitor", "rawns.cli.ping", "rawns.cli.demo",
+                  "rawns.cli.explain"}
 
 
 def loaded(*args: str) -> set[str]:
@@ -40,3 +41,53 @@ def test_a_command_loads_only_its_objects_module(ns):
     assert "rawns.demo" not in modules and "rawns.ping" not in modules
     modules = loaded("-n", a, "-j", "addr")
     assert modules & OBJECT_MODULES == {"rawns.cli.addr"}
+
+
+def test_explain_loads_the_protocol_only(tmp_path):
+    path = tmp_path / "ack.bin"
+    path.write_bytes(bytes.fromhex("24000000020000010a000000b32e00000000000038000000"
+                                   "100005060a00000000000000"))
+    modules = loaded("explain", str(path))
+    assert modules & OBJECT_MODULES == {"rawns.cli.explain"}
+    assert not {"rawns.handle", "rawns.nlsock", "rawns.netns", "rawns.syscalls",
+                "rawns.show"} & modules
+
+
+def new_modules(code: str) -> set[str]:
+    """Every module (the standard library's too) that ``code`` adds to a fresh
+    interpreter, beyond what ``python -c pass`` already has."""
+    probe = ("import sys\nbefore = set(sys.modules)\n" + code +
+             "\nprint(' '.join(sorted(set(sys.modules) - before)))\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=30)
+    assert result.returncode == 0, result.stderr
+    return set(result.stdout.split())
+
+
+def test_import_rawns_loads_nothing_else():
+    assert new_modules("import rawns") == {"rawns"}
+    assert new_modules("import rawns; rawns.__version__") == {"rawns"}
+
+
+def test_version_and_help_load_neither_typing_nor_dataclasses():
+    for args in (["-V"], ["help"]):
+        modules = new_modules(f"from rawns.cli import main\nmain({args!r})")
+        assert not {"typing", "dataclasses", "inspect", "socket"} & modules, args
+        assert {m for m in modules if m.startswith("rawns")} <= {
+            "rawns", "rawns.cli", "rawns.cli.dispatch", "rawns.cli.grammar", "rawns.errors"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_netns_add_and_del_load_no_netlink(prefix):
+    name = f"{prefix}cli"
+    for verb in ("add", "del"):
+        modules = new_modules(f"from rawns.cli import main\n"
+                              f"assert main(['netns', {verb!r}, {name!r}]) == 0")
+        rawns_modules = {m for m in modules if m.startswith("rawns")}
+        assert rawns_modules == {"rawns", "rawns.cli", "rawns.cli.dispatch",
+                                 "rawns.cli.grammar", "rawns.cli.session",
+                                 "rawns.cli.netns", "rawns.errors", "rawns.netns",
+                                 "rawns.syscalls", "rawns._native", "rawns._native.lib"}, verb
+        # the costly parts of the standard library stay unloaded too
+        assert not {"typing", "dataclasses", "inspect", "socket", "ipaddress", "json",
+                    "threading"} & modules, verb

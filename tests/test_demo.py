@@ -80,6 +80,8 @@ def test_demo_verbose_shows_the_full_explain_view():
         assert "@16 ifinfomsg (16 bytes)" in out
         assert "IFLA_NET_NS_FD (28) u32" in out
         assert "error = 0 (success: this is an ack)" in out
+        assert "nlmsg_flags = NLM_F_REQUEST|NLM_F_ACK|NLM_F_EXCL|NLM_F_CREATE (0x605)" in out
+        assert "ifi_type   = 0 (not given: the kernel sets the link-layer type)" in out
     finally:
         proc.kill()
         remove(demo_names(proc.pid))

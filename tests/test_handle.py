@@ -241,6 +241,19 @@ def test_routes_ip_writes_rawns_reads(pair):
 
 # --- neighbours -----------------------------------------------------------------------
 
+def test_a_fresh_namespace_has_an_empty_main_table_as_ip_shows_it(ns):
+    # The kernel makes a namespace's main table with its first route, and answers a
+    # dump of it before that with ENOENT; ip shows it empty, and so does rawns.
+    name = ns()
+    assert run_ip("-n", name, "route", "show").stdout == ""
+    with Handle(name) as handle:
+        assert handle.route_list() == []
+        assert handle.route_list(family=6) == []
+        with pytest.raises(FileNotFoundError):  # as `ip route show table 100`: exit 2
+            handle.route_list(table=100, family=4)
+    assert run_ip("-n", name, "route", "show", "table", "100", check=False).returncode == 2
+
+
 def test_neighbours_both_ways(pair):
     a, _, ha, _ = pair
     ha.link_add_veth("v0", "v1")

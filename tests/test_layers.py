@@ -12,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "rawns"
+import rawns
+
+# The package under test, wherever it was imported from: the source tree, or
+# an installed wheel (whose .py files are the same).
+PACKAGE = Path(rawns.__file__).resolve().parent
 
 # A module may import modules of its own layer or of a lower one, never of a
 # higher one. Names are module paths relative to the package; a name ending in
@@ -167,7 +171,7 @@ def test_the_walker_sees_every_form_of_import() -> None:
 # rawns.netlink, from the bottom up, as its package docstring lists it: each
 # module imports only those before it.
 NETLINK_ORDER = ["constants", "attrs", "structs", "codecs", "tables", "message", "fast",
-                 "explain", "requests", "conversation"]
+                 "explain", "capture", "requests", "conversation"]
 
 
 def test_netlink_modules_import_only_those_before_them() -> None:

@@ -17,7 +17,7 @@ Modules: :mod:`grammar` (options, words, values, usage text), :mod:`session`
 (``main``: OBJECT -> its module, errors -> exit status), and one module per
 OBJECT, imported only when that object is asked for: :mod:`link`,
 :mod:`addr`, :mod:`route`, :mod:`neigh`, :mod:`netns`, :mod:`monitor`,
-:mod:`ping`, :mod:`demo`.
+:mod:`ping`, :mod:`demo`, :mod:`explain`.
 """
 
 from rawns.cli.dispatch import main

@@ -11,18 +11,19 @@ Invariants:
 
 from __future__ import annotations
 
-import importlib
 import os
-import signal
 import sys
-from collections.abc import Callable, Sequence
-from typing import Optional
 
 from rawns.cli.grammar import (
     HELP, OBJECT_TABLE, PROG, USAGE, Options, ShowHelp, UsageError, Words, parse_options,
     resolve,
 )
-from rawns.errors import PRIVILEGE_HINT, KernelError, RawnsError
+from rawns.errors import PRIVILEGE_HINT, ExtensionMissingError, KernelError, RawnsError
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Optional
 
 __all__ = ["main", "EXIT_USAGE", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_BUG"]
 
@@ -48,7 +49,9 @@ def _command(obj: str) -> Callable[[Words, Options], int]:
     """The ``run`` of ``obj``'s module, imported now."""
     if obj == "help":
         return _help
-    run: Callable[[Words, Options], int] = importlib.import_module(_MODULES[obj]).run
+    module = _MODULES[obj]
+    __import__(module)  # not importlib: importing importlib costs more than the call
+    run: Callable[[Words, Options], int] = sys.modules[module].run
     return run
 
 
@@ -97,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KernelError as err:
         print(f"{PROG}: {_error_text(err)}", file=sys.stderr)
         return EXIT_FAILED
+    except ExtensionMissingError as err:  # the installation, not the command line
+        print(f"{PROG}: {_error_text(err)}", file=sys.stderr)
+        return EXIT_FAILED
     except (RawnsError, ValueError) as err:  # bad input the library refused
         print(f"{PROG}: {_context(words, obj)}{_error_text(err)}", file=sys.stderr)
         return EXIT_USAGE
@@ -118,6 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return EXIT_BUG
     except KeyboardInterrupt:
+        import signal  # here: signal's import builds enums that no other path needs
+
         try:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
         except (ValueError, OSError):

@@ -13,11 +13,11 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Optional, Union
-
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
 if TYPE_CHECKING:
     import ipaddress
+    from collections.abc import Iterable, Sequence
+    from typing import Optional, Union
 
 __all__ = [
     "PROG", "UsageError", "ShowHelp", "Options", "parse_options",
@@ -210,6 +210,7 @@ OBJECT_TABLE: list[tuple[str, Sequence[str]]] = [
     ("netns", ["netns"]),
     ("ping", ["ping"]),
     ("demo", ["demo"]),
+    ("explain", ["explain"]),
     ("help", ["help"]),
 ]
 
@@ -224,7 +225,7 @@ OBJECT_COMMANDS: list[tuple[str, Sequence[str]]] = [
 
 USAGE = f"""\
 Usage: {PROG} [OPTIONS] OBJECT {{ COMMAND | help }}
-OBJECT := {{ link | addr | route | neigh | netns | monitor | ping | demo }}
+OBJECT := {{ link | addr | route | neigh | netns | monitor | ping | demo | explain }}
 OPTIONS := {{ -n[etns] NAME | -j[son] | -p[retty] | -4 | -6 | --trace | -h[elp] | -V }}
 
   -n NAME   act inside the named network namespace (no thread of {PROG} moves)
@@ -234,7 +235,8 @@ OPTIONS := {{ -n[etns] NAME | -j[son] | -p[retty] | -4 | -6 | --trace | -h[elp] 
 
 Objects and commands may be abbreviated as with ip: '{PROG} a' is 'addr show',
 '{PROG} l s' is 'link show'. '{PROG} OBJECT help' explains one object.
-'{PROG} demo' walks through the container-networking setup, step by step.
+'{PROG} demo' walks through the container-networking setup, step by step;
+'{PROG} explain FILE' names every byte of netlink messages captured elsewhere.
 """
 
 #: What ``rawns OBJECT help`` prints.
@@ -293,6 +295,15 @@ Usage: {PROG} demo [--verbose] [--keep] [--delay SECONDS]
          two namespaces joined by a veth pair, addressed, pinged and shown,
          with the netlink messages of each step; everything is removed after
          (--keep leaves it for exploring with '{PROG} -n NAME ...').
+""",
+    "explain": f"""\
+Usage: {PROG} [-j [-p]] explain [FILE | -] [-j]
+         every byte of the netlink messages in FILE (or standard input) named:
+         each header field by field, each attribute with its offset, kernel
+         name, value and bytes.  FILE holds hex text (what '{PROG} --trace'
+         prints, xxd, hexdump -C, tcpdump -X, bare hex), raw bytes, or a pcap
+         or pcapng capture of an nlmon device (link type NETLINK).  -j: the
+         same as JSON.  Exit status 1 if anything did not decode.
 """,
     "help": USAGE,
 }

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 from rawns import netns
 from rawns.cli.grammar import Options, UsageError, Words, parse_int, verb

@@ -2,8 +2,8 @@
 
 Invariants:
 - ``open_handle`` is the only place the command line makes a ``Handle``;
-  with ``--trace`` every datagram it sends or receives is explained on
-  stderr (``rawns.netlink.explain``), as it happens.
+  with ``--trace`` every datagram it sends or receives is shown on stderr,
+  as it happens: its bytes in hex, then explained (``rawns.netlink.explain``).
 - The Handle (and with it the netlink codec) is imported only when a
   command opens one, so commands that need no netlink start faster.
 """
@@ -11,23 +11,27 @@ Invariants:
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
 
 from rawns.cli.grammar import Options
-from rawns.show import json_text
 
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
 if TYPE_CHECKING:
+    from typing import Any
+
     from rawns.handle import Handle
 
 __all__ = ["open_handle", "trace_printer", "emit_json"]
 
 
 def trace_printer(direction: str, data: bytes) -> None:
-    """A ``trace`` callback: one datagram, annotated, on stderr."""
+    """A ``trace`` callback: one datagram on stderr, its bytes then its
+    annotated view; ``rawns explain`` reads such a trace back."""
     from rawns.netlink import explain
+    from rawns.netlink.explain import hex_lines
 
     arrow = ">>> sent" if direction == "send" else "<<< received"
-    sys.stderr.write(f"{arrow} {len(data)} bytes\n{explain(data)}\n\n")
+    dump = "\n".join(hex_lines(data))
+    sys.stderr.write(f"{arrow} {len(data)} bytes\n{dump}\n{explain(data)}\n\n")
     sys.stderr.flush()
 
 
@@ -43,4 +47,6 @@ def open_handle(opts: Options) -> Handle:
 
 def emit_json(opts: Options, value: Any) -> None:
     """Print ``value`` as ``ip -j`` (``-p``: ``ip -j -p``) prints it."""
+    from rawns.show import json_text  # here: show loads the models and the codec
+
     print(json_text(value, pretty=opts.pretty))

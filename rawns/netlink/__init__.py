@@ -26,8 +26,9 @@ Modules, from the bottom up; each imports only those above it in this list:
 6. :mod:`message` -- nlmsghdr framing: the reference ``decode`` and ``encode``
 7. :mod:`fast` -- the same decoding, faster (generated code, caches)
 8. :mod:`explain` -- the annotated view, from the reference decoder's trace
-9. :mod:`requests` -- builders of the requests the operations layer sends
-10. :mod:`conversation` -- the request/answer state machine of one socket
+9. :mod:`capture` -- netlink bytes captured elsewhere: hex text, binary, pcap, pcapng
+10. :mod:`requests` -- builders of the requests the operations layer sends
+11. :mod:`conversation` -- the request/answer state machine of one socket
     (sequence numbers, acks, dumps), fed with bytes: no I/O
 
 The reference (2 to 6) is the textbook; :mod:`fast` is held equal to it by
