@@ -182,9 +182,10 @@ def sysctl_state(ns: str, names: Names) -> dict[str, str]:
             if "stable_secret" not in k}
 
 
-def settle(*namespaces: str, timeout: float = 5.0) -> None:
+def settle(*namespaces: str, timeout: float = 20.0) -> None:
     """Wait until no veth that is up waits for its carrier (the kernel sets a
-    link's operstate from a work queue, up to a second after the change) and
+    link's operstate from one work queue for the whole machine, a second or,
+    while other programs churn links, many seconds after the change) and
     no IPv6 address is tentative where IPv6 forwards (there, the end of
     duplicate address detection adds anycast routes; elsewhere it changes
     nothing compared, and waiting for it would cost a second or two)."""
