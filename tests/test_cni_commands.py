@@ -486,6 +486,26 @@ def loaded(host: str, command: str, config: dict[str, Any], **kwargs: Any) -> se
     return set(answer.err.split("\n")[-2].split())
 
 
+_ALL_LOADED = ("import sys\nfrom rawns.cni.main import main\nstatus = main()\n"
+               "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+               "raise SystemExit(status)\n")
+
+
+def test_version_loads_next_to_nothing(ns):
+    """Beyond what the interpreter loads for ``pass`` (its site included):
+    the entry module, json and signal."""
+    host = ns()
+    bare = call(host, [sys.executable, "-c",
+                       "import sys; print(' '.join(sys.modules), file=sys.stderr)"],
+                "VERSION", {"cniVersion": "1.0.0"})
+    answer = call(host, [sys.executable, "-c", _ALL_LOADED], "VERSION", {"cniVersion": "1.0.0"})
+    assert answer.code == 0 and bare.code == 0, answer.err + bare.err
+    extra = set(answer.err.split("\n")[-2].split()) - set(bare.err.split())
+    assert extra <= {"rawns", "rawns.cni", "rawns.cni.main", "json", "json.decoder",
+                     "json.scanner", "json.encoder", "_json", "signal"}, extra
+    assert {"rawns.cni.main", "json"} <= extra | set(bare.err.split())
+
+
 def test_each_command_loads_what_it_needs(ns, tmp_path):
     host, container = ns(), ns()
     version = loaded(host, "VERSION", {"cniVersion": "1.0.0"})

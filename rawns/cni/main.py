@@ -16,12 +16,12 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Mapping
-from types import FrameType
-from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Optional, TextIO
 
+TYPE_CHECKING = False  # typing's, without importing typing: VERSION loads next to nothing
 if TYPE_CHECKING:
-    from types import ModuleType
+    from collections.abc import Callable, Mapping
+    from types import FrameType, ModuleType
+    from typing import Any, BinaryIO, Optional, TextIO
 
     from rawns.cni.config import NetConf
     from rawns.cni.spec import CniError, Env, Result
