@@ -226,9 +226,13 @@ class Handle(_OnOneSocket):
                  name: str | None = None, address: str | None = None,
                  master: Device | None = None, nomaster: bool = False,
                  netns: NetnsTarget | None = None, netns_pid: int | None = None,
-                 alias: str | None = None, txqlen: int | None = None) -> None:
+                 alias: str | None = None, txqlen: int | None = None,
+                 hairpin: bool | None = None) -> None:
         """Change a link. Equals ``ip link set DEV [up|down] [mtu N] [name NEW]
-        [address MAC] [master BR | nomaster] [netns NS] [alias A] [txqlen N]``.
+        [address MAC] [master BR | nomaster] [netns NS] [alias A] [txqlen N]``;
+        ``hairpin`` is ``ip link set DEV type bridge_slave hairpin on|off``: the
+        link must already be a bridge port (the kernel reads the port's
+        settings with its current master, so enslave it in an earlier call).
 
         Only what is given changes. ``netns`` moves the link to another
         namespace (where it is then reached with a Handle of that namespace).
@@ -245,7 +249,7 @@ class Handle(_OnOneSocket):
         with _netns_fd(netns, netns_pid) as fd:
             self._call(requests.link_set(**by, new_name=name, up=up, mtu=mtu, address=address,
                                          master=master_index, alias=alias, txqlen=txqlen,
-                                         netns_fd=fd),
+                                         netns_fd=fd, hairpin=hairpin),
                        _subject_dev(dev))
 
     def link_delete(self, dev: Device) -> None:

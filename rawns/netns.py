@@ -27,7 +27,7 @@ TYPE_CHECKING = False  # typing's, without importing typing (start-up)
 if TYPE_CHECKING:
     import threading
     from collections.abc import Callable, Iterable, Iterator, Sequence
-    from typing import Protocol
+    from typing import Protocol, overload
 
     class NsidSource(Protocol):
         """What ``nsids`` asks: ``Handle.nsid_get``, the id a namespace gives another."""
@@ -56,6 +56,8 @@ __all__ = [
     "visiting",
     "run",
     "execvp",
+    "sysctl",
+    "sysctl_path",
 ]
 
 #: Where named namespaces are bind-mounted, as iproute2 does.
@@ -646,3 +648,87 @@ def nsid_names(handle: NsidSource, names: Iterable[str] | None = None) -> dict[i
     ``ip netns list-id``. When two names hold the same namespace, the last
     one in ``names`` (sorted, by default) is kept."""
     return {nsid: name for name, nsid in nsids(handle, names).items()}
+
+
+#: Where per-namespace sysctls live; files below belong to the namespace of
+#: the thread that opens them.
+_PROC_SYS = "/proc/sys/"
+
+
+def sysctl_path(key: str) -> str:
+    """The /proc/sys file of the network sysctl ``key``, or ValueError.
+
+    ``key`` is written as sysctl(8) writes it, ``net.ipv4.ip_forward``, or
+    with slashes, ``net/ipv4/conf/eth0.5/forwarding`` (the form for interface
+    names that hold a dot). Only ``net.*`` keys: the others do not belong to
+    a network namespace, and reading them "inside" one would silently give
+    the machine's values. No part may be empty, ``.`` or ``..``, or hold NUL.
+    """
+    if not isinstance(key, str):
+        raise TypeError(f"sysctl key must be str, not {type(key).__name__}")
+    parts = key.split("/") if "/" in key else key.split(".")
+    if parts[0] != "net" or len(parts) < 2:
+        raise ValueError(f"sysctl key {key!r} is not a network sysctl (net.*)")
+    for part in parts:
+        if part in ("", ".", "..") or "\0" in part:
+            raise ValueError(f"sysctl key {key!r} has an invalid part {part!r}")
+    return _PROC_SYS + "/".join(parts)
+
+
+if not TYPE_CHECKING:
+    def overload(function: object) -> object:  # typing's, without importing typing
+        return function
+
+
+@overload
+def sysctl(ns: NetnsTarget | None, key: str) -> str: ...
+@overload
+def sysctl(ns: NetnsTarget | None, key: str, value: str | int) -> None: ...
+
+
+def sysctl(ns: NetnsTarget | None, key: str, value: str | int | None = None) -> str | None:
+    """Read (two arguments) or write (three) the network sysctl ``key`` of
+    the namespace ``ns`` (a name, path or fd; None: the calling thread's own).
+
+    ``sysctl(ns, "net.ipv4.ip_forward")`` returns the value as the file
+    holds it, without the final newline; ``sysctl(ns,
+    "net.ipv4.ip_forward", 1)`` writes it. Equals ``ip netns exec NS sysctl
+    [-w] KEY[=VALUE]``, without a fork: the calling thread opens the file
+    inside ``ns`` (files under /proc/sys/net belong to the namespace of
+    whoever opens them) and is moved back in a ``finally``; no other thread
+    moves. A bad key is a ValueError before anything is opened; a missing
+    key (no such device) is FileNotFoundError; a value the kernel refuses is
+    a KernelError (EINVAL).
+    """
+    path = sysctl_path(key)
+    if value is not None:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise TypeError(f"sysctl value must be str or int, not {type(value).__name__}")
+        data = str(value).encode()
+        if b"\0" in data or b"\n" in data.rstrip(b"\n"):
+            raise ValueError(f"sysctl value {value!r} holds NUL or a newline")
+    subject = f"sysctl {key!r}" + ("" if ns is None else f" in {describe(ns)}")
+    if ns is None:
+        return _sysctl_here(path, value, subject)
+    with enter(ns):
+        return _sysctl_here(path, value, subject)
+
+
+def _sysctl_here(path: str, value: str | int | None, subject: str) -> str | None:
+    step = "open"
+    try:
+        fd = os.open(path, (os.O_RDONLY if value is None else os.O_WRONLY) | os.O_CLOEXEC)
+        try:
+            if value is not None:
+                step = "write"
+                os.write(fd, str(value).encode())
+                return None
+            step = "read"
+            chunks = []
+            while chunk := os.read(fd, 4096):
+                chunks.append(chunk)
+            return b"".join(chunks).decode(errors="replace").rstrip("\n")
+        finally:
+            os.close(fd)
+    except OSError as err:
+        raise kernel_error(err.errno or errno.EIO, syscall=step, subject=subject) from err

@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("batch", "batch_plan", "snapshot"),
     ("show",),
     ("topology.spec", "topology.state", "topology.build", "topology.render"),
-    ("demo", "cli.", "__main__", "", "topology", "topology.lab", "pytest_plugin"),
+    ("demo", "cli.", "cni.", "__main__", "", "topology", "topology.lab", "pytest_plugin"),
 ]
 
 

@@ -33,7 +33,7 @@ from rawns.errors import EncodeError
 from .attrs import Attr, AttrList
 from .codecs import parse_hwaddr
 from .constants import (
-    AF, IFA, IFA_F, IFF, IFLA, IFLA_BR, IFLA_INFO, IFLA_VXLAN, NDA, NETNSA, NLM_F,
+    AF, IFA, IFA_F, IFF, IFLA, IFLA_BR, IFLA_BRPORT, IFLA_INFO, IFLA_VXLAN, NDA, NETNSA, NLM_F,
     NTF, NUD, RT_SCOPE, RT_TABLE, RTA, RTAX, RTM, RTN, RTPROT, VETH_INFO, IFNAMSIZ,
 )
 from .message import Message
@@ -404,17 +404,26 @@ def link_set(*, index: int | None = None, ifname: str | None = None,
              address: str | None = None, master: int | None = None,
              txqlen: int | None = None, group: int | None = None,
              alias: str | None = None, netns_fd: int | None = None,
-             netns_pid: int | None = None) -> Message:
+             netns_pid: int | None = None, hairpin: bool | None = None) -> Message:
     """RTM_NEWLINK changing a link: ``ip link set NAME [up|down] [mtu N] [master M]
     [netns NS] [name NEW] ...``.
 
     ``master=0`` detaches from the master (``nomaster``).  Only what is given
-    changes; ``up=None`` leaves the state alone.
+    changes; ``up=None`` leaves the state alone.  ``hairpin`` sets a bridge
+    port's hairpin mode (IFLA_BRPORT_MODE in the port's IFLA_INFO_SLAVE_DATA):
+    ``ip link set NAME type bridge_slave hairpin on|off``; the kernel refuses
+    it (EOPNOTSUPP) unless the link is already a bridge port.
     """
     number, attrs = _index_or_name(index, ifname)
     attrs += _link_attrs(ifname=new_name, mtu=mtu, address=address, txqlen=txqlen,
                          master=master, group=group, netns_fd=netns_fd,
                          netns_pid=netns_pid, alias=alias)
+    if hairpin is not None:
+        attrs.append(make_attr(IFLA.IFLA_LINKINFO, [
+            make_attr(IFLA_INFO.IFLA_INFO_SLAVE_KIND, "bridge"),
+            make_attr(IFLA_INFO.IFLA_INFO_SLAVE_DATA,
+                      [make_attr(IFLA_BRPORT.IFLA_BRPORT_MODE, int(bool(hairpin)))]),
+        ]))
     return _message(RTM.RTM_NEWLINK, _CHANGE, _link_header(number, up), attrs)
 
 
