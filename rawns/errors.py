@@ -19,6 +19,7 @@ __all__ = [
     "DecodeError",
     "EncodeError",
     "KernelError",
+    "ThreadStrandedError",
     "kernel_error",
     "PRIVILEGE_HINT",
 ]
@@ -96,6 +97,20 @@ class KernelError(RawnsError, OSError):
             (type(self), self.errno, self.subject, self.syscall, self.msg_type,
              self.extack, self.hint),
         )
+
+
+class ThreadStrandedError(RawnsError, RuntimeError):
+    """The calling thread could not return to its own network namespace: it is
+    left in another one, and whatever it does next (sockets, links,
+    ``/proc/thread-self``) happens there.
+
+    rawns checks that a thread can come back before it moves it, so this
+    means that something changed in between (another thread dropped the
+    process's privileges, the kernel ran out of memory). Not an OSError on
+    purpose: no handler of ordinary refusals may take it for one and carry
+    on. Stop using the thread: let it end, or end the process. Its
+    ``__cause__`` is the KernelError of the setns(2) that failed.
+    """
 
 
 def _rebuild(cls: type[KernelError], errno: int, subject: str | None, syscall: str | None,
