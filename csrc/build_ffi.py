@@ -19,6 +19,7 @@ CDEF = """
 #define MNT_DETACH ...
 #define UMOUNT_NOFOLLOW ...
 #define NS_GET_NSTYPE ...
+#define SIOCGSKNS ...
 
 enum rawns_add_step {
     RAWNS_ADD_CREATE_FILE,
@@ -115,6 +116,7 @@ ffibuilder.set_source(
     #include <sched.h>
     #include <sys/mount.h>
     #include <linux/nsfs.h>
+    #include <linux/sockios.h>
     #include "rawns.h"
     """,
     # Relative to the project root, where setuptools runs this script.

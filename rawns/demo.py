@@ -374,12 +374,17 @@ def _run(verbose: bool, keep: bool, delay: float, made: _Made,
                 "Bring the links up",
                 """RTM_NEWLINK on an existing link with IFF_UP in ifi_flags (and in
                 ifi_change, the mask of flags to change). lo comes up too: a new
-                namespace starts with everything down.""",
+                namespace starts with everything down. A veth end has a carrier
+                once both are up, and the kernel starts its queue a moment later
+                (what is sent before is dropped): rawns waits for each end to
+                show RUNNING (Handle.link_wait: RTM_GETLINK, then link events).""",
                 [f"ip -n {red} link set lo up", f"ip -n {red} link set veth-red up",
                  f"ip -n {blue} link set lo up", f"ip -n {blue} link set veth-blue up"])
             for handle, dev in ((h_red, "lo"), (h_red, "veth-red"),
                                 (h_blue, "lo"), (h_blue, "veth-blue")):
                 handle.link_set(dev, up=True)
+            h_red.link_wait("veth-red")
+            h_blue.link_wait("veth-blue")
             tour.messages()
 
             tour.step(

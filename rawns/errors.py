@@ -20,6 +20,7 @@ __all__ = [
     "EncodeError",
     "KernelError",
     "ThreadStrandedError",
+    "EventsLostError",
     "kernel_error",
     "PRIVILEGE_HINT",
 ]
@@ -99,6 +100,13 @@ class KernelError(RawnsError, OSError):
         )
 
 
+class EventsLostError(KernelError):
+    """Change events were lost (ENOBUFS): the kernel had more to send than the
+    monitor's receive buffer could hold while nobody read it, and dropped
+    them. The socket itself is fine: reading on gives the events that came
+    after the loss."""
+
+
 class ThreadStrandedError(RawnsError, RuntimeError):
     """The calling thread could not return to its own network namespace: it is
     left in another one, and whatever it does next (sockets, links,
@@ -131,6 +139,7 @@ KernelInterruptedError = _subclass("KernelInterruptedError", InterruptedError)
 KernelBlockingIOError = _subclass("KernelBlockingIOError", BlockingIOError)
 KernelIsADirectoryError = _subclass("KernelIsADirectoryError", IsADirectoryError)
 KernelNotADirectoryError = _subclass("KernelNotADirectoryError", NotADirectoryError)
+KernelTimeoutError = _subclass("KernelTimeoutError", TimeoutError)
 
 _BY_ERRNO: dict[int, type[KernelError]] = {
     _errno.EEXIST: KernelFileExistsError,
@@ -143,6 +152,7 @@ _BY_ERRNO: dict[int, type[KernelError]] = {
     _errno.EAGAIN: KernelBlockingIOError,
     _errno.EISDIR: KernelIsADirectoryError,
     _errno.ENOTDIR: KernelNotADirectoryError,
+    _errno.ETIMEDOUT: KernelTimeoutError,
 }
 
 __all__ += [cls.__name__ for cls in set(_BY_ERRNO.values())]

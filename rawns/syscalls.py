@@ -36,6 +36,7 @@ __all__ = [
     "MNT_DETACH",
     "UMOUNT_NOFOLLOW",
     "NS_GET_NSTYPE",
+    "SIOCGSKNS",
     "Tally",
     "ADD_CREATE_FILE",
     "ADD_UNSHARE",
@@ -71,6 +72,8 @@ MS_PRIVATE: int = lib.MS_PRIVATE
 MNT_DETACH: int = lib.MNT_DETACH
 UMOUNT_NOFOLLOW: int = lib.UMOUNT_NOFOLLOW
 NS_GET_NSTYPE: int = lib.NS_GET_NSTYPE
+#: ioctl(2) on a socket: a new O_CLOEXEC fd to the network namespace it belongs to.
+SIOCGSKNS: int = lib.SIOCGSKNS
 
 
 def _fail(syscall: str, subject: str | None = None) -> KernelError:
