@@ -91,6 +91,10 @@ def path_of(name: str) -> str:
     return os.path.join(RUN_DIR, name)
 
 
+def _subject_of(path: bytes) -> str:
+    return f"netns {os.fsdecode(os.path.basename(path))!r}"
+
+
 def _path_bytes(name: str) -> bytes:
     return os.fsencode(RUN_DIR) + b"/" + validate_name(name)
 
@@ -217,7 +221,16 @@ def add_many(
         raise ValueError("threads must be at least 1")
     if not paths:
         return
-    _ensure_run_dir()
+    try:
+        _ensure_run_dir()
+    except OSError as err:  # name what was being made, and what could not be done
+        failure = err if isinstance(err, KernelError) else kernel_error(
+            err.errno or errno.EIO, syscall="mkdir")
+        failure.subject = _subject_of(paths[0])
+        failure.syscall = f"{failure.syscall or 'mount'} of {RUN_DIR}"
+        if failure is err:
+            raise
+        raise failure from err
     if threads == 1 or len(paths) < 2:
         _add_serial(paths, progress)
     else:
