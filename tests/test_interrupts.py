@@ -109,3 +109,156 @@ def test_batch_in_threads_interrupted_while_making_its_namespaces(prefix):
         assert "INTERRUPTED" in result.stdout, result.stdout
         assert "LEFT 0" in result.stdout, result.stdout
         assert leftovers(own) == []
+
+
+# --- the library installs no signal handler ---------------------------------------------
+
+NO_HANDLERS_CHILD = """
+    import signal, threading
+    before = {{s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE,
+                                              signal.SIGHUP, signal.SIGALRM)}}
+    import rawns
+    from rawns import Batch, Handle, netns, read_many
+    names = [f"{prefix}{{i}}" for i in range(40)]
+    netns.add_many(names, threads=2)
+    b = Batch(threads=2)
+    b.netns_add("{prefix}b")
+    b.commit()
+    read_many(names)
+    with Handle(names[0]) as h, h.monitor(["link"]) as m:
+        h.link_add_bridge("br0")
+        h.link_wait("lo", running=False, timeout=1)
+    with netns.enter(names[1]):
+        pass
+    netns.delete_many(names + ["{prefix}b"])
+    after = {{s: signal.getsignal(s) for s in before}}
+    print("SAME" if after == before else f"CHANGED {{before}} {{after}}")
+"""
+
+
+@needs_root
+def test_the_library_installs_no_signal_handler(prefix):
+    result = run_child(NO_HANDLERS_CHILD.format(prefix=prefix))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "SAME"
+
+
+def test_only_faces_touch_signal_handlers():
+    package = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rawns")
+    touching = []
+    for folder, _, files in os.walk(package):
+        for file in files:
+            path = os.path.join(folder, file)
+            if file.endswith(".py") and "signal.signal(" in open(path).read():
+                touching.append(os.path.relpath(path, package))
+    assert sorted(touching) == ["cli/dispatch.py", "cli/interrupts.py"]
+
+
+# --- after SIGKILL: what is left, and how a caller recovers ---------------------------
+
+KILLED_CHILD = """
+    from rawns import netns
+    netns.add_many([f"{prefix}{{i}}" for i in range({count})], threads={threads})
+"""
+
+
+def kill_during_add_many(prefix: str, count: int, threads: int, delay: float) -> None:
+    child = subprocess.Popen([sys.executable, "-c", textwrap.dedent(
+        KILLED_CHILD.format(prefix=prefix, count=count, threads=threads))])
+    time.sleep(delay)
+    child.kill()
+    child.wait()
+
+
+@needs_root
+def test_after_sigkill_delete_many_with_missing_ok_removes_what_is_left(prefix):
+    # SIGKILL cannot be caught: what add_many had made stays, possibly with a
+    # file at the name being made that is not a mount. The README's recovery:
+    # delete the same names with missing_ok, which removes both kinds.
+    from rawns import netns
+
+    kill_during_add_many(prefix, 3000, 2, 0.6)
+    left = leftovers(prefix)
+    assert left, "killed before it made anything: the test proves nothing"
+    netns.delete_many([f"{prefix}{i}" for i in range(3000)], missing_ok=True)
+    assert leftovers(prefix) == []
+    with open("/proc/self/mountinfo") as f:
+        assert prefix not in f.read()
+
+
+# --- the slow, randomized checks: many runs, random signal timing ----------------------
+
+DEMO_NAMES = "rawns-demo-{pid}-"
+
+
+def run_randomly(rng: random.Random, prefix: str, scenario: str) -> str:
+    """One run of ``scenario`` with a random signal timing; returns what was
+    left behind ('' if nothing), each time cleaned up."""
+    from rawns import netns
+
+    if scenario in ("add_many", "batch"):
+        script = (ADD_MANY_TIMED_CHILD if scenario == "add_many" else BATCH_CHILD).format(
+            prefix=prefix, count=1500, threads=2, delay=rng.uniform(0.0, 1.0))
+        result = run_child(script)
+        if "COMPLETED" in result.stdout:  # the signal came too late: all made, as asked
+            netns.delete_many([n for n in leftovers(prefix)])
+            return ""
+        left = leftovers(prefix) + ([f"status {result.returncode}: {result.stderr[-300:]}"]
+                                    if result.returncode else [])
+    elif scenario == "demo":
+        sig = rng.choice((signal.SIGINT, signal.SIGTERM))
+        proc = subprocess.Popen([sys.executable, "-m", "rawns", "demo"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(rng.uniform(0.15, 1.2))
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+        left = leftovers(DEMO_NAMES.format(pid=proc.pid))
+        # -sig: the signal came before the demo took it over (Python was
+        # starting): it had made nothing yet, which ``left`` checks
+        if proc.returncode == -sig:
+            pass
+        elif proc.returncode not in (0, 130) or "Traceback" in err or "could not" in err:
+            left.append(f"{sig.name}: status {proc.returncode}: {err[-300:]}")
+        for name in leftovers(DEMO_NAMES.format(pid=proc.pid)):
+            subprocess.run(["ip", "netns", "delete", name], capture_output=True)
+    else:  # SIGKILL, then the documented recovery
+        kill_during_add_many(prefix, 1500, rng.choice((1, 2)), rng.uniform(0.1, 0.8))
+        netns.delete_many([f"{prefix}{i}" for i in range(1500)], missing_ok=True)
+        left = leftovers(prefix)
+    for name in leftovers(prefix):
+        subprocess.run(["ip", "netns", "delete", name], capture_output=True)
+    return " ".join(left)
+
+
+ADD_MANY_TIMED_CHILD = """
+    import os, signal, threading, time
+    from rawns import netns
+    main = threading.main_thread().ident
+    threading.Timer({delay}, signal.pthread_kill, (main, signal.SIGINT)).start()
+    try:
+        netns.add_many([f"{prefix}{{i}}" for i in range({count})], threads={threads})
+        print("COMPLETED")
+    except KeyboardInterrupt:
+        print("INTERRUPTED")
+    time.sleep(0.3)
+"""
+
+
+@needs_root
+@pytest.mark.slow
+def test_random_signal_timing_leaves_nothing_behind(prefix):
+    """add_many and Batch in threads (SIGINT), the demo (SIGINT or SIGTERM,
+    at any moment, cleanup included) and SIGKILL then recovery: round after
+    round for about a minute, each run with a random signal timing."""
+    seed = int(os.environ.get("RAWNS_SIGNAL_SEED", time.time_ns() % 1_000_000))
+    rng = random.Random(seed)
+    scenarios = ["add_many", "batch", "demo", "sigkill"]
+    failures, runs = [], 0
+    deadline = time.monotonic() + 55
+    while time.monotonic() < deadline or runs < 8:
+        scenario = scenarios[runs % len(scenarios)]
+        left = run_randomly(rng, f"{prefix}{runs}-", scenario)
+        if left:
+            failures.append(f"run {runs} ({scenario}): {left}")
+        runs += 1
+    assert not failures, f"seed {seed}: " + "; ".join(failures)
