@@ -143,6 +143,10 @@ def test_the_library_installs_no_signal_handler(prefix):
     assert result.stdout.strip() == "SAME"
 
 
+#: Where a module may set signal handlers: the faces (commands), never the library.
+FACES = ("cli/", "cni/", "demo.py", "__main__.py")
+
+
 def test_only_faces_touch_signal_handlers():
     package = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rawns")
     touching = []
@@ -151,7 +155,8 @@ def test_only_faces_touch_signal_handlers():
             path = os.path.join(folder, file)
             if file.endswith(".py") and "signal.signal(" in open(path).read():
                 touching.append(os.path.relpath(path, package))
-    assert sorted(touching) == ["cli/dispatch.py", "cli/interrupts.py"]
+    assert "cli/interrupts.py" in touching
+    assert [path for path in touching if not path.startswith(FACES)] == []
 
 
 # --- after SIGKILL: what is left, and how a caller recovers ---------------------------
