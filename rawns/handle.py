@@ -3,6 +3,9 @@
 Invariants:
 - One NETLINK_ROUTE socket per handle, bound for life to the namespace the
   handle was made for; no thread of the caller is left in another namespace.
+  What else works in that namespace (a monitor, ``link_wait``) opens its
+  socket in the namespace of the handle's own socket (SIOCGSKNS), never by
+  the name, pid or fd the handle was made with, which may since mean another.
 - Every method is one ``ip`` verb (named in its docstring), builds its request
   with ``rawns.netlink.requests`` and returns ``rawns.model`` objects, never
   wire structs or bytes.

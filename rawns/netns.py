@@ -5,10 +5,17 @@ Invariants:
   ``ip netns add`` makes it; the directory is made a shared mount once per
   process (not once per namespace, which costs more the more exist).
 - Names are validated before anything touches the kernel.
-- Only the calling thread ever changes namespace, and it is always moved back
-  to the namespace it was in (``finally``, KeyboardInterrupt included).
+- Only the calling thread ever changes namespace (or, with ``threads``, the
+  workers of ``add_many``), and it is always moved back to the namespace it
+  was in: the C loops go home before they return, ``enter`` in a
+  ``finally`` that holds a KeyboardInterrupt until it is done. Before it
+  moves, it is checked that it could come back (PermissionError otherwise,
+  with nothing made); ThreadStrandedError if the way back fails all the same.
+- Workers are waited for through locks they let go, never ``Thread.join``
+  (which CPython may let return, when interrupted, while the thread runs).
 - Creation is all or nothing: whatever a failed or interrupted call created is
-  removed before the exception propagates. Every fd is O_CLOEXEC and closed.
+  removed before the exception propagates, even if another KeyboardInterrupt
+  lands meanwhile. Every fd is O_CLOEXEC and closed.
 """
 
 from __future__ import annotations
@@ -142,7 +149,8 @@ def _open_home(subject: str = "the thread's own netns") -> int:
     try:
         syscalls.setns(home_fd, syscalls.CLONE_NEWNET, subject=subject)
     except KernelError as err:
-        err.hint = syscalls.CANNOT_RETURN
+        if err.errno == errno.EPERM and syscalls.has_sys_admin():
+            err.hint = syscalls.CANNOT_RETURN
         os.close(home_fd)
         raise
     except BaseException:

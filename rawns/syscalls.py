@@ -45,6 +45,7 @@ __all__ = [
     "DELETE_UMOUNT",
     "DELETE_UNLINK",
     "CANNOT_RETURN",
+    "has_sys_admin",
     "stranded",
     "unshare",
     "setns",
@@ -147,9 +148,28 @@ CANNOT_RETURN = (f"{PRIVILEGE_HINT}, also over the caller's own netns to come ba
                  f"which a user namespace that does not own it lacks; nothing was made")
 
 
+_CAP_SYS_ADMIN = 21
+
+
+def has_sys_admin() -> bool:
+    """Whether the calling thread has CAP_SYS_ADMIN in its user namespace
+    (its effective set, from ``/proc/thread-self/status``)."""
+    try:
+        with open("/proc/thread-self/status") as status:
+            for line in status:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) >> _CAP_SYS_ADMIN & 1)
+    except OSError:
+        pass
+    return False
+
+
 def _cannot_return(errno_value: int, subject: str | None) -> KernelError:
+    """The refusal of the check that a thread could come back: for a caller
+    with CAP_SYS_ADMIN, it means its user namespace does not own its netns."""
     err = kernel_error(errno_value, syscall="setns", subject=subject)
-    err.hint = CANNOT_RETURN
+    if errno_value == errno.EPERM and has_sys_admin():
+        err.hint = CANNOT_RETURN
     return err
 
 
