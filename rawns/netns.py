@@ -337,7 +337,9 @@ class _Worker:
         and will re-raise what it is handling."""
         while self.entered and not self.finished:
             try:
-                self.done.acquire()  # succeeds only once finished is set
+                # succeeds only once finished is set; the timeout lets a
+                # signal delivered to a worker thread reach this one soon
+                self.done.acquire(timeout=0.05)
             except KeyboardInterrupt:
                 if not through_interrupts:
                     raise
