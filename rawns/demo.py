@@ -437,7 +437,7 @@ def _finish(tour: Tour, made: _Made, keep: bool, interrupts: Interrupts) -> None
         return
     with interrupts.held():
         removed = made.remove()
-    interrupts.release()  # nothing left to undo: a signal may end the process now
+    interrupts.undone()  # a signal may end the demo now, even blocked on a write
     if removed:
         tour.say_quietly("Cleaning up: deleting the namespaces (the veth pair goes with them)")
         for name in removed:

@@ -162,6 +162,42 @@ def test_demo_cleans_up_when_its_reader_goes_away():
     assert root_links() == links_before
 
 
+@needs_root
+def test_sigterm_while_the_demo_is_blocked_writing_cleans_up_first():
+    # rawns demo | less, the reader not reading: the demo blocks on a write.
+    # SIGTERM (timeout, docker stop) must remove the namespaces although
+    # nothing can be printed; a second signal then ends it at once.
+    import fcntl
+
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, 1031, 4096)  # F_SETPIPE_SZ: a small pipe fills early
+    proc = subprocess.Popen([sys.executable, "-m", "rawns", "demo"], stdout=write_end,
+                            stderr=subprocess.PIPE, text=True)
+    os.close(write_end)
+    try:
+        deadline = time.monotonic() + 20
+        while len(demo_names(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(demo_names(proc.pid)) == 2
+        time.sleep(0.5)  # blocked on a write by now (the pipe holds 4 KiB)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while demo_names(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not demo_names(proc.pid)  # removed, while still blocked
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        assert proc.returncode == 130
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        os.close(read_end)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        remove(demo_names(proc.pid))
+
+
 DEMO_SIGNALLED_WHILE_CLEANING = """
 import os, signal, sys
 from rawns import netns

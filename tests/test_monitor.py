@@ -246,3 +246,22 @@ def test_after_link_wait_the_first_packet_is_not_dropped(ns):
                 sock.sendto(b"x", (f"10.{i + 1}.0.2", 9))  # an ARP request leaves first
             stats = run_ip("-n", a, "-s", "-j", "link", "show", f"d{i}").stdout
             assert json.loads(stats)[0]["stats64"]["tx"]["dropped"] == 0, i
+
+
+def test_an_unprivileged_caller_monitors_and_waits_in_its_own_namespace():
+    # Without CAP_NET_ADMIN the kernel will not say which namespace a socket
+    # is in (SIOCGSKNS); in the caller's own, rawns does not need to ask.
+    script = """
+import os
+from rawns import Handle
+from rawns.handle import Resync
+os.setgroups([]); os.setgid(65534); os.setuid(65534)
+with Handle() as handle, handle.monitor(["link"]) as monitor:
+    assert handle.link_wait("lo", timeout=1).name == "lo"
+    first = next(monitor.resynced())
+    assert isinstance(first, Resync) and "lo" in [link.name for link in first.links]
+print("OK")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=30)
+    assert result.stdout == "OK\n", result.stderr

@@ -9,9 +9,10 @@ either. Within ``with Interrupts() as interrupts:`` (main thread):
 - ``with interrupts.held():`` runs a block (the cleanup) to its end: a signal
   arriving inside it is held; ``raise_pending()`` raises it afterwards as
   KeyboardInterrupt (the command ends as interrupted), unless one was raised.
-- ``release()`` (or leaving the ``with``) puts the previous handlers back:
-  once everything is undone, a signal may end the process at once, even one
-  blocked writing to a reader that does not read.
+- ``undone()`` says that nothing is left to undo: from then on every signal
+  raises KeyboardInterrupt at once (the command ends with 130), even while
+  it is blocked writing to a reader that does not read.
+- Leaving the ``with`` puts the previous handlers back.
 
 A signal that lands before the cleanup's ``held()`` begins (a few
 bytecodes) raises out of it: commands run their (idempotent) cleanup once
@@ -46,10 +47,11 @@ class Interrupts:
         self.raised = False                 # a KeyboardInterrupt came from here
         self.pending: Optional[int] = None  # a signal held, not raised
         self._holding = 0
+        self._undone = False
         self._previous: dict[int, Any] = {}
 
     def _handle(self, signum: int, _frame: Optional[FrameType]) -> None:
-        if self.raised or self._holding:
+        if self._holding or (self.raised and not self._undone):
             self.pending = signum
             return
         self.raised = True
@@ -62,15 +64,16 @@ class Interrupts:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.release()
-
-    def release(self) -> None:
-        """Put the previous handlers back: once nothing is left to undo, a
-        signal does what it did before (SIGTERM ends the process even while
-        it waits to print). Held signals stay pending (``raise_pending``)."""
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
         self._previous.clear()
+
+    def undone(self) -> None:
+        """Say that nothing is left to undo: from now on every signal raises
+        KeyboardInterrupt at once, even one that comes while the command is
+        blocked writing to a reader that does not read. Held signals stay
+        pending (``raise_pending``)."""
+        self._undone = True
 
     @contextmanager
     def held(self) -> Iterator[None]:
