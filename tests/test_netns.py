@@ -288,6 +288,42 @@ def test_a_thread_that_could_not_come_back_is_refused_before_it_moves(prefix):
     assert not [n for n in netns.list() if n.startswith(prefix)]
 
 
+def test_a_failed_way_back_is_thread_stranded_error_not_an_os_error(prefix, monkeypatch):
+    # After the check that it could come back, the way back can still fail
+    # (another thread dropped the process's privileges; ENOMEM): that is not
+    # an ordinary refusal that a caller may catch and carry on from.
+    from rawns import syscalls
+    from rawns.errors import KernelError, ThreadStrandedError
+
+    name = prefix + "strand"
+    netns.add(name)
+    home = thread_netns_inode()
+    home_fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    real_setns = syscalls.setns
+    calls = []
+
+    def setns(fd, nstype, *, subject=None):
+        calls.append(subject)
+        if len(calls) == 3:  # check, enter, then the way back fails
+            raise KernelError(1, syscall="setns", subject=subject)
+        real_setns(fd, nstype, subject=subject)
+
+    monkeypatch.setattr(syscalls, "setns", setns)
+    try:
+        with pytest.raises(ThreadStrandedError) as stranded:
+            with netns.enter(name):
+                pass
+        assert not isinstance(stranded.value, OSError)
+        assert "could not return to its own network namespace" in str(stranded.value)
+        assert isinstance(stranded.value.__cause__, OSError)
+        assert thread_netns_inode() != home  # where it was left (the test moves it back)
+    finally:
+        monkeypatch.undo()
+        syscalls.setns(home_fd, syscalls.CLONE_NEWNET)
+        os.close(home_fd)
+    assert thread_netns_inode() == home
+
+
 def test_entering_in_one_thread_does_not_move_another(prefix):
     names = [prefix + f"t{i}" for i in range(8)]
     netns.add_many(names)
