@@ -19,11 +19,14 @@ CDEF = """
 #define MNT_DETACH ...
 #define UMOUNT_NOFOLLOW ...
 #define NS_GET_NSTYPE ...
+#define SIOCGSKNS ...
 
 enum rawns_add_step {
     RAWNS_ADD_CREATE_FILE,
     RAWNS_ADD_UNSHARE,
     RAWNS_ADD_BIND,
+    RAWNS_ADD_OPEN_HOME,
+    RAWNS_ADD_CHECK_HOME,
     ...
 };
 enum rawns_delete_step {
@@ -34,6 +37,8 @@ enum rawns_delete_step {
 enum rawns_open_step {
     RAWNS_OPEN_UNSHARE,
     RAWNS_OPEN_FD,
+    RAWNS_OPEN_OPEN_HOME,
+    RAWNS_OPEN_CHECK_HOME,
     ...
 };
 
@@ -45,6 +50,7 @@ int rawns_umount2(const char *target, int flags);
 struct rawns_tally {
     int done;
     int failed_step;
+    int stranded;
 };
 
 int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally);
@@ -55,6 +61,7 @@ enum rawns_socket_step {
     RAWNS_SOCKET_ENTER,
     RAWNS_SOCKET_CREATE,
     RAWNS_SOCKET_RETURN,
+    RAWNS_SOCKET_CHECK_HOME,
     ...
 };
 int rawns_socket_in(int netns_fd, int family, int type, int protocol, int *failed_step);
@@ -69,6 +76,7 @@ enum rawns_exchange_step {
     RAWNS_EXCHANGE_SEND,
     RAWNS_EXCHANGE_RECV,
     RAWNS_EXCHANGE_RETURN,
+    RAWNS_EXCHANGE_CHECK_HOME,
     ...
 };
 struct rawns_inbox {
@@ -108,6 +116,7 @@ ffibuilder.set_source(
     #include <sched.h>
     #include <sys/mount.h>
     #include <linux/nsfs.h>
+    #include <linux/sockios.h>
     #include "rawns.h"
     """,
     # Relative to the project root, where setuptools runs this script.

@@ -31,24 +31,72 @@ static int fail(struct rawns_tally *tally, int step)
     return -1;
 }
 
+/* Opens the calling thread's own namespace and checks that the thread could
+ * come back to it: setns(2) into the namespace it is already in asks the
+ * kernel the very question the way back will ask (CAP_SYS_ADMIN over the
+ * namespace's owner), before anything is made. (In a user namespace that does
+ * not own it, leaving works and returning does not.) Returns the fd, or -1
+ * with errno set and the step in `*step`. */
+static int open_home(int *step, int open_step, int check_step)
+{
+    int home = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+    if (home < 0) {
+        *step = open_step;
+        return -1;
+    }
+    if (setns(home, CLONE_NEWNET) < 0) {
+        int saved = errno;
+        close(home);
+        errno = saved;
+        *step = check_step;
+        return -1;
+    }
+    return home;
+}
+
+/* Moves the thread back into `home` and closes it, keeping the errno of an
+ * earlier failure; on failure sets `tally->stranded` and errno. */
+static void go_home(int home, struct rawns_tally *tally)
+{
+    int saved = errno;
+    if (setns(home, CLONE_NEWNET) < 0) {
+        saved = errno;
+        tally->stranded = 1;
+    }
+    close(home);
+    errno = saved;
+}
+
 int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally)
 {
     const char *path = paths;
+    int step = 0;
     tally->done = 0;
     tally->failed_step = 0;
+    tally->stranded = 0;
+    int home = open_home(&step, RAWNS_ADD_OPEN_HOME, RAWNS_ADD_CHECK_HOME);
+    if (home < 0)
+        return fail(tally, step);
     for (int i = 0; i < count; i++) {
         int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0);
-        if (fd < 0)
-            return fail(tally, RAWNS_ADD_CREATE_FILE);
+        if (fd < 0) {
+            step = RAWNS_ADD_CREATE_FILE;
+            break;
+        }
         close(fd);
-        if (unshare(CLONE_NEWNET) < 0)
-            return fail(tally, RAWNS_ADD_UNSHARE);
-        if (mount(THREAD_NETNS, path, "none", MS_BIND, NULL) < 0)
-            return fail(tally, RAWNS_ADD_BIND);
+        if (unshare(CLONE_NEWNET) < 0) {
+            step = RAWNS_ADD_UNSHARE;
+            break;
+        }
+        if (mount(THREAD_NETNS, path, "none", MS_BIND, NULL) < 0) {
+            step = RAWNS_ADD_BIND;
+            break;
+        }
         tally->done = i + 1;
         path += strlen(path) + 1;
     }
-    return 0;
+    go_home(home, tally);
+    return step || tally->stranded ? fail(tally, step) : 0;
 }
 
 int rawns_netns_delete_many(const char *paths, int count, struct rawns_tally *tally)
@@ -69,26 +117,34 @@ int rawns_netns_delete_many(const char *paths, int count, struct rawns_tally *ta
 
 int rawns_netns_open_many(int *fds, int count, struct rawns_tally *tally)
 {
+    int step = 0;
     tally->done = 0;
     tally->failed_step = 0;
+    tally->stranded = 0;
+    int home = open_home(&step, RAWNS_OPEN_OPEN_HOME, RAWNS_OPEN_CHECK_HOME);
+    if (home < 0)
+        return fail(tally, step);
     for (int i = 0; i < count; i++) {
-        if (unshare(CLONE_NEWNET) < 0)
-            return fail(tally, RAWNS_OPEN_UNSHARE);
+        if (unshare(CLONE_NEWNET) < 0) {
+            step = RAWNS_OPEN_UNSHARE;
+            break;
+        }
         fds[i] = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
-        if (fds[i] < 0)
-            return fail(tally, RAWNS_OPEN_FD);
+        if (fds[i] < 0) {
+            step = RAWNS_OPEN_FD;
+            break;
+        }
         tally->done = i + 1;
     }
-    return 0;
+    go_home(home, tally);
+    return step || tally->stranded ? fail(tally, step) : 0;
 }
 
 int rawns_socket_in(int netns_fd, int family, int type, int protocol, int *failed_step)
 {
-    int home = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
-    if (home < 0) {
-        *failed_step = RAWNS_SOCKET_OPEN_HOME;
+    int home = open_home(failed_step, RAWNS_SOCKET_OPEN_HOME, RAWNS_SOCKET_CHECK_HOME);
+    if (home < 0)
         return -1;
-    }
     int sock = -1;
     int saved = 0;
     if (setns(netns_fd, CLONE_NEWNET) < 0) {
@@ -241,9 +297,10 @@ int rawns_exchange_many(const char *paths, int count, int open_flags, int protoc
     int step = 0;
     tally->done = 0;
     tally->failed_step = 0;
-    int home = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+    tally->stranded = 0;
+    int home = open_home(&step, RAWNS_EXCHANGE_OPEN_HOME, RAWNS_EXCHANGE_CHECK_HOME);
     if (home < 0)
-        return fail(tally, RAWNS_EXCHANGE_OPEN_HOME);
+        return fail(tally, step);
     for (int i = 0; i < count; i++) {
         size_t used = inbox->used;
         unsigned int first = inbox->count;
@@ -287,14 +344,8 @@ int rawns_exchange_many(const char *paths, int count, int open_flags, int protoc
             datagram += lengths[d];
         lengths += own;
     }
-    int saved = errno;
-    if (setns(home, CLONE_NEWNET) < 0) {
-        saved = errno;
-        close(home);
-        errno = saved;
+    go_home(home, tally);
+    if (tally->stranded)
         return fail(tally, RAWNS_EXCHANGE_RETURN);
-    }
-    close(home);
-    errno = saved;
     return step ? fail(tally, step) : 0;
 }

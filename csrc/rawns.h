@@ -19,6 +19,8 @@ enum rawns_add_step {
     RAWNS_ADD_CREATE_FILE = 1, /* open(O_CREAT|O_EXCL) of the mount point */
     RAWNS_ADD_UNSHARE = 2,     /* unshare(CLONE_NEWNET) */
     RAWNS_ADD_BIND = 3,        /* bind mount of the thread's namespace */
+    RAWNS_ADD_OPEN_HOME = 4,   /* open of the thread's own namespace */
+    RAWNS_ADD_CHECK_HOME = 5,  /* setns into it: could the thread come back? */
 };
 
 /* Steps of one named-namespace deletion (rawns_netns_delete_many). */
@@ -29,8 +31,10 @@ enum rawns_delete_step {
 
 /* Steps of one anonymous-namespace creation (rawns_netns_open_many). */
 enum rawns_open_step {
-    RAWNS_OPEN_UNSHARE = 1, /* unshare(CLONE_NEWNET) */
-    RAWNS_OPEN_FD = 2,      /* open of the thread's new namespace */
+    RAWNS_OPEN_UNSHARE = 1,    /* unshare(CLONE_NEWNET) */
+    RAWNS_OPEN_FD = 2,         /* open of the thread's new namespace */
+    RAWNS_OPEN_OPEN_HOME = 3,  /* open of the thread's own namespace */
+    RAWNS_OPEN_CHECK_HOME = 4, /* setns into it: could the thread come back? */
 };
 
 /* Progress of a bulk loop, kept in memory the caller owns so that it stays
@@ -38,13 +42,20 @@ enum rawns_open_step {
 struct rawns_tally {
     int done;        /* items fully finished */
     int failed_step; /* 0, or the step at which item `done` failed */
+    int stranded;    /* 1: the thread could not return to its own namespace */
 };
 
+/* The loops that move the calling thread (add, open, exchange) first check
+ * that it could come back (a setns(2) into its own namespace: the same
+ * permission check as the way back), so that a caller without that right
+ * fails before anything is made; they move it home before they return. If
+ * the way back fails all the same, they set `tally->stranded` and return -1. */
+
 /* Creates one network namespace per path in `paths` (`count` NUL-terminated
- * strings laid end to end) and bind-mounts it there. The calling thread is left
- * in the last namespace created: the caller restores it. Returns 0, or -1 with
- * errno set when item `tally->done` failed at `tally->failed_step`; its file
- * exists when that step is after RAWNS_ADD_CREATE_FILE. */
+ * strings laid end to end) and bind-mounts it there; the calling thread is
+ * home again when it returns. Returns 0, or -1 with errno set when item
+ * `tally->done` failed at `tally->failed_step` (its file exists when that step
+ * is RAWNS_ADD_UNSHARE or RAWNS_ADD_BIND) or the thread is stranded. */
 int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally);
 
 /* Detaches the mount at each path and unlinks it, never following a symlink.
@@ -53,9 +64,10 @@ int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally
 int rawns_netns_delete_many(const char *paths, int count, struct rawns_tally *tally);
 
 /* Creates `count` anonymous network namespaces, storing an O_CLOEXEC fd to
- * each in `fds`. The calling thread is left in the last one. Returns 0, or -1
- * with errno set when item `tally->done` failed at `tally->failed_step` (an
- * enum rawns_open_step); `tally->done` fds were stored either way. */
+ * each in `fds`; the calling thread is home again when it returns. Returns 0,
+ * or -1 with errno set when item `tally->done` failed at `tally->failed_step`
+ * (an enum rawns_open_step) or the thread is stranded; `tally->done` fds
+ * were stored either way. */
 int rawns_netns_open_many(int *fds, int count, struct rawns_tally *tally);
 
 /* recvmmsg(2) with MSG_WAITFORONE: waits for one datagram, then takes every
@@ -67,10 +79,11 @@ int rawns_recv_many(int fd, char *buf, unsigned int slot_size, unsigned int slot
 
 /* Steps of rawns_socket_in, reported on failure. */
 enum rawns_socket_step {
-    RAWNS_SOCKET_OPEN_HOME = 1, /* open of the thread's own namespace */
-    RAWNS_SOCKET_ENTER = 2,     /* setns into the target */
-    RAWNS_SOCKET_CREATE = 3,    /* socket() */
-    RAWNS_SOCKET_RETURN = 4,    /* setns back home: the thread is left inside */
+    RAWNS_SOCKET_OPEN_HOME = 1,  /* open of the thread's own namespace */
+    RAWNS_SOCKET_ENTER = 2,      /* setns into the target */
+    RAWNS_SOCKET_CREATE = 3,     /* socket() */
+    RAWNS_SOCKET_RETURN = 4,     /* setns back home: the thread is left inside */
+    RAWNS_SOCKET_CHECK_HOME = 5, /* setns into its own: could the thread come back? */
 };
 
 /* socket(2) inside the network namespace behind `netns_fd`: the calling
@@ -89,6 +102,7 @@ enum rawns_exchange_step {
     RAWNS_EXCHANGE_SEND = 6,      /* send() of a datagram */
     RAWNS_EXCHANGE_RECV = 7,      /* recvmmsg() of the answers */
     RAWNS_EXCHANGE_RETURN = 8,    /* setns back home: the thread is left outside */
+    RAWNS_EXCHANGE_CHECK_HOME = 9, /* setns into its own: could the thread come back? */
 };
 
 /* Where rawns_exchange_many puts the datagrams it reads: each one is received
@@ -131,7 +145,8 @@ struct rawns_answer {
  * dump's next part as the previous one is read) before the call that carries
  * it returns, so this is the whole answer; nothing here looks inside a
  * datagram, and the caller checks that every answer is complete. The thread
- * goes home at the end, or on failure.
+ * goes home at the end, or on failure (RAWNS_EXCHANGE_RETURN, with
+ * `tally->stranded`, if it could not).
  *
  * A namespace whose answers do not fit what is left of the inbox is not
  * counted and the call stops before it, unless it came first: then its answer

@@ -191,7 +191,12 @@ class _Run:
             self._send_each(creations)
             self._send_each(rest)
         except BaseException:
-            self._undo()
+            while True:  # to its end, even if another Ctrl-C lands in it
+                try:
+                    self._undo()
+                    break
+                except KeyboardInterrupt:
+                    continue
             raise
         finally:
             for sock in self.sockets.values():
@@ -351,7 +356,8 @@ class _Run:
     def _undo(self) -> None:
         """Remove what this run made, newest first: in namespaces it did not
         make (deleting a link there also removes its veth peer), then its own
-        namespaces. A failure while undoing must not hide the original error."""
+        namespaces. A failure while undoing must not hide the original error.
+        Idempotent: an interrupted undo is run again from the start."""
         by_space: dict[Optional[str], list[Message]] = {}
         for step in reversed(self.made):
             undo = step.op.undo(step)

@@ -11,9 +11,11 @@ Invariants:
   ``rawns.ping``, ``rawns.netlink``, and ``rawns.show`` to print as ip does);
   it runs no other program.
 - It removes everything it made, also on failure, Ctrl-C or SIGTERM
-  (``try``/``finally``), unless ``--keep`` is given; every name it makes
-  carries the prefix ``rawns-demo-<pid>-``, so it cannot collide with
-  anything else.
+  (``try``/``finally``), unless ``--keep`` is given: the namespaces go
+  first, with signals held (``rawns.cli.interrupts``), and only then is
+  anything printed about it, so a reader that went away (``| head``) or a
+  second signal cannot leave one behind. Every name it makes carries the
+  prefix ``rawns-demo-<pid>-``, so it cannot collide with anything else.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from __future__ import annotations
 import enum
 import ipaddress
 import os
-import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -29,6 +30,7 @@ from contextlib import ExitStack
 from typing import Any, Optional
 
 from rawns import netlink, netns, show
+from rawns.cli.interrupts import Interrupts
 from rawns.errors import RawnsError
 from rawns.handle import Handle
 from rawns.netlink.constants import enum_name, flag_names
@@ -173,12 +175,23 @@ class Tour:
         self.delay = delay
         self.datagrams: list[tuple[str, bytes]] = []
         self.step_number = 0
+        self.mute = False
 
     def record(self, direction: str, data: bytes) -> None:
         self.datagrams.append((direction, data))
 
     def say(self, text: str = "") -> None:
         print(text, flush=True)
+
+    def say_quietly(self, text: str = "", *, file: Any = None) -> None:
+        """``say``, for the cleanup: once a line cannot be written (the reader
+        went away), the rest are dropped rather than raised."""
+        if self.mute:
+            return
+        try:
+            print(text, file=file or sys.stdout, flush=True)
+        except OSError:
+            self.mute = True
 
     def step(self, title: str, why: str, equals: Sequence[str] = ()) -> None:
         if self.step_number and self.delay:
@@ -255,8 +268,28 @@ def _parse(argv: Sequence[str]) -> Optional[dict[str, Any]]:
     return options
 
 
-def _sigterm_to_interrupt(_signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt
+class _Made:
+    """The namespaces the demo made and has not removed (nor been asked to keep)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.failures: list[tuple[str, BaseException]] = []
+
+    def remove(self) -> list[str]:
+        """Delete them all (idempotent: what is gone is not tried again);
+        returns the names removed. A name that cannot be removed is kept in
+        ``failures`` and the others are still removed."""
+        removed = []
+        for name in list(self.names):
+            try:
+                netns.delete(name)
+                removed.append(name)
+            except FileNotFoundError:
+                pass
+            except Exception as err:  # noqa: BLE001 - reported after the others are gone
+                self.failures.append((name, err))
+            self.names.remove(name)
+        return removed
 
 
 def main(argv: Sequence[str] = ()) -> int:
@@ -265,19 +298,19 @@ def main(argv: Sequence[str] = ()) -> int:
     if options is None:
         print(USAGE, end="")
         return 0
-    previous = None
-    try:
-        previous = signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
-    except ValueError:  # not the main thread: Ctrl-C still cleans up
-        pass
-    try:
-        return _run(**options)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+    made = _Made()
+    with Interrupts() as interrupts:
+        try:
+            return _run(**options, made=made, interrupts=interrupts)
+        finally:
+            # Again, for an interrupt that landed before _run's cleanup
+            # began: by now the first one was raised and any other is held.
+            with interrupts.held():
+                made.remove()
 
 
-def _run(verbose: bool, keep: bool, delay: float) -> int:
+def _run(verbose: bool, keep: bool, delay: float, made: _Made,
+         interrupts: Interrupts) -> int:
     prefix = f"rawns-demo-{os.getpid()}-"
     red, blue = prefix + "red", prefix + "blue"
     tour = Tour(verbose, delay)
@@ -286,7 +319,6 @@ def _run(verbose: bool, keep: bool, delay: float) -> int:
     tour.say("    Each step names the ip command it equals and shows the netlink messages")
     tour.say("    rawns sent (->) and the kernel's replies (<-)"
              + ("." if verbose else "; --verbose shows them in full."))
-    made: list[str] = []
     try:
         with ExitStack() as handles:
             tour.step(
@@ -297,8 +329,12 @@ def _run(verbose: bool, keep: bool, delay: float) -> int:
                 /run/netns/NAME, as ip does. Syscalls only: no netlink yet.""",
                 [f"ip netns add {red}", f"ip netns add {blue}"])
             for name in (red, blue):
-                netns.add(name)
-                made.append(name)
+                made.names.append(name)  # first: an interrupt may land right after add
+                try:
+                    netns.add(name)
+                except FileExistsError:
+                    made.names.remove(name)  # someone else's: not to be deleted
+                    raise
                 tour.say(f"      created {netns.path_of(name)} "
                          f"(namespace inode {os.stat(netns.path_of(name)).st_ino})")
 
@@ -338,12 +374,17 @@ def _run(verbose: bool, keep: bool, delay: float) -> int:
                 "Bring the links up",
                 """RTM_NEWLINK on an existing link with IFF_UP in ifi_flags (and in
                 ifi_change, the mask of flags to change). lo comes up too: a new
-                namespace starts with everything down.""",
+                namespace starts with everything down. A veth end has a carrier
+                once both are up, and the kernel starts its queue a moment later
+                (what is sent before is dropped): rawns waits for each end to
+                show RUNNING (Handle.link_wait: RTM_GETLINK, then link events).""",
                 [f"ip -n {red} link set lo up", f"ip -n {red} link set veth-red up",
                  f"ip -n {blue} link set lo up", f"ip -n {blue} link set veth-blue up"])
             for handle, dev in ((h_red, "lo"), (h_red, "veth-red"),
                                 (h_blue, "lo"), (h_blue, "veth-blue")):
                 handle.link_set(dev, up=True)
+            h_red.link_wait("veth-red")
+            h_blue.link_wait("veth-blue")
             tour.messages()
 
             tour.step(
@@ -377,26 +418,33 @@ def _run(verbose: bool, keep: bool, delay: float) -> int:
             if received == 0:
                 raise RawnsError(f"demo: no reply from {destination}")
     finally:
-        _finish(tour, made, keep)
+        _finish(tour, made, keep, interrupts)
     return 0
 
 
-def _finish(tour: Tour, made: list[str], keep: bool) -> None:
+def _finish(tour: Tour, made: _Made, keep: bool, interrupts: Interrupts) -> None:
+    """Keep the namespaces (``--keep``, when all went well) or remove them;
+    then say so. Raises a deletion's failure, or the interrupt that arrived
+    meanwhile, once all is done (unless another exception is on its way)."""
     if keep and sys.exc_info()[0] is None:
+        kept, made.names = made.names, []
         tour.say("Kept for you to explore:")
-        for name in made:
+        for name in kept:
             tour.say(f"    rawns -n {name} link show      (also: addr, route, neigh)")
         tour.say("Remove them with:")
-        for name in made:
+        for name in kept:
             tour.say(f"    rawns netns delete {name}")
         return
-    if made:
-        tour.say("Cleaning up: deleting the namespaces (the veth pair goes with them)")
-    for name in made:
-        try:
-            netns.delete(name)
-            tour.say(f"      deleted {name}")
-        except FileNotFoundError:
-            pass
-        except BaseException as err:  # keep removing the others, then report
-            print(f"rawns demo: could not delete {name}: {err}", file=sys.stderr)
+    with interrupts.held():
+        removed = made.remove()
+    interrupts.undone()  # a signal may end the demo now, even blocked on a write
+    if removed:
+        tour.say_quietly("Cleaning up: deleting the namespaces (the veth pair goes with them)")
+        for name in removed:
+            tour.say_quietly(f"      deleted {name}")
+    for name, err in made.failures:
+        tour.say_quietly(f"rawns demo: could not delete {name}: {err}", file=sys.stderr)
+    if sys.exc_info()[0] is None:
+        if made.failures:
+            raise made.failures[0][1]
+        interrupts.raise_pending()

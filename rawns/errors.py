@@ -23,6 +23,8 @@ __all__ = [
     "EncodeError",
     "KernelError",
     "ExtensionMissingError",
+    "ThreadStrandedError",
+    "EventsLostError",
     "kernel_error",
     "PRIVILEGE_HINT",
 ]
@@ -127,6 +129,26 @@ class ExtensionMissingError(RawnsError, ImportError):
                          f"{fix}", name="rawns._native")
         self.package_dir = package_dir
 
+class EventsLostError(KernelError):
+    """Change events were lost (ENOBUFS): the kernel had more to send than the
+    monitor's receive buffer could hold while nobody read it, and dropped
+    them. The socket itself is fine: reading on gives the events that came
+    after the loss."""
+
+
+class ThreadStrandedError(RawnsError, RuntimeError):
+    """The calling thread could not return to its own network namespace: it is
+    left in another one, and whatever it does next (sockets, links,
+    ``/proc/thread-self``) happens there.
+
+    rawns checks that a thread can come back before it moves it, so this
+    means that something changed in between (another thread dropped the
+    process's privileges, the kernel ran out of memory). Not an OSError on
+    purpose: no handler of ordinary refusals may take it for one and carry
+    on. Stop using the thread: let it end, or end the process. Its
+    ``__cause__`` is the KernelError of the setns(2) that failed.
+    """
+
 
 def _rebuild(cls: type[KernelError], errno: int, subject: str | None, syscall: str | None,
              msg_type: str | None, extack: str | None, hint: str | None) -> KernelError:
@@ -146,6 +168,7 @@ KernelInterruptedError = _subclass("KernelInterruptedError", InterruptedError)
 KernelBlockingIOError = _subclass("KernelBlockingIOError", BlockingIOError)
 KernelIsADirectoryError = _subclass("KernelIsADirectoryError", IsADirectoryError)
 KernelNotADirectoryError = _subclass("KernelNotADirectoryError", NotADirectoryError)
+KernelTimeoutError = _subclass("KernelTimeoutError", TimeoutError)
 
 _BY_ERRNO: dict[int, type[KernelError]] = {
     _errno.EEXIST: KernelFileExistsError,
@@ -158,6 +181,7 @@ _BY_ERRNO: dict[int, type[KernelError]] = {
     _errno.EAGAIN: KernelBlockingIOError,
     _errno.EISDIR: KernelIsADirectoryError,
     _errno.ENOTDIR: KernelNotADirectoryError,
+    _errno.ETIMEDOUT: KernelTimeoutError,
 }
 
 __all__ += [cls.__name__ for cls in set(_BY_ERRNO.values())]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -53,25 +54,73 @@ R = TypeVar("R")
 
 # --- overlapping the C loops with the caller ------------------------------------------
 
+class _Finished:
+    """Tells the caller's thread that a job ran to its end, without
+    ``Thread.join`` or ``Future.result``: in CPython a join interrupted by
+    KeyboardInterrupt can mark a thread stopped while it still runs, and
+    the caller would go on while a C loop still works in its namespaces. A
+    plain lock, taken here and let go by the job once ``finished`` is set."""
+
+    def __init__(self) -> None:
+        self.finished = False
+        self._lock = threading.Lock()
+        self._lock.acquire()
+
+    def set(self) -> None:
+        self.finished = True
+        self._lock.release()
+
+    def wait(self) -> bool:
+        """Wait, through any KeyboardInterrupt; True if one landed meanwhile."""
+        interrupted = False
+        while not self.finished:
+            try:
+                self._lock.acquire()  # succeeds only once finished is set
+            except KeyboardInterrupt:
+                interrupted = True
+        return interrupted
+
+
 def _overlapped(jobs: Iterable[J], run: Callable[[J], R]) -> Iterator[tuple[J, R]]:
     """``(job, run(job))`` for each of ``jobs``, in order, ``run`` running in
     a helper thread one job ahead: while it runs job k+1, the caller handles
     the result of job k and makes job k+2 (iterating ``jobs``). So a C loop
     (which lets go of the interpreter) and the Python around it overlap. A
     failure of ``run`` is raised here; when the caller stops, jobs not yet
-    started are dropped, and the one running is waited for."""
+    started are dropped, and the one running is waited for (through any
+    KeyboardInterrupt, raised once it is over)."""
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rawns-many")
+    submitted: list[tuple[Future[R], _Finished]] = []
+
+    def tracked(job: J, finished: _Finished) -> R:
+        try:
+            return run(job)
+        finally:
+            finished.set()
+
+    def submit(job: J) -> Future[R]:
+        finished = _Finished()
+        future = pool.submit(tracked, job, finished)
+        submitted.append((future, finished))
+        return future
+
     try:
         running: tuple[J, Future[R]] | None = None
         for job in jobs:
-            started = pool.submit(run, job)
+            started = submit(job)
             if running is not None:
                 yield running[0], running[1].result()
             running = (job, started)
         if running is not None:
             yield running[0], running[1].result()
     finally:
+        interrupted = False
+        for future, finished in submitted:
+            if not finished.finished and not future.cancel():  # started: wait for it
+                interrupted |= finished.wait()
         pool.shutdown(wait=True, cancel_futures=True)
+        if interrupted:
+            raise KeyboardInterrupt
 
 
 def _in_turn(jobs: Iterable[J], run: Callable[[J], R], overlap: bool

@@ -3,6 +3,9 @@
 Invariants:
 - One NETLINK_ROUTE socket per handle, bound for life to the namespace the
   handle was made for; no thread of the caller is left in another namespace.
+  What else works in that namespace (a monitor, ``link_wait``) opens its
+  socket in the namespace of the handle's own socket (SIOCGSKNS), never by
+  the name, pid or fd the handle was made with, which may since mean another.
 - Every method is one ``ip`` verb (named in its docstring), builds its request
   with ``rawns.netlink.requests`` and returns ``rawns.model`` objects, never
   wire structs or bytes.
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 import errno
 import os
+import select
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,8 +27,9 @@ from typing import Any, Optional, TypeVar, Union
 
 from rawns import convert
 from rawns import netns as netns_module
-from rawns.errors import KernelError
+from rawns.errors import EventsLostError, KernelError, kernel_error
 from rawns.model import Address, IPInterface, IPNetwork, Link, Neighbour, Route
+from rawns import netlink
 from rawns.netlink import Frame, Message, requests
 from rawns.netlink.constants import (
     IFA_F, NETNSA_NSID_NOT_ASSIGNED, RT_SCOPE, RT_TABLE, RTM, RTN, RTNLGRP, RTPROT,
@@ -31,7 +37,7 @@ from rawns.netlink.constants import (
 from rawns.netlink.requests import AddressLike
 from rawns.nlsock import RouteSocket
 
-__all__ = ["Handle", "Device", "Event", "Monitor", "MONITOR_GROUPS"]
+__all__ = ["Handle", "Device", "Event", "Resync", "Monitor", "MONITOR_GROUPS"]
 
 #: A network device given by name (``"veth0"``) or ifindex (``3``).
 Device = Union[str, int]
@@ -86,6 +92,24 @@ def _route_socket(target: NetnsTarget | None, pid: int | None = None,
         os.close(fd)
 
 
+def _sibling(sock: RouteSocket, own: bool, groups: Sequence[int] = ()) -> RouteSocket:
+    """Another socket in the namespace of ``sock``: the very namespace, found
+    from the socket itself (SIOCGSKNS), not from the name, pid or fd it was
+    opened with, which may since mean another. ``own``: ``sock`` was opened
+    in the caller's own namespace, where, without CAP_NET_ADMIN (needed to
+    ask), a socket is opened without moving."""
+    try:
+        fd = sock.netns_fd()
+    except PermissionError:
+        if not own:
+            raise
+        return RouteSocket(None, groups=groups, large_buffer=bool(groups))
+    try:
+        return RouteSocket(fd, groups=groups, large_buffer=bool(groups))
+    finally:
+        os.close(fd)
+
+
 def _subject_dev(dev: Device) -> str:
     return f"link {dev!r}" if isinstance(dev, str) else f"link index {dev}"
 
@@ -133,10 +157,27 @@ class Handle(_OnOneSocket):
 
     def __init__(self, netns: NetnsTarget | None = None, *, pid: int | None = None) -> None:
         self.netns = netns
+        self.pid = pid
         self._sock = _route_socket(netns, pid)
 
     def __repr__(self) -> str:
+        if self.pid is not None:
+            return f"Handle(pid={self.pid!r})"
         return f"Handle(netns={self.netns!r})"
+
+    @property
+    def _own(self) -> bool:
+        """Opened in the caller's own namespace (no target, no pid)."""
+        return self.netns is None and self.pid is None
+
+    @classmethod
+    def _on(cls, sock: RouteSocket) -> Handle:
+        """A Handle on ``sock`` (it closes it), in whatever namespace that is."""
+        handle = cls.__new__(cls)
+        handle.netns = None
+        handle.pid = None
+        handle._sock = sock
+        return handle
 
     # -- plumbing ------------------------------------------------------------------
 
@@ -251,6 +292,43 @@ class Handle(_OnOneSocket):
                                          master=master_index, alias=alias, txqlen=txqlen,
                                          netns_fd=fd, hairpin=hairpin),
                        _subject_dev(dev))
+
+    def link_wait(self, dev: Device, *, running: bool = True, timeout: float = 5.0) -> Link:
+        """Wait until ``dev`` is ready to carry traffic (``running=False``:
+        until it no longer is), and return it.
+
+        Ready is RUNNING (IFF_RUNNING): up, with a carrier, its operational
+        state up; a veth once both ends are up. It comes a little after
+        ``link_set(up=True)`` returns, when the kernel's link watch has run
+        (a few milliseconds, at most about a second): until then the link's
+        queue drops what is sent (the first ARP request of a ping, whose
+        first echo is then lost). Watches the link's events (one more
+        socket, in this handle's namespace), so it returns as soon as the
+        kernel says so. Raises FileNotFoundError if ``dev`` does not exist
+        or is deleted meanwhile, TimeoutError (a KernelError, ETIMEDOUT)
+        naming it after ``timeout`` seconds. ``ip`` has no equal; ``ip
+        monitor link`` shows the change it waits for.
+        """
+        deadline = time.monotonic() + timeout
+        with _sibling(self._sock, self._own, MONITOR_GROUPS["link"]) as watch:
+            link = self.link_get(dev)  # after subscribing: no change can slip between
+            while ("RUNNING" in link.flags) != running:
+                left = deadline - time.monotonic()
+                if left <= 0 or not select.select([watch], [], [], left)[0]:
+                    err = kernel_error(errno.ETIMEDOUT, subject=_subject_dev(dev))
+                    err.hint = (f"{'still not' if running else 'still'} running "
+                                f"after {timeout:g} s")
+                    raise err
+                for message in _received(watch):
+                    if message.header.index != link.index:
+                        continue
+                    if message.type == RTM.RTM_DELLINK:
+                        gone = kernel_error(errno.ENODEV, subject=_subject_dev(dev))
+                        gone.hint = "deleted while waited for"
+                        raise gone
+                    if message.type == RTM.RTM_NEWLINK:
+                        link = convert.link_from_message(message)
+        return link
 
     def link_delete(self, dev: Device) -> None:
         """Delete a link (a veth's peer goes with it). Equals ``ip link del DEV``."""
@@ -428,8 +506,12 @@ class Handle(_OnOneSocket):
     # -- events ------------------------------------------------------------------------
 
     def monitor(self, kinds: Sequence[str] = ("link", "addr", "route", "neigh")) -> "Monitor":
-        """A Monitor of this namespace's changes. Equals ``ip monitor [KINDS]``."""
-        return Monitor(self.netns, kinds)
+        """A Monitor of this namespace's changes. Equals ``ip monitor [KINDS]``.
+
+        It watches the namespace this handle is bound to, whatever its name,
+        pid or fd means by now (see ``Monitor``)."""
+        groups = _monitor_groups(kinds)
+        return Monitor._on(_sibling(self._sock, self._own, groups), kinds, self._own)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -455,22 +537,74 @@ _EVENT_KINDS: dict[int, tuple[str, str, Callable[[Message], _Object]]] = {
 }
 
 
+def _monitor_groups(kinds: Sequence[str]) -> list[int]:
+    unknown = [k for k in kinds if k not in MONITOR_GROUPS]
+    if unknown or not kinds:
+        raise ValueError(f"unknown monitor kind(s) {unknown or kinds!r}; expected some of "
+                         f"{', '.join(MONITOR_GROUPS)}")
+    return [g for kind in kinds for g in MONITOR_GROUPS[kind]]
+
+
+def _received(sock: RouteSocket) -> list[Message]:
+    """The messages of what is waiting on ``sock`` (one read)."""
+    return [message for data in sock.receive() for message in netlink.decode(data)]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resync:
+    """The current state of what a ``Monitor`` watches (the kinds it was
+    not asked for are empty), dumped when ``Monitor.resynced`` starts
+    (``overrun`` False) or after events were lost (``overrun`` True).
+
+    A consumer that keeps a view of the namespace replaces it with this,
+    then applies the events that follow in order: some of them may have
+    happened before the dump and repeat what it shows; applied in order,
+    they leave the view right.
+    """
+
+    overrun: bool
+    links: tuple[Link, ...] = ()
+    addresses: tuple[Address, ...] = ()
+    routes: tuple[Route, ...] = ()
+    neighbours: tuple[Neighbour, ...] = ()
+
+
 class Monitor(_OnOneSocket):
     """Iterate over decoded change events of a namespace, as ``ip monitor``.
 
     Joins the multicast groups of ``kinds`` ("link", "addr", "route",
-    "neigh") at creation, so nothing after that is missed. Close it (or use it
-    as a context manager) to stop.
+    "neigh") at creation, so nothing after that is missed. ``netns`` and
+    ``pid`` are as for ``Handle``; ``Handle.monitor`` watches the handle's
+    own namespace. Close it (or use it as a context manager) to stop.
+
+    Overrun: the kernel queues events on the monitor's socket (4 MiB) and,
+    when they come faster than they are read and it is full, drops them:
+    the next read raises ``EventsLostError`` (a KernelError, ENOBUFS) and
+    the iterator ends. The monitor is still good: iterating it again yields
+    the events still queued, but the kernel goes on dropping new ones
+    (without saying so again) until the queue has been read empty; after
+    that, events flow again (``rawns monitor`` prints the loss, as ``ip
+    monitor`` does, and goes on). What was lost is unknown: to know the
+    state again, ``discard_queued()`` then dump (``Handle``'s list methods),
+    or iterate ``resynced()``, which does so and answers a loss with a
+    ``Resync``, the current state.
     """
 
     def __init__(self, netns: NetnsTarget | None = None,
-                 kinds: Sequence[str] = ("link", "addr", "route", "neigh")) -> None:
-        unknown = [k for k in kinds if k not in MONITOR_GROUPS]
-        if unknown or not kinds:
-            raise ValueError(f"unknown monitor kind(s) {unknown or kinds!r}; expected some of "
-                             f"{', '.join(MONITOR_GROUPS)}")
-        groups = [g for kind in kinds for g in MONITOR_GROUPS[kind]]
-        self._sock = _route_socket(netns, groups=groups)
+                 kinds: Sequence[str] = ("link", "addr", "route", "neigh"), *,
+                 pid: int | None = None) -> None:
+        self.kinds = tuple(kinds)
+        self._own = netns is None and pid is None
+        self._sock = _route_socket(netns, pid, groups=_monitor_groups(kinds))
+
+    @classmethod
+    def _on(cls, sock: RouteSocket, kinds: Sequence[str], own: bool) -> Monitor:
+        """A Monitor of ``kinds`` on ``sock``, a socket that joined their groups."""
+        monitor = cls.__new__(cls)
+        monitor.kinds = tuple(kinds)
+        monitor._own = own
+        monitor._sock = sock
+        return monitor
 
     def __iter__(self) -> Iterator[Event]:
         for message in self._sock.events():
@@ -479,3 +613,36 @@ class Monitor(_OnOneSocket):
                 continue
             action, kind, build = known
             yield Event(action=action, kind=kind, obj=build(message), message=message)
+
+    def discard_queued(self) -> int:
+        """Drop the events waiting to be read (without waiting for more);
+        returns how many datagrams. After a loss, this ends the kernel's
+        dropping of new events (see the class docstring)."""
+        return self._sock.discard_queued()
+
+    def resynced(self, *, existing: bool = True) -> Iterator[Event | Resync]:
+        """The events, as iterating the monitor gives them, but a loss of
+        events (overrun) is answered by a ``Resync`` instead of raising: the
+        events still queued are dropped (they are older than what follows),
+        then the current state of the kinds watched is dumped. With
+        ``existing``, the first item is a ``Resync`` of the state as it is
+        when iteration starts (as vishvananda/netlink's ListExisting). The
+        dumps go through a second socket in the same namespace."""
+        with Handle._on(_sibling(self._sock, self._own)) as handle:
+            if existing:
+                yield self._dump(handle, overrun=False)
+            while True:
+                try:
+                    yield from self
+                except EventsLostError:
+                    self.discard_queued()
+                    yield self._dump(handle, overrun=True)
+
+    def _dump(self, handle: Handle, *, overrun: bool) -> Resync:
+        kinds = self.kinds
+        return Resync(
+            overrun=overrun,
+            links=tuple(handle.link_list()) if "link" in kinds else (),
+            addresses=tuple(handle.addr_list()) if "addr" in kinds else (),
+            routes=tuple(handle.route_list(table=None)) if "route" in kinds else (),
+            neighbours=tuple(handle.neigh_list()) if "neigh" in kinds else ())

@@ -123,6 +123,11 @@ _FLAG_ORDER = [
 ]
 
 
+# The order in which ip prints a route's flags (its print_rt_flags); any other last.
+_ROUTE_FLAG_ORDER = ["dead", "onlink", "pervasive", "offload", "trap", "linkdown",
+                     "unresolved"]
+
+
 def ip_link_flags(flags: frozenset[str]) -> list[str]:
     """Interface flags as ``ip`` lists them: NO-CARRIER for a link that is up
     without carrier, RUNNING left out, the rest in ip's order."""
@@ -225,7 +230,8 @@ class Route:
             out["prefsrc"] = str(self.prefsrc)
         if self.metric is not None:
             out["metric"] = self.metric
-        out["flags"] = sorted(self.flags)
+        out["flags"] = [f for f in _ROUTE_FLAG_ORDER if f in self.flags] + sorted(
+            self.flags.difference(_ROUTE_FLAG_ORDER))
         if self.pref is not None:
             out["pref"] = self.pref
         return out

@@ -5,10 +5,17 @@ Invariants:
   ``ip netns add`` makes it; the directory is made a shared mount once per
   process (not once per namespace, which costs more the more exist).
 - Names are validated before anything touches the kernel.
-- Only the calling thread ever changes namespace, and it is always moved back
-  to the namespace it was in (``finally``, KeyboardInterrupt included).
+- Only the calling thread ever changes namespace (or, with ``threads``, the
+  workers of ``add_many``), and it is always moved back to the namespace it
+  was in: the C loops go home before they return, ``enter`` in a
+  ``finally`` that holds a KeyboardInterrupt until it is done. Before it
+  moves, it is checked that it could come back (PermissionError otherwise,
+  with nothing made); ThreadStrandedError if the way back fails all the same.
+- Workers are waited for through locks they let go, never ``Thread.join``
+  (which CPython may let return, when interrupted, while the thread runs).
 - Creation is all or nothing: whatever a failed or interrupted call created is
-  removed before the exception propagates. Every fd is O_CLOEXEC and closed.
+  removed before the exception propagates, even if another KeyboardInterrupt
+  lands meanwhile. Every fd is O_CLOEXEC and closed.
 """
 
 from __future__ import annotations
@@ -102,6 +109,10 @@ def path_of(name: str) -> str:
     return os.path.join(RUN_DIR, name)
 
 
+def _subject_of(path: bytes) -> str:
+    return f"netns {os.fsdecode(os.path.basename(path))!r}"
+
+
 def _path_bytes(name: str) -> bytes:
     return os.fsencode(RUN_DIR) + b"/" + validate_name(name)
 
@@ -140,11 +151,53 @@ def _open_thread_netns() -> int:
     return os.open(_THREAD_NETNS, os.O_RDONLY | os.O_CLOEXEC)
 
 
-def _restore(home_fd: int) -> None:
+def _open_home(subject: str = "the thread's own netns") -> int:
+    """An fd to the calling thread's namespace, once it is known that the
+    thread could come back to it: setns(2) into the namespace it is already
+    in asks the kernel the same question as the way back will (in a user
+    namespace that does not own it, leaving works and returning does not)."""
+    home_fd = _open_thread_netns()
     try:
-        syscalls.setns(home_fd, syscalls.CLONE_NEWNET, subject="the thread's own netns")
-    finally:
+        syscalls.setns(home_fd, syscalls.CLONE_NEWNET, subject=subject)
+    except KernelError as err:
+        if err.errno == errno.EPERM and syscalls.has_sys_admin():
+            err.hint = syscalls.CANNOT_RETURN
         os.close(home_fd)
+        raise
+    except BaseException:
+        os.close(home_fd)
+        raise
+    return home_fd
+
+
+def _restore(home_fd: int) -> None:
+    """Move the calling thread back into the namespace of ``home_fd`` and close
+    it. A KeyboardInterrupt landing meanwhile is held until the thread is
+    home, then raised; ThreadStrandedError if the kernel refuses the way back."""
+    interrupted = False
+    while True:
+        try:
+            syscalls.setns(home_fd, syscalls.CLONE_NEWNET, subject="the thread's own netns")
+            break
+        except KeyboardInterrupt:
+            interrupted = True
+        except KernelError as err:
+            os.close(home_fd)
+            raise syscalls.stranded(err.errno or errno.EIO) from err
+    os.close(home_fd)
+    if interrupted:
+        raise KeyboardInterrupt
+
+
+def _undo_surely(undo: Callable[[], None]) -> None:
+    """Run ``undo`` (idempotent) to its end, even if KeyboardInterrupt lands
+    in it: the caller is already rolling back, and re-raises."""
+    while True:
+        try:
+            undo()
+            return
+        except KeyboardInterrupt:
+            continue
 
 
 def _chunks(items: Sequence[bytes], size: int) -> Iterator[Sequence[bytes]]:
@@ -187,47 +240,74 @@ def add_many(
         raise ValueError("threads must be at least 1")
     if not paths:
         return
-    _ensure_run_dir()
+    try:
+        _ensure_run_dir()
+    except OSError as err:  # name what was being made, and what could not be done
+        failure = err if isinstance(err, KernelError) else kernel_error(
+            err.errno or errno.EIO, syscall="mkdir")
+        failure.subject = _subject_of(paths[0])
+        failure.syscall = f"{failure.syscall or 'mount'} of {RUN_DIR}"
+        if failure is err:
+            raise
+        raise failure from err
     if threads == 1 or len(paths) < 2:
         _add_serial(paths, progress)
     else:
         _add_threaded(paths, threads, progress)
 
 
+class _Stop:
+    """Tells workers to start no further chunk. A plain attribute, not an
+    Event: setting it from a thread that KeyboardInterrupt may hit at any
+    bytecode must not be able to leave a lock held."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+
 class _AddRun:
-    """The namespaces one worker has created so far, for rollback."""
+    """The namespaces one caller or worker has created so far, for rollback.
+
+    The C loop's tally of the chunk in flight is kept (``inflight``) before
+    the loop starts, so that ``undo`` knows exactly what exists whatever
+    bytecode an interrupt lands on: before the call (the tally says 0),
+    during it (the loop runs to its end first) or after it (the tally is
+    C memory, written by the loop).
+    """
 
     def __init__(self) -> None:
         self.created: builtins.list[bytes] = []
-        self.partial: bytes | None = None  # file made, namespace not mounted
+        self.inflight: tuple[Sequence[bytes], syscalls.Tally] | None = None
 
     def run(self, paths: Sequence[bytes], report: Callable[[int], None] | None,
-            stop: threading.Event | None = None) -> None:
-        home_fd = _open_thread_netns()
-        tally = syscalls.Tally()
-        try:
-            for chunk in _chunks(paths, _CHUNK):
-                if stop is not None and stop.is_set():
-                    return
-                try:
-                    syscalls.add_many(chunk, tally)
-                finally:
-                    # Read from C memory: exact even if interrupted right here.
-                    self.created.extend(chunk[:tally.done])
-                    if tally.failed_step in (syscalls.ADD_UNSHARE, syscalls.ADD_BIND):
-                        self.partial = chunk[tally.done]
-                if report is not None:
-                    report(len(chunk))
-        finally:
-            _restore(home_fd)
+            stop: _Stop | None = None) -> None:
+        for chunk in _chunks(paths, _CHUNK):
+            if stop is not None and stop.requested:
+                return
+            tally = syscalls.Tally()
+            self.inflight = (chunk, tally)
+            syscalls.add_many(chunk, tally)  # the thread is home again after it
+            self.created.extend(chunk)
+            self.inflight = None
+            if report is not None:
+                report(len(chunk))
 
     def undo(self) -> None:
-        if self.created:
-            _delete_paths(self.created, missing_ok=True)
-            self.created = []
-        if self.partial is not None:
-            _unlink_quietly(self.partial)
-            self.partial = None
+        """Remove what was made (idempotent); the thread must not be inside
+        the C loop (a worker has finished)."""
+        paths = builtins.list(self.created)
+        partial = None
+        if self.inflight is not None:
+            chunk, tally = self.inflight
+            paths += chunk[:tally.done]
+            if tally.failed_step in (syscalls.ADD_UNSHARE, syscalls.ADD_BIND):
+                partial = chunk[tally.done]  # its file was made, no namespace mounted
+        if paths:
+            _delete_paths(builtins.list(dict.fromkeys(paths)), missing_ok=True)
+        if partial is not None:
+            _unlink_quietly(partial)
+        self.created = []
+        self.inflight = None
 
 
 def _add_serial(paths: Sequence[bytes], progress: Callable[[int, int], None] | None) -> None:
@@ -241,8 +321,39 @@ def _add_serial(paths: Sequence[bytes], progress: Callable[[int, int], None] | N
     try:
         work.run(paths, report if progress is not None else None)
     except BaseException:
-        work.undo()
+        _undo_surely(work.undo)
         raise
+
+
+class _Worker:
+    """One thread of a threaded ``add_many``, and how the caller learns it
+    has finished without ``Thread.join``: in CPython a join interrupted by
+    KeyboardInterrupt can mark a thread stopped while it still runs (its
+    lock is let go on the way out), and a rollback that trusted it would
+    miss what that thread makes afterwards. ``done`` is a plain lock, taken
+    here and let go by the worker once ``finished`` is set."""
+
+    def __init__(self, part: Sequence[bytes]) -> None:
+        self.part = part
+        self.work = _AddRun()
+        self.entered = False
+        self.finished = False
+        self.done = threading.Lock()
+        self.done.acquire()
+
+    def wait(self, *, through_interrupts: bool = False) -> None:
+        """Wait until the worker has finished (if it ever entered). With
+        ``through_interrupts``, a KeyboardInterrupt landing meanwhile is
+        swallowed and the wait goes on: the caller is rolling back already,
+        and will re-raise what it is handling."""
+        while self.entered and not self.finished:
+            try:
+                # succeeds only once finished is set; the timeout lets a
+                # signal delivered to a worker thread reach this one soon
+                self.done.acquire(timeout=0.05)
+            except KeyboardInterrupt:
+                if not through_interrupts:
+                    raise
 
 
 def _add_threaded(paths: Sequence[bytes], threads: int,
@@ -251,9 +362,9 @@ def _add_threaded(paths: Sequence[bytes], threads: int,
 
     threads = min(threads, len(paths))
     share = -(-len(paths) // threads)
-    runs = [_AddRun() for _ in range(threads)]
+    workers = [_Worker(paths[i * share:(i + 1) * share]) for i in range(threads)]
     errors: builtins.list[BaseException] = []
-    stop = threading.Event()
+    stop = _Stop()
     lock = threading.Lock()
     finished = 0
 
@@ -265,32 +376,41 @@ def _add_threaded(paths: Sequence[bytes], threads: int,
         if progress is not None:
             progress(done, len(paths))
 
-    def worker(work: _AddRun, part: Sequence[bytes]) -> None:
+    def body(worker: _Worker) -> None:
+        # ``entered`` before ``stop`` is read, and the caller sets ``stop``
+        # before it reads ``entered``: a worker that starts late either is
+        # waited for, or sees ``stop`` and makes nothing.
+        worker.entered = True
         try:
-            work.run(part, report, stop)
+            if not stop.requested:
+                worker.work.run(worker.part, report, stop)
         except BaseException as err:  # handed to the caller's thread below
             errors.append(err)
-            stop.set()
+            stop.requested = True
+        finally:
+            worker.finished = True
+            worker.done.release()
 
-    workers = [
-        threading.Thread(target=worker, args=(runs[i], paths[i * share:(i + 1) * share]),
-                         name=f"rawns-add-{i}", daemon=True)
-        for i in range(threads)
-    ]
+    started: builtins.list[threading.Thread] = []
     try:
-        for thread in workers:
+        for i, worker in enumerate(workers):
+            thread = threading.Thread(target=body, args=(worker,), name=f"rawns-add-{i}",
+                                      daemon=True)
             thread.start()
-        for thread in workers:
-            thread.join()
+            started.append(thread)
+        for worker in workers:
+            worker.entered = True  # all started: each one will enter
+            worker.wait()
         if errors:
             raise errors[0]
+        for thread in started:
+            thread.join()  # finished already: only tidies up
     except BaseException:
-        stop.set()
-        for thread in workers:
-            if thread.ident is not None:
-                thread.join()
-        for work in runs:
-            work.undo()
+        stop.requested = True
+        for worker in workers:
+            worker.wait(through_interrupts=True)
+        for worker in workers:
+            _undo_surely(worker.work.undo)
         raise
 
 
@@ -444,22 +564,16 @@ def enter(target: NetnsTarget | None = None, *, pid: int | None = None) -> Itera
     Like running code under ``ip netns exec``, but for this thread only: other
     threads stay where they are. The thread's own namespace is restored on
     exit, also on exceptions and KeyboardInterrupt. ``target`` and ``pid`` are
-    as in ``open_fd``.
+    as in ``open_fd``. A thread that could not come back (no CAP_SYS_ADMIN over
+    its own namespace) is refused before it moves: PermissionError.
     """
-    home_fd = _open_thread_netns()
-    try:
+    home_fd = _open_home(describe(target, pid))
+    try:  # from here on the thread goes home, whatever happens (also if it never left)
         target_fd = open_fd(target, pid=pid)
-    except BaseException:
-        os.close(home_fd)
-        raise
-    try:
-        syscalls.setns(target_fd, syscalls.CLONE_NEWNET, subject=describe(target, pid))
-    except BaseException:
-        os.close(target_fd)
-        os.close(home_fd)
-        raise
-    os.close(target_fd)
-    try:
+        try:
+            syscalls.setns(target_fd, syscalls.CLONE_NEWNET, subject=describe(target, pid))
+        finally:
+            os.close(target_fd)
         yield
     finally:
         _restore(home_fd)
@@ -471,8 +585,9 @@ def visiting() -> Iterator[Callable[[int], None]]:
     the calling thread into the namespace behind ``fd`` with one setns(2);
     the thread is moved back to its own namespace when the block ends, also
     on exceptions and KeyboardInterrupt. Half the setns calls of entering and
-    leaving each namespace with ``enter``."""
-    home_fd = _open_thread_netns()
+    leaving each namespace with ``enter``. Refused before it moves, as
+    ``enter``, if the thread could not come back."""
+    home_fd = _open_home()
 
     def go(fd: int) -> None:
         syscalls.setns(fd, syscalls.CLONE_NEWNET, subject=f"netns fd {fd}")
@@ -524,16 +639,13 @@ def open_many(count: int) -> builtins.list[int]:
     """
     if count < 0:
         raise ValueError("count must not be negative")
-    home_fd = _open_thread_netns()
     tally = syscalls.Tally()
     try:
-        return syscalls.open_many(count, tally)
-    except KernelError as err:
+        return syscalls.open_many(count, tally)  # the thread is home again after it
+    except Exception as err:
         for fd in getattr(err, "fds", ()):
             os.close(fd)
         raise
-    finally:
-        _restore(home_fd)
 
 
 def _prepare_child(name: str) -> None:

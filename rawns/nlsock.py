@@ -19,6 +19,7 @@ Invariants:
 from __future__ import annotations
 
 import errno
+import fcntl
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rawns import netlink, syscalls
-from rawns.errors import KernelError, RawnsError, kernel_error
+from rawns.errors import EventsLostError, KernelError, RawnsError, kernel_error
 from rawns.netlink import Message
 from rawns.netlink.constants import (
     NETLINK_ROUTE, NETLINK_SOCKOPT, SO_RCVBUFFORCE, SOL_NETLINK,
@@ -87,6 +88,12 @@ class DumpInterrupted(RawnsError):
     """A dump was interrupted by concurrent changes more often than retried."""
 
 
+def _events_lost() -> EventsLostError:
+    return EventsLostError(errno.ENOBUFS, syscall="recvmmsg", subject=(
+        "netlink events were lost: the kernel had more to send than the receive "
+        "buffer holds while nobody read it"))
+
+
 class RouteSocket:
     """A NETLINK_ROUTE socket bound to one network namespace.
 
@@ -135,6 +142,18 @@ class RouteSocket:
 
     def fileno(self) -> int:
         return self._sock.fileno()
+
+    def netns_fd(self) -> int:
+        """A new O_CLOEXEC fd to the network namespace this socket belongs to
+        (ioctl SIOCGSKNS): the very one, even if its name or the fd it was
+        opened from now means another. The caller closes it. Needs
+        CAP_NET_ADMIN over that namespace (PermissionError otherwise)."""
+        try:
+            fd: int = fcntl.ioctl(self._sock.fileno(), syscalls.SIOCGSKNS)
+        except OSError as err:
+            raise kernel_error(err.errno or errno.EIO, syscall="ioctl SIOCGSKNS",
+                               subject="the namespace of a netlink socket") from err
+        return fd
 
     def close(self) -> None:
         self._sock.close()
@@ -229,6 +248,34 @@ class RouteSocket:
                 continue
             outcomes[event.index].settle(event)
 
+    def receive(self) -> list[bytes]:
+        """The datagrams waiting (waits for the first), for a socket that
+        only listens to events: one recvmmsg(2). Raises EventsLostError as
+        ``events`` does. Not for a socket with an exchange going on."""
+        try:
+            return self._recv()
+        except KernelError as err:
+            if err.errno != errno.ENOBUFS:
+                raise
+            raise _events_lost() from err
+
+    def discard_queued(self) -> int:
+        """Read and drop every datagram waiting, without waiting for more;
+        returns how many. After an overrun the kernel drops every new event
+        until the queue has been read empty, so a consumer that wants to
+        know the state again empties it first, then dumps."""
+        count = 0
+        while True:
+            try:
+                self._sock.recv(1, socket.MSG_DONTWAIT | socket.MSG_TRUNC)
+            except BlockingIOError:
+                return count
+            except OSError as err:
+                if err.errno in (errno.ENOBUFS, errno.EINTR):
+                    continue  # reported once per overrun; the queue is still there
+                raise kernel_error(err.errno or errno.EIO, syscall="recv") from err
+            count += 1
+
     def _recv(self) -> list[bytes]:
         """The datagrams waiting on the socket (waits for the first): one
         recvmmsg(2) takes a whole burst of acks."""
@@ -252,7 +299,8 @@ class RouteSocket:
 
     def events(self) -> Iterator[Message]:
         """Decoded multicast messages of the groups joined at creation, forever
-        (stop iterating to stop). ENOBUFS (events lost) is raised."""
+        (stop iterating to stop). Raises EventsLostError when the kernel
+        dropped some (ENOBUFS); iterating again goes on after them."""
         while True:
-            for data in self._recv():
+            for data in self.receive():
                 yield from netlink.decode(data)

@@ -191,7 +191,8 @@ def link_addr_lines(entry: dict[str, Any], nsids: dict[int, str]) -> list[str]:
 # --- routes and neighbours ------------------------------------------------------------------
 
 def route_line(data: dict[str, Any]) -> str:
-    """One line of ``ip route show`` (from ``Route.to_json``)."""
+    """One line of ``ip route show`` (from ``Route.to_json``), byte for byte:
+    with ip's trailing space, which only IPv6's ``pref`` goes without."""
     parts = []
     if "type" in data:
         parts.append(data["type"])
@@ -211,9 +212,9 @@ def route_line(data: dict[str, Any]) -> str:
     if "metric" in data:
         parts += ["metric", str(data["metric"])]
     parts += data.get("flags", [])
-    if "pref" in data:
-        parts += ["pref", data["pref"]]
-    return " ".join(parts)
+    if "pref" in data:  # ip ends every other word with a space, this one not
+        return " ".join(parts + ["pref", data["pref"]])
+    return " ".join(parts) + " "
 
 
 def neigh_line(data: dict[str, Any]) -> str:

@@ -18,7 +18,9 @@ import functools
 import os
 from _thread import allocate_lock
 
-from rawns.errors import ExtensionMissingError, KernelError, kernel_error
+from rawns.errors import (
+    PRIVILEGE_HINT, ExtensionMissingError, KernelError, ThreadStrandedError, kernel_error,
+)
 
 TYPE_CHECKING = False  # typing's, without importing typing (start-up)
 if TYPE_CHECKING:
@@ -46,12 +48,17 @@ __all__ = [
     "MNT_DETACH",
     "UMOUNT_NOFOLLOW",
     "NS_GET_NSTYPE",
+    "SIOCGSKNS",
     "Tally",
     "ADD_CREATE_FILE",
     "ADD_UNSHARE",
     "ADD_BIND",
+    "ADD_CHECK_HOME",
     "DELETE_UMOUNT",
     "DELETE_UNLINK",
+    "CANNOT_RETURN",
+    "has_sys_admin",
+    "stranded",
     "unshare",
     "setns",
     "mount",
@@ -78,6 +85,8 @@ MS_PRIVATE: int = lib.MS_PRIVATE
 MNT_DETACH: int = lib.MNT_DETACH
 UMOUNT_NOFOLLOW: int = lib.UMOUNT_NOFOLLOW
 NS_GET_NSTYPE: int = lib.NS_GET_NSTYPE
+#: ioctl(2) on a socket: a new O_CLOEXEC fd to the network namespace it belongs to.
+SIOCGSKNS: int = lib.SIOCGSKNS
 
 
 def _fail(syscall: str, subject: str | None = None) -> KernelError:
@@ -140,6 +149,51 @@ class Tally:
         step: int = self._c.failed_step
         return step
 
+    @property
+    def stranded(self) -> bool:
+        """Whether the loop could not move the thread back home."""
+        return bool(self._c.stranded)
+
+
+#: The hint of a refused check that a thread could come back before it leaves.
+CANNOT_RETURN = (f"{PRIVILEGE_HINT}, also over the caller's own netns to come back to it, "
+                 f"which a user namespace that does not own it lacks; nothing was made")
+
+
+_CAP_SYS_ADMIN = 21
+
+
+def has_sys_admin() -> bool:
+    """Whether the calling thread has CAP_SYS_ADMIN in its user namespace
+    (its effective set, from ``/proc/thread-self/status``)."""
+    try:
+        with open("/proc/thread-self/status") as status:
+            for line in status:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) >> _CAP_SYS_ADMIN & 1)
+    except OSError:
+        pass
+    return False
+
+
+def _cannot_return(errno_value: int, subject: str | None) -> KernelError:
+    """The refusal of the check that a thread could come back: for a caller
+    with CAP_SYS_ADMIN, it means its user namespace does not own its netns."""
+    err = kernel_error(errno_value, syscall="setns", subject=subject)
+    if errno_value == errno.EPERM and has_sys_admin():
+        err.hint = CANNOT_RETURN
+    return err
+
+
+def stranded(errno_value: int) -> ThreadStrandedError:
+    """The error of a thread left outside its own namespace (see
+    ``ThreadStrandedError``), caused by the KernelError of the setns."""
+    cause = kernel_error(errno_value, syscall="setns", subject="the thread's own netns")
+    err = ThreadStrandedError(f"this thread could not return to its own network namespace "
+                              f"and is left in another one ({cause})")
+    err.__cause__ = cause
+    return err
+
 
 # Each C loop reports the step it failed at as a member of its own enum
 # (csrc/rawns.h), named RAWNS_<LOOP>_<STEP>; here each is named by its syscall.
@@ -148,12 +202,15 @@ class Tally:
 ADD_CREATE_FILE: int = lib.RAWNS_ADD_CREATE_FILE
 ADD_UNSHARE: int = lib.RAWNS_ADD_UNSHARE
 ADD_BIND: int = lib.RAWNS_ADD_BIND
-_ADD_STEP_SYSCALL = {ADD_CREATE_FILE: "open", ADD_UNSHARE: "unshare", ADD_BIND: "mount"}
+ADD_CHECK_HOME: int = lib.RAWNS_ADD_CHECK_HOME
+_ADD_STEP_SYSCALL = {ADD_CREATE_FILE: "open", ADD_UNSHARE: "unshare", ADD_BIND: "mount",
+                     lib.RAWNS_ADD_OPEN_HOME: "open", ADD_CHECK_HOME: "setns"}
 #: Steps of one deletion in ``delete_many``, as the C loop reports them.
 DELETE_UMOUNT: int = lib.RAWNS_DELETE_UMOUNT
 DELETE_UNLINK: int = lib.RAWNS_DELETE_UNLINK
 _DELETE_STEP_SYSCALL = {DELETE_UMOUNT: "umount2", DELETE_UNLINK: "unlink"}
-_OPEN_STEP_SYSCALL = {lib.RAWNS_OPEN_UNSHARE: "unshare", lib.RAWNS_OPEN_FD: "open"}
+_OPEN_STEP_SYSCALL = {lib.RAWNS_OPEN_UNSHARE: "unshare", lib.RAWNS_OPEN_FD: "open",
+                      lib.RAWNS_OPEN_OPEN_HOME: "open", lib.RAWNS_OPEN_CHECK_HOME: "setns"}
 
 
 def _joined(paths: Sequence[bytes]) -> bytes:
@@ -165,14 +222,19 @@ def _subject(path: bytes) -> str:
 
 
 def add_many(paths: Sequence[bytes], tally: Tally) -> None:
-    """Create a namespace bind-mounted at each path, in one C loop.
+    """Create a namespace bind-mounted at each path, in one C loop; the
+    calling thread is home again when it returns.
 
-    The calling thread ends inside the last namespace made (or being made):
-    the caller restores it. On failure raises the KernelError of item
-    ``tally.done`` at ``tally.failed_step``.
+    Raises before anything is made if the thread could not come back from
+    another namespace; on failure, the KernelError of item ``tally.done`` at
+    ``tally.failed_step``; ThreadStrandedError if it could not go home.
     """
     if lib.rawns_netns_add_many(_joined(paths), len(paths), tally._c) < 0:
         err = ffi.errno
+        if tally.stranded:
+            raise stranded(err)
+        if tally.failed_step == ADD_CHECK_HOME:
+            raise _cannot_return(err, _subject(paths[0]))
         raise kernel_error(err, syscall=_ADD_STEP_SYSCALL.get(tally.failed_step),
                            subject=_subject(paths[tally.done]))
 
@@ -191,14 +253,22 @@ def delete_many(paths: Sequence[bytes], tally: Tally) -> None:
 
 def open_many(count: int, tally: Tally) -> list[int]:
     """Create ``count`` anonymous namespaces; returns an O_CLOEXEC fd to each.
+    The calling thread is home again when it returns.
 
-    The calling thread ends inside the last one: the caller restores it. On
-    failure raises a KernelError carrying the fds already made in ``.fds``.
+    On failure raises a KernelError (or ThreadStrandedError) carrying the
+    fds already made in ``.fds``.
     """
     fds = ffi.new("int[]", count)
     if lib.rawns_netns_open_many(fds, count, tally._c) < 0:
-        err = kernel_error(ffi.errno, syscall=_OPEN_STEP_SYSCALL.get(tally.failed_step))
-        err.fds = list(fds[0:tally.done])  # type: ignore[attr-defined]
+        errno_value = ffi.errno
+        err: Exception
+        if tally.stranded:
+            err = stranded(errno_value)
+        elif tally.failed_step == lib.RAWNS_OPEN_CHECK_HOME:
+            err = _cannot_return(errno_value, "anonymous netns")
+        else:
+            err = kernel_error(errno_value, syscall=_OPEN_STEP_SYSCALL.get(tally.failed_step))
+        setattr(err, "fds", list(fds[0:tally.done]))  # for the caller to close
         raise err
     return list(fds)
 
@@ -207,8 +277,8 @@ _SOCKET_STEPS = {  # step of rawns_socket_in -> (syscall, subject)
     lib.RAWNS_SOCKET_OPEN_HOME: ("open", "the thread's own netns"),
     lib.RAWNS_SOCKET_ENTER: ("setns", "the socket's netns"),
     lib.RAWNS_SOCKET_CREATE: ("socket", None),
-    lib.RAWNS_SOCKET_RETURN: ("setns", "the thread's own netns (the thread could not "
-                              "return to it)"),
+    lib.RAWNS_SOCKET_CHECK_HOME: ("setns", "the thread's own netns"),  # _cannot_return
+    lib.RAWNS_SOCKET_RETURN: ("setns", "the thread's own netns"),  # stranded
 }
 
 
@@ -230,6 +300,10 @@ def socket_in(netns_fd: int | None, family: int, type: int, proto: int = 0) -> s
     failed_step = ffi.new("int *")
     fd = lib.rawns_socket_in(netns_fd, family, type, proto, failed_step)
     if fd < 0:
+        if failed_step[0] == lib.RAWNS_SOCKET_RETURN:
+            raise stranded(ffi.errno)
+        if failed_step[0] == lib.RAWNS_SOCKET_CHECK_HOME:
+            raise _cannot_return(ffi.errno, None)
         syscall, subject = _SOCKET_STEPS.get(failed_step[0], ("socket", None))
         raise kernel_error(ffi.errno, syscall=syscall, subject=subject)
     try:
@@ -300,12 +374,15 @@ _EXCHANGE_STEPS = {  # step of rawns_exchange_many -> (syscall, subject or None:
     lib.RAWNS_EXCHANGE_SOCKOPT: ("setsockopt", None),
     lib.RAWNS_EXCHANGE_SEND: ("sendmsg", None),
     lib.RAWNS_EXCHANGE_RECV: ("recvmmsg", None),
-    lib.RAWNS_EXCHANGE_RETURN: ("setns", "the thread's own netns (the thread could not "
-                                "return to it)"),
+    lib.RAWNS_EXCHANGE_CHECK_HOME: ("setns", "the thread's own netns"),  # _cannot_return
+    lib.RAWNS_EXCHANGE_RETURN: ("setns", "the thread's own netns"),  # stranded
 }
 #: Steps of ``exchange_many`` whose failure ends the whole loop: the thread's
-#: own namespace could not be opened, or (worse) returned to.
-EXCHANGE_FATAL_STEPS = frozenset({lib.RAWNS_EXCHANGE_OPEN_HOME, lib.RAWNS_EXCHANGE_RETURN})
+#: own namespace could not be opened, or could not be returned to (then the
+#: error is a ThreadStrandedError), or the thread could not leave it, having
+#: no right to come back.
+EXCHANGE_FATAL_STEPS = frozenset({lib.RAWNS_EXCHANGE_OPEN_HOME, lib.RAWNS_EXCHANGE_RETURN,
+                                  lib.RAWNS_EXCHANGE_CHECK_HOME})
 #: What one exchange_many call may read, all namespaces together.
 INBOX_BYTES = 1 << 20
 #: How many datagrams one exchange_many call may read.
@@ -367,6 +444,10 @@ def exchange_many(paths: Sequence[bytes], protocol: int, datagrams: Sequence[Seq
                                len(options), b"".join(flat), sizes, counts, c, answers,
                                tally._c) < 0:
         err = ffi.errno
+        if tally.stranded:
+            raise stranded(err)
+        if tally.failed_step == lib.RAWNS_EXCHANGE_CHECK_HOME:
+            raise _cannot_return(err, _subject(paths[0]))
         syscall, subject = _EXCHANGE_STEPS.get(tally.failed_step, ("setns", None))
         raise kernel_error(err, syscall=syscall,
                            subject=subject or _subject(paths[tally.done]))

@@ -182,6 +182,30 @@ def test_plain_output_reads_like_ip(topology):
         assert [line.rstrip() for line in ours] == [line.rstrip() for line in theirs], args
 
 
+def test_plain_route_show_is_ip_byte_for_byte(ns):
+    a = ns()
+    no_dad(a)
+    for command in (
+            "link add r0 type veth peer name r1", "link add r2 type veth peer name r3",
+            "addr add 10.1.0.1/24 dev r0", "addr add fd00::1/64 dev r0 nodad",
+            "addr add 10.2.0.1/24 dev r2",
+            "link set r0 up", "link set r2 up", "link set r3 up", "link set lo up",
+            "route add 10.3.0.0/16 via 10.1.0.2", "route add 10.4.0.0/16 dev r0 metric 5",
+            "route add default via 10.2.0.3", "route add 10.5.0.0/16 via 10.2.0.9 src 10.2.0.1",
+            "route add 10.6.0.0/16 via 10.9.9.9 dev r2 onlink",
+            "route add 10.7.0.0/16 dev r2 proto static scope link",
+            "route add blackhole 10.8.0.0/16", "route add unreachable 10.9.0.0/16",
+            "route add prohibit 10.10.0.0/16", "route add 10.11.0.0/16 dev r0 table 100",
+            "-6 route add fd01::/64 via fd00::2", "-6 route add blackhole fd02::/64",
+            "-6 route add fd03::/64 dev r0 metric 7"):
+        run_ip("-n", a, *command.split())
+    wait_operstate_up(a, "r2")
+    for args in (("route", "show"), ("route", "show", "table", "all"), ("-6", "route", "show"),
+                 ("route", "show", "table", "100"), ("-4", "route", "show", "table", "all")):
+        assert rawns("-n", a, *args).stdout == run_ip("-n", a, *args).stdout, args
+    assert rawns_json(a, "route", "show") == ip_json(a, "route", "show")  # flags' order
+
+
 def test_abbreviations_resolve_as_ip_does(topology):
     a, _ = topology
     full = rawns("-n", a, "link", "show").stdout

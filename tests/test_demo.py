@@ -139,6 +139,108 @@ def test_demo_interrupted_removes_everything(sig):
     assert root_links() == links_before
 
 
+@needs_root
+def test_demo_cleans_up_when_its_reader_goes_away():
+    # rawns demo | head -5: the reader closes the pipe; the demo's next line
+    # fails (BrokenPipeError), and its cleanup must not depend on printing.
+    links_before = root_links()
+    proc = subprocess.Popen([sys.executable, "-m", "rawns", "demo", "--delay", "0.2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(5):
+            proc.stdout.readline()
+        proc.stdout.close()
+        err = proc.stderr.read()
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        leftovers = demo_names(proc.pid)
+        remove(leftovers)
+    assert not leftovers
+    assert "Traceback" not in err
+    assert proc.returncode == 0  # as any command whose reader went away
+    assert root_links() == links_before
+
+
+@needs_root
+def test_sigterm_while_the_demo_is_blocked_writing_cleans_up_first():
+    # rawns demo | less, the reader not reading: the demo blocks on a write.
+    # SIGTERM (timeout, docker stop) must remove the namespaces although
+    # nothing can be printed; a second signal then ends it at once.
+    import fcntl
+
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, 1031, 4096)  # F_SETPIPE_SZ: a small pipe fills early
+    proc = subprocess.Popen([sys.executable, "-m", "rawns", "demo"], stdout=write_end,
+                            stderr=subprocess.PIPE, text=True)
+    os.close(write_end)
+    try:
+        deadline = time.monotonic() + 20
+        while len(demo_names(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(demo_names(proc.pid)) == 2
+        time.sleep(0.5)  # blocked on a write by now (the pipe holds 4 KiB)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while demo_names(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not demo_names(proc.pid)  # removed, while still blocked
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        assert proc.returncode == 130
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        os.close(read_end)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        remove(demo_names(proc.pid))
+
+
+DEMO_SIGNALLED_WHILE_CLEANING = """
+import os, signal, sys
+from rawns import netns
+from rawns.cli import main
+
+real_delete, real_delete_many = netns.delete, netns.delete_many
+
+def delete(name):  # a signal lands before each deletion
+    os.kill(os.getpid(), signal.{sig})
+    real_delete(name)
+
+def delete_many(names, **options):
+    os.kill(os.getpid(), signal.{sig})
+    real_delete_many(names, **options)
+
+netns.delete, netns.delete_many = delete, delete_many
+sys.exit(main(["demo"]))
+"""
+
+
+@needs_root
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_signal_during_the_demos_cleanup_does_not_cut_it_short(sig):
+    proc = subprocess.Popen([sys.executable, "-c", DEMO_SIGNALLED_WHILE_CLEANING.format(sig=sig)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        leftovers = demo_names(proc.pid)
+        remove(leftovers)
+    assert not leftovers
+    assert "could not delete" not in err
+    assert proc.returncode == 130, err  # the signal is not lost: it ends the demo after
+    assert "Traceback" not in err
+    assert f"deleted rawns-demo-{proc.pid}-red" in out
+    assert f"deleted rawns-demo-{proc.pid}-blue" in out
+
+
 def test_demo_help_and_bad_option():
     proc = subprocess.run([sys.executable, "-m", "rawns", "demo", "--help"],
                           capture_output=True, text=True, timeout=30)

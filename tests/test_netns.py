@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -223,6 +224,104 @@ def test_enter_restores_on_exception_and_keyboard_interrupt(prefix):
                 assert thread_netns_inode() != home
                 raise exc()
         assert thread_netns_inode() == home
+
+
+STRANDING_CHILD = """
+import os, sys, threading
+from rawns import Handle, netns, syscalls
+
+def inode():
+    return os.stat("/proc/thread-self/ns/net").st_ino
+
+home = inode()
+links = [link.name for link in Handle().link_list()]
+# A namespace this user namespace owns: entering it works, coming back does not.
+made = []
+def make():
+    syscalls.unshare(syscalls.CLONE_NEWNET)
+    made.append(os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC))
+t = threading.Thread(target=make)
+t.start(); t.join()
+own = made[0]
+calls = {
+    "add": lambda: netns.add(P + "a"),
+    "add_many": lambda: netns.add_many([P + "b", P + "c", P + "d"], threads=2),
+    "open_many": lambda: netns.open_many(2),
+    "enter": lambda: netns.enter(own).__enter__(),
+    "Handle": lambda: Handle(own),
+    "read_many": lambda: __import__("rawns").read_many([own]),
+}
+for name, call in calls.items():
+    try:
+        call()
+        print(name, "NO ERROR")
+    except PermissionError as err:
+        print(name, "PERM", err)
+    except BaseException as err:
+        print(name, "OTHER", type(err).__name__, err)
+    print(name, "HOME", inode() == home)
+print("MADE", sorted(n for n in os.listdir("/run/netns") if n.startswith(P)))
+print("LINKS", [link.name for link in Handle().link_list()] == links)
+"""
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
+def test_a_thread_that_could_not_come_back_is_refused_before_it_moves(prefix):
+    # In a user namespace that does not own the caller's network namespace
+    # (unshare -U -r -m, as some rootless setups run), leaving works and
+    # coming back does not: every call that moves the thread must refuse
+    # before it moves, and create nothing.
+    script = f"P = {prefix!r}\n" + STRANDING_CHILD
+    result = subprocess.run(["unshare", "-U", "-r", "-m", sys.executable, "-c", script],
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for call in ("add", "add_many", "open_many", "enter", "Handle", "read_many"):
+        outcome = next(line for line in lines if line.startswith(call + " ") and
+                       " HOME " not in line)
+        assert outcome.startswith(f"{call} PERM"), outcome
+        assert "also over the caller's own netns" in outcome, outcome
+        assert f"{call} HOME True" in lines, result.stdout
+    assert f"add PERM netns '{prefix}a'" in result.stdout
+    assert "MADE []" in lines and "LINKS True" in lines, result.stdout
+    assert not [n for n in netns.list() if n.startswith(prefix)]
+
+
+def test_a_failed_way_back_is_thread_stranded_error_not_an_os_error(prefix, monkeypatch):
+    # After the check that it could come back, the way back can still fail
+    # (another thread dropped the process's privileges; ENOMEM): that is not
+    # an ordinary refusal that a caller may catch and carry on from.
+    from rawns import syscalls
+    from rawns.errors import KernelError, ThreadStrandedError
+
+    name = prefix + "strand"
+    netns.add(name)
+    home = thread_netns_inode()
+    home_fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    real_setns = syscalls.setns
+    calls = []
+
+    def setns(fd, nstype, *, subject=None):
+        calls.append(subject)
+        if len(calls) == 3:  # check, enter, then the way back fails
+            raise KernelError(1, syscall="setns", subject=subject)
+        real_setns(fd, nstype, subject=subject)
+
+    monkeypatch.setattr(syscalls, "setns", setns)
+    try:
+        with pytest.raises(ThreadStrandedError) as stranded:
+            with netns.enter(name):
+                pass
+        assert not isinstance(stranded.value, OSError)
+        assert "could not return to its own network namespace" in str(stranded.value)
+        assert isinstance(stranded.value.__cause__, OSError)
+        assert thread_netns_inode() != home  # where it was left (the test moves it back)
+    finally:
+        monkeypatch.undo()
+        syscalls.setns(home_fd, syscalls.CLONE_NEWNET)
+        os.close(home_fd)
+    assert thread_netns_inode() == home
 
 
 def test_entering_in_one_thread_does_not_move_another(prefix):

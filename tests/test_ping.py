@@ -4,6 +4,7 @@ import struct
 
 import pytest
 
+from rawns import Handle
 from rawns.ping import checksum, ping
 from conftest import run_ip
 
@@ -19,6 +20,11 @@ def pair(ns):
     run_ip("-n", b, "addr", "add", "fd00::2/64", "dev", "v1", "nodad")
     run_ip("-n", a, "link", "set", "v0", "up")
     run_ip("-n", b, "link", "set", "v1", "up")
+    # v0's queue starts a moment after v1 gives it a carrier; a packet sent
+    # before is dropped (the first echo of about 1 ping in 30, more on a busy
+    # machine)
+    with Handle(a) as handle:
+        handle.link_wait("v0")
     return a, b
 
 

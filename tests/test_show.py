@@ -133,9 +133,16 @@ def test_route_and_neighbour_lines() -> None:
         "192.168.10.2"), oif=2, metric=5, protocol="static", table=100,
         flags=frozenset({"onlink"}))
     assert show.route_line(route.to_json({2: "x0"})) == (
-        "10.9.0.0/16 via 192.168.10.2 dev x0 table 100 proto static metric 5 onlink")
+        "10.9.0.0/16 via 192.168.10.2 dev x0 table 100 proto static metric 5 onlink ")
     assert show.route_line(Route(dst=None, type="blackhole").to_json()) == (
-        "blackhole default")
+        "blackhole default ")  # as ip: a space after every word but IPv6's pref
+    both = Route(dst=ipaddress.ip_network("10.9.0.0/16"), oif=2,
+                 flags=frozenset({"linkdown", "onlink"}))
+    assert show.route_line(both.to_json({2: "x0"})) == "10.9.0.0/16 dev x0 onlink linkdown "
+    v6 = Route(dst=ipaddress.ip_network("fd00::/64"), oif=2, family=10, metric=256,
+               pref="medium", flags=frozenset({"linkdown"}))
+    assert show.route_line(v6.to_json({2: "x0"})) == (
+        "fd00::/64 dev x0 metric 256 linkdown pref medium")
     neighbour = Neighbour(index=2, dst=ipaddress.ip_address("192.168.10.9"),
                           lladdr="02:00:00:00:00:09", state=frozenset({"PERMANENT"}),
                           flags=frozenset({"router"}))

@@ -61,3 +61,23 @@ def test_unprivileged_call_raises_permission_error(name, ns, prefix):
     assert sorted(n for n in os.listdir(RUN_DIR) if n.startswith(prefix)) == [existing]
     assert "rnsu" not in run_ip("-br", "link").stdout
     assert run_ip("route", "show", "table", "4242", check=False).stdout == ""
+
+
+@pytest.mark.parametrize("call", ["netns.add(P + 'a')", "netns.add_many([P + 'b', P + 'c'])"])
+def test_unprivileged_add_names_the_namespace_being_added(call, prefix):
+    script = textwrap.dedent(f"""
+        import os
+        from rawns import netns
+        P = {prefix!r}
+        os.setgroups([]); os.setgid(65534); os.setuid(65534)
+        try:
+            {call}
+        except PermissionError as err:
+            print(err)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=30)
+    first = prefix + ("a" if "add(" in call else "b")
+    assert result.stdout.startswith(f"netns {first!r}: [Errno 1] Operation not permitted"), \
+        result.stdout + result.stderr
+    assert "/run/netns" in result.stdout  # what could not be done

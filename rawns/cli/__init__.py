@@ -13,7 +13,8 @@ Invariants:
   system refused, 130: interrupted); a traceback is a bug.
 
 Modules: :mod:`grammar` (options, words, values, usage text), :mod:`session`
-(the Handle of ``-n``/``--trace`` and ``-j`` output), :mod:`dispatch`
+(the Handle of ``-n``/``--trace`` and ``-j`` output), :mod:`interrupts`
+(SIGTERM as Ctrl-C for commands that make many things), :mod:`dispatch`
 (``main``: OBJECT -> its module, errors -> exit status), and one module per
 OBJECT, imported only when that object is asked for: :mod:`link`,
 :mod:`addr`, :mod:`route`, :mod:`neigh`, :mod:`netns`, :mod:`monitor`,
