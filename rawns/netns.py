@@ -338,7 +338,7 @@ class _Worker:
         self.work = _AddRun()
         self.entered = False
         self.finished = False
-        self.done = threading.Lock()
+        self.done = allocate_lock()
         self.done.acquire()
 
     def wait(self, *, through_interrupts: bool = False) -> None:
