@@ -17,12 +17,12 @@ from collections.abc import Callable
 from typing import Any, Optional, TypeVar
 
 from rawns.errors import DecodeError
-from rawns.model import Address, Link, Neighbour, Route
+from rawns.model import Address, Link, Neighbour, NextHop, Route
 from rawns.netlink import Frame, Message, header_and_values
 from rawns.netlink.fast import fast_constructor
 from rawns.netlink.constants import (
-    AF, ARPHRD, IF_LINK_MODE, IF_OPER, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTM, RTN,
-    RTNH_F, RTPROT,
+    AF, ARPHRD, IF_LINK_MODE, IF_OPER, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTAX, RTM,
+    RTM_F, RTN, RTNH_F, RTPROT,
 )
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "SCOPE_NAMES",
     "PROTOCOL_NAMES",
     "TABLE_NAMES",
+    "METRIC_NAMES",
 ]
 
 T = TypeVar("T")
@@ -334,8 +335,17 @@ def _route(header: Any, attrs: dict[str, Any]) -> Route:
         if dst is None:
             dst = ipaddress.ip_address(0) if family == AF.AF_INET else ipaddress.IPv6Address(0)
         network = ipaddress.ip_network(f"{dst}/{header.dst_len}", strict=False)
+    src = attrs.get("RTA_SRC")
+    source = None
+    if src is not None:
+        source = ipaddress.ip_network(f"{src}/{header.src_len}", strict=False)
     table = attrs.get("RTA_TABLE", header.table)
     pref = attrs.get("RTA_PREF")
+    flags = int(header.flags)
+    cloned = bool(flags & _RTM_F_CLONED)
+    multipath = attrs.get("RTA_MULTIPATH")
+    metrics = attrs.get("RTA_METRICS")
+    cacheinfo = attrs.get("RTA_CACHEINFO")
     return _new_route(
         dst=network,
         family=family,
@@ -347,9 +357,75 @@ def _route(header: Any, attrs: dict[str, Any]) -> Route:
         type=_lookup(_ROUTE_TYPES, header.type),
         prefsrc=attrs.get("RTA_PREFSRC"),
         metric=attrs.get("RTA_PRIORITY"),
-        flags=_rtnh_flag_names(header.flags),
+        flags=_rtnh_flag_names(flags & 0xFF),
         pref=None if pref is None else _IPV6_PREF.get(int(pref), str(int(pref))),
+        src=source,
+        tos=int(header.tos),
+        nexthops=() if multipath is None else tuple(_nexthop(hop) for hop in multipath),
+        metrics=() if metrics is None else _metrics(metrics),
+        locked=frozenset() if metrics is None else _locked(metrics),
+        mark=attrs.get("RTA_MARK"),
+        uid=attrs.get("RTA_UID"),
+        iif=attrs.get("RTA_IIF"),
+        cloned=cloned,
+        cache=_cache_flags(flags) if cloned else (),
+        expires=(cacheinfo.expires // _USER_HZ or None) if cacheinfo is not None else None,
     )
+
+
+_RTM_F_CLONED = int(RTM_F.RTM_F_CLONED)
+_USER_HZ = 100  # the unit of rta_expires: clock ticks (USER_HZ), as ip reads them
+# ip's names of the route metrics (its mx_names), by RTAX number.
+METRIC_NAMES = {int(m): m.name[len("RTAX_"):].lower() for m in RTAX
+                if m not in (RTAX.RTAX_UNSPEC, RTAX.RTAX_LOCK)}
+METRIC_NAMES[int(RTAX.RTAX_CC_ALGO)] = "congctl"
+_METRIC_BY_NAME = {f"RTAX_{m.name[len('RTAX_'):]}": METRIC_NAMES[int(m)] for m in RTAX
+                   if int(m) in METRIC_NAMES}
+_NO_HOPLIMIT = 0xFFFFFFFF  # a hoplimit of -1: the default, which ip does not print
+# The route-cache flags (linux/in_route.h RTCF_*) of a cloned IPv4 route, in the
+# order and spelling ip prints them.
+_RTCF = ((0x80000000, "local"), (0x40000000, "reject"), (0x20000000, "mc"),
+         (0x10000000, "brd"), (0x08000000, "dst-nat"), (0x00800000, "src-nat"),
+         (0x00400000, "masq"), (0x04000000, "dst-direct"), (0x00040000, "redirected"),
+         (0x01000000, "redirect"), (0x00200000, "fastroute"), (0x00010000, "notify"),
+         (0x00080000, "proxy"))
+
+
+def _nexthop(hop: Any) -> NextHop:
+    gateway = None
+    for attr in hop.attrs:
+        if attr.name == "RTA_GATEWAY":
+            gateway = attr.value
+    return NextHop(gateway=gateway, oif=int(hop.ifindex) or None, weight=int(hop.hops) + 1,
+                   flags=_rtnh_flag_names(int(hop.flags)))
+
+
+def _metrics(metrics: Any) -> tuple[tuple[str, int | str], ...]:
+    values: dict[int, tuple[str, int | str]] = {}
+    for attr in metrics:
+        name = _METRIC_BY_NAME.get(attr.name or "")
+        if name is None or (name == "hoplimit" and attr.value == _NO_HOPLIMIT):
+            continue
+        value = attr.value if isinstance(attr.value, str) else int(attr.value)
+        values[attr.type & 0x3FFF] = (name, value)
+    return tuple(values[number] for number in sorted(values))
+
+
+def _locked(metrics: Any) -> frozenset[str]:
+    for attr in metrics:
+        if attr.name == "RTAX_LOCK":
+            mask = int(attr.value)
+            return frozenset(name for number, name in METRIC_NAMES.items()
+                             if mask & (1 << number))
+    return frozenset()
+
+
+def _cache_flags(flags: int) -> tuple[str, ...]:
+    names = [name for bit, name in _RTCF if flags & bit]
+    rest = flags & ~0xFFFF & ~sum(bit for bit, _ in _RTCF)
+    if rest:
+        names.append(f"{rest:x}")
+    return tuple(names)
 
 
 # --- neighbours --------------------------------------------------------------------

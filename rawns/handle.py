@@ -14,8 +14,10 @@ Invariants:
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
-from collections.abc import Callable, Iterator, Sequence
+import socket
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Optional, TypeVar, Union
@@ -23,7 +25,9 @@ from typing import Any, Optional, TypeVar, Union
 from rawns import convert
 from rawns import netns as netns_module
 from rawns.errors import KernelError
-from rawns.model import Address, IPInterface, IPNetwork, Link, Neighbour, Route
+from rawns.model import (
+    Address, IPInterface, IPNetwork, Link, Neighbour, NextHop, Route, RouteSelector,
+)
 from rawns.netlink import Frame, Message, requests
 from rawns.netlink.constants import (
     IFA_F, NETNSA_NSID_NOT_ASSIGNED, RT_SCOPE, RT_TABLE, RTM, RTN, RTNLGRP, RTPROT,
@@ -41,6 +45,9 @@ NetnsTarget = netns_module.NetnsTarget
 InterfaceLike = Union[str, IPInterface]
 #: A route's destination: ``"default"``, ``"10.0.0.0/24"`` or an ipaddress network.
 NetworkLike = Union[str, IPNetwork]
+#: One path of a multipath route: a ``model.NextHop`` or a mapping with ``gateway``,
+#: ``dev`` (name or index), ``weight`` and ``onlink``.
+NextHopLike = Union[NextHop, Mapping[str, Any]]
 
 _Object = Union[Link, Address, Route, Neighbour]
 _T = TypeVar("_T")
@@ -84,6 +91,49 @@ def _route_socket(target: NetnsTarget | None, pid: int | None = None,
         raise
     finally:
         os.close(fd)
+
+
+#: ``route_flush`` lists and removes at most this many times (as ip's flush).
+_FLUSH_ROUNDS = 10
+
+
+def _selector_network(value: Any, what: str) -> IPNetwork:
+    """A route selector's prefix; host bits may be set (only the prefix counts)."""
+    if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        return value
+    try:
+        return ipaddress.ip_network(str(value), strict=False)
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not an address or a prefix") from None
+
+
+# The route types ip puts in the local table when no table is given.
+_LOCAL_TABLE_TYPES = frozenset({RTN.RTN_LOCAL, RTN.RTN_BROADCAST, RTN.RTN_NAT, RTN.RTN_ANYCAST})
+
+
+def _route_table(table: int | str | None, type_number: int) -> int:
+    """The table a route goes to: as ip, main unless told, but local for the
+    types that belong there (``ip route add local ...``)."""
+    if table is not None:
+        return convert.table_number(table)
+    if type_number in _LOCAL_TABLE_TYPES:
+        return int(RT_TABLE.RT_TABLE_LOCAL)
+    return int(RT_TABLE.RT_TABLE_MAIN)
+
+
+def _route_text(route: Route) -> str:
+    return "default" if route.dst is None else str(route.dst)
+
+
+def _route_fields(route: Route) -> dict[str, Any]:
+    """What identifies ``route`` to RTM_DELROUTE (requests.route_del_exact)."""
+    return {"family": route.family, "dst": route.dst, "table": route.table,
+            "tos": route.tos, "metric": route.metric,
+            "protocol": convert.protocol_number(route.protocol),
+            "scope": convert.scope_number(route.scope),
+            "type": convert.route_type_number(route.type),
+            "oif": route.oif, "gateway": route.gateway,
+            "src": route.src}
 
 
 def _subject_dev(dev: Device) -> str:
@@ -288,12 +338,26 @@ class Handle(_OnOneSocket):
     # -- routes --------------------------------------------------------------------------
 
     def route_list(self, *, table: int | str | None = "main", family: int | str | None = None,
-                   dev: Device | None = None) -> list[Route]:
+                   dev: Device | None = None, dst: NetworkLike | None = None,
+                   root: NetworkLike | None = None, match: NetworkLike | None = None,
+                   protocol: int | str | None = None, scope: int | str | None = None,
+                   type: str | Sequence[str] | None = None,
+                   gateway: NetworkLike | AddressLike | None = None,
+                   metric: int | None = None) -> list[Route]:
         """Routes of one table (``table=None``: all tables). Equals
-        ``ip [-4|-6] route show [table T|all] [dev DEV]``."""
+        ``ip [-4|-6] route show [table T|all] [dev DEV] [[exact] PREFIX | root PREFIX
+        | match PREFIX] [proto P] [scope S] [type T...] [via PREFIX] [metric N]``.
+
+        ``dst`` is the exact destination (``"default"`` or a prefix), ``root``
+        the routes inside a prefix, ``match`` the routes that contain one (those
+        a lookup could use); ``gateway`` an address or prefix the gateway lies in.
+        """
         table_number = None if table in (None, "all") else convert.table_number(table)
         oif = None if dev is None else self.index_of(dev)
         family_number = convert.family_number(family)
+        selector = self._route_selector(family_number, dst=dst, root=root, match=match,
+                                        protocol=protocol, scope=scope, type=type,
+                                        gateway=gateway, metric=metric)
         try:
             routes = self._objects(requests.route_dump(family=family_number,
                                                        table=table_number, oif=oif),
@@ -308,56 +372,194 @@ class Handle(_OnOneSocket):
         return [r for r in routes
                 if (table_number is None or r.table == table_number)
                 and (oif is None or r.oif == oif)
-                and (family_number == 0 or r.family == family_number)]
+                and (family_number == 0 or r.family == family_number)
+                and (selector is None or selector.matches(r))]
+
+    @staticmethod
+    def _route_selector(family: int, *, dst: NetworkLike | None, root: NetworkLike | None,
+                        match: NetworkLike | None, protocol: int | str | None,
+                        scope: int | str | None, type: str | Sequence[str] | None,
+                        gateway: NetworkLike | AddressLike | None,
+                        metric: int | None) -> RouteSelector | None:
+        """The selector of ``route_list``'s filters (None: there are none);
+        ValueError for a bad one."""
+        if all(value is None for value in (dst, root, match, protocol, scope, type, gateway,
+                                           metric)):
+            return None
+        default_any = False
+        prefixes: dict[str, IPNetwork | None] = {}
+        for key, value in (("exact", dst), ("root", root), ("match", match)):
+            if value is None:
+                prefixes[key] = None
+            elif isinstance(value, str) and value in ("default", "all", "any"):
+                if family == 0:
+                    default_any = True
+                    prefixes[key] = None
+                else:
+                    prefixes[key] = ipaddress.ip_network(
+                        "0.0.0.0/0" if family == socket.AF_INET else "::/0")
+            else:
+                prefixes[key] = _selector_network(value, key)
+        types = frozenset([type] if isinstance(type, str) else type or ())
+        for name in types:
+            convert.route_type_number(name)  # ValueError for an unknown type
+        return RouteSelector(
+            exact=prefixes["exact"], root=prefixes["root"], match=prefixes["match"],
+            default_any=default_any,
+            protocol=None if protocol is None else convert.PROTOCOL_NAMES.get(
+                convert.protocol_number(protocol), str(protocol)),
+            scope=None if scope is None else convert.SCOPE_NAMES.get(
+                convert.scope_number(scope), str(scope)),
+            types=types,
+            gateway=None if gateway is None else _selector_network(gateway, "via"),
+            metric=metric)
+
+    def route_flush(self, *, table: int | str | None = "main",
+                    family: int | str | None = None, dev: Device | None = None,
+                    dst: NetworkLike | None = None, root: NetworkLike | None = None,
+                    match: NetworkLike | None = None, protocol: int | str | None = None,
+                    scope: int | str | None = None, type: str | Sequence[str] | None = None,
+                    gateway: NetworkLike | AddressLike | None = None,
+                    metric: int | None = None) -> list[Route]:
+        """Remove every route ``route_list`` with the same selectors lists, and
+        return them. Equals ``ip route flush SELECTORS``. As ip, it lists
+        and removes again until nothing is left that matches (removing a
+        route may make another appear or vanish); a route that is already
+        gone when its turn comes is not an error."""
+        removed: list[Route] = []
+        for _ in range(_FLUSH_ROUNDS):
+            routes = self.route_list(table=table, family=family, dev=dev, dst=dst, root=root,
+                                     match=match, protocol=protocol, scope=scope, type=type,
+                                     gateway=gateway, metric=metric)
+            if not routes:
+                break
+            outcomes = self._sock.exchange([requests.route_del_exact(**_route_fields(r))
+                                            for r in routes])
+            for route, outcome in zip(routes, outcomes):
+                if outcome.error is None:
+                    removed.append(route)
+                elif outcome.error.errno != errno.ESRCH:
+                    outcome.error.subject = f"route {_route_text(route)}"
+                    raise outcome.error
+        return removed
+
+    def route_get(self, dst: AddressLike, *, source: AddressLike | None = None,
+                  iif: Device | None = None, oif: Device | None = None,
+                  mark: int | None = None) -> Route:
+        """The route the kernel would use for ``dst``: a lookup, not a dump.
+        Equals ``ip route get ADDR [from SRC] [iif DEV] [oif DEV] [mark M]``.
+        The result is ``cloned`` (and for IPv4 carries its ``cache`` flags);
+        an unreachable destination raises the kernel's refusal (ENETUNREACH,
+        EACCES for a prohibit route, EINVAL for a blackhole...)."""
+        request = requests.route_get(
+            dst, source=source, oif=None if oif is None else self.index_of(oif),
+            iif=None if iif is None else self.index_of(iif), mark=mark)
+        try:
+            replies = self._call(request, f"route to {dst}")
+        except KernelError as err:
+            if err.errno == errno.EACCES:
+                # Not a missing privilege: a 'prohibit' route covers the destination.
+                raise KernelError(errno.EACCES, subject=err.subject, msg_type=err.msg_type,
+                                  extack=err.extack,
+                                  hint="a route of type prohibit covers it") from err
+            raise
+        for reply in replies:
+            if reply.type == RTM.RTM_NEWROUTE:
+                return convert.route_from_message(reply)
+        raise KernelError(errno.ENOENT, subject=f"route to {dst}", msg_type="RTM_GETROUTE")
 
     def _route_request(self, dst: NetworkLike, replace: bool, *, gateway: AddressLike | None,
                        dev: Device | None, metric: int | None, table: int | str | None,
                        scope: int | str | None, protocol: int | str | None,
-                       prefsrc: AddressLike | None, type: int | str | None) -> Message:
+                       prefsrc: AddressLike | None, type: int | str | None,
+                       mtu: int | None, advmss: int | None,
+                       metrics: Mapping[str, int] | None, locked: Iterable[str],
+                       onlink: bool, nexthops: Sequence[NextHopLike] | None) -> Message:
+        values = dict(metrics or {})
+        type_number = RTN.RTN_UNICAST if type is None else convert.route_type_number(type)
+        if mtu is not None:
+            values["mtu"] = mtu
+        if advmss is not None:
+            values["advmss"] = advmss
         return requests.route_add(
             dst, gateway=gateway, oif=None if dev is None else self.index_of(dev),
-            table=RT_TABLE.RT_TABLE_MAIN if table is None else convert.table_number(table),
-            priority=metric,
+            table=_route_table(table, type_number), priority=metric,
             protocol=(RTPROT.RTPROT_BOOT if protocol is None
                       else convert.protocol_number(protocol)),
             scope=None if scope is None else convert.scope_number(scope),
-            prefsrc=prefsrc,
-            type=RTN.RTN_UNICAST if type is None else convert.route_type_number(type),
+            prefsrc=prefsrc, type=type_number, metrics=values or None, locked=locked, onlink=onlink,
+            multipath=None if nexthops is None else [self._nexthop(h) for h in nexthops],
             replace=replace)
+
+    def _nexthop(self, hop: NextHop | Mapping[str, Any]) -> Any:
+        """One path of a multipath route: a ``model.NextHop`` or a mapping with
+        ``gateway``/``via``, ``dev``, ``weight`` and ``onlink``."""
+        if isinstance(hop, NextHop):
+            return requests.nexthop(gateway=hop.gateway, oif=hop.oif or 0, weight=hop.weight,
+                                    onlink="onlink" in hop.flags)
+        unknown = set(hop) - {"gateway", "via", "dev", "weight", "onlink"}
+        if unknown:
+            raise ValueError(f"nexthop: unknown key(s) {', '.join(sorted(unknown))}")
+        dev = hop.get("dev")
+        return requests.nexthop(gateway=hop.get("gateway", hop.get("via")),
+                                oif=0 if dev is None else self.index_of(dev),
+                                weight=hop.get("weight", 1), onlink=bool(hop.get("onlink")))
 
     def route_add(self, dst: NetworkLike, *, gateway: AddressLike | None = None,
                   dev: Device | None = None, metric: int | None = None,
                   table: int | str | None = None, scope: int | str | None = None,
                   protocol: int | str | None = None, prefsrc: AddressLike | None = None,
-                  type: int | str | None = None) -> None:
+                  type: int | str | None = None, mtu: int | None = None,
+                  advmss: int | None = None, metrics: Mapping[str, int] | None = None,
+                  locked: Iterable[str] = (), onlink: bool = False,
+                  nexthops: Sequence[NextHopLike] | None = None) -> None:
         """Add a route; ``dst`` is ``"default"`` or a network. Equals ``ip route
-        add DST [via GW] [dev DEV] [metric N] [table T] [scope S] [proto P]
-        [src PREFSRC]``."""
+        add [TYPE] DST [via GW] [dev DEV] [metric N] [table T] [scope S] [proto P]
+        [src PREFSRC] [mtu [lock] M] [advmss N] [onlink] [nexthop via GW dev DEV
+        weight W ...]``.
+
+        ``type`` is ``unicast`` (the default), ``blackhole``, ``unreachable``,
+        ``prohibit``, ``local``, ``throw``... ``metrics`` maps more RTAX names
+        to values (``{"hoplimit": 5}``); ``locked`` names the metrics given
+        with ``lock``; ``onlink`` takes the gateway to be on the link even
+        without a matching prefix; ``nexthops`` makes a multipath route, of
+        ``model.NextHop`` items or mappings with ``gateway``, ``dev``,
+        ``weight`` and ``onlink``.
+        """
         self._call(self._route_request(dst, False, gateway=gateway, dev=dev, metric=metric,
                                        table=table, scope=scope, protocol=protocol,
-                                       prefsrc=prefsrc, type=type),
+                                       prefsrc=prefsrc, type=type, mtu=mtu, advmss=advmss,
+                                       metrics=metrics, locked=locked, onlink=onlink,
+                                       nexthops=nexthops),
                    f"route {dst}")
 
     def route_replace(self, dst: NetworkLike, *, gateway: AddressLike | None = None,
                       dev: Device | None = None, metric: int | None = None,
                       table: int | str | None = None, scope: int | str | None = None,
                       protocol: int | str | None = None, prefsrc: AddressLike | None = None,
-                      type: int | str | None = None) -> None:
-        """Add or replace a route. Equals ``ip route replace ...``."""
+                      type: int | str | None = None, mtu: int | None = None,
+                      advmss: int | None = None, metrics: Mapping[str, int] | None = None,
+                      locked: Iterable[str] = (), onlink: bool = False,
+                      nexthops: Sequence[NextHopLike] | None = None) -> None:
+        """Add or replace a route. Equals ``ip route replace ...``; takes what
+        ``route_add`` takes."""
         self._call(self._route_request(dst, True, gateway=gateway, dev=dev, metric=metric,
                                        table=table, scope=scope, protocol=protocol,
-                                       prefsrc=prefsrc, type=type),
+                                       prefsrc=prefsrc, type=type, mtu=mtu, advmss=advmss,
+                                       metrics=metrics, locked=locked, onlink=onlink,
+                                       nexthops=nexthops),
                    f"route {dst}")
 
     def route_delete(self, dst: NetworkLike, *, gateway: AddressLike | None = None,
                      dev: Device | None = None, metric: int | None = None,
-                     table: int | str | None = None) -> None:
-        """Remove a route. Equals ``ip route del DST [via GW] [dev DEV] [metric N]
-        [table T]``."""
+                     table: int | str | None = None, type: int | str | None = None
+                     ) -> None:
+        """Remove a route. Equals ``ip route del [TYPE] DST [via GW] [dev DEV]
+        [metric N] [table T]``."""
+        type_number = RTN.RTN_UNSPEC if type is None else convert.route_type_number(type)
         self._call(requests.route_del(
             dst, gateway=gateway, oif=None if dev is None else self.index_of(dev),
-            table=RT_TABLE.RT_TABLE_MAIN if table is None else convert.table_number(table),
-            priority=metric),
+            table=_route_table(table, type_number), priority=metric, type=type_number),
             f"route {dst}")
 
     # -- neighbours ------------------------------------------------------------------------

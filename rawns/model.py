@@ -17,8 +17,9 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-__all__ = ["Link", "Address", "Route", "Neighbour", "IPAddress", "IPNetwork", "IPInterface",
-           "ip_link_flags", "INFINITY_LIFE_TIME"]
+__all__ = ["Link", "Address", "Route", "NextHop", "Neighbour", "IPAddress", "IPNetwork",
+           "IPInterface", "RouteSelector", "ip_link_flags", "route_flags",
+           "INFINITY_LIFE_TIME"]
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
@@ -38,6 +39,8 @@ _RT_TABLE_MAIN = 254  # linux/rtnetlink.h
 
 
 _FAMILY_NAMES: dict[int, str] = {_AF_INET: "inet", _AF_INET6: "inet6"}
+# The tables ip names (its rt_tables file): RT_TABLE_DEFAULT, _MAIN, _LOCAL.
+_TABLE_NAMES = {253: "default", _RT_TABLE_MAIN: "main", 255: "local"}
 
 
 def _family_name(family: int) -> str:
@@ -179,8 +182,46 @@ class Address:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class NextHop:
+    """One path of a multipath route (``nexthop via GW dev DEV weight W``)."""
+
+    gateway: Optional[IPAddress] = None
+    oif: Optional[int] = None               # ifindex of the output device
+    weight: int = 1                         # 1..256 (rtnh_hops + 1)
+    flags: frozenset[str] = frozenset()     # {"onlink", "dead", "linkdown", ...}
+
+    def to_json(self, names: Optional[dict[int, str]] = None) -> dict[str, Any]:
+        """One element of ``nexthops`` in ``ip -j route show``."""
+        names = names or {}
+        out: dict[str, Any] = {}
+        if self.gateway is not None:
+            out["gateway"] = str(self.gateway)
+        if self.oif:
+            out["dev"] = names.get(self.oif, f"if{self.oif}")
+        out["weight"] = self.weight
+        out["flags"] = route_flags(self.flags)
+        return out
+
+
+# The order in which ip prints route and next-hop flags (its print_rt_flags).
+_ROUTE_FLAG_ORDER = ["dead", "onlink", "pervasive", "offload", "trap", "notify", "linkdown",
+                     "unresolved"]
+
+
+def route_flags(flags: frozenset[str]) -> list[str]:
+    """Route or next-hop flags in the order ip prints them."""
+    return [f for f in _ROUTE_FLAG_ORDER if f in flags] + sorted(
+        f for f in flags if f not in _ROUTE_FLAG_ORDER)
+
+
+#: The route metrics (RTAX_*) whose values ip prints in milliseconds, and by what
+#: the kernel's number is divided first (rtt in 1/8 ms, rttvar in 1/4 ms).
+_MS_METRICS = {"rtt": 8, "rttvar": 4, "rto_min": 1}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Route:
-    """A route, as ``ip route show`` lists it."""
+    """A route, as ``ip route show`` (or ``ip route get``) lists it."""
 
     dst: Optional[IPNetwork]                # None: default
     family: int = _AF_INET
@@ -194,16 +235,37 @@ class Route:
     metric: Optional[int] = None
     flags: frozenset[str] = frozenset()      # {"onlink", "linkdown", ...}
     pref: Optional[str] = None               # IPv6 router preference: "medium"...
+    src: Optional[IPNetwork] = None          # source prefix (``from``): RTA_SRC/rtm_src_len
+    tos: int = 0
+    nexthops: tuple[NextHop, ...] = ()       # multipath: one per path
+    metrics: tuple[tuple[str, Union[int, str]], ...] = ()  # (("mtu", 1300), ...) RTAX order
+    locked: frozenset[str] = frozenset()     # metrics given with ``lock``
+    mark: Optional[int] = None               # ``route get ... mark M``
+    uid: Optional[int] = None                # ``route get``: the uid the lookup was for
+    iif: Optional[int] = None                # ``route get ... iif DEV``
+    cloned: bool = False                     # RTM_F_CLONED: a lookup's result (route get)
+    cache: tuple[str, ...] = ()              # its route-cache flags: ("local",)...
+    expires: Optional[int] = None            # seconds left, for routes that expire
+
+    def metric_value(self, name: str) -> Union[int, str, None]:
+        """The value of one metric (``"mtu"``, ``"advmss"``...), or None."""
+        for key, value in self.metrics:
+            if key == name:
+                return value
+        return None
 
     def to_json(self, names: Optional[dict[int, str]] = None, *,
-                show_table: bool = True) -> dict[str, Any]:
+                show_table: bool = True, details: bool = False,
+                hide: frozenset[str] = frozenset()) -> dict[str, Any]:
         """One element of ``ip -j route show``: what ip leaves out by default
-        (unicast type, main table, boot protocol, global scope) is left out.
-        ``show_table=False`` also leaves out the table, as ip does when the
-        listing asked for one table."""
+        (unicast type, main table, boot protocol, global scope) is left out,
+        unless ``details`` (``ip -d``). ``show_table=False`` also leaves out
+        the table, as ip does when the listing asked for one table; ``hide``
+        names the keys a listing filtered on exactly (``dev``, ``protocol``,
+        ``scope``, ``gateway``, ``metric``...), which ip does not repeat."""
         names = names or {}
         out: dict[str, Any] = {}
-        if self.type != "unicast":
+        if self.type != "unicast" or details:
             out["type"] = self.type
         if self.dst is None:
             out["dst"] = "default"
@@ -211,23 +273,54 @@ class Route:
             out["dst"] = str(self.dst.network_address)
         else:
             out["dst"] = str(self.dst)
+        if self.src is not None:
+            out["from"] = (str(self.src.network_address)
+                           if self.src.prefixlen == self.src.max_prefixlen else str(self.src))
+        if self.tos:
+            out["tos"] = f"0x{self.tos:02x}"
         if self.gateway is not None:
             out["gateway"] = str(self.gateway)
         if self.oif is not None:
-            out["dev"] = names.get(self.oif, str(self.oif))
-        if show_table and self.table != 254:
-            out["table"] = {255: "local", 253: "default"}.get(self.table, str(self.table))
-        if self.protocol != "boot":
-            out["protocol"] = self.protocol
-        if self.scope != "global":
-            out["scope"] = self.scope
+            out["dev"] = names.get(self.oif, f"if{self.oif}")
+        if show_table and (self.table != _RT_TABLE_MAIN or details):
+            out["table"] = _TABLE_NAMES.get(self.table, str(self.table))
+        if not self.cloned:
+            if self.protocol != "boot" or details:
+                out["protocol"] = self.protocol
+            if self.scope != "global" or details:
+                out["scope"] = self.scope
         if self.prefsrc is not None:
             out["prefsrc"] = str(self.prefsrc)
         if self.metric is not None:
             out["metric"] = self.metric
-        out["flags"] = sorted(self.flags)
+        out["flags"] = route_flags(self.flags)
+        if self.mark:
+            out["mark"] = self.mark
+        if self.uid is not None:
+            out["uid"] = self.uid
+        if self.cloned and self.family == _AF_INET:
+            out["cache"] = list(self.cache)
+        if self.expires:
+            out["expires"] = self.expires
+        if self.metrics:
+            values: dict[str, Any] = {}
+            for name, value in self.metrics:
+                if name == "congctl":
+                    values["congestion"] = value
+                elif name in _MS_METRICS and isinstance(value, int):
+                    ms = value // _MS_METRICS[name]
+                    values[name] = ms / 1000 if ms >= 1000 else ms
+                else:
+                    values[name] = value
+            out["metrics"] = [values]
+        if self.iif is not None:
+            out["iif"] = names.get(self.iif, f"if{self.iif}")
         if self.pref is not None:
             out["pref"] = self.pref
+        if self.nexthops:
+            out["nexthops"] = [hop.to_json(names) for hop in self.nexthops]
+        for key in hide:
+            out.pop(key, None)
         return out
 
 
@@ -266,3 +359,76 @@ class Neighbour:
 # The order in which ip prints neighbour states (its print_neigh_state).
 _NUD_ORDER = ["INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE", "FAILED", "NOARP",
               "PERMANENT"]
+
+
+def _prefix_bits(network: IPNetwork, length: int) -> int:
+    """The first ``length`` bits of ``network``'s address, as an int."""
+    shift = network.max_prefixlen - length
+    return int(network.network_address) >> shift if length else 0
+
+
+def _within(inner: IPNetwork, outer: IPNetwork) -> bool:
+    """``inner`` lies inside ``outer`` (same family, longer or equal prefix)."""
+    return (inner.version == outer.version and inner.prefixlen >= outer.prefixlen
+            and _prefix_bits(inner, outer.prefixlen) == _prefix_bits(outer, outer.prefixlen))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RouteSelector:
+    """Which routes ``ip route show|flush SELECTORS`` means: every field given
+    must hold (None or empty: any). ``matches(route)`` decides one route.
+
+    - ``exact``: the route's destination is this prefix (``ip route show
+      PREFIX``); ``root``: it lies inside this prefix; ``match``: it contains
+      this prefix (the routes a lookup of it could use). A prefix of length 0
+      is the default route; ``default_any`` asks for the default route of
+      either family.
+    - ``gateway``: the route's gateway lies inside this prefix (``via``).
+    """
+
+    exact: Optional[IPNetwork] = None
+    root: Optional[IPNetwork] = None
+    match: Optional[IPNetwork] = None
+    default_any: bool = False
+    table: Optional[int] = None
+    oif: Optional[int] = None
+    protocol: Optional[str] = None
+    scope: Optional[str] = None
+    types: frozenset[str] = frozenset()
+    gateway: Optional[IPNetwork] = None
+    metric: Optional[int] = None
+
+    def matches(self, route: Route) -> bool:
+        """Whether ``route`` is one of the routes selected."""
+        dst = route.dst
+        if dst is None:
+            zero = "0.0.0.0/0" if route.family == _AF_INET else "::/0"
+            dst = ipaddress.ip_network(zero)
+        if self.default_any and dst.prefixlen != 0:
+            return False
+        if self.exact is not None and not (
+                dst.prefixlen == self.exact.prefixlen and _within(dst, self.exact)):
+            return False
+        if self.root is not None and not _within(dst, self.root):
+            return False
+        if self.match is not None and not _within(self.match, dst):
+            return False
+        if self.table is not None and route.table != self.table:
+            return False
+        if self.oif is not None and route.oif != self.oif:
+            return False
+        if self.protocol is not None and route.protocol != self.protocol:
+            return False
+        if self.scope is not None and route.scope != self.scope:
+            return False
+        if self.types and route.type not in self.types:
+            return False
+        if self.metric is not None and (route.metric or 0) != self.metric:
+            return False
+        if self.gateway is not None:
+            gateway = route.gateway
+            if gateway is None or gateway.version != self.gateway.version:
+                return False
+            if not _within(ipaddress.ip_network(gateway), self.gateway):
+                return False
+        return True

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "json_text", "index_names", "up_indexes",
     "link_json", "link_lines", "addr_json", "addr_lines", "link_addr_lines",
-    "route_line", "neigh_line", "SHOWN_NEIGH_STATES", "visible_neighbours",
+    "route_line", "route_lines", "neigh_line", "SHOWN_NEIGH_STATES", "visible_neighbours",
     "event_json", "event_lines",
 ]
 
@@ -214,6 +214,85 @@ def route_line(data: dict[str, Any]) -> str:
     if "pref" in data:
         parts += ["pref", data["pref"]]
     return " ".join(parts)
+
+
+def _route_head(data: dict[str, Any]) -> str:
+    """The first line of a route as ip prints it: each field followed by a space,
+    but ``pref`` (IPv6), which ip prints last and without one."""
+    text = ""
+    if "type" in data:
+        text += f"{data['type']} "
+    text += f"{data['dst']} "
+    if "from" in data:
+        text += f"from {data['from']} "
+    if "tos" in data:
+        text += f"tos {data['tos']} "
+    if "gateway" in data:
+        text += f"via {data['gateway']} "
+    if "dev" in data:
+        text += f"dev {data['dev']} "
+    if "table" in data:
+        text += f"table {data['table']} "
+    if "protocol" in data:
+        text += f"proto {data['protocol']} "
+    if "scope" in data:
+        text += f"scope {data['scope']} "
+    if "prefsrc" in data:
+        text += f"src {data['prefsrc']} "
+    if "metric" in data:
+        text += f"metric {data['metric']} "
+    for flag in data.get("flags", ()):
+        text += f"{flag} "
+    if "mark" in data:
+        mark = data["mark"]
+        text += f"mark {mark:#x} " if mark >= 16 else f"mark {mark} "
+    if "uid" in data:
+        text += f"uid {data['uid']} "
+    if "cache" in data:
+        flags = ",".join(data["cache"])
+        text += "\n    cache " + (f"<{flags}> " if flags else "")
+    if "expires" in data:
+        text += f"expires {data['expires']}sec "
+    return text
+
+
+def _route_metrics(data: dict[str, Any], locked: frozenset[str]) -> str:
+    text = ""
+    for values in data.get("metrics", ()):
+        for name, value in values.items():
+            label = "congctl" if name == "congestion" else name
+            text += f"{label} " + ("lock " if label in locked else "")
+            if label in ("rtt", "rttvar", "rto_min"):
+                text += f"{value:g}s " if isinstance(value, float) else f"{value}ms "
+            else:
+                text += f"{value} "
+    return text
+
+
+def route_lines(data: dict[str, Any], *, locked: frozenset[str] = frozenset(),
+                oneline: bool = False) -> list[str]:
+    """The lines ``ip route show`` (and ``ip route get``) print for one route
+    (from ``Route.to_json``): next hops of a multipath route each on a line of
+    their own, ``cache`` of a looked-up route on the second. ``locked`` are
+    the metrics given with ``lock`` (``Route.locked``), which ``-j`` leaves
+    out. ``oneline`` (``ip -o``) joins the lines with a backslash, as ip does."""
+    text = _route_head(data) + _route_metrics(data, locked)
+    if "iif" in data:
+        text += f"iif {data['iif']} "
+    if "pref" in data:
+        text += f"pref {data['pref']}"
+    for hop in data.get("nexthops", ()):
+        text += "\n\tnexthop "
+        if "gateway" in hop:
+            text += f"via {hop['gateway']} "
+        if "dev" in hop:
+            text += f"dev {hop['dev']} "
+        text += f"weight {hop['weight']} "
+        for flag in hop.get("flags", ()):
+            text += f"{flag} "
+    if oneline:
+        return [text.replace("\n", "\\")]
+    return text.split("\n")
 
 
 def neigh_line(data: dict[str, Any]) -> str:

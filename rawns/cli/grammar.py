@@ -43,7 +43,8 @@ class ShowHelp(Exception):
 class Options:
     """The global options, before OBJECT."""
 
-    __slots__ = ("netns", "json", "pretty", "family", "trace", "help", "version")
+    __slots__ = ("netns", "json", "pretty", "family", "trace", "help", "version",
+                 "brief", "oneline", "stats", "details", "batch", "force", "all")
 
     def __init__(self) -> None:
         self.netns: Optional[str] = None     # -n NAME
@@ -53,6 +54,13 @@ class Options:
         self.trace = False                   # --trace
         self.help = False                    # -h: print the usage, do nothing else
         self.version = False                 # -V: print the version, do nothing else
+        self.brief = False                   # -br: one short line per object
+        self.oneline = False                 # -o: each object on one line
+        self.stats = 0                       # -s (-s -s: more): statistics
+        self.details = False                 # -d: details (kind data, ...)
+        self.batch: Optional[str] = None     # -batch FILE|-: commands from FILE
+        self.force = False                   # -force: go on after a failed batch line
+        self.all = False                     # -all: every named namespace (netns exec)
 
 
 def parse_options(args: list[str]) -> Options:
@@ -81,6 +89,22 @@ def parse_options(args: list[str]) -> Options:
             opts.json = opts.pretty = True
         elif name == "trace":
             opts.trace = True
+        elif name in ("br", "brief"):
+            opts.brief = True
+        elif name in ("o", "oneline"):
+            opts.oneline = True
+        elif name in ("s", "stats", "statistics"):
+            opts.stats += 1
+        elif name in ("d", "details"):
+            opts.details = True
+        elif name in ("b", "batch"):
+            if not args:
+                raise UsageError(f"option {flag} needs a file name (or '-' for stdin)")
+            opts.batch = args.pop(0)
+        elif name == "force":
+            opts.force = True
+        elif name in ("a", "all"):
+            opts.all = True
         elif name in ("h", "help"):
             opts.help = True
             break
@@ -225,11 +249,20 @@ OBJECT_COMMANDS: list[tuple[str, Sequence[str]]] = [
 USAGE = f"""\
 Usage: {PROG} [OPTIONS] OBJECT {{ COMMAND | help }}
 OBJECT := {{ link | addr | route | neigh | netns | monitor | ping | demo }}
-OPTIONS := {{ -n[etns] NAME | -j[son] | -p[retty] | -4 | -6 | --trace | -h[elp] | -V }}
+OPTIONS := {{ -n[etns] NAME | -j[son] | -p[retty] | -4 | -6 | -br[ief] | -o[neline] |
+             -s[tats] | -d[etails] | -b[atch] FILE | -force | -a[ll] | --trace |
+             -h[elp] | -V }}
 
   -n NAME   act inside the named network namespace (no thread of {PROG} moves)
   -j        print JSON with the keys of 'ip -j'; -p indents it
-  -4, -6    only IPv4 / IPv6 (addr, route, neigh)
+  -4, -6    only IPv4 / IPv6 (addr, route, neigh, rule)
+  -br       brief: one short line per link or address (link, addr)
+  -o        one line per object (link, addr, route)
+  -s        statistics (link, addr); -s -s more of them
+  -d        details: the kind's data of a link, every field of a route
+  -batch F  run the commands of file F ('-': stdin), one per line, in one process;
+            a line may start with '-n NS'; -force goes on after a failed line
+  -all      with 'netns exec': run the command in every named namespace
   --trace   print every netlink message sent and received, decoded, on stderr
 
 Objects and commands may be abbreviated as with ip: '{PROG} a' is 'addr show',

@@ -26,7 +26,7 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Callable, Mapping, Sequence, Union
+from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
 from rawns.errors import EncodeError
 
@@ -34,7 +34,7 @@ from .attrs import Attr, AttrList
 from .codecs import parse_hwaddr
 from .constants import (
     AF, IFA, IFA_F, IFF, IFLA, IFLA_BR, IFLA_INFO, IFLA_VXLAN, NDA, NETNSA, NLM_F,
-    NTF, NUD, RT_SCOPE, RT_TABLE, RTA, RTAX, RTM, RTN, RTPROT, VETH_INFO, IFNAMSIZ,
+    NTF, NUD, RT_SCOPE, RT_TABLE, RTA, RTAX, RTM, RTN, RTNH_F, RTPROT, VETH_INFO, IFNAMSIZ,
 )
 from .message import Message
 from .fast import fast_constructor, make_attr, new_message
@@ -46,7 +46,7 @@ __all__ = [
     "link_add", "veth_add", "bridge_add", "vxlan_add", "link_del", "link_get",
     "link_set", "link_dump",
     "addr_add", "addr_del", "addr_dump",
-    "route_add", "route_del", "route_get", "route_dump", "nexthop",
+    "route_add", "route_del", "route_del_exact", "route_get", "route_dump", "nexthop",
     "neigh_add", "neigh_del", "neigh_dump",
     "nsid_new", "nsid_get", "nsid_dump",
     "check_ifname", "address_prefix",
@@ -552,7 +552,7 @@ def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
            table: int, priority: int | None, protocol: int, scope: int | None,
            prefsrc: Any, rtype: int, family: int | None,
            metrics: Mapping[Any, int] | None, multipath: Sequence[RtNextHop] | None,
-           deleting: bool) -> Message:
+           deleting: bool, locked: Iterable[Any] = (), onlink: bool = False) -> Message:
     family, network = _destination(dst, family, gateway)
     gateway_ip = None if gateway is None else _ip(gateway, "gateway")
     _same_family(family, gateway_ip, "gateway")
@@ -561,13 +561,16 @@ def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
     header_table, table_attr = _table_fields(table)
     if scope is None:
         # iproute2's defaults: host for local/nat, link for broadcast-like
-        # types and gateway-less unicast, "nowhere" (= any) when deleting.
+        # types, universe for the other types that are not unicast; for
+        # unicast "nowhere" (= any) when deleting, link without a gateway.
         if family == AF.AF_INET6:
             scope = RT_SCOPE.RT_SCOPE_UNIVERSE
         elif rtype in (RTN.RTN_LOCAL, RTN.RTN_NAT):
             scope = RT_SCOPE.RT_SCOPE_HOST
         elif rtype in (RTN.RTN_BROADCAST, RTN.RTN_MULTICAST, RTN.RTN_ANYCAST):
             scope = RT_SCOPE.RT_SCOPE_LINK
+        elif rtype not in (RTN.RTN_UNICAST, RTN.RTN_UNSPEC):
+            scope = RT_SCOPE.RT_SCOPE_UNIVERSE  # blackhole, unreachable, prohibit, throw
         elif deleting:
             scope = RT_SCOPE.RT_SCOPE_NOWHERE
         elif gateway_ip is None and not multipath:
@@ -576,7 +579,8 @@ def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
             scope = RT_SCOPE.RT_SCOPE_UNIVERSE
     header = RtMsg(family=family, dst_len=0 if network is None else network.prefixlen,
                    table=header_table, protocol=_int(protocol, "protocol", 0, 255),
-                   scope=_int(scope, "scope", 0, 255), type=_int(rtype, "type", 0, 255))
+                   scope=_int(scope, "scope", 0, 255), type=_int(rtype, "type", 0, 255),
+                   flags=int(RTNH_F.RTNH_F_ONLINK) if onlink else 0)
     attrs: list[Attr] = []
     if table_attr is not None:
         attrs.append(table_attr)
@@ -590,16 +594,15 @@ def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
         attrs.append(make_attr(RTA.RTA_OIF, _ifindex(oif, "oif")))
     if priority is not None:
         attrs.append(make_attr(RTA.RTA_PRIORITY, _u32(priority, "priority")))
-    if metrics:
+    lock_mask = 0
+    for key in locked:
+        lock_mask |= 1 << int(_metric_member(key))
+    if metrics or lock_mask:
         nested = []
-        for key, value in metrics.items():
-            if isinstance(key, str) and not key.startswith("RTAX_"):
-                key = "RTAX_" + key.upper()
-            try:
-                member = RTAX[key] if isinstance(key, str) else RTAX(key)
-            except (KeyError, ValueError) as err:
-                raise EncodeError(f"unknown route metric {key!r}") from err
-            nested.append(make_attr(member, value))
+        if lock_mask:
+            nested.append(make_attr(RTAX.RTAX_LOCK, lock_mask))
+        for key, value in (metrics or {}).items():
+            nested.append(make_attr(_metric_member(key), value))
         attrs.append(make_attr(RTA.RTA_METRICS, nested))
     if multipath:
         for hop in multipath:
@@ -612,25 +615,40 @@ def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
     return _message(mtype, flags, header, attrs)
 
 
+def _metric_member(key: Any) -> RTAX:
+    """A route metric by RTAX member, number, kernel name or ip's name (``"mtu"``,
+    ``"congctl"``)."""
+    if isinstance(key, str) and not key.startswith("RTAX_"):
+        key = "RTAX_" + {"congctl": "cc_algo"}.get(key, key).upper()
+    try:
+        return RTAX[key] if isinstance(key, str) else RTAX(key)
+    except (KeyError, ValueError) as err:
+        raise EncodeError(f"unknown route metric {key!r}") from err
+
+
 def route_add(dst: Any, *, gateway: AddressLike | None = None, oif: int | None = None,
               table: int = RT_TABLE.RT_TABLE_MAIN, priority: int | None = None,
               protocol: int = RTPROT.RTPROT_BOOT, scope: int | None = None,
               prefsrc: AddressLike | None = None, type: int = RTN.RTN_UNICAST,
               family: int | None = None, metrics: Mapping[Any, int] | None = None,
               multipath: Sequence[RtNextHop] | None = None,
+              locked: Iterable[Any] = (), onlink: bool = False,
               replace: bool = False) -> Message:
     """RTM_NEWROUTE: ``ip route add DST [via GW] [dev OIF] [table T] [metric P]
-    [proto P] [scope S] [src PREFSRC] [mtu M] [nexthop ...]``.
+    [proto P] [scope S] [src PREFSRC] [mtu [lock] M] [onlink] [nexthop ...]``.
 
     ``dst`` is ``"default"`` or a network (``"10.0.0.0/24"``, host bits zero).
     Tables above 255 go in RTA_TABLE (rtm_table then RT_TABLE_UNSPEC).  The
     scope defaults as ``ip`` does it.  ``metrics`` maps RTAX names (``"mtu"``
-    or ``RTAX.RTAX_MTU``) to values; ``multipath`` takes :func:`nexthop` items.
+    or ``RTAX.RTAX_MTU``) to values; ``locked`` names those given with ``lock``
+    (RTAX_LOCK); ``onlink`` sets RTNH_F_ONLINK; ``multipath`` takes
+    :func:`nexthop` items.
     """
     return _route(RTM.RTM_NEWROUTE, _REPLACE if replace else _CREATE, dst,
                   gateway=gateway, oif=oif, table=table, priority=priority,
                   protocol=protocol, scope=scope, prefsrc=prefsrc, rtype=type,
-                  family=family, metrics=metrics, multipath=multipath, deleting=False)
+                  family=family, metrics=metrics, multipath=multipath, deleting=False,
+                  locked=locked, onlink=onlink)
 
 
 def route_del(dst: Any, *, gateway: AddressLike | None = None, oif: int | None = None,
@@ -646,9 +664,51 @@ def route_del(dst: Any, *, gateway: AddressLike | None = None, oif: int | None =
                   deleting=True)
 
 
+def route_del_exact(*, family: int, dst: Any, table: int, tos: int = 0,
+                    metric: int | None = None, protocol: int = RTPROT.RTPROT_UNSPEC,
+                    scope: int = RT_SCOPE.RT_SCOPE_NOWHERE, type: int = RTN.RTN_UNSPEC,
+                    oif: int | None = None, gateway: AddressLike | None = None,
+                    src: Any = None) -> Message:
+    """RTM_DELROUTE for one route as a dump showed it (what ``ip route flush``
+    sends for each route it removes): every field that tells it from its
+    neighbours, so that the kernel removes that one and no other.
+
+    ``dst`` and ``src`` are networks (None: the default route, no source).
+    """
+    family = _int(family, "family", 0, 255)
+    header_table, table_attr = _table_fields(table)
+    attrs: list[Attr] = []
+    if table_attr is not None:
+        attrs.append(table_attr)
+    dst_len = src_len = 0
+    if dst is not None:
+        _same_family(family, dst, "destination")
+        dst_len = dst.prefixlen
+        attrs.append(make_attr(RTA.RTA_DST, dst.network_address))
+    if src is not None:
+        _same_family(family, src, "source")
+        src_len = src.prefixlen
+        attrs.append(make_attr(RTA.RTA_SRC, src.network_address))
+    if gateway is not None:
+        gateway_ip = _ip(gateway, "gateway")
+        _same_family(family, gateway_ip, "gateway")
+        attrs.append(make_attr(RTA.RTA_GATEWAY, gateway_ip))
+    if oif is not None:
+        attrs.append(make_attr(RTA.RTA_OIF, _ifindex(oif, "oif")))
+    if metric is not None:
+        attrs.append(make_attr(RTA.RTA_PRIORITY, _u32(metric, "metric")))
+    header = RtMsg(family=family, dst_len=dst_len, src_len=src_len,
+                   tos=_int(tos, "tos", 0, 255), table=header_table,
+                   protocol=_int(protocol, "protocol", 0, 255),
+                   scope=_int(scope, "scope", 0, 255), type=_int(type, "type", 0, 255))
+    return _message(RTM.RTM_DELROUTE, _CHANGE, header, attrs)
+
+
 def route_get(dst: AddressLike, *, oif: int | None = None,
-              source: AddressLike | None = None) -> Message:
-    """RTM_GETROUTE for one destination: ``ip route get ADDR [from SRC] [oif OIF]``."""
+              source: AddressLike | None = None, iif: int | None = None,
+              mark: int | None = None) -> Message:
+    """RTM_GETROUTE for one destination, a lookup: ``ip route get ADDR [from SRC]
+    [iif IIF] [oif OIF] [mark M]``; the answer is one RTM_NEWROUTE."""
     address = _ip(dst, "destination")
     family = _family_of(address)
     attrs = [make_attr(RTA.RTA_DST, address)]
@@ -656,8 +716,12 @@ def route_get(dst: AddressLike, *, oif: int | None = None,
         source_ip = _ip(source, "source")
         _same_family(family, source_ip, "source")
         attrs.append(make_attr(RTA.RTA_SRC, source_ip))
+    if iif is not None:
+        attrs.append(make_attr(RTA.RTA_IIF, _ifindex(iif, "iif")))
     if oif is not None:
         attrs.append(make_attr(RTA.RTA_OIF, _ifindex(oif, "oif")))
+    if mark is not None:
+        attrs.append(make_attr(RTA.RTA_MARK, _u32(mark, "mark")))
     header = RtMsg(family=family, dst_len=address.max_prefixlen,
                    src_len=0 if source is None else address.max_prefixlen)
     return _message(RTM.RTM_GETROUTE, _REQUEST, header, attrs)
