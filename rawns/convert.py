@@ -17,11 +17,11 @@ from collections.abc import Callable
 from typing import Any, Optional, TypeVar
 
 from rawns.errors import DecodeError
-from rawns.model import Address, Link, Neighbour, NextHop, Route
+from rawns.model import Address, Link, Neighbour, NextHop, Route, Rule
 from rawns.netlink import Frame, Message, header_and_values
 from rawns.netlink.fast import fast_constructor
 from rawns.netlink.constants import (
-    AF, ARPHRD, IF_LINK_MODE, IF_OPER, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTAX, RTM,
+    AF, ARPHRD, FIB_RULE, FR_ACT, IF_LINK_MODE, IF_OPER, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTAX, RTM,
     RTM_F, RTN, RTNH_F, RTPROT,
 )
 
@@ -34,6 +34,9 @@ __all__ = [
     "read_address",
     "read_route",
     "read_neighbour",
+    "rule_from_message",
+    "read_rule",
+    "RULE_ACTION_NUMBERS",
     "scope_number",
     "protocol_number",
     "route_type_number",
@@ -448,9 +451,77 @@ def _neighbour(header: Any, attrs: dict[str, Any]) -> Neighbour:
     )
 
 
+# --- rules -------------------------------------------------------------------------
+
+def rule_from_message(message: Message) -> Rule:
+    """A ``Rule`` from an RTM_NEWRULE message."""
+    return _checked(_rule, message.header, _values(message.attrs), message.type)
+
+
+_RULE_ACTIONS = {int(FR_ACT.FR_ACT_TO_TBL): "lookup", int(FR_ACT.FR_ACT_GOTO): "goto",
+                 int(FR_ACT.FR_ACT_NOP): "nop", int(FR_ACT.FR_ACT_BLACKHOLE): "blackhole",
+                 int(FR_ACT.FR_ACT_UNREACHABLE): "unreachable",
+                 int(FR_ACT.FR_ACT_PROHIBIT): "prohibit"}
+RULE_ACTION_NUMBERS = {name: number for number, name in _RULE_ACTIONS.items()}
+_INVERT = int(FIB_RULE.FIB_RULE_INVERT)
+_UNRESOLVED = int(FIB_RULE.FIB_RULE_UNRESOLVED)
+_IIF_DETACHED = int(FIB_RULE.FIB_RULE_IIF_DETACHED)
+_OIF_DETACHED = int(FIB_RULE.FIB_RULE_OIF_DETACHED)
+
+
+def _rule_prefix(address: Any, length: int, family: int) -> Any:
+    if address is None and not length:
+        return None
+    if address is None:
+        address = ipaddress.ip_address(0) if family == AF.AF_INET else ipaddress.IPv6Address(0)
+    return ipaddress.ip_network(f"{address}/{length}", strict=False)
+
+
+def _ports(value: Any) -> Optional[tuple[int, int]]:
+    return None if value is None else (int(value.start), int(value.end))
+
+
+def _rule(header: Any, attrs: dict[str, Any]) -> Rule:
+    family = int(header.family)
+    flags = int(header.flags)
+    action = int(header.action)
+    uid = attrs.get("FRA_UID_RANGE")
+    protocol = attrs.get("FRA_PROTOCOL")
+    return _new_rule(
+        family=family,
+        priority=attrs.get("FRA_PRIORITY", 0),
+        src=_rule_prefix(attrs.get("FRA_SRC"), header.src_len, family),
+        dst=_rule_prefix(attrs.get("FRA_DST"), header.dst_len, family),
+        invert=bool(flags & _INVERT),
+        tos=int(header.tos),
+        fwmark=attrs.get("FRA_FWMARK"),
+        fwmask=attrs.get("FRA_FWMASK"),
+        iif=attrs.get("FRA_IIFNAME"),
+        oif=attrs.get("FRA_OIFNAME"),
+        iif_detached=bool(flags & _IIF_DETACHED),
+        oif_detached=bool(flags & _OIF_DETACHED),
+        table=int(attrs.get("FRA_TABLE", header.table)),
+        action=_RULE_ACTIONS.get(action, str(action)),
+        goto=attrs.get("FRA_GOTO"),
+        unresolved=bool(flags & _UNRESOLVED),
+        suppress_prefixlen=attrs.get("FRA_SUPPRESS_PREFIXLEN"),
+        suppress_ifgroup=attrs.get("FRA_SUPPRESS_IFGROUP"),
+        realms=attrs.get("FRA_FLOW"),
+        uid_range=None if uid is None else (int(uid.start), int(uid.end)),
+        ipproto=attrs.get("FRA_IP_PROTO"),
+        sport=_ports(attrs.get("FRA_SPORT_RANGE")),
+        dport=_ports(attrs.get("FRA_DPORT_RANGE")),
+        protocol="unspec" if protocol is None else _lookup(PROTOCOL_NAMES, protocol),
+        l3mdev=bool(attrs.get("FRA_L3MDEV")),
+    )
+
+
+_new_rule: Callable[..., Rule] = fast_constructor(Rule, keywords=True)
+
 read_link = _reader(RTM.RTM_NEWLINK, _link)
 read_address = _reader(RTM.RTM_NEWADDR, _address)
 read_route = _reader(RTM.RTM_NEWROUTE, _route)
+read_rule = _reader(RTM.RTM_NEWRULE, _rule)
 # An entry without a destination (the kernel lists some, e.g. for AF_BRIDGE)
 # is no neighbour to ``ip neigh``, which skips it too.
 read_neighbour = _reader(RTM.RTM_NEWNEIGH, _neighbour, needs="NDA_DST")

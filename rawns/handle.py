@@ -26,11 +26,12 @@ from rawns import convert
 from rawns import netns as netns_module
 from rawns.errors import KernelError
 from rawns.model import (
-    Address, IPInterface, IPNetwork, Link, Neighbour, NextHop, Route, RouteSelector,
+    Address, IPInterface, IPNetwork, Link, Neighbour, NextHop, Route, RouteSelector, Rule,
+    RuleSelector, ip_protocol_number,
 )
 from rawns.netlink import Frame, Message, requests
 from rawns.netlink.constants import (
-    IFA_F, NETNSA_NSID_NOT_ASSIGNED, RT_SCOPE, RT_TABLE, RTM, RTN, RTNLGRP, RTPROT,
+    FR_ACT, IFA_F, NETNSA_NSID_NOT_ASSIGNED, RT_SCOPE, RT_TABLE, RTM, RTN, RTNLGRP, RTPROT,
 )
 from rawns.netlink.requests import AddressLike
 from rawns.nlsock import RouteSocket
@@ -119,6 +120,35 @@ def _route_table(table: int | str | None, type_number: int) -> int:
     if type_number in _LOCAL_TABLE_TYPES:
         return int(RT_TABLE.RT_TABLE_LOCAL)
     return int(RT_TABLE.RT_TABLE_MAIN)
+
+
+def _rule_network(value: Any, what: str) -> IPNetwork:
+    """A rule's prefix (an address alone is a host prefix); host bits must be zero."""
+    if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        return value
+    try:
+        return ipaddress.ip_network(str(value), strict=True)
+    except ValueError:
+        raise ValueError(f"rule: {what} {value!r} is not a prefix like '10.0.0.0/24' "
+                         "(host bits must be zero)") from None
+
+
+def _rule_subject(fields: dict[str, Any]) -> str:
+    """How an error names a rule: its priority, else its prefixes."""
+    if fields["priority"] is not None:
+        return str(fields["priority"])
+    return f"from {fields['src'] or 'all'}" + (f" to {fields['dst']}" if fields["dst"] else "")
+
+
+def _rule_identity(rule: Rule) -> dict[str, Any]:
+    """``requests.rule_del``'s arguments naming exactly ``rule`` (as ip rule flush
+    sends each dumped rule back)."""
+    return {"family": rule.family, "priority": rule.priority, "src": rule.src,
+            "dst": rule.dst, "invert": rule.invert, "tos": rule.tos, "fwmark": rule.fwmark,
+            "fwmask": rule.fwmask, "iif": rule.iif, "oif": rule.oif,
+            "table": rule.table or None,
+            "action": convert.RULE_ACTION_NUMBERS.get(rule.action, 0), "goto": rule.goto,
+            "protocol": convert.protocol_number(rule.protocol)}
 
 
 def _route_text(route: Route) -> str:
@@ -593,6 +623,154 @@ class Handle(_OnOneSocket):
         """Remove a neighbour entry. Equals ``ip neigh del DST dev DEV``."""
         index = self.index_of(dev)
         self._call(requests.neigh_del(index, dst), f"neighbour {dst} on {_subject_dev(dev)}")
+
+    # -- policy routing rules -------------------------------------------------------------
+
+    def rule_list(self, *, family: int | str | None = None, src: NetworkLike | None = None,
+                  dst: NetworkLike | None = None, invert: bool = False,
+                  iif: str | None = None, oif: str | None = None, fwmark: int | None = None,
+                  fwmask: int | None = None, table: int | str | None = None,
+                  priority: int | None = None, protocol: int | str | None = None
+                  ) -> list[Rule]:
+        """The policy routing rules, in the order the kernel tries them (IPv4
+        then IPv6 when no family is given). Equals ``ip [-4|-6] rule show [not]
+        [from PREFIX] [to PREFIX] [iif DEV] [oif DEV] [fwmark M[/MASK]] [table T]
+        [priority N] [protocol P]``; ``from``/``to`` select the rules whose
+        prefix lies inside the one given."""
+        selector = RuleSelector(
+            src=None if src is None else _selector_network(src, "from"),
+            dst=None if dst is None else _selector_network(dst, "to"),
+            invert=invert, iif=iif, oif=oif, fwmark=fwmark, fwmask=fwmask,
+            table=None if table is None else convert.table_number(table),
+            priority=priority,
+            protocol=None if protocol is None else convert.PROTOCOL_NAMES.get(
+                convert.protocol_number(protocol), str(protocol)))
+        number = convert.family_number(family)
+        families = [number] if number else [int(socket.AF_INET), int(socket.AF_INET6)]
+        rules: list[Rule] = []
+        for each in families:
+            rules += self._objects(requests.rule_dump(family=each), convert.read_rule)
+        return [rule for rule in rules if rule.family in families and selector.matches(rule)]
+
+    def rule_add(self, *, priority: int | None = None, src: NetworkLike | None = None,
+                 dst: NetworkLike | None = None, table: int | str | None = None,
+                 action: str = "lookup", goto: int | None = None, invert: bool = False,
+                 iif: str | None = None, oif: str | None = None, fwmark: int | None = None,
+                 fwmask: int | None = None, tos: int = 0,
+                 suppress_prefixlen: int | None = None,
+                 suppress_ifgroup: int | None = None, realms: int | None = None,
+                 uid_range: tuple[int, int] | None = None,
+                 ipproto: int | str | None = None, sport: int | tuple[int, int] | None = None,
+                 dport: int | tuple[int, int] | None = None,
+                 protocol: int | str | None = None, family: int | str | None = None
+                 ) -> None:
+        """Add a policy routing rule. Equals ``ip [-6] rule add [not] [from PREFIX]
+        [to PREFIX] [iif DEV] [oif DEV] [fwmark M[/MASK]] [tos T] [priority N]
+        [lookup TABLE | goto N | nop | blackhole | unreachable | prohibit]
+        [suppress_prefixlength N] [uidrange A-B] [ipproto P] [sport|dport P[-Q]]
+        [protocol P]``.
+
+        The family follows ``src``/``dst`` (else ``family``, else IPv4); a
+        ``lookup`` without a table looks up ``main``, as with ip. Giving
+        ``goto`` makes it a goto rule.
+        """
+        fields = self._rule_fields(
+            family, src, dst, table, "goto" if goto is not None else action, goto, invert,
+            iif, oif, fwmark, fwmask, tos, suppress_prefixlen, suppress_ifgroup, realms,
+            uid_range, ipproto, sport, dport, protocol, priority, adding=True)
+        self._call(requests.rule_add(**fields), f"rule {_rule_subject(fields)}")
+
+    def rule_delete(self, *, priority: int | None = None, src: NetworkLike | None = None,
+                    dst: NetworkLike | None = None, table: int | str | None = None,
+                    action: str | None = None, goto: int | None = None,
+                    invert: bool = False, iif: str | None = None, oif: str | None = None,
+                    fwmark: int | None = None, fwmask: int | None = None, tos: int = 0,
+                    protocol: int | str | None = None, family: int | str | None = None
+                    ) -> None:
+        """Remove the first rule that has everything given. Equals ``ip rule del
+        SELECTOR`` (e.g. ``priority 100``, or ``from 10.0.0.0/8 lookup 100``)."""
+        fields = self._rule_fields(
+            family, src, dst, table, action, goto, invert, iif, oif, fwmark, fwmask, tos,
+            None, None, None, None, None, None, None, protocol, priority, adding=False)
+        self._call(requests.rule_del(**fields), f"rule {_rule_subject(fields)}")
+
+    def rule_flush(self, *, family: int | str | None = None, src: NetworkLike | None = None,
+                   dst: NetworkLike | None = None, invert: bool = False,
+                   iif: str | None = None, oif: str | None = None, fwmark: int | None = None,
+                   fwmask: int | None = None, table: int | str | None = None,
+                   priority: int | None = None, protocol: int | str | None = None
+                   ) -> list[Rule]:
+        """Remove every rule ``rule_list`` selects but those of priority 0 (the
+        kernel's ``lookup local``, which cannot be removed), and return them.
+        Equals ``ip [-6] rule flush [SELECTOR]``: as with ip, this removes the
+        ``main`` and ``default`` rules too unless a selector spares them."""
+        rules = [rule for rule in self.rule_list(
+            family=family, src=src, dst=dst, invert=invert, iif=iif, oif=oif, fwmark=fwmark,
+            fwmask=fwmask, table=table, priority=priority, protocol=protocol)
+            if rule.priority != 0]
+        outcomes = self._sock.exchange([requests.rule_del(**_rule_identity(r)) for r in rules])
+        removed = []
+        for rule, outcome in zip(rules, outcomes):
+            if outcome.error is None:
+                removed.append(rule)
+            elif outcome.error.errno != errno.ENOENT:
+                outcome.error.subject = f"rule {rule.priority}"
+                raise outcome.error
+        return removed
+
+    @staticmethod
+    def _rule_fields(family: int | str | None, src: NetworkLike | None,
+                     dst: NetworkLike | None, table: int | str | None, action: str | None,
+                     goto: int | None, invert: bool, iif: str | None, oif: str | None,
+                     fwmark: int | None, fwmask: int | None, tos: int,
+                     suppress_prefixlen: int | None, suppress_ifgroup: int | None,
+                     realms: int | None, uid_range: tuple[int, int] | None,
+                     ipproto: int | str | None, sport: int | tuple[int, int] | None,
+                     dport: int | tuple[int, int] | None, protocol: int | str | None,
+                     priority: int | None, *, adding: bool) -> dict[str, Any]:
+        """``requests.rule_add``/``rule_del``'s arguments from the user's."""
+        prefixes: dict[str, IPNetwork | None] = {}
+        for key, value in (("src", src), ("dst", dst)):
+            if value is None or (isinstance(value, str) and value in ("all", "default",
+                                                                         "any")):
+                prefixes[key] = None
+            else:
+                prefixes[key] = _rule_network(value, "from" if key == "src" else "to")
+        number = convert.family_number(family)
+        for network in prefixes.values():
+            if network is not None:
+                version = int(socket.AF_INET if network.version == 4 else socket.AF_INET6)
+                if number and number != version:
+                    raise ValueError(f"rule: {network} is not of family {family}")
+                number = version
+        if action is None:
+            action_number = int(FR_ACT.FR_ACT_GOTO if goto is not None
+                                else FR_ACT.FR_ACT_UNSPEC)
+        elif action in convert.RULE_ACTION_NUMBERS:
+            action_number = convert.RULE_ACTION_NUMBERS[action]
+        elif action == "table":
+            action_number = int(FR_ACT.FR_ACT_TO_TBL)
+        else:
+            raise ValueError(f"unknown rule action {action!r}; expected one of "
+                             f"{', '.join(convert.RULE_ACTION_NUMBERS)}")
+        table_number = None if table is None else convert.table_number(table)
+        if adding and table_number is None and action_number == FR_ACT.FR_ACT_TO_TBL:
+            table_number = int(RT_TABLE.RT_TABLE_MAIN)
+        if action_number == FR_ACT.FR_ACT_GOTO and goto is None:
+            raise ValueError("a goto rule needs the priority to go to (goto=N)")
+        return {
+            "family": number or int(socket.AF_INET), "priority": priority,
+            "src": prefixes["src"], "dst": prefixes["dst"], "invert": invert, "tos": tos,
+            "fwmark": fwmark, "fwmask": fwmask, "iif": iif, "oif": oif,
+            "table": table_number, "action": action_number, "goto": goto,
+            "suppress_prefixlen": suppress_prefixlen, "suppress_ifgroup": suppress_ifgroup,
+            "realms": realms, "uid_range": uid_range,
+            "ipproto": (ip_protocol_number(ipproto) if isinstance(ipproto, str)
+                        else ipproto),
+            "sport": (sport, sport) if isinstance(sport, int) else sport,
+            "dport": (dport, dport) if isinstance(dport, int) else dport,
+            "protocol": None if protocol is None else convert.protocol_number(protocol),
+        }
 
     # -- namespace ids -------------------------------------------------------------------
 

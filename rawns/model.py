@@ -17,8 +17,9 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-__all__ = ["Link", "Address", "Route", "NextHop", "Neighbour", "IPAddress", "IPNetwork",
-           "IPInterface", "RouteSelector", "ip_link_flags", "route_flags",
+__all__ = ["Link", "Address", "Route", "NextHop", "Neighbour", "Rule", "ip_protocol_name",
+           "ip_protocol_number", "IPAddress", "IPNetwork",
+           "IPInterface", "RouteSelector", "RuleSelector", "ip_link_flags", "route_flags",
            "INFINITY_LIFE_TIME"]
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
@@ -277,7 +278,7 @@ class Route:
             out["from"] = (str(self.src.network_address)
                            if self.src.prefixlen == self.src.max_prefixlen else str(self.src))
         if self.tos:
-            out["tos"] = f"0x{self.tos:02x}"
+            out["tos"] = _DSFIELDS.get(self.tos, f"0x{self.tos:02x}")
         if self.gateway is not None:
             out["gateway"] = str(self.gateway)
         if self.oif is not None:
@@ -361,6 +362,141 @@ _NUD_ORDER = ["INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE", "FAILED", "N
               "PERMANENT"]
 
 
+#: IP protocol names ip prints for ``ipproto`` (from /etc/protocols); others
+#: print as ``ipproto-N``.
+_IP_PROTOCOLS = {1: "icmp", 2: "igmp", 4: "ipencap", 6: "tcp", 17: "udp", 41: "ipv6",
+                 47: "gre", 50: "esp", 51: "ah", 58: "ipv6-icmp", 132: "sctp",
+                 136: "udplite"}
+
+
+def ip_protocol_name(number: int) -> str:
+    """``6`` -> ``"tcp"``, as ip names an IP protocol."""
+    return _IP_PROTOCOLS.get(number, f"ipproto-{number}")
+
+
+def ip_protocol_number(name: str) -> int:
+    """``"tcp"`` -> 6 (also ``"6"`` and ``"ipproto-6"``); ValueError if unknown."""
+    for number, known in _IP_PROTOCOLS.items():
+        if known == name:
+            return number
+    text = name.removeprefix("ipproto-")
+    if text.isdigit() and int(text) < 256:
+        return int(text)
+    raise ValueError(f"unknown IP protocol {name!r}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Rule:
+    """A policy routing rule, as ``ip rule show`` lists it.
+
+    ``action`` is ``"lookup"`` (in ``table``), ``"goto"`` (the rule of
+    priority ``goto``), ``"nop"``, ``"blackhole"``, ``"unreachable"`` or
+    ``"prohibit"``. Prefixes are None for "all".
+    """
+
+    family: int = _AF_INET
+    priority: int = 0
+    src: Optional[IPNetwork] = None           # from
+    dst: Optional[IPNetwork] = None           # to
+    invert: bool = False                      # not
+    tos: int = 0
+    fwmark: Optional[int] = None
+    fwmask: Optional[int] = None
+    iif: Optional[str] = None
+    oif: Optional[str] = None
+    iif_detached: bool = False                # the iif named does not exist (yet)
+    oif_detached: bool = False
+    table: int = 0
+    action: str = "lookup"
+    goto: Optional[int] = None
+    unresolved: bool = False                  # a goto whose target rule is missing
+    suppress_prefixlen: Optional[int] = None
+    suppress_ifgroup: Optional[int] = None
+    realms: Optional[int] = None              # FRA_FLOW: from << 16 | to
+    uid_range: Optional[tuple[int, int]] = None
+    ipproto: Optional[int] = None
+    sport: Optional[tuple[int, int]] = None
+    dport: Optional[tuple[int, int]] = None
+    protocol: str = "unspec"
+    l3mdev: bool = False
+
+    def to_json(self, *, details: bool = False) -> dict[str, Any]:
+        """One element of ``ip -j rule show`` (``details``: ``ip -d -j``)."""
+        out: dict[str, Any] = {"priority": self.priority}
+        if self.invert:
+            out["not"] = None
+        for key, prefix in (("src", self.src), ("dst", self.dst)):
+            if prefix is not None:
+                out[key] = str(prefix.network_address)
+                if prefix.prefixlen != prefix.max_prefixlen:
+                    out[f"{key}len"] = prefix.prefixlen
+            elif key == "src":
+                out["src"] = "all"
+        if self.tos:
+            out["tos"] = _DSFIELDS.get(self.tos, f"0x{self.tos:02x}")
+        if self.fwmark is not None or self.fwmask is not None:
+            out["fwmark"] = _hex(self.fwmark or 0)
+            if self.fwmask is not None and self.fwmask != 0xFFFFFFFF:
+                out["fwmask"] = _hex(self.fwmask)
+        if self.iif is not None:
+            out["iif"] = self.iif
+            if self.iif_detached:
+                out["iif_detached"] = None
+        if self.oif is not None:
+            out["oif"] = self.oif
+            if self.oif_detached:
+                out["oif_detached"] = None
+        if self.l3mdev:
+            out["l3mdev"] = None
+        if self.uid_range is not None:
+            out["uid_start"], out["uid_end"] = self.uid_range
+        if self.ipproto is not None:
+            out["ipproto"] = ip_protocol_name(self.ipproto)
+        for key, ports in (("sport", self.sport), ("dport", self.dport)):
+            if ports is not None:
+                if ports[0] == ports[1]:
+                    out[key] = ports[0]
+                else:
+                    out[f"{key}_start"], out[f"{key}_end"] = ports
+        if self.table:
+            out["table"] = _TABLE_NAMES.get(self.table, str(self.table))
+            if self.suppress_prefixlen is not None and self.suppress_prefixlen != 0xFFFFFFFF:
+                out["suppress_prefixlen"] = self.suppress_prefixlen
+            if self.suppress_ifgroup is not None and self.suppress_ifgroup != 0xFFFFFFFF:
+                out["suppress_ifgroup"] = ("default" if self.suppress_ifgroup == 0
+                                           else str(self.suppress_ifgroup))
+        if self.realms is not None:
+            if self.realms >> 16:
+                out["flow_from"] = _realm(self.realms >> 16)
+            out["flow_to"] = _realm(self.realms & 0xFFFF)
+        if self.action == "goto":
+            out["goto"] = self.goto if self.goto is not None else "none"
+            if self.unresolved:
+                out["unresolved"] = None
+        elif self.action == "nop":
+            out["nop"] = None
+        elif self.action != "lookup":
+            out["action"] = self.action
+        if self.protocol not in ("unspec", "kernel") or details:
+            out["protocol"] = self.protocol
+        return out
+
+
+# DS field names (ip's rt_dsfield file) and realm names (rt_realms): ip prints these.
+_DSFIELDS = {0x28: "AF11", 0x30: "AF12", 0x38: "AF13", 0x48: "AF21", 0x50: "AF22",
+             0x58: "AF23", 0x68: "AF31", 0x70: "AF32", 0x78: "AF33", 0x88: "AF41",
+             0x90: "AF42", 0x98: "AF43", 0x20: "CS1", 0x40: "CS2", 0x60: "CS3", 0x80: "CS4",
+             0xA0: "CS5", 0xC0: "CS6", 0xE0: "CS7", 0xB8: "EF"}
+
+
+def _hex(value: int) -> str:
+    return f"{value:#x}" if value else "0"
+
+
+def _realm(value: int) -> str:
+    return "cosmos" if value == 0 else str(value)
+
+
 def _prefix_bits(network: IPNetwork, length: int) -> int:
     """The first ``length`` bits of ``network``'s address, as an int."""
     shift = network.max_prefixlen - length
@@ -432,3 +568,38 @@ class RouteSelector:
             if not _within(ipaddress.ip_network(gateway), self.gateway):
                 return False
         return True
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RuleSelector:
+    """Which rules ``ip rule show|flush SELECTORS`` means: every field given must
+    hold (None: any). ``src``/``dst``: the rule's prefix lies inside this one;
+    ``invert``: only ``not`` rules."""
+
+    src: Optional[IPNetwork] = None
+    dst: Optional[IPNetwork] = None
+    invert: bool = False
+    iif: Optional[str] = None
+    oif: Optional[str] = None
+    fwmark: Optional[int] = None
+    fwmask: Optional[int] = None
+    table: Optional[int] = None
+    priority: Optional[int] = None
+    protocol: Optional[str] = None
+
+    def matches(self, rule: Rule) -> bool:
+        """Whether ``rule`` is one of the rules selected."""
+        for mine, theirs in ((self.src, rule.src), (self.dst, rule.dst)):
+            if mine is None:
+                continue
+            if theirs is None:
+                zero = "0.0.0.0/0" if rule.family == _AF_INET else "::/0"
+                theirs = ipaddress.ip_network(zero)
+            if not _within(theirs, mine):
+                return False
+        if self.invert and not rule.invert:
+            return False
+        checks = ((self.iif, rule.iif), (self.oif, rule.oif), (self.fwmark, rule.fwmark),
+                  (self.fwmask, rule.fwmask), (self.table, rule.table),
+                  (self.priority, rule.priority), (self.protocol, rule.protocol))
+        return all(mine is None or mine == theirs for mine, theirs in checks)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "json_text", "index_names", "up_indexes",
     "link_json", "link_lines", "addr_json", "addr_lines", "link_addr_lines",
-    "route_line", "route_lines", "neigh_line", "SHOWN_NEIGH_STATES", "visible_neighbours",
+    "route_line", "route_lines", "rule_line", "neigh_line", "SHOWN_NEIGH_STATES", "visible_neighbours",
     "event_json", "event_lines",
 ]
 
@@ -307,6 +307,62 @@ def neigh_line(data: dict[str, Any]) -> str:
             parts.append(flag)
     parts += data.get("state", [])
     return " ".join(parts)
+
+
+def rule_line(data: dict[str, Any]) -> str:
+    """One line of ``ip rule show`` (from ``Rule.to_json``)."""
+    text = f"{data['priority']}:\t"
+    if "not" in data:
+        text += "not "
+    text += f"from {data['src']}"
+    if "srclen" in data:
+        text += f"/{data['srclen']}"
+    if "dst" in data:
+        text += f" to {data['dst']}"
+        if "dstlen" in data:
+            text += f"/{data['dstlen']}"
+    if "tos" in data:
+        text += f" tos {data['tos']}"
+    if "fwmark" in data:
+        text += f" fwmark {data['fwmark']}"
+        if "fwmask" in data:
+            text += f"/{data['fwmask']}"
+    for key in ("iif", "oif"):
+        if key in data:
+            text += f" {key} {data[key]}"
+            if f"{key}_detached" in data:
+                text += " [detached]"
+    if "l3mdev" in data:
+        text += " lookup [l3mdev-table]"
+    if "uid_start" in data:
+        text += f" uidrange {data['uid_start']}-{data['uid_end']}"
+    if "ipproto" in data:
+        text += f" ipproto {data['ipproto']}"
+    for key in ("sport", "dport"):
+        if key in data:
+            text += f" {key} {data[key]}"
+        elif f"{key}_start" in data:
+            text += f" {key} {data[key + '_start']}-{data[key + '_end']}"
+    if "table" in data:
+        text += f" lookup {data['table']}"
+    if "suppress_prefixlen" in data:
+        text += f" suppress_prefixlength {data['suppress_prefixlen']}"
+    if "suppress_ifgroup" in data:
+        text += f" suppress_ifgroup {data['suppress_ifgroup']}"
+    if "flow_to" in data:
+        text += " realms " + (f"{data['flow_from']}/" if "flow_from" in data else "")
+        text += data["flow_to"]
+    if "goto" in data:
+        text += f" goto {data['goto']}"
+        if "unresolved" in data:
+            text += " [unresolved]"
+    if "nop" in data:
+        text += " nop"
+    if "action" in data:
+        text += f" {data['action']}"
+    if "protocol" in data:
+        text += f" proto {data['protocol']}"
+    return text
 
 
 #: NUD states ``ip neigh show`` lists by default: all but NOARP (and NONE).

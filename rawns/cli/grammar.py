@@ -228,6 +228,7 @@ def parse_ip(text: str, what: str) -> Union[ipaddress.IPv4Address, ipaddress.IPv
 OBJECT_TABLE: list[tuple[str, Sequence[str]]] = [
     ("addr", ["address", "addr"]),
     ("route", ["route"]),
+    ("rule", ["rule"]),
     ("neigh", ["neighbour", "neighbor", "neigh"]),
     ("link", ["link"]),
     ("monitor", ["monitor"]),
@@ -248,7 +249,7 @@ OBJECT_COMMANDS: list[tuple[str, Sequence[str]]] = [
 
 USAGE = f"""\
 Usage: {PROG} [OPTIONS] OBJECT {{ COMMAND | help }}
-OBJECT := {{ link | addr | route | neigh | netns | monitor | ping | demo }}
+OBJECT := {{ link | addr | route | rule | neigh | tuntap | netns | monitor | ping | demo }}
 OPTIONS := {{ -n[etns] NAME | -j[son] | -p[retty] | -4 | -6 | -br[ief] | -o[neline] |
              -s[tats] | -d[etails] | -b[atch] FILE | -force | -a[ll] | --trace |
              -h[elp] | -V }}
@@ -301,9 +302,27 @@ Usage: {PROG} [-n NS] addr add|replace ADDR/PLEN dev DEV [broadcast ADDR|+]
     "route": f"""\
 Usage: {PROG} [-n NS] [-4|-6] route add|replace|delete [TYPE] PREFIX|default
                  [via GW] [dev DEV] [metric N] [table T] [proto P] [scope S] [src ADDR]
-         TYPE := unicast | local | broadcast | blackhole | unreachable | prohibit | ...
-       {PROG} [-n NS] [-j] [-4|-6] route show [table T|all] [dev DEV]
-         (IPv4 and table main unless told otherwise, as ip)
+                 [mtu [lock] N] [advmss [lock] N] [onlink]
+                 [nexthop via GW dev DEV [weight W] [onlink] [nexthop ...]]
+         TYPE := unicast | local | broadcast | blackhole | unreachable | prohibit | throw
+       {PROG} [-n NS] [-j] [-d] [-o] [-4|-6] route show|flush [SELECTOR...]
+         SELECTOR := [to] [root|match|exact] PREFIX|default | table T|all | dev DEV
+                   | proto P|all | scope S|all | type TYPE | via ADDR[/LEN] | metric N
+         (IPv4 and table main unless told otherwise, as ip; flush needs a selector)
+       {PROG} [-n NS] [-j] route get ADDR [from ADDR] [iif DEV] [oif DEV] [mark M]
+         the route the kernel picks for ADDR (a lookup, as 'ip route get')
+""",
+    "rule": f"""\
+Usage: {PROG} [-n NS] [-4|-6] rule add|delete [not] [from PREFIX|all] [to PREFIX]
+                 [iif DEV] [oif DEV] [fwmark MARK[/MASK]] [tos TOS] [priority N]
+                 [lookup TABLE | goto N | nop | blackhole | unreachable | prohibit]
+                 [suppress_prefixlength N] [suppress_ifgroup G] [realms [FROM/]TO]
+                 [uidrange A-B] [ipproto P] [sport P[-Q]] [dport P[-Q]] [protocol P]
+       {PROG} [-n NS] [-j] [-d] [-4|-6] rule show|flush [not] [from PREFIX] [to PREFIX]
+                 [iif DEV] [oif DEV] [fwmark MARK[/MASK]] [table T] [priority N]
+                 [protocol P]
+         (IPv4 unless -6, as ip; flush spares only the rule of priority 0, so it
+          removes the 'main' and 'default' lookups too unless a selector spares them)
 """,
     "neigh": f"""\
 Usage: {PROG} [-n NS] neigh add|replace ADDR lladdr MAC dev DEV

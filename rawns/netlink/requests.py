@@ -33,13 +33,15 @@ from rawns.errors import EncodeError
 from .attrs import Attr, AttrList
 from .codecs import parse_hwaddr
 from .constants import (
-    AF, IFA, IFA_F, IFF, IFLA, IFLA_BR, IFLA_INFO, IFLA_VXLAN, NDA, NETNSA, NLM_F,
+    AF, FIB_RULE, FR_ACT, FRA, IFA, IFA_F, IFF, IFLA, IFLA_BR, IFLA_INFO, IFLA_VXLAN, NDA,
+    NETNSA, NLM_F,
     NTF, NUD, RT_SCOPE, RT_TABLE, RTA, RTAX, RTM, RTN, RTNH_F, RTPROT, VETH_INFO, IFNAMSIZ,
 )
 from .message import Message
 from .fast import fast_constructor, make_attr, new_message
 from .structs import (
-    IfaCacheinfo, IfAddrMsg, IfInfoMsg, NdMsg, NestedMessage, RtGenMsg, RtMsg, RtNextHop,
+    FibRuleHdr, FibRulePortRange, FibRuleUidRange, IfaCacheinfo, IfAddrMsg, IfInfoMsg, NdMsg,
+    NestedMessage, RtGenMsg, RtMsg, RtNextHop,
 )
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "addr_add", "addr_del", "addr_dump",
     "route_add", "route_del", "route_del_exact", "route_get", "route_dump", "nexthop",
     "neigh_add", "neigh_del", "neigh_dump",
+    "rule_add", "rule_del", "rule_dump",
     "nsid_new", "nsid_get", "nsid_dump",
     "check_ifname", "address_prefix",
 ]
@@ -787,6 +790,140 @@ def neigh_dump(*, family: int = AF.AF_UNSPEC, index: int | None = None,
     header = NdMsg(family=_int(family, "family", 0, 255),
                    flags=int(NTF.NTF_PROXY) if proxy else 0)
     return _message(RTM.RTM_GETNEIGH, _DUMP, header, attrs)
+
+
+# -- policy routing rules -----------------------------------------------------------------
+
+def _rule(mtype: RTM, flags: int, *, family: int, priority: int | None, src: Any,
+          dst: Any, invert: bool, tos: int, fwmark: int | None, fwmask: int | None,
+          iif: str | None, oif: str | None, table: int | None, action: int,
+          goto: int | None, suppress_prefixlen: int | None,
+          suppress_ifgroup: int | None, realms: int | None,
+          uid_range: tuple[int, int] | None, ipproto: int | None,
+          sport: tuple[int, int] | None, dport: tuple[int, int] | None,
+          protocol: int | None, l3mdev: bool) -> Message:
+    family = _int(family, "family", 0, 255)
+    if family not in (_AF_INET, _AF_INET6):
+        raise EncodeError(f"rules are IPv4 or IPv6, not family {family}")
+    attrs: list[Attr] = []
+    lengths = []
+    for key, value, what in ((FRA.FRA_SRC, src, "from"), (FRA.FRA_DST, dst, "to")):
+        if value is None:
+            lengths.append(0)
+            continue
+        network = _rule_prefix(value, what)
+        if _family_of(network) != family:
+            raise EncodeError(f"{what} {network} is not of family {AF(family).name}")
+        lengths.append(network.prefixlen)
+        if network.prefixlen:
+            attrs.append(make_attr(key, network.network_address))
+    header_table = 0
+    if table is not None:
+        header_table, table_attr = _table_fields(table)
+        if table_attr is not None:
+            attrs.append(make_attr(FRA.FRA_TABLE, table_attr.value))
+    if priority is not None:
+        attrs.append(make_attr(FRA.FRA_PRIORITY, _u32(priority, "priority")))
+    if fwmark is not None:
+        attrs.append(make_attr(FRA.FRA_FWMARK, _u32(fwmark, "fwmark")))
+    if fwmask is not None:
+        attrs.append(make_attr(FRA.FRA_FWMASK, _u32(fwmask, "fwmask")))
+    if iif is not None:
+        attrs.append(make_attr(FRA.FRA_IIFNAME, check_ifname(iif, "iif")))
+    if oif is not None:
+        attrs.append(make_attr(FRA.FRA_OIFNAME, check_ifname(oif, "oif")))
+    if goto is not None:
+        attrs.append(make_attr(FRA.FRA_GOTO, _u32(goto, "goto")))
+    if suppress_prefixlen is not None:
+        attrs.append(make_attr(FRA.FRA_SUPPRESS_PREFIXLEN,
+                               _int(suppress_prefixlen, "suppress_prefixlength", 0, 128)))
+    if suppress_ifgroup is not None:
+        attrs.append(make_attr(FRA.FRA_SUPPRESS_IFGROUP,
+                               _u32(suppress_ifgroup, "suppress_ifgroup")))
+    if realms is not None:
+        attrs.append(make_attr(FRA.FRA_FLOW, _u32(realms, "realms")))
+    if uid_range is not None:
+        start, end = (_u32(v, "uidrange") for v in uid_range)
+        if start > end:
+            raise EncodeError(f"uidrange {start}-{end} ends before it starts")
+        attrs.append(make_attr(FRA.FRA_UID_RANGE, FibRuleUidRange(start=start, end=end)))
+    if ipproto is not None:
+        attrs.append(make_attr(FRA.FRA_IP_PROTO, _int(ipproto, "ipproto", 0, 255)))
+    for key, ports, what in ((FRA.FRA_SPORT_RANGE, sport, "sport"),
+                             (FRA.FRA_DPORT_RANGE, dport, "dport")):
+        if ports is not None:
+            start, end = (_int(v, what, 0, 0xFFFF) for v in ports)
+            if start > end:
+                raise EncodeError(f"{what} {start}-{end} ends before it starts")
+            attrs.append(make_attr(key, FibRulePortRange(start=start, end=end)))
+    if protocol is not None:
+        attrs.append(make_attr(FRA.FRA_PROTOCOL, _int(protocol, "protocol", 0, 255)))
+    if l3mdev:
+        attrs.append(make_attr(FRA.FRA_L3MDEV, 1))
+    header = FibRuleHdr(family=family, dst_len=lengths[1], src_len=lengths[0],
+                        tos=_int(tos, "tos", 0, 255), table=header_table,
+                        action=_int(action, "action", 0, 255),
+                        flags=int(FIB_RULE.FIB_RULE_INVERT) if invert else 0)
+    return _message(mtype, flags, header, attrs)
+
+
+def _rule_prefix(value: Any, what: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        return value
+    try:
+        return ipaddress.ip_network(value, strict=True)
+    except (ValueError, TypeError) as err:
+        raise EncodeError(f"{what} {value!r} is not a prefix like '10.0.0.0/24' "
+                          f"(host bits must be zero)") from err
+
+
+def rule_add(*, family: int = AF.AF_INET, priority: int | None = None, src: Any = None,
+             dst: Any = None, invert: bool = False, tos: int = 0, fwmark: int | None = None,
+             fwmask: int | None = None, iif: str | None = None, oif: str | None = None,
+             table: int | None = RT_TABLE.RT_TABLE_MAIN, action: int = FR_ACT.FR_ACT_TO_TBL,
+             goto: int | None = None, suppress_prefixlen: int | None = None,
+             suppress_ifgroup: int | None = None, realms: int | None = None,
+             uid_range: tuple[int, int] | None = None, ipproto: int | None = None,
+             sport: tuple[int, int] | None = None, dport: tuple[int, int] | None = None,
+             protocol: int | None = None, l3mdev: bool = False) -> Message:
+    """RTM_NEWRULE: ``ip rule add [not] [from PREFIX] [to PREFIX] [tos T] [fwmark
+    M[/MASK]] [iif DEV] [oif DEV] [priority N] [lookup TABLE | goto N | nop |
+    blackhole | unreachable | prohibit] ...``.
+
+    ``action`` is an FR_ACT_* (to a table, goto, nop, blackhole...); tables
+    above 255 go in FRA_TABLE; ``src``/``dst`` are prefixes (a length of 0
+    is "all", sent as no address).  NLM_F_EXCL: an equal rule is EEXIST.
+    """
+    return _rule(RTM.RTM_NEWRULE, _CREATE, family=family, priority=priority, src=src,
+                 dst=dst, invert=invert, tos=tos, fwmark=fwmark, fwmask=fwmask, iif=iif,
+                 oif=oif, table=table, action=action, goto=goto,
+                 suppress_prefixlen=suppress_prefixlen, suppress_ifgroup=suppress_ifgroup,
+                 realms=realms, uid_range=uid_range, ipproto=ipproto, sport=sport,
+                 dport=dport, protocol=protocol, l3mdev=l3mdev)
+
+
+def rule_del(*, family: int = AF.AF_INET, priority: int | None = None, src: Any = None,
+             dst: Any = None, invert: bool = False, tos: int = 0, fwmark: int | None = None,
+             fwmask: int | None = None, iif: str | None = None, oif: str | None = None,
+             table: int | None = None, action: int = FR_ACT.FR_ACT_UNSPEC,
+             goto: int | None = None, suppress_prefixlen: int | None = None,
+             suppress_ifgroup: int | None = None, realms: int | None = None,
+             uid_range: tuple[int, int] | None = None, ipproto: int | None = None,
+             sport: tuple[int, int] | None = None, dport: tuple[int, int] | None = None,
+             protocol: int | None = None, l3mdev: bool = False) -> Message:
+    """RTM_DELRULE: ``ip rule del SELECTOR``; the kernel removes the first rule
+    that has everything given (what is left out matches anything)."""
+    return _rule(RTM.RTM_DELRULE, _CHANGE, family=family, priority=priority, src=src,
+                 dst=dst, invert=invert, tos=tos, fwmark=fwmark, fwmask=fwmask, iif=iif,
+                 oif=oif, table=table, action=action, goto=goto,
+                 suppress_prefixlen=suppress_prefixlen, suppress_ifgroup=suppress_ifgroup,
+                 realms=realms, uid_range=uid_range, ipproto=ipproto, sport=sport,
+                 dport=dport, protocol=protocol, l3mdev=l3mdev)
+
+
+def rule_dump(*, family: int = AF.AF_INET) -> Message:
+    """RTM_GETRULE dump: ``ip [-4|-6] rule show``."""
+    return _message(RTM.RTM_GETRULE, _DUMP, FibRuleHdr(family=_int(family, "family", 0, 255)))
 
 
 # -- namespace ids -----------------------------------------------------------------------

@@ -33,7 +33,7 @@ from .codecs import (
     PortRange, String, Struct, Via,
 )
 from .constants import (
-    AF, ALTIFNAMSIZ, IF_LINK_MODE, IF_OPER, IFA, IFA_F, IFAPROT, IFLA, IFLA_BR,
+    AF, ALTIFNAMSIZ, FRA, IF_LINK_MODE, IF_OPER, IFA, IFA_F, IFAPROT, IFLA, IFLA_BR,
     IFLA_BRPORT, IFLA_INET, IFLA_INET6, IFLA_INFO, IFLA_PROTO_DOWN_REASON_ATTRS,
     IFLA_VXLAN, IFLA_XDP_ATTRS, IFNAMSIZ, IN6_ADDR_GEN_MODE, NDA, NETNSA, NLA_F_NESTED,
     NLMSGERR_ATTR,
@@ -41,13 +41,14 @@ from .constants import (
     XDP_ATTACHED,
 )
 from .structs import (
-    CStruct, IfAddrMsg, IfInfoMsg, IflaCacheinfo, IfaCacheinfo, LinkIfmap, LinkStats,
-    LinkStats64, NdaCacheinfo, NdMsg, RtaCacheinfo, RtGenMsg, RtMsg,
+    CStruct, FibRuleHdr, FibRulePortRange, FibRuleUidRange, IfAddrMsg, IfInfoMsg,
+    IflaCacheinfo, IfaCacheinfo, LinkIfmap, LinkStats, LinkStats64, NdaCacheinfo, NdMsg,
+    RtaCacheinfo, RtGenMsg, RtMsg,
 )
 from .structs import NestedMessage as NestedMessageValue  # what VETH_INFO_PEER decodes to
 
 __all__ = [
-    "Family", "FAMILIES", "LINK", "ADDR", "NEIGH", "ROUTE", "NSID", "NLMSGERR",
+    "Family", "FAMILIES", "LINK", "ADDR", "NEIGH", "ROUTE", "NSID", "RULE", "NLMSGERR",
     "LINKINFO", "VETH", "BRIDGE", "BRIDGE_PORT", "VXLAN", "AF_SPEC", "RTAX_TABLE",
     "TABLES", "attr_spec", "make_attr",
 ]
@@ -375,6 +376,28 @@ ROUTE = _table("RTA", RTA, {
     RTA.RTA_FLOWLABEL: BE32,
 })
 
+RULE = _table("FRA", FRA, {
+    FRA.FRA_DST: IP_BY_FAMILY,
+    FRA.FRA_SRC: IP_BY_FAMILY,
+    FRA.FRA_IIFNAME: IFNAME,
+    FRA.FRA_GOTO: U32,
+    FRA.FRA_PRIORITY: U32,
+    FRA.FRA_FWMARK: U32,
+    FRA.FRA_FLOW: U32,
+    FRA.FRA_TUN_ID: Int("!Q", "be64"),
+    FRA.FRA_SUPPRESS_IFGROUP: U32,
+    FRA.FRA_SUPPRESS_PREFIXLEN: U32,
+    FRA.FRA_TABLE: Int("=I", "u32", RT_TABLE),
+    FRA.FRA_FWMASK: U32,
+    FRA.FRA_OIFNAME: IFNAME,
+    FRA.FRA_L3MDEV: U8,
+    FRA.FRA_UID_RANGE: Struct(FibRuleUidRange),
+    FRA.FRA_PROTOCOL: Int("=B", "u8", RTPROT),
+    FRA.FRA_IP_PROTO: U8,
+    FRA.FRA_SPORT_RANGE: Struct(FibRulePortRange),
+    FRA.FRA_DPORT_RANGE: Struct(FibRulePortRange),
+})
+
 NSID = _table("NETNSA", NETNSA, {
     NETNSA.NETNSA_NSID: S32,
     NETNSA.NETNSA_PID: U32,
@@ -406,6 +429,7 @@ _ADDR_FAMILY = Family("address", IfAddrMsg, ADDR)
 _ROUTE_FAMILY = Family("route", RtMsg, ROUTE)
 _NEIGH_FAMILY = Family("neighbour", NdMsg, NEIGH)
 _NSID_FAMILY = Family("nsid", RtGenMsg, NSID)
+_RULE_FAMILY = Family("rule", FibRuleHdr, RULE)
 
 FAMILIES: dict[int, Family] = {
     **dict.fromkeys((RTM.RTM_NEWLINK, RTM.RTM_DELLINK, RTM.RTM_GETLINK, RTM.RTM_SETLINK),
@@ -414,12 +438,13 @@ FAMILIES: dict[int, Family] = {
     **dict.fromkeys((RTM.RTM_NEWROUTE, RTM.RTM_DELROUTE, RTM.RTM_GETROUTE), _ROUTE_FAMILY),
     **dict.fromkeys((RTM.RTM_NEWNEIGH, RTM.RTM_DELNEIGH, RTM.RTM_GETNEIGH), _NEIGH_FAMILY),
     **dict.fromkeys((RTM.RTM_NEWNSID, RTM.RTM_DELNSID, RTM.RTM_GETNSID), _NSID_FAMILY),
+    **dict.fromkeys((RTM.RTM_NEWRULE, RTM.RTM_DELRULE, RTM.RTM_GETRULE), _RULE_FAMILY),
 }
 FAMILIES = {int(key): value for key, value in FAMILIES.items()}
 
 TABLES: tuple[AttrTable, ...] = (
     LINK, LINKINFO, VETH, BRIDGE, BRIDGE_PORT, VXLAN, AF_SPEC, INET_SPEC, INET6_SPEC,
-    XDP, PROTO_DOWN_REASON, PROP_LIST, ADDR, NEIGH, RTAX_TABLE, ROUTE, NSID, NLMSGERR,
+    XDP, PROTO_DOWN_REASON, PROP_LIST, ADDR, NEIGH, RTAX_TABLE, ROUTE, NSID, RULE, NLMSGERR,
 )
 """Every table, for tests and tools that want to enumerate them."""
 

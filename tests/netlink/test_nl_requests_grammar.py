@@ -101,3 +101,57 @@ def test_exact_deletion_of_a_big_table_and_a_source() -> None:
     assert body(msg) == (struct.pack(RTMSG, 10, 0, 64, 0, 0, 0, 255, 0, 0)
                          + u32(15, 1000)  # RTA_TABLE: above 255
                          + attr(2, ipaddress.ip_address("fd00::").packed))
+
+
+# --- policy routing rules --------------------------------------------------------------
+
+FRH = "=BBBBBBBBI"  # fib_rule_hdr: family dst_len src_len tos table res1 res2 action flags
+
+
+def test_rule_add_with_every_selector() -> None:
+    msg = requests.rule_add(priority=100, src="10.1.0.0/24", dst="10.9.0.0/16", tos=0x10,
+                            fwmark=0x10, fwmask=0xff, iif="a0", oif="a1", table=1000,
+                            invert=True, suppress_prefixlen=0, realms=3 << 16 | 5,
+                            uid_range=(100, 200), ipproto=6, sport=(80, 80),
+                            dport=(1000, 2000), protocol=4)
+    assert nlmsg(msg) == (32, 0x605)  # RTM_NEWRULE, REQUEST|ACK|EXCL|CREATE
+    expected = struct.pack(FRH, 2, 16, 24, 0x10, 0, 0, 0, 1, 2)  # TO_TBL, INVERT
+    expected += attr(2, bytes([10, 1, 0, 0])) + attr(1, bytes([10, 9, 0, 0]))
+    expected += u32(15, 1000) + u32(6, 100) + u32(10, 0x10) + u32(16, 0xff)
+    expected += attr(3, b"a0\0") + attr(17, b"a1\0")
+    expected += u32(14, 0) + u32(11, 3 << 16 | 5)
+    expected += attr(20, struct.pack("=II", 100, 200)) + attr(22, b"\x06")
+    expected += attr(23, struct.pack("=HH", 80, 80)) + attr(24, struct.pack("=HH", 1000, 2000))
+    expected += attr(21, b"\x04")
+    assert body(msg) == expected
+
+
+def test_rule_actions_and_small_tables() -> None:
+    goto = requests.rule_add(priority=5, goto=32766, action=2, table=None)
+    assert body(goto) == struct.pack(FRH, 2, 0, 0, 0, 0, 0, 0, 2, 0) + u32(6, 5) + u32(4, 32766)
+    main = requests.rule_add(family=10)  # ip rule add: lookup main
+    assert body(main) == struct.pack(FRH, 10, 0, 0, 0, 254, 0, 0, 1, 0)
+    delete = requests.rule_del(priority=7)
+    assert nlmsg(delete) == (33, 0x5)
+    assert body(delete) == struct.pack(FRH, 2, 0, 0, 0, 0, 0, 0, 0, 0) + u32(6, 7)
+    dump = requests.rule_dump(family=10)
+    assert nlmsg(dump) == (34, 0x301) and body(dump) == struct.pack(FRH, 10, *[0] * 8)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(src="10.1.0.1/24"), dict(src="fd00::/64"), dict(family=7), dict(iif="x" * 16),
+    dict(uid_range=(5, 1)), dict(sport=(0, 70000)), dict(priority=-1), dict(ipproto=300),
+])
+def test_bad_rules_are_refused_before_sending(kwargs) -> None:
+    with pytest.raises(EncodeError):
+        requests.rule_add(**kwargs)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 32), st.integers(0, 2**32 - 1),
+       st.integers(0, 2**32 - 1))
+def test_rules_round_trip(address, length, priority, table) -> None:
+    src = ipaddress.ip_network((address, length), strict=False)
+    msg = requests.rule_add(src=src, priority=priority, table=table)
+    (decoded,) = decode(encode(msg.with_seq(3)))
+    assert decoded == msg.with_seq(3)
+    assert decoded.header.src_len == length

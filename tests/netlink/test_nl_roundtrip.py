@@ -120,7 +120,7 @@ def linkinfo(draw, family: int, depth: int) -> AttrList:
 
 def header_for(family_spec):
     strategy = struct_values(family_spec.header)
-    if family_spec.name in ("address", "route", "neighbour"):
+    if family_spec.name in ("address", "route", "neighbour", "rule"):
         return st.tuples(strategy, st.sampled_from([AF.AF_INET, AF.AF_INET6])).map(
             lambda pair: type(pair[0])(**{**pair[0].to_dict(), "family": pair[1]}))
     return strategy
