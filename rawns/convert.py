@@ -17,7 +17,9 @@ from collections.abc import Callable
 from typing import Any, Optional, TypeVar
 
 from rawns.errors import DecodeError
-from rawns.model import Address, Link, Neighbour, NextHop, Route, Rule
+from rawns.model import (
+    STAT_COUNTERS, Address, Link, LinkDetails, LinkStatistics, Neighbour, NextHop, Route, Rule,
+)
 from rawns.netlink import Frame, Message, header_and_values
 from rawns.netlink.fast import fast_constructor
 from rawns.netlink.constants import (
@@ -31,6 +33,7 @@ __all__ = [
     "route_from_message",
     "neighbour_from_message",
     "read_link",
+    "read_link_details",
     "read_address",
     "read_route",
     "read_neighbour",
@@ -240,12 +243,62 @@ def _values(attrs: Any) -> dict[str, Any]:
 
 # --- links -----------------------------------------------------------------------
 
-def link_from_message(message: Message) -> Link:
-    """A ``Link`` from an RTM_NEWLINK message."""
-    return _checked(_link, message.header, _values(message.attrs), message.type)
+def link_from_message(message: Message, *, details: bool = False) -> Link:
+    """A ``Link`` from an RTM_NEWLINK message; ``details`` also reads its
+    ``details`` and ``stats`` (what ``ip -d -s link`` adds)."""
+    return _checked(_link_full if details else _link, message.header,
+                    _values(message.attrs), message.type)
 
 
-def _link(header: Any, attrs: dict[str, Any]) -> Link:
+def _link_full(header: Any, attrs: dict[str, Any]) -> Link:
+    return _link(header, attrs, full=True)
+
+
+_ADDR_GEN_MODES = {0: "eui64", 1: "none", 2: "stable_secret", 3: "random"}
+
+
+def _link_details(attrs: dict[str, Any]) -> LinkDetails:
+    linkinfo = attrs.get("IFLA_LINKINFO")
+    slave_kind = slave_data = None
+    if linkinfo is not None:
+        slave_kind = linkinfo.get("IFLA_INFO_SLAVE_KIND")
+        slave_data = linkinfo.get("IFLA_INFO_SLAVE_DATA")
+    mode = None
+    spec = attrs.get("IFLA_AF_SPEC")
+    inet6 = None if spec is None else spec.get("AF_INET6")
+    if inet6 is not None and hasattr(inet6, "get"):
+        number = inet6.get("IFLA_INET6_ADDR_GEN_MODE")
+        if number is not None:
+            mode = _ADDR_GEN_MODES.get(int(number), str(int(number)))
+    return LinkDetails(
+        promiscuity=int(attrs.get("IFLA_PROMISCUITY", 0)),
+        allmulti=attrs.get("IFLA_ALLMULTI"),
+        min_mtu=attrs.get("IFLA_MIN_MTU"),
+        max_mtu=attrs.get("IFLA_MAX_MTU"),
+        num_tx_queues=attrs.get("IFLA_NUM_TX_QUEUES"),
+        num_rx_queues=attrs.get("IFLA_NUM_RX_QUEUES"),
+        gso_max_size=attrs.get("IFLA_GSO_MAX_SIZE"),
+        gso_max_segs=attrs.get("IFLA_GSO_MAX_SEGS"),
+        tso_max_size=attrs.get("IFLA_TSO_MAX_SIZE"),
+        tso_max_segs=attrs.get("IFLA_TSO_MAX_SEGS"),
+        gro_max_size=attrs.get("IFLA_GRO_MAX_SIZE"),
+        addr_gen_mode=mode,
+        slave_kind=slave_kind,
+        slave_data=_plain(slave_data),
+    )
+
+
+def _link_stats(attrs: dict[str, Any]) -> Optional[LinkStatistics]:
+    counters = attrs.get("IFLA_STATS64")
+    if counters is None:
+        counters = attrs.get("IFLA_STATS")
+    if counters is None:
+        return None
+    values = {name: int(getattr(counters, name, 0)) for name in STAT_COUNTERS}
+    return LinkStatistics(**values, carrier_changes=attrs.get("IFLA_CARRIER_CHANGES"))
+
+
+def _link(header: Any, attrs: dict[str, Any], full: bool = False) -> Link:
     linkinfo = attrs.get("IFLA_LINKINFO")
     kind = info_data = None
     if linkinfo is not None:
@@ -274,6 +327,8 @@ def _link(header: Any, attrs: dict[str, Any]) -> Link:
         qdisc=attrs.get("IFLA_QDISC"),
         linkmode="DORMANT" if attrs.get("IFLA_LINKMODE") == _DORMANT else "DEFAULT",
         info_data=_plain(info_data),
+        details=_link_details(attrs) if full else None,
+        stats=_link_stats(attrs) if full else None,
     )
 
 
@@ -519,6 +574,7 @@ def _rule(header: Any, attrs: dict[str, Any]) -> Rule:
 _new_rule: Callable[..., Rule] = fast_constructor(Rule, keywords=True)
 
 read_link = _reader(RTM.RTM_NEWLINK, _link)
+read_link_details = _reader(RTM.RTM_NEWLINK, _link_full)
 read_address = _reader(RTM.RTM_NEWADDR, _address)
 read_route = _reader(RTM.RTM_NEWROUTE, _route)
 read_rule = _reader(RTM.RTM_NEWRULE, _rule)

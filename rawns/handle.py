@@ -253,15 +253,19 @@ class Handle(_OnOneSocket):
 
     # -- links -----------------------------------------------------------------------
 
-    def link_list(self, *, kind: str | None = None, master: Device | None = None) -> list[Link]:
-        """All links, in ifindex order. Equals ``ip link show [type KIND] [master M]``."""
+    def link_list(self, *, kind: str | None = None, master: Device | None = None,
+                  details: bool = False) -> list[Link]:
+        """All links, in ifindex order. Equals ``ip link show [type KIND] [master M]``;
+        ``details=True`` also reads each link's ``details`` and ``stats``
+        (``ip -d -s link show``)."""
         master_index = None if master is None else self.index_of(master)
         return self._objects(requests.link_dump(kind=kind, master=master_index),
-                             convert.read_link)
+                             convert.read_link_details if details else convert.read_link)
 
-    def link_get(self, dev: Device) -> Link:
-        """One link. Equals ``ip link show DEV``; FileNotFoundError if missing."""
-        return convert.link_from_message(self._link_message(dev))
+    def link_get(self, dev: Device, *, details: bool = False) -> Link:
+        """One link. Equals ``ip link show DEV``; FileNotFoundError if missing.
+        ``details=True``: as for ``link_list``."""
+        return convert.link_from_message(self._link_message(dev), details=details)
 
     def link_add_veth(self, name: str, peer: str, *, peer_netns: NetnsTarget | None = None,
                       peer_pid: int | None = None, mtu: int | None = None,

@@ -123,7 +123,7 @@ def test_address_lines() -> None:
     ]
     six = Address(index=2, address=ipaddress.ip_interface("fd00::1/64"), scope="link",
                   flags=frozenset({"permanent"}))
-    assert show.addr_lines(six.to_json())[0] == "    inet6 fd00::1/64 scope link"
+    assert show.addr_lines(six.to_json())[0] == "    inet6 fd00::1/64 scope link "  # ip ends it with a space
 
 
 # --- routes and neighbours -----------------------------------------------------------------

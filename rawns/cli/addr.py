@@ -70,16 +70,29 @@ def _show(words: Words, opts: Options) -> int:
             raise UsageError(f"addr show: unexpected {word!r}")
         dev = word
     with open_handle(opts) as handle:
-        every = handle.link_list()
+        every = handle.link_list(details=opts.details and dev is None)
         names = show.index_names(every)
-        links = [handle.link_get(dev)] if dev is not None else every
+        links = [handle.link_get(dev, details=opts.details)] if dev is not None else every
         addresses = handle.addr_list(dev, family=opts.family)
-        data = show.addr_json(links, addresses, names, opts.family, show.up_indexes(every))
+        data = show.addr_json(links, addresses, names, opts.family, show.up_indexes(every),
+                              details=opts.details and not opts.brief)
+        if opts.brief:
+            brief = [show.addr_brief_json(entry) for entry in data]
+            if opts.json:
+                emit_json(opts, brief)
+            else:
+                for entry in brief:
+                    print(show.addr_brief_line(entry))
+            return 0
         if opts.json:
             emit_json(opts, data)
             return 0
         peers = any("link_netnsid" in entry for entry in data)
         nsids = netns.nsid_names(handle) if peers else {}
     for entry in data:
-        print("\n".join(show.link_addr_lines(entry, nsids)))
+        if opts.oneline:
+            for line in show.addr_oneline(entry):
+                print(line)
+        else:
+            print("\n".join(show.link_addr_lines(entry, nsids)))
     return 0

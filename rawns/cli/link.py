@@ -67,26 +67,40 @@ def _show(words: Words, opts: Options) -> int:
             if dev is not None:
                 raise UsageError(f"link show: two devices given ({dev!r} and {word!r})")
             dev = word
+    full = opts.details or opts.stats > 0
     with open_handle(opts) as handle:
-        every = handle.link_list()
+        every = handle.link_list(details=full and dev is None and kind is None
+                                 and master is None)
         names = show.index_names(every)
         if dev is not None:
-            links = [handle.link_get(dev)]
+            links = [handle.link_get(dev, details=full)]
         elif kind is not None or master is not None:
-            links = handle.link_list(kind=kind, master=master)
+            links = handle.link_list(kind=kind, master=master, details=full)
         else:
             links = every
         if only_up:
             links = [link for link in links if link.is_up]
         up = show.up_indexes(every)
-        data = [show.link_json(link, names, up=up) for link in links]
+        # Text needs every counter to size its columns; -j prints the level asked.
+        level = opts.stats if opts.json else (2 if opts.stats else 0)
+        data = [show.link_json(link, names, up=up, details=opts.details and not opts.brief,
+                               stats=0 if opts.brief else level) for link in links]
+        if opts.brief:
+            brief = [show.link_brief_json(entry) for entry in data]
+            if opts.json:
+                emit_json(opts, brief)
+            else:
+                for entry in brief:
+                    print(show.link_brief_line(entry))
+            return 0
         if opts.json:
             emit_json(opts, data)
             return 0
         peers = any("link_netnsid" in entry for entry in data)
         nsids = netns.nsid_names(handle) if peers else {}
     for entry in data:
-        print("\n".join(show.link_lines(entry, nsids)))
+        lines = show.link_lines(entry, nsids, stats=opts.stats)
+        print("\\".join(lines) if opts.oneline else "\n".join(lines))
     return 0
 
 

@@ -46,7 +46,7 @@ from .constants import (
 __all__ = [
     "CStruct", "layout", "NestedMessage", "NlMsgHdr", "NlMsgErr", "IfInfoMsg", "IfAddrMsg",
     "NdMsg", "RtMsg", "RtGenMsg", "FibRuleHdr", "RtNextHop", "LinkCounters", "LinkStats",
-    "LinkStats64", "FibRuleUidRange", "FibRulePortRange",
+    "LinkStats64", "FibRuleUidRange", "FibRulePortRange", "BrBooloptMulti", "VlanFlags",
     "LinkIfmap",
     "IfaCacheinfo", "NdaCacheinfo", "RtaCacheinfo", "IflaCacheinfo",
 ]
@@ -391,6 +391,23 @@ class FibRulePortRange(CStruct):
     """``struct fib_rule_port_range`` (FRA_SPORT_RANGE, FRA_DPORT_RANGE), host order."""
     start: int = 0
     end: int = 0
+
+
+@layout("=II", "br_boolopt_multi", ("optval", "optmask"))
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BrBooloptMulti(CStruct):
+    """``struct br_boolopt_multi`` (IFLA_BR_MULTI_BOOLOPT): a bridge's boolean
+    options, bit BR_BOOLOPT_* of ``optval`` (if_bridge.h)."""
+    optval: int = 0
+    optmask: int = 0
+
+
+@layout("=II", "ifla_vlan_flags")
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VlanFlags(CStruct):
+    """``struct ifla_vlan_flags`` (IFLA_VLAN_FLAGS): VLAN_FLAG_* bits and their mask."""
+    flags: int = 0
+    mask: int = 0
 
 
 @layout("=IIII", "ifla_cacheinfo")
