@@ -451,11 +451,16 @@ def addr_oneline(entry: dict[str, Any]) -> list[str]:
         addr_lines(info, dev=entry["ifname"])) for info in entry["addr_info"]]
 
 
-def link_addr_lines(entry: dict[str, Any], nsids: dict[int, str]) -> list[str]:
-    """The lines ``ip addr show`` prints for one link (one element of ``addr_json``)."""
-    lines = link_lines(entry, nsids, mode=False)
+def link_addr_lines(entry: dict[str, Any], nsids: dict[int, str], *, stats: int = 2
+                    ) -> list[str]:
+    """The lines ``ip addr show`` prints for one link (one element of ``addr_json``);
+    ``stats64`` in it (``ip -s addr``) comes after the addresses, ``stats`` of its
+    levels (see ``link_lines``)."""
+    lines = link_lines({k: v for k, v in entry.items() if k != "stats64"}, nsids, mode=False)
     for info in entry["addr_info"]:
         lines += addr_lines(info, dev=entry["ifname"])
+    if "stats64" in entry:
+        lines += stats_lines(entry["stats64"], stats)
     return lines
 
 

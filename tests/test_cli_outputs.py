@@ -107,7 +107,8 @@ def counting(ns):
 
 @pytest.mark.parametrize("command", ["-s link", "-s -s link", "-s link show c0",
                                      "-s -s link show c0", "-o -s link", "-d -s link show c0",
-                                     "-s -s -d link"])
+                                     "-s -s -d link", "-s addr", "-s -s addr show c0",
+                                     "-s -o addr", "-s -br addr"])
 def test_statistics_are_ips(counting, command) -> None:
     words = command.split()
     assert rawns("-n", counting, *words)[:2] == ip("-n", counting, *words)
