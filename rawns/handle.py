@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Optional, TypeVar, Union
 
-from rawns import convert
+from rawns import convert, syscalls
 from rawns import netns as netns_module
 from rawns.errors import KernelError
 from rawns.model import (
@@ -166,6 +166,23 @@ def _route_fields(route: Route) -> dict[str, Any]:
             "src": route.src}
 
 
+def _tun_flags(mode: str, *, multi_queue: bool, pi: bool, vnet_hdr: bool,
+               one_queue: bool) -> int:
+    """TUNSETIFF's IFF_* flags for ``ip tuntap``'s words (no packet info by default)."""
+    if mode not in ("tun", "tap"):
+        raise ValueError(f"tuntap mode must be 'tun' or 'tap', not {mode!r}")
+    flags = syscalls.IFF_TUN if mode == "tun" else syscalls.IFF_TAP
+    if not pi:
+        flags |= syscalls.IFF_NO_PI
+    if multi_queue:
+        flags |= syscalls.IFF_MULTI_QUEUE
+    if vnet_hdr:
+        flags |= syscalls.IFF_VNET_HDR
+    if one_queue:
+        flags |= syscalls.IFF_ONE_QUEUE
+    return flags
+
+
 def _subject_dev(dev: Device) -> str:
     return f"link {dev!r}" if isinstance(dev, str) else f"link index {dev}"
 
@@ -213,6 +230,7 @@ class Handle(_OnOneSocket):
 
     def __init__(self, netns: NetnsTarget | None = None, *, pid: int | None = None) -> None:
         self.netns = netns
+        self._pid = pid
         self._sock = _route_socket(netns, pid)
 
     def __repr__(self) -> str:
@@ -268,9 +286,10 @@ class Handle(_OnOneSocket):
         return convert.link_from_message(self._link_message(dev), details=details)
 
     def link_add_veth(self, name: str, peer: str, *, peer_netns: NetnsTarget | None = None,
-                      peer_pid: int | None = None, mtu: int | None = None,
-                      address: str | None = None, peer_address: str | None = None,
-                      up: bool = False, index: int = 0, peer_index: int = 0) -> None:
+                      peer_pid: int | None = None, peer_netnsid: int | None = None,
+                      mtu: int | None = None, address: str | None = None,
+                      peer_address: str | None = None, up: bool = False, index: int = 0,
+                      peer_index: int = 0) -> None:
         """Create a veth pair; the peer is created directly inside ``peer_netns``
         (or the namespace of ``peer_pid``) in the same RTM_NEWLINK, so there
         is never a moment where it sits in the wrong namespace.
@@ -278,13 +297,19 @@ class Handle(_OnOneSocket):
         ``up`` brings ``name`` up as it is made (the peer must be brought up
         from its own namespace). ``index``/``peer_index`` ask for ifindexes
         (the kernel honours ``peer_index`` only together with ``index``).
+        ``peer_netnsid`` places the peer by the nsid this namespace gives its
+        target (IFLA_LINK_NETNSID), with no fd of the target: equals ``ip link
+        add NAME link-netnsid N type veth peer name PEER``.
         Equals ``ip link add NAME [index I] type veth peer name PEER
         [index J] netns NS``.
         """
+        if peer_netnsid is not None and (peer_netns is not None or peer_pid is not None):
+            raise ValueError("give peer_netnsid or peer_netns/peer_pid, not both")
         with _netns_fd(peer_netns, peer_pid) as fd:
             self._call(requests.veth_add(name, peer, peer_netns_fd=fd, mtu=mtu,
                                          address=address, peer_address=peer_address,
-                                         up=up, index=index, peer_index=peer_index),
+                                         up=up, index=index, peer_index=peer_index,
+                                         link_netnsid=peer_netnsid),
                        f"link {name!r}")
 
     def link_add_bridge(self, name: str, *, stp: bool | None = None, mtu: int | None = None,
@@ -305,6 +330,121 @@ class Handle(_OnOneSocket):
                                       port=port, dev=dev_index, ttl=ttl, learning=learning,
                                       mtu=mtu, up=up),
                    f"link {name!r}")
+
+    def _add_link(self, request: Message, name: str, kind: str) -> None:
+        """Send a link creation; a kernel without that kind says so in one line."""
+        try:
+            self._call(request, f"link {name!r}")
+        except KernelError as err:
+            if err.errno == errno.EOPNOTSUPP and "Unknown device type" in (err.extack or ""):
+                err.hint = (f"this kernel has no {kind!r} links: the driver is not "
+                            f"built in or its module is not loaded")
+            raise
+
+    def link_add(self, name: str, kind: str, *, mtu: int | None = None,
+                 address: str | None = None, up: bool = False) -> None:
+        """Create a link of a kind that takes no arguments (``dummy``, ``ifb``,
+        ``wireguard``...). Equals ``ip link add NAME type KIND``. A kind the
+        kernel does not have is refused (EOPNOTSUPP) with a hint naming it."""
+        self._add_link(requests.link_add(name, kind, mtu=mtu, address=address, up=up),
+                       name, kind)
+
+    def link_add_macvlan(self, name: str, link: Device, *, mode: str = "vepa",
+                         nopromisc: bool = False, bcqueuelen: int | None = None,
+                         tap: bool = False, mtu: int | None = None,
+                         address: str | None = None, up: bool = False) -> None:
+        """Create a macvlan (``tap=True``: a macvtap) on ``link``. Equals ``ip
+        link add NAME link DEV type macvlan|macvtap mode private|vepa|bridge|
+        passthru|source [nopromisc] [bcqueuelen N]``."""
+        kind = "macvtap" if tap else "macvlan"
+        self._add_link(requests.macvlan_add(name, self.index_of(link), mode=mode,
+                                            nopromisc=nopromisc, bcqueuelen=bcqueuelen,
+                                            kind=kind, mtu=mtu, address=address, up=up),
+                       name, kind)
+
+    def link_add_vlan(self, name: str, link: Device, vid: int, *,
+                      protocol: str = "802.1Q", mtu: int | None = None,
+                      address: str | None = None, up: bool = False) -> None:
+        """Create an 802.1Q VLAN on ``link``. Equals ``ip link add link DEV name
+        NAME type vlan id VID [protocol 802.1Q|802.1ad]``."""
+        self._add_link(requests.vlan_add(name, self.index_of(link), vid, protocol=protocol,
+                                         mtu=mtu, address=address, up=up), name, "vlan")
+
+    def link_add_ipvlan(self, name: str, link: Device, *, mode: str = "l3",
+                        flag: str = "bridge", mtu: int | None = None,
+                        up: bool = False) -> None:
+        """Create an ipvlan on ``link``. Equals ``ip link add NAME link DEV type
+        ipvlan mode l2|l3|l3s [bridge|private|vepa]``."""
+        self._add_link(requests.ipvlan_add(name, self.index_of(link), mode=mode, flag=flag,
+                                           mtu=mtu, up=up), name, "ipvlan")
+
+    def link_add_bond(self, name: str, *, mode: str | None = None, miimon: int | None = None,
+                      mtu: int | None = None, address: str | None = None,
+                      up: bool = False) -> None:
+        """Create a bond. Equals ``ip link add NAME type bond [mode MODE] [miimon MS]``."""
+        self._add_link(requests.bond_add(name, mode=mode, miimon=miimon, mtu=mtu,
+                                         address=address, up=up), name, "bond")
+
+    def link_add_vrf(self, name: str, table: int | str, *, up: bool = False) -> None:
+        """Create a VRF device. Equals ``ip link add NAME type vrf table T``."""
+        self._add_link(requests.vrf_add(name, convert.table_number(table), up=up),
+                       name, "vrf")
+
+    # -- tun/tap ---------------------------------------------------------------------
+
+    def tuntap_add(self, name: str, mode: str = "tap", *, user: int | None = None,
+                   group: int | None = None, multi_queue: bool = False, pi: bool = False,
+                   vnet_hdr: bool = False, one_queue: bool = False) -> str:
+        """Create a persistent tun or tap device in this namespace through
+        /dev/net/tun (TUNSETIFF, TUNSETOWNER/TUNSETGROUP, TUNSETPERSIST), as VM
+        runtimes give each VM a tap. Equals ``ip tuntap add NAME mode tun|tap
+        [user U] [group G] [multi_queue] [pi] [vnet_hdr] [one_queue]``.
+        ``name`` may hold ``%d`` for the kernel to number it; returns the name."""
+        flags = _tun_flags(mode, multi_queue=multi_queue, pi=pi, vnet_hdr=vnet_hdr,
+                           one_queue=one_queue)
+        if name:
+            requests.check_ifname(name.replace("%d", "0"))
+        # Until TUNSETPERSIST the device lives only as long as the fd: if a step
+        # fails (or is interrupted), closing the fd removes it, nothing half-made.
+        with self._tun(name) as fd:
+            made = syscalls.tun_set_iff(fd, name, flags)
+            subject = f"tun {made!r}"
+            if user is not None:
+                syscalls.ioctl_int(fd, syscalls.TUNSETOWNER, user, subject=subject)
+            if group is not None:
+                syscalls.ioctl_int(fd, syscalls.TUNSETGROUP, group, subject=subject)
+            syscalls.ioctl_int(fd, syscalls.TUNSETPERSIST, 1, subject=subject)
+        return made
+
+    def tuntap_delete(self, name: str, mode: str = "tap", *, multi_queue: bool = False,
+                      pi: bool = False, vnet_hdr: bool = False, one_queue: bool = False
+                      ) -> None:
+        """Remove a persistent tun or tap device: attach to it, make it not
+        persistent, close. Equals ``ip tuntap del NAME mode tun|tap``; the mode
+        (and flags) must be those it was made with (EINVAL otherwise), and a
+        device some process still holds goes when that process lets it go."""
+        requests.check_ifname(name)
+        flags = _tun_flags(mode, multi_queue=multi_queue, pi=pi, vnet_hdr=vnet_hdr,
+                           one_queue=one_queue)
+        with self._tun(name) as fd:
+            syscalls.tun_set_iff(fd, name, flags)
+            syscalls.ioctl_int(fd, syscalls.TUNSETPERSIST, 0, subject=f"tun {name!r}")
+
+    def tuntap_list(self) -> list[Link]:
+        """The tun and tap devices of this namespace, with their data (owner,
+        group, type, flags in ``info_data``). Equals ``ip tuntap show``."""
+        return self.link_list(kind="tun", details=True)
+
+    @contextmanager
+    def _tun(self, name: str) -> Iterator[int]:
+        """/dev/net/tun opened inside this handle's namespace (where the device
+        it attaches to lives), closed on leaving."""
+        with _netns_fd(self.netns, self._pid) as netns_fd:
+            fd = syscalls.open_in(netns_fd, "/dev/net/tun", os.O_RDWR)
+        try:
+            yield fd
+        finally:
+            os.close(fd)
 
     def link_set(self, dev: Device, *, up: bool | None = None, mtu: int | None = None,
                  name: str | None = None, address: str | None = None,

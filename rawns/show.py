@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "json_text", "index_names", "up_indexes",
     "link_json", "link_lines", "kind_text", "stats_lines", "link_brief_json",
-    "link_brief_line", "addr_brief_json", "addr_brief_line", "addr_oneline", "addr_json", "addr_lines", "link_addr_lines",
+    "link_brief_line", "tuntap_json", "tuntap_line", "addr_brief_json", "addr_brief_line", "addr_oneline", "addr_json", "addr_lines", "link_addr_lines",
     "route_line", "route_lines", "rule_line", "neigh_line", "SHOWN_NEIGH_STATES", "visible_neighbours",
     "event_json", "event_lines",
 ]
@@ -370,6 +370,39 @@ def link_brief_line(data: dict[str, Any]) -> str:
     if "address" in data:
         text += f"{data['address']} "
     return text + f"<{','.join(data['flags'])}> "
+
+
+def tuntap_json(link: Link) -> dict[str, Any]:
+    """``ip -j tuntap show`` of one tun/tap device (a ``Handle.tuntap_list`` link)."""
+    data = link.info_data
+    flags = [{1: "tun", 2: "tap"}.get(int(data.get("IFLA_TUN_TYPE", 0)), "tun")]
+    if data.get("IFLA_TUN_PI"):
+        flags.append("pi")
+    if data.get("IFLA_TUN_VNET_HDR"):
+        flags.append("vnet_hdr")
+    if data.get("IFLA_TUN_MULTI_QUEUE"):
+        flags.append("multi_queue")
+    if data.get("IFLA_TUN_PERSIST"):
+        flags.append("persist")
+    out: dict[str, Any] = {"ifname": link.name, "flags": flags}
+    for key, name in (("IFLA_TUN_OWNER", "user"), ("IFLA_TUN_GROUP", "group")):
+        value = data.get(key)
+        if value is not None and int(value) != 0xFFFFFFFF:
+            out[name] = int(value)
+    return out
+
+
+def tuntap_line(entry: dict[str, Any]) -> str:
+    """``ip tuntap show``'s line for one device (``ip -d``: and the processes
+    holding it), from ``tuntap_json``."""
+    text = f"{entry['ifname']}:" + "".join(f" {flag}" for flag in entry["flags"])
+    for key in ("user", "group"):
+        if key in entry:
+            text += f" {key} {entry[key]}"
+    if entry.get("processes"):
+        text += "\n\tAttached to processes:" + " ".join(
+            f"{p['name']}({p['pid']})" for p in entry["processes"])
+    return text
 
 
 # --- addresses ----------------------------------------------------------------------------

@@ -231,6 +231,7 @@ OBJECT_TABLE: list[tuple[str, Sequence[str]]] = [
     ("rule", ["rule"]),
     ("neigh", ["neighbour", "neighbor", "neigh"]),
     ("link", ["link"]),
+    ("tuntap", ["tuntap", "tap"]),
     ("monitor", ["monitor"]),
     ("netns", ["netns"]),
     ("ping", ["ping"]),
@@ -278,39 +279,44 @@ Usage: {PROG} netns list                 named namespaces (with their nsid here)
        {PROG} netns add NAME             create /run/netns/NAME (unshare + bind mount)
        {PROG} netns delete NAME
        {PROG} netns exec NAME CMD...     run CMD inside NAME (as 'ip netns exec')
+       {PROG} -all netns exec CMD...     run CMD in every named namespace in turn
+       {PROG} netns pids NAME            the processes whose namespace is NAME
+       {PROG} netns attach NAME PID      name the namespace of process PID
        {PROG} netns identify [PID]       the names of PID's namespace
        {PROG} [-n NS] netns set NAME NSID|auto   give NAME an id inside NS
        {PROG} [-n NS] netns list-id      the ids NS has given
 """,
     "link": f"""\
-Usage: {PROG} [-n NS] link add [name] NAME [mtu N] [address MAC] type KIND [ARGS]
+Usage: {PROG} [-n NS] link add [name] NAME [link DEV] [link-netnsid N] [mtu N]
+                 [address MAC] type KIND [ARGS]
          KIND := veth peer [name] PEER [netns NS|PID] [address MAC]
                | bridge [stp_state 0|1]
                | vxlan id VNI [remote ADDR | group ADDR dev DEV] [local ADDR]
                        [dstport PORT] [ttl N] [learning|nolearning] [dev DEV]
+               | macvlan|macvtap [mode private|vepa|bridge|passthru [nopromisc]|source]
+                       [bcqueuelen N]                        (needs link DEV)
+               | vlan id VID [protocol 802.1Q|802.1ad]       (needs link DEV)
+               | ipvlan [mode l2|l3|l3s] [bridge|private|vepa] (needs link DEV)
+               | bond [mode MODE] [miimon MS] | vrf table T | dummy | ifb | wireguard
+         (link-netnsid N: a veth's peer goes to the namespace with nsid N here)
        {PROG} [-n NS] link set [dev] DEV [up|down] [mtu N] [name NEW] [address MAC]
                  [master BR | nomaster] [netns NS|PID] [alias TEXT] [txqlen N]
        {PROG} [-n NS] link delete [dev] DEV
-       {PROG} [-n NS] [-j] link show [[dev] DEV] [type KIND] [master BR] [up]
+       {PROG} [-n NS] [-j] [-br|-o] [-s [-s]] [-d] link show [[dev] DEV] [type KIND]
+                 [master BR] [up]
 """,
     "addr": f"""\
 Usage: {PROG} [-n NS] addr add|replace ADDR/PLEN dev DEV [broadcast ADDR|+]
                  [label LABEL] [scope SCOPE] [peer ADDR] [nodad]
        {PROG} [-n NS] addr delete ADDR/PLEN dev DEV
-       {PROG} [-n NS] [-j] [-4|-6] addr show [[dev] DEV]
+       {PROG} [-n NS] [-j] [-br|-o] [-s [-s]] [-d] [-4|-6] addr show [[dev] DEV]
 """,
-    "route": f"""\
-Usage: {PROG} [-n NS] [-4|-6] route add|replace|delete [TYPE] PREFIX|default
-                 [via GW] [dev DEV] [metric N] [table T] [proto P] [scope S] [src ADDR]
-                 [mtu [lock] N] [advmss [lock] N] [onlink]
-                 [nexthop via GW dev DEV [weight W] [onlink] [nexthop ...]]
-         TYPE := unicast | local | broadcast | blackhole | unreachable | prohibit | throw
-       {PROG} [-n NS] [-j] [-d] [-o] [-4|-6] route show|flush [SELECTOR...]
-         SELECTOR := [to] [root|match|exact] PREFIX|default | table T|all | dev DEV
-                   | proto P|all | scope S|all | type TYPE | via ADDR[/LEN] | metric N
-         (IPv4 and table main unless told otherwise, as ip; flush needs a selector)
-       {PROG} [-n NS] [-j] route get ADDR [from ADDR] [iif DEV] [oif DEV] [mark M]
-         the route the kernel picks for ADDR (a lookup, as 'ip route get')
+    "tuntap": f"""\
+Usage: {PROG} [-n NS] tuntap add|del [dev] NAME mode tun|tap [user U] [group G]
+                 [multi_queue] [pi] [vnet_hdr] [one_queue]
+       {PROG} [-n NS] [-j] [-d] tuntap show
+         through /dev/net/tun opened inside NS; add makes the device persistent,
+         del makes it not (it goes when no process holds it); -d: who holds it
 """,
     "rule": f"""\
 Usage: {PROG} [-n NS] [-4|-6] rule add|delete [not] [from PREFIX|all] [to PREFIX]

@@ -33,8 +33,8 @@ from rawns.errors import EncodeError
 from .attrs import Attr, AttrList
 from .codecs import parse_hwaddr
 from .constants import (
-    AF, FIB_RULE, FR_ACT, FRA, IFA, IFA_F, IFF, IFLA, IFLA_BR, IFLA_INFO, IFLA_VXLAN, NDA,
-    NETNSA, NLM_F,
+    AF, FIB_RULE, FR_ACT, FRA, IFA, IFA_F, IFF, IFLA, IFLA_BOND, IFLA_BR, IFLA_INFO,
+    IFLA_IPVLAN, IFLA_MACVLAN, IFLA_VLAN, IFLA_VRF, IFLA_VXLAN, NDA, NETNSA, NLM_F,
     NTF, NUD, RT_SCOPE, RT_TABLE, RTA, RTAX, RTM, RTN, RTNH_F, RTPROT, VETH_INFO, IFNAMSIZ,
 )
 from .message import Message
@@ -45,7 +45,9 @@ from .structs import (
 )
 
 __all__ = [
-    "link_add", "veth_add", "bridge_add", "vxlan_add", "link_del", "link_get",
+    "link_add", "veth_add", "bridge_add", "vxlan_add", "macvlan_add", "vlan_add", "ipvlan_add",
+    "bond_add", "vrf_add", "MACVLAN_MODES", "IPVLAN_MODES", "IPVLAN_FLAGS", "VLAN_PROTOCOLS",
+    "BOND_MODES", "link_del", "link_get",
     "link_set", "link_dump",
     "addr_add", "addr_del", "addr_dump",
     "route_add", "route_del", "route_del_exact", "route_get", "route_dump", "nexthop",
@@ -283,7 +285,7 @@ def veth_add(ifname: str, peer: str, *, peer_netns_fd: int | None = None,
              netns_pid: int | None = None, mtu: int | None = None,
              address: str | None = None, peer_address: str | None = None,
              master: int | None = None, up: bool = False, index: int = 0,
-             peer_index: int = 0) -> Message:
+             peer_index: int = 0, link_netnsid: int | None = None) -> Message:
     """RTM_NEWLINK for a veth pair: ``ip link add A type veth peer name B netns NS``.
 
     VETH_INFO_PEER carries the peer as a nested ``ifinfomsg`` with its own
@@ -293,14 +295,24 @@ def veth_add(ifname: str, peer: str, *, peer_netns_fd: int | None = None,
     made; the peer cannot be (the kernel configures it before the first end
     exists, and opening a veth without its peer fails with ENOTCONN).  The
     kernel honours ``peer_index`` only when ``index`` is given too.
+    ``link_netnsid`` (IFLA_LINK_NETNSID, beside the name, as ``ip link add A
+    link-netnsid N type veth peer name B`` sends it) makes the peer in the
+    namespace that nsid N names here: no fd of it is needed.
     """
     peer_attrs = _link_attrs(ifname=peer, mtu=mtu, address=peer_address,
                              netns_fd=peer_netns_fd, netns_pid=peer_netns_pid)
     peer_header = _link_header(0 if peer_index == 0 else _ifindex(peer_index, "peer index"))
     peer_message = NestedMessage(header=peer_header, attrs=AttrList(peer_attrs))
-    return link_add(ifname, "veth", info_data=[make_attr(VETH_INFO.VETH_INFO_PEER, peer_message)],
-                    mtu=mtu, address=address, master=master, netns_fd=netns_fd,
-                    netns_pid=netns_pid, up=up, index=index)
+    message = link_add(ifname, "veth",
+                       info_data=[make_attr(VETH_INFO.VETH_INFO_PEER, peer_message)],
+                       mtu=mtu, address=address, master=master, netns_fd=netns_fd,
+                       netns_pid=netns_pid, up=up, index=index)
+    if link_netnsid is not None:
+        nsid = make_attr(IFLA.IFLA_LINK_NETNSID, _int(link_netnsid, "link_netnsid", 0,
+                                                      0x7FFFFFFF))
+        message = _message(RTM.RTM_NEWLINK, _CREATE, message.header,
+                           [nsid, *message.attrs])
+    return message
 
 
 def bridge_add(ifname: str, *, stp: bool | None = None, vlan_filtering: bool | None = None,
@@ -373,6 +385,94 @@ def vxlan_add(ifname: str, vni: int, *, remote: AddressLike | None = None,
         pairs.append((IFLA_VXLAN.IFLA_VXLAN_PORT, _int(port, "port", 0, 0xFFFF)))
     return link_add(ifname, "vxlan", info_data=list(_attrs(*pairs)), mtu=mtu,
                     address=address, netns_fd=netns_fd, up=up)
+
+
+#: macvlan modes (IFLA_MACVLAN_MODE) by the name ip gives them.
+MACVLAN_MODES = {"private": 1, "vepa": 2, "bridge": 4, "passthru": 8, "source": 16}
+#: ipvlan modes (IFLA_IPVLAN_MODE) and flags (IFLA_IPVLAN_FLAGS) by ip's names.
+IPVLAN_MODES = {"l2": 0, "l3": 1, "l3s": 2}
+IPVLAN_FLAGS = {"bridge": 0, "private": 1, "vepa": 2}
+#: VLAN protocols (IFLA_VLAN_PROTOCOL, an ethertype) by ip's names.
+VLAN_PROTOCOLS = {"802.1Q": 0x8100, "802.1ad": 0x88A8}
+#: bonding modes (IFLA_BOND_MODE) by ip's names.
+BOND_MODES = {"balance-rr": 0, "active-backup": 1, "balance-xor": 2, "broadcast": 3,
+              "802.3ad": 4, "balance-tlb": 5, "balance-alb": 6}
+
+
+def _choice(table: Mapping[str, int], value: Any, what: str) -> int:
+    if isinstance(value, str):
+        if value not in table:
+            raise EncodeError(f"unknown {what} {value!r}; expected one of {', '.join(table)}")
+        return table[value]
+    number = _int(value, what, 0, 0xFFFFFFFF)
+    if number not in table.values():
+        raise EncodeError(f"unknown {what} {value!r}")
+    return number
+
+
+def macvlan_add(ifname: str, link: int, *, mode: str | int = "vepa", nopromisc: bool = False,
+                bcqueuelen: int | None = None, kind: str = "macvlan", mtu: int | None = None,
+                address: str | None = None, netns_fd: int | None = None,
+                up: bool = False) -> Message:
+    """RTM_NEWLINK for a macvlan (or ``kind="macvtap"``) on the link ``link``
+    (ifindex): ``ip link add NAME link DEV type macvlan mode MODE [nopromisc]
+    [bcqueuelen N]``.  Modes: private, vepa (the kernel's default), bridge,
+    passthru (``nopromisc`` only there), source."""
+    if kind not in ("macvlan", "macvtap"):
+        raise EncodeError(f"macvlan kind must be 'macvlan' or 'macvtap', not {kind!r}")
+    number = _choice(MACVLAN_MODES, mode, "macvlan mode")
+    if nopromisc and number != MACVLAN_MODES["passthru"]:
+        raise EncodeError("nopromisc is for macvlan mode passthru only")
+    data = [make_attr(IFLA_MACVLAN.IFLA_MACVLAN_MODE, number)]
+    if nopromisc:
+        data.append(make_attr(IFLA_MACVLAN.IFLA_MACVLAN_FLAGS, 1))  # MACVLAN_FLAG_NOPROMISC
+    if bcqueuelen is not None:
+        data.append(make_attr(IFLA_MACVLAN.IFLA_MACVLAN_BC_QUEUE_LEN,
+                              _u32(bcqueuelen, "bcqueuelen")))
+    return link_add(ifname, kind, info_data=data, link=link, mtu=mtu, address=address,
+                    netns_fd=netns_fd, up=up)
+
+
+def vlan_add(ifname: str, link: int, vid: int, *, protocol: str | int = "802.1Q",
+             mtu: int | None = None, address: str | None = None,
+             up: bool = False) -> Message:
+    """RTM_NEWLINK for an 802.1Q VLAN on ``link``: ``ip link add link DEV name
+    NAME type vlan id VID [protocol 802.1Q|802.1ad]`` (the protocol is sent
+    only for 802.1ad, as ip does)."""
+    data = [make_attr(IFLA_VLAN.IFLA_VLAN_ID, _int(vid, "vlan id", 0, 4094))]
+    ethertype = _choice(VLAN_PROTOCOLS, protocol, "vlan protocol")
+    if ethertype != VLAN_PROTOCOLS["802.1Q"]:
+        data.append(make_attr(IFLA_VLAN.IFLA_VLAN_PROTOCOL, ethertype))
+    return link_add(ifname, "vlan", info_data=data, link=link, mtu=mtu, address=address,
+                    up=up)
+
+
+def ipvlan_add(ifname: str, link: int, *, mode: str | int = "l3",
+               flag: str | int = "bridge", mtu: int | None = None,
+               up: bool = False) -> Message:
+    """RTM_NEWLINK for an ipvlan on ``link``: ``ip link add NAME link DEV type
+    ipvlan mode l2|l3|l3s [bridge|private|vepa]``."""
+    data = [make_attr(IFLA_IPVLAN.IFLA_IPVLAN_MODE, _choice(IPVLAN_MODES, mode, "ipvlan mode")),
+            make_attr(IFLA_IPVLAN.IFLA_IPVLAN_FLAGS, _choice(IPVLAN_FLAGS, flag, "ipvlan flag"))]
+    return link_add(ifname, "ipvlan", info_data=data, link=link, mtu=mtu, up=up)
+
+
+def bond_add(ifname: str, *, mode: str | int | None = None, miimon: int | None = None,
+             mtu: int | None = None, address: str | None = None,
+             up: bool = False) -> Message:
+    """RTM_NEWLINK for a bond: ``ip link add NAME type bond [mode MODE] [miimon MS]``."""
+    data = []
+    if mode is not None:
+        data.append(make_attr(IFLA_BOND.IFLA_BOND_MODE, _choice(BOND_MODES, mode, "bond mode")))
+    if miimon is not None:
+        data.append(make_attr(IFLA_BOND.IFLA_BOND_MIIMON, _u32(miimon, "miimon")))
+    return link_add(ifname, "bond", info_data=data or None, mtu=mtu, address=address, up=up)
+
+
+def vrf_add(ifname: str, table: int, *, up: bool = False) -> Message:
+    """RTM_NEWLINK for a VRF device: ``ip link add NAME type vrf table T``."""
+    return link_add(ifname, "vrf", info_data=[make_attr(IFLA_VRF.IFLA_VRF_TABLE,
+                                                        _u32(table, "vrf table"))], up=up)
 
 
 def _index_or_name(index: int | None, ifname: str | None) -> tuple[int, list[Attr]]:
