@@ -50,6 +50,7 @@ __all__ = [
     "pids",
     "attach",
     "tun_processes",
+    "run_all",
 ]
 
 #: Where named namespaces are bind-mounted, as iproute2 does.
@@ -726,3 +727,30 @@ def tun_processes(name: str) -> builtins.list[tuple[str, int]]:
             except OSError:
                 continue
     return found
+
+
+def run_all(argv: Sequence[str], *, before: Callable[[str], None] | None = None,
+            failed: Callable[[str, KernelError], None] | None = None
+            ) -> dict[str, int]:
+    """Run ``argv`` in each named namespace in turn, in directory order as
+    ``ip -all netns exec CMD`` does, and return each one's exit status.
+
+    ``before(name)`` is called before each run (ip prints ``netns: NAME``);
+    a program that cannot start in one namespace is reported to
+    ``failed(name, error)`` (and left out of the result) instead of stopping
+    the others, as with ip."""
+    try:
+        names = os.listdir(RUN_DIR)
+    except FileNotFoundError:
+        names = []
+    statuses = {}
+    for name in names:
+        if before is not None:
+            before(name)
+        try:
+            statuses[name] = run(name, argv)
+        except KernelError as err:
+            if failed is None:
+                raise
+            failed(name, err)
+    return statuses

@@ -384,6 +384,10 @@ def tuntap_json(link: Link) -> dict[str, Any]:
         flags.append("multi_queue")
     if data.get("IFLA_TUN_PERSIST"):
         flags.append("persist")
+    if data.get("IFLA_TUN_PI"):
+        # ip reads IFF_NOFILTER, the same bit as IFF_NO_PI, and prints "filter"
+        # when it is clear: for every device with packet information.
+        flags.append("filter")
     out: dict[str, Any] = {"ifname": link.name, "flags": flags}
     for key, name in (("IFLA_TUN_OWNER", "user"), ("IFLA_TUN_GROUP", "group")):
         value = data.get(key)

@@ -82,12 +82,15 @@ def _exec_all(argv: list[str]) -> int:
     under a ``netns: NAME`` heading; as ip, the status is 0 whatever they return."""
     if not argv:
         raise UsageError("netns exec: a command to run is required")
-    for name in netns.list():
+
+    def heading(name: str) -> None:
         print(f"\nnetns: {name}", flush=True)
-        try:
-            netns.run(name, argv)
-        except OSError as err:  # the program could not start here: say so, go on
-            print(f'exec of "{argv[0]}" failed: {err.strerror}', file=sys.stderr, flush=True)
+
+    def failed(name: str, err: Exception) -> None:
+        strerror = getattr(err, "strerror", None) or str(err)
+        print(f'exec of "{argv[0]}" failed: {strerror}', file=sys.stderr, flush=True)
+
+    netns.run_all(argv, before=heading, failed=failed)
     return 0
 
 
