@@ -24,7 +24,8 @@ from rawns.cli.grammar import (
 )
 from rawns.errors import PRIVILEGE_HINT, KernelError, RawnsError
 
-__all__ = ["main", "EXIT_USAGE", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_BUG"]
+__all__ = ["main", "run_command", "EXIT_USAGE", "EXIT_FAILED", "EXIT_INTERRUPTED",
+           "EXIT_BUG"]
 
 #: Exit statuses, as ip(8) documents them (1: syntax, 2: kernel), plus 130 and 70.
 EXIT_USAGE = 1
@@ -68,10 +69,12 @@ def _context(words: Optional[Words], obj: Optional[str]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    obj = None
-    words = None
     try:
-        opts = parse_options(args)
+        try:
+            opts = parse_options(args)
+        except UsageError as err:
+            print(f"{PROG}: {err}", file=sys.stderr)
+            return EXIT_USAGE
         if opts.version:
             from rawns import __version__
 
@@ -80,9 +83,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         if opts.help:
             print(USAGE, end="")
             return 0
+        if opts.batch is not None:
+            if args:
+                print(f"{PROG}: -batch takes no command ({' '.join(args)!r} given): the "
+                      "commands are the lines of the file", file=sys.stderr)
+                return EXIT_USAGE
+            from rawns.cli.batch import run_batch
+
+            return run_batch(opts)
         if not args:
             print(USAGE, end="", file=sys.stderr)
             return EXIT_USAGE
+        return run_command(args, opts)
+    except KeyboardInterrupt:
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+        except (ValueError, OSError):
+            pass
+        print(file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def run_command(args: list[str], opts: Options, prefix: str = f"{PROG}: ") -> int:
+    """Run one command, ``OBJECT COMMAND ...`` (the global options parsed into
+    ``opts``); a mistake or refusal prints one line, ``prefix`` first, and
+    gives the exit status. KeyboardInterrupt propagates."""
+    obj = None
+    words = None
+    try:
         obj = resolve(args.pop(0), OBJECT_TABLE, "object")
         if obj != "demo" and args and args[-1] in ("-h", "--help"):
             raise ShowHelp(obj)
@@ -92,13 +120,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(HELP.get(request.obj, USAGE), end="")
         return 0
     except UsageError as err:
-        print(f"{PROG}: {err}", file=sys.stderr)
+        print(f"{prefix}{err}", file=sys.stderr)
         return EXIT_USAGE
     except KernelError as err:
-        print(f"{PROG}: {_error_text(err)}", file=sys.stderr)
+        print(f"{prefix}{_error_text(err)}", file=sys.stderr)
         return EXIT_FAILED
     except (RawnsError, ValueError) as err:  # bad input the library refused
-        print(f"{PROG}: {_context(words, obj)}{_error_text(err)}", file=sys.stderr)
+        print(f"{prefix}{_context(words, obj)}{_error_text(err)}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         # The reader went away (rawns monitor | head): leave quietly.
@@ -108,19 +136,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             pass
         return 0
     except OSError as err:
-        print(f"{PROG}: {_context(words, obj)}{_error_text(err)}", file=sys.stderr)
+        print(f"{prefix}{_context(words, obj)}{_error_text(err)}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as err:  # noqa: BLE001 - a bug; still one line, unless debugging
         if os.environ.get("RAWNS_DEBUG"):
             raise
-        print(f"{PROG}: {_context(words, obj)}internal error: {type(err).__name__}: "
+        print(f"{prefix}{_context(words, obj)}internal error: {type(err).__name__}: "
               f"{_error_text(err)} (a bug in rawns; RAWNS_DEBUG=1 shows the traceback)",
               file=sys.stderr)
         return EXIT_BUG
-    except KeyboardInterrupt:
-        try:
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-        except (ValueError, OSError):
-            pass
-        print(file=sys.stderr)
-        return EXIT_INTERRUPTED

@@ -129,7 +129,9 @@ def _add(words: Words, opts: Options) -> int:
             lower = words.value("link")
         elif word == "link-netnsid":
             netnsid = words.int_value("link-netnsid", 0, 2**31 - 1)
-        elif word in ("up", "netns", "txqueuelen", "txqlen", "qlen"):
+        elif word == "up":
+            common["up"] = True
+        elif word in ("netns", "txqueuelen", "txqlen", "qlen"):
             raise UsageError(f"link add: {word!r} is not supported here; use "
                              f"'{PROG} link set' after creating the link")
         elif name is None:
@@ -201,7 +203,7 @@ def _add(words: Words, opts: Options) -> int:
         flag = [f for f in ("bridge", "private", "vepa") if kwargs.pop(f, False)]
         with open_handle(opts) as handle:
             handle.link_add_ipvlan(name, str(lower), flag=flag[-1] if flag else "bridge",
-                                   **kwargs, mtu=common.get("mtu"))
+                                   **kwargs, mtu=common.get("mtu"), up=common.get("up", False))
         return 0
     if kind == "bond":
         kwargs = _keywords(words, kind, values={"mode": str, "miimon": int})
@@ -213,7 +215,7 @@ def _add(words: Words, opts: Options) -> int:
         if "table" not in kwargs:
             raise UsageError("link add type vrf: 'table T' is required")
         with open_handle(opts) as handle:
-            handle.link_add_vrf(name, kwargs["table"])
+            handle.link_add_vrf(name, kwargs["table"], up=common.get("up", False))
         return 0
     if kind in PLAIN_KINDS:
         words.end()
