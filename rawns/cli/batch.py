@@ -28,7 +28,7 @@ from rawns.cli.grammar import (
 if TYPE_CHECKING:
     from rawns.batch import Batch
 
-__all__ = ["run_batch", "read_lines", "Line", "fast_plan"]
+__all__ = ["run_batch", "read_lines", "Line", "fast_plan", "Runner"]
 
 EXIT_BATCH_FAILED = 1  # ip's status when a line of a batch failed
 
@@ -93,7 +93,12 @@ def read_lines(text: str, base: Options) -> list[Line | tuple[int, str]]:
     return out
 
 
-def run_batch(opts: Options) -> int:
+#: How a line is run: ``rawns.cli.dispatch.run_command(words, options, prefix=...)``
+#: (handed in by dispatch, which imports this module: no import cycle).
+Runner = Callable[..., int]
+
+
+def run_batch(opts: Options, run_command: Runner) -> int:
     """``rawns -batch FILE``: run the file's lines; 0 or ip's status 1."""
     name = opts.batch or "-"
     try:
@@ -116,12 +121,11 @@ def run_batch(opts: Options) -> int:
                 raise
             except Exception:  # noqa: BLE001 - undone by the Batch; found below, line by line
                 pass
-    return _one_by_one(lines, name, force=opts.force)
+    return _one_by_one(lines, name, run_command, force=opts.force)
 
 
-def _one_by_one(lines: Sequence[Line | tuple[int, str]], name: str, *, force: bool) -> int:
-    from rawns.cli.dispatch import run_command
-
+def _one_by_one(lines: Sequence[Line | tuple[int, str]], name: str, run_command: Runner, *,
+                force: bool) -> int:
     failed = False
     for line in lines:
         if isinstance(line, Line):
@@ -151,37 +155,46 @@ def fast_plan(lines: Sequence[Line], opts: Options) -> Optional[Batch]:
     batch = Batch()
     added = {" ".join(line.words[2:3]) for line in lines
              if len(line.words) == 3 and line.words[:2] == ["netns", "add"]}
+    steps = [_translate(line, opts) for line in lines]
+    if any(step is None for step in steps):
+        return None
     made_ns: set[str] = set()
     made_links: set[tuple[Optional[str], str]] = set()
-    later_links = set()
-    for line in lines:
-        spec = _link_made(line)
-        if spec is not None:
-            later_links.update(spec)
-    for line in lines:
-        for made in _link_made(line) or ():
-            later_links.discard(made)
-        step = _translate(line, opts)
-        if step is None:
-            return None
-        namespaces, devices, make = step
-        for ns in namespaces:
+    later_links = {link for step in steps if step is not None for link in step.makes}
+    for step in steps:
+        assert step is not None
+        for ns in step.namespaces:
             if ns is not None and ns in added and ns not in made_ns:
                 return None  # the namespace is made by a later line
-        for device in devices:
+        for device in step.devices:
             if device in later_links and device not in made_links:
                 return None  # the link is made by a later line
         try:
-            created = make(batch)
+            step.add(batch)
         except (ValueError, UsageError):
             return None  # a bad value: the line-by-line run reports it at its line
-        made_ns.update(created[0])
-        made_links.update(created[1])
+        made_ns.update(step.creates_ns)
+        made_links.update(step.makes)
     return batch
 
 
-_Made = tuple[set[str], set[tuple[Optional[str], str]]]
-_Step = tuple[list[Optional[str]], list[tuple[Optional[str], str]], Callable[["Batch"], _Made]]
+_Link = tuple[Optional[str], str]
+
+
+class _Step:
+    """What Batch makes of one line: the namespaces and links it needs, those it
+    makes, and how to add it to a Batch."""
+
+    __slots__ = ("namespaces", "devices", "makes", "creates_ns", "add")
+
+    def __init__(self, add: Callable[["Batch"], None], *,
+                 namespaces: Sequence[Optional[str]] = (), devices: Sequence[_Link] = (),
+                 makes: Sequence[_Link] = (), creates_ns: Sequence[str] = ()) -> None:
+        self.add = add
+        self.namespaces = list(namespaces)
+        self.devices = list(devices)
+        self.makes = list(makes)
+        self.creates_ns = list(creates_ns)
 
 
 def _where(line: Line) -> Optional[str]:
@@ -199,20 +212,6 @@ def _only_netns_option(line: Line) -> bool:
     o = line.options
     return not (o.json or o.family or o.trace or o.brief or o.oneline or o.stats or o.details
                 or o.all)
-
-
-def _link_made(line: Line) -> Optional[list[tuple[Optional[str], str]]]:
-    """The links a ``link add`` line makes, as (namespace, name)."""
-    words = line.words
-    if len(words) < 3 or words[0] != "link" or words[1] != "add":
-        return None
-    try:
-        step = _translate(line, Options())
-    except _NotBatchable:
-        return None
-    if step is None:
-        return None
-    return list(step[1])
 
 
 def _translate(line: Line, opts: Options) -> Optional[_Step]:
@@ -239,11 +238,7 @@ def _translate(line: Line, opts: Options) -> Optional[_Step]:
 
 
 def _netns_add(name: str) -> _Step:
-    def make(batch: Batch) -> _Made:
-        batch.netns_add(name)
-        return {name}, set()
-
-    return [], [], make
+    return _Step(lambda batch: batch.netns_add(name), creates_ns=[name])
 
 
 def _value(words: list[str]) -> str:
@@ -273,11 +268,9 @@ def _link_add(words: list[str], where: Optional[str]) -> Optional[_Step]:
     kind = words[1]
     rest = words[2:]
     if kind == "bridge" and not rest and mtu is None:
-        def bridge(batch: Batch) -> _Made:
-            batch.bridge(str(name), netns=where, up=up)
-            return set(), {(where, str(name))}
-
-        return [where], [], bridge
+        bridge = name
+        return _Step(lambda batch: batch.bridge(bridge, netns=where, up=up),
+                     namespaces=[where], makes=[(where, bridge)])
     if kind != "veth" or not rest or rest.pop(0) != "peer":
         return None
     peer = None
@@ -296,14 +289,10 @@ def _link_add(words: list[str], where: Optional[str]) -> Optional[_Step]:
             return None
     if peer is None:
         return None
-
-    def veth(batch: Batch) -> _Made:
-        batch.veth(str(name), str(peer), netns=where, peer_netns=peer_netns, up=up,
-                   peer_up=False, mtu=mtu)
-        return set(), {(where, str(name)), (peer_netns, str(peer))}
-
-    step: _Step = ([where, peer_netns], [], veth)
-    return step
+    near, far = name, peer
+    return _Step(lambda batch: batch.veth(near, far, netns=where, peer_netns=peer_netns,
+                                          up=up, peer_up=False, mtu=mtu),
+                 namespaces=[where, peer_netns], makes=[(where, near), (peer_netns, far)])
 
 
 def _link_set(words: list[str], where: Optional[str]) -> Optional[_Step]:
@@ -327,13 +316,11 @@ def _link_set(words: list[str], where: Optional[str]) -> Optional[_Step]:
             return None
     if dev is None or (up is None and mtu is None and master is None):
         return None
-
-    def link_set(batch: Batch) -> _Made:
-        batch.link_set(str(dev), netns=where, up=up, mtu=mtu, master=master)
-        return set(), set()
-
-    devices = [(where, dev)] + ([(where, master)] if master is not None else [])
-    return [where], devices, link_set
+    link = dev
+    devices = [(where, link)] + ([(where, master)] if master is not None else [])
+    return _Step(lambda batch: batch.link_set(link, netns=where, up=up, mtu=mtu,
+                                              master=master),
+                 namespaces=[where], devices=devices)
 
 
 def _addr_add(words: list[str], where: Optional[str]) -> Optional[_Step]:
@@ -353,9 +340,6 @@ def _addr_add(words: list[str], where: Optional[str]) -> Optional[_Step]:
         return None
     if "/" not in address:
         address += "/128" if ":" in address else "/32"
-
-    def addr_add(batch: Batch) -> _Made:
-        batch.addr_add(str(dev), str(address), netns=where)
-        return set(), set()
-
-    return [where], [(where, dev)], addr_add
+    link, value = dev, address
+    return _Step(lambda batch: batch.addr_add(link, value, netns=where),
+                 namespaces=[where], devices=[(where, link)])

@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return EXIT_USAGE
             from rawns.cli.batch import run_batch
 
-            return run_batch(opts)
+            return run_batch(opts, run_command)
         if not args:
             print(USAGE, end="", file=sys.stderr)
             return EXIT_USAGE
