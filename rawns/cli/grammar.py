@@ -1,6 +1,6 @@
 """The command line's grammar: options, words and abbreviations as ip reads them, values, usage.
 
-    rawns [-n NS] [-j [-p]] [-4|-6] [--trace] OBJECT COMMAND ...
+    rawns [-n NS] [-j [-p]] [-4|-6] [-br|-o] [-s] [-d] [--trace] OBJECT COMMAND ...
 
 Invariants:
 - Pure: it reads words and returns values or raises ``UsageError`` (or
