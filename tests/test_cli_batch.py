@@ -92,7 +92,7 @@ W2 = ("netns add {p}p0\n-n {p}host link add vh0 up type veth peer name eth0 netn
 
 def test_a_w2_file_is_one_batch_and_what_is_not_is_not() -> None:
     lines = [line for line in read_lines(W2.format(p="x"), Options()) if isinstance(line, Line)]
-    batch = fast_plan(lines, Options())
+    batch = fast_plan(lines)
     assert batch is not None and len(batch.ops) == len(lines)
     for text in ("link show\n", "route add default via 10.0.0.1\n",
                  "-n xp0 link set eth0 up\nnetns add xp0\n",  # needs what a later line makes
@@ -100,7 +100,7 @@ def test_a_w2_file_is_one_batch_and_what_is_not_is_not() -> None:
                  "-j link add a type veth peer name b\n",
                  "addr add 10.0.0.1/24 dev eth0 label eth0:1\n"):
         lines = [line for line in read_lines(text, Options()) if isinstance(line, Line)]
-        assert fast_plan(lines, Options()) is None, text
+        assert fast_plan(lines) is None, text
 
 
 # --- against ip ----------------------------------------------------------------------------

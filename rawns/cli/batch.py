@@ -112,7 +112,7 @@ def run_batch(opts: Options, run_command: Runner) -> int:
         return EXIT_BATCH_FAILED
     lines = read_lines(text, opts)
     if all(isinstance(line, Line) for line in lines):
-        batch = fast_plan([line for line in lines if isinstance(line, Line)], opts)
+        batch = fast_plan([line for line in lines if isinstance(line, Line)])
         if batch is not None:
             try:
                 batch.commit()
@@ -147,17 +147,16 @@ def _one_by_one(lines: Sequence[Line | tuple[int, str]], name: str, run_command:
 
 # --- the fast path: the whole file as one rawns.Batch ----------------------------------------
 
-def fast_plan(lines: Sequence[Line], opts: Options) -> Optional[Batch]:
+def fast_plan(lines: Sequence[Line]) -> Optional[Batch]:
     """The file as one ``rawns.Batch``, or None if a line is not one Batch
     makes, or needs what a later line makes (run in order, it would fail)."""
     from rawns.batch import Batch
 
     batch = Batch()
-    added = {" ".join(line.words[2:3]) for line in lines
-             if len(line.words) == 3 and line.words[:2] == ["netns", "add"]}
-    steps = [_translate(line, opts) for line in lines]
+    steps = [_translate(line) for line in lines]
     if any(step is None for step in steps):
         return None
+    added = {ns for step in steps if step is not None for ns in step.creates_ns}
     made_ns: set[str] = set()
     made_links: set[tuple[Optional[str], str]] = set()
     later_links = {link for step in steps if step is not None for link in step.makes}
@@ -214,7 +213,7 @@ def _only_netns_option(line: Line) -> bool:
                 or o.all)
 
 
-def _translate(line: Line, opts: Options) -> Optional[_Step]:
+def _translate(line: Line) -> Optional[_Step]:
     """What Batch makes of ``line``: the namespaces and links it names, and how
     to add it to a Batch; None if it is not a Batch operation."""
     try:
