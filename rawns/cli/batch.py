@@ -34,7 +34,8 @@ EXIT_BATCH_FAILED = 1  # ip's status when a line of a batch failed
 
 
 class Line:
-    """One command of a batch file: where it is, its options, its words."""
+    """One command of a batch file: where it is, its options (shared between
+    lines that give the same ones: read, never change them), its words."""
 
     __slots__ = ("number", "options", "words")
 
@@ -70,6 +71,9 @@ def read_lines(text: str, base: Options) -> list[Line | tuple[int, str]]:
     """Each command line of a batch (comments and blank lines dropped), or
     ``(number, error)`` for a line whose options are wrong."""
     out: list[Line | tuple[int, str]] = []
+    # A file names a few option sets many times (-n POD on each of a pod's
+    # lines): each is parsed and merged once. Lines without options share base.
+    known: dict[tuple[str, ...], Options] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         try:
             words = _tokens(raw)
@@ -78,6 +82,10 @@ def read_lines(text: str, base: Options) -> list[Line | tuple[int, str]]:
             continue
         if not words:
             continue
+        if not words[0].startswith("-"):
+            out.append(Line(number, base, words))
+            continue
+        original = tuple(words)
         try:
             options = parse_options(words)
         except UsageError as err:
@@ -89,7 +97,11 @@ def read_lines(text: str, base: Options) -> list[Line | tuple[int, str]]:
         if not words:
             out.append((number, "an OBJECT is required after the options"))
             continue
-        out.append(Line(number, _merged(base, options), words))
+        key = original[:len(original) - len(words)]
+        merged = known.get(key)
+        if merged is None:
+            merged = known[key] = _merged(base, options)
+        out.append(Line(number, merged, words))
     return out
 
 
