@@ -122,7 +122,9 @@ def run_batch(opts: Options, run_command: Runner) -> int:
     except OSError as err:
         print(f"{PROG}: -batch {name}: {err.strerror}", file=sys.stderr)
         return EXIT_BATCH_FAILED
-    lines = read_lines(text, opts)
+    base = _merged(opts, Options())
+    base.batch = None  # the lines' own options: what the command line gave, but -batch
+    lines = read_lines(text, base)
     if all(isinstance(line, Line) for line in lines):
         batch = fast_plan([line for line in lines if isinstance(line, Line)])
         if batch is not None:
