@@ -17,7 +17,8 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-__all__ = ["Link", "LinkDetails", "LinkStatistics", "STAT_COUNTERS", "kind_json", "Address", "Route", "NextHop", "Neighbour", "Rule", "ip_protocol_name",
+__all__ = ["Link", "LinkDetails", "LinkStatistics", "STAT_COUNTERS", "kind_json", "Seconds",
+           "Address", "Route", "NextHop", "Neighbour", "Rule", "ip_protocol_name",
            "ip_protocol_number", "IPAddress", "IPNetwork",
            "IPInterface", "RouteSelector", "RuleSelector", "ip_link_flags", "route_flags",
            "INFINITY_LIFE_TIME"]
@@ -760,8 +761,15 @@ def _bridge_id(value: Any) -> str:
     return priority + "." + ":".join(f"{int(octet, 16):x}" for octet in mac.split(":"))
 
 
+class Seconds(float):
+    """A timer in seconds, which ip prints with two decimals (``0.00``) in text
+    and JSON alike; equal to the plain float."""
+
+    __slots__ = ()
+
+
 def _timer(value: Any) -> float:
-    return round(int(value) / 100, 2)  # clock ticks (USER_HZ) -> seconds
+    return Seconds(round(int(value) / 100, 2))  # clock ticks (USER_HZ) -> seconds
 
 
 def _take(data: dict[str, Any], out: dict[str, Any],

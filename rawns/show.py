@@ -18,10 +18,11 @@ Invariants:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Optional
 
-from rawns.model import INFINITY_LIFE_TIME, Address, Link, Neighbour, Route
+from rawns.model import INFINITY_LIFE_TIME, Address, Link, Neighbour, Route, Seconds
 
 if TYPE_CHECKING:
     from rawns.handle import Event
@@ -36,10 +37,96 @@ __all__ = [
 
 def json_text(value: Any, *, pretty: bool = False) -> str:
     """``value`` (the result of a ``*_json`` function) in the bytes ``ip -j``
-    prints: compact, or indented by four with ``pretty`` (``ip -j -p``)."""
+    prints: compact, or laid out as ``ip -j -p`` does with ``pretty``.
+    Timers (``model.Seconds``) keep ip's two decimals (``0.00``)."""
+    marked, timers = _mark_timers(value)
     if pretty:
-        return json.dumps(value, indent=4)
-    return json.dumps(value, separators=(",", ":"))
+        text = _PrettyWriter().write(marked)
+    else:
+        text = json.dumps(marked, separators=(",", ":"))
+    if timers:
+        text = _TIMER_MARK.sub(lambda match: match.group(1), text)
+    return text
+
+
+# json writes any float with repr(): a timer travels as a marked string, unquoted after.
+_TIMER_MARK = re.compile(r'"\\u0000seconds:([0-9.]+)"')
+
+
+class _PrettyWriter:
+    """ip's pretty JSON (``ip -j -p``), as its json_writer lays it out: an object's
+    members one per line, indented by four per level, arrays of plain values on
+    one line (``[ "UP","LOWER_UP" ]``), neighbours in an array joined ``},{``."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.depth = 0
+        self.sep = ""
+
+    def write(self, value: Any) -> str:
+        self._value(value)
+        return "".join(self.parts)
+
+    def _eor(self) -> None:
+        if self.sep:
+            self.parts.append(self.sep)
+        self.sep = ","
+
+    def _eol(self) -> None:
+        self.parts.append("\n" + "    " * self.depth)
+
+    def _value(self, value: Any) -> None:
+        if isinstance(value, dict):
+            self._eor()
+            self.parts.append("{")
+            self.depth += 1
+            self.sep = ""
+            for key, item in value.items():
+                self._eor()
+                self._eol()
+                self.sep = ""
+                self.parts.append(json.dumps(key) + ": ")
+                self._value(item)
+            self._end("}")
+        elif isinstance(value, list):
+            self._eor()
+            self.parts.append("[ ")
+            self.depth += 1
+            self.sep = ""
+            for item in value:
+                self._value(item)
+            if self.sep:
+                self.parts.append(" ")
+            self.sep = ""
+            self._end("]")
+        else:
+            self._eor()
+            self.parts.append(json.dumps(value))
+
+    def _end(self, closing: str) -> None:
+        self.depth -= 1
+        if self.sep:
+            self._eol()
+        self.parts.append(closing)
+        self.sep = ","
+
+
+def _mark_timers(value: Any) -> tuple[Any, bool]:
+    if isinstance(value, Seconds):
+        return f"\0seconds:{value:.2f}", True
+    if isinstance(value, dict):
+        found = False
+        out = {}
+        for key, item in value.items():
+            out[key], marked = _mark_timers(item)
+            found = found or marked
+        return (out, True) if found else (value, False)
+    if isinstance(value, list):
+        items = [_mark_timers(item) for item in value]
+        if any(marked for _, marked in items):
+            return [item for item, _ in items], True
+        return value, False
+    return value, False
 
 
 def index_names(links: Iterable[Link]) -> dict[int, str]:

@@ -1,7 +1,6 @@
 """The output modes ``-br``, ``-o``, ``-s`` (``-s -s``) and ``-d`` of ``link`` and
 ``addr``, compared with ip line for line (text, byte for byte) and key for key
-(``-j``, parsed: ip writes a timer as ``0.00`` where JSON's shortest form is
-``0.0``).
+(``-j``, parsed; and for some, byte for byte, ``-j -p`` too).
 
 What moves on its own between two calls is kept still: IPv6 is off where
 counters are compared (no router solicitations), the bridge stays down (its
@@ -85,6 +84,14 @@ def test_json_has_ips_keys_and_values(wired, command) -> None:
     status, text, err = rawns("-n", wired, "-j", *words)
     assert status == 0, err
     assert json.loads(text) == json.loads(ip("-n", wired, "-j", *words)[1])
+
+
+@pytest.mark.parametrize("command", ["-d link", "-d addr", "link show br0", "-d link show p0",
+                                     "-br addr"])
+def test_json_is_ips_bytes_and_so_is_pretty_json(wired, command) -> None:
+    words = command.split()
+    for style in (["-j"], ["-j", "-p"]):
+        assert rawns("-n", wired, *style, *words)[:2] == ip("-n", wired, *style, *words)
 
 
 @pytest.fixture
