@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <string.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -170,6 +173,70 @@ int rawns_socket_in(int netns_fd, int family, int type, int protocol, int *faile
     if (sock < 0)
         errno = saved;
     return sock;
+}
+
+int rawns_open_in(int netns_fd, const char *path, int flags, int *failed_step)
+{
+    int home = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
+    if (home < 0) {
+        *failed_step = RAWNS_OPEN_IN_OPEN_HOME;
+        return -1;
+    }
+    int fd = -1;
+    int saved = 0;
+    if (setns(netns_fd, CLONE_NEWNET) < 0) {
+        *failed_step = RAWNS_OPEN_IN_ENTER;
+        saved = errno;
+        close(home);
+        errno = saved;
+        return -1;
+    }
+    fd = open(path, flags);
+    if (fd < 0) {
+        *failed_step = RAWNS_OPEN_IN_OPEN;
+        saved = errno;
+    }
+    if (setns(home, CLONE_NEWNET) < 0) {
+        *failed_step = RAWNS_OPEN_IN_RETURN;
+        saved = errno;
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    close(home);
+    if (fd < 0)
+        errno = saved;
+    return fd;
+}
+
+int rawns_tun_set_iff(int fd, const char *name, int flags, char *name_out)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    ifr.ifr_flags = (short)flags;
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+        return -1;
+    memcpy(name_out, ifr.ifr_name, IFNAMSIZ);
+    name_out[IFNAMSIZ - 1] = '\0';
+    return 0;
+}
+
+int rawns_tun_get_iff(int fd, char *name_out, int *flags_out)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+        return -1;
+    memcpy(name_out, ifr.ifr_name, IFNAMSIZ);
+    name_out[IFNAMSIZ - 1] = '\0';
+    *flags_out = (unsigned short)ifr.ifr_flags;
+    return 0;
+}
+
+int rawns_ioctl_ulong(int fd, unsigned long request, unsigned long arg)
+{
+    return ioctl(fd, request, arg);
 }
 
 #define RAWNS_MAX_SLOTS 64

@@ -92,6 +92,35 @@ enum rawns_socket_step {
  * that failed in `*failed_step`. */
 int rawns_socket_in(int netns_fd, int family, int type, int protocol, int *failed_step);
 
+/* Steps of rawns_open_in, reported on failure. */
+enum rawns_open_in_step {
+    RAWNS_OPEN_IN_OPEN_HOME = 1, /* open of the thread's own namespace */
+    RAWNS_OPEN_IN_ENTER = 2,     /* setns into the target */
+    RAWNS_OPEN_IN_OPEN = 3,      /* open() of the path */
+    RAWNS_OPEN_IN_RETURN = 4,    /* setns back home: the thread is left inside */
+};
+
+/* open(2) of `path` inside the network namespace behind `netns_fd`, as
+ * rawns_socket_in does socket(): what the opened file belongs to is the
+ * thread's namespace at open time (/dev/net/tun makes its devices there).
+ * `flags` should carry O_CLOEXEC. Returns the fd, or -1 with errno set and the
+ * step that failed in `*failed_step`. */
+int rawns_open_in(int netns_fd, const char *path, int flags, int *failed_step);
+
+/* ioctl(fd, TUNSETIFF) with an ifreq of `name` (up to IFNAMSIZ - 1 bytes; ""
+ * lets the kernel choose) and `flags` (IFF_TUN, IFF_TAP, IFF_NO_PI, ...);
+ * the name the device got is copied to `name_out` (IFNAMSIZ bytes). Returns 0,
+ * or -1 with errno set. */
+int rawns_tun_set_iff(int fd, const char *name, int flags, char *name_out);
+
+/* ioctl(fd, TUNGETIFF): the name and flags of the device `fd` is attached to.
+ * Returns 0, or -1 with errno set. */
+int rawns_tun_get_iff(int fd, char *name_out, int *flags_out);
+
+/* ioctl(fd, request, arg) for requests that take an integer argument
+ * (TUNSETPERSIST, TUNSETOWNER, TUNSETGROUP). Returns what ioctl returns. */
+int rawns_ioctl_ulong(int fd, unsigned long request, unsigned long arg);
+
 /* Steps of rawns_exchange_many, reported on failure. */
 enum rawns_exchange_step {
     RAWNS_EXCHANGE_OPEN_HOME = 1, /* open of the thread's own namespace */

@@ -17,12 +17,14 @@ from collections.abc import Callable
 from typing import Any, Optional, TypeVar
 
 from rawns.errors import DecodeError
-from rawns.model import Address, Link, Neighbour, Route
+from rawns.model import (
+    STAT_COUNTERS, Address, Link, LinkDetails, LinkStatistics, Neighbour, NextHop, Route, Rule,
+)
 from rawns.netlink import Frame, Message, header_and_values
 from rawns.netlink.fast import fast_constructor
 from rawns.netlink.constants import (
-    AF, ARPHRD, IF_LINK_MODE, IF_OPER, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTM, RTN,
-    RTNH_F, RTPROT,
+    AF, ARPHRD, FIB_RULE, FR_ACT, IF_LINK_MODE, IF_OPER, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTAX, RTM,
+    RTM_F, RTN, RTNH_F, RTPROT,
 )
 
 __all__ = [
@@ -31,9 +33,13 @@ __all__ = [
     "route_from_message",
     "neighbour_from_message",
     "read_link",
+    "read_link_details",
     "read_address",
     "read_route",
     "read_neighbour",
+    "rule_from_message",
+    "read_rule",
+    "RULE_ACTION_NUMBERS",
     "scope_number",
     "protocol_number",
     "route_type_number",
@@ -42,6 +48,7 @@ __all__ = [
     "SCOPE_NAMES",
     "PROTOCOL_NAMES",
     "TABLE_NAMES",
+    "METRIC_NAMES",
 ]
 
 T = TypeVar("T")
@@ -236,12 +243,62 @@ def _values(attrs: Any) -> dict[str, Any]:
 
 # --- links -----------------------------------------------------------------------
 
-def link_from_message(message: Message) -> Link:
-    """A ``Link`` from an RTM_NEWLINK message."""
-    return _checked(_link, message.header, _values(message.attrs), message.type)
+def link_from_message(message: Message, *, details: bool = False) -> Link:
+    """A ``Link`` from an RTM_NEWLINK message; ``details`` also reads its
+    ``details`` and ``stats`` (what ``ip -d -s link`` adds)."""
+    return _checked(_link_full if details else _link, message.header,
+                    _values(message.attrs), message.type)
 
 
-def _link(header: Any, attrs: dict[str, Any]) -> Link:
+def _link_full(header: Any, attrs: dict[str, Any]) -> Link:
+    return _link(header, attrs, full=True)
+
+
+_ADDR_GEN_MODES = {0: "eui64", 1: "none", 2: "stable_secret", 3: "random"}
+
+
+def _link_details(attrs: dict[str, Any]) -> LinkDetails:
+    linkinfo = attrs.get("IFLA_LINKINFO")
+    slave_kind = slave_data = None
+    if linkinfo is not None:
+        slave_kind = linkinfo.get("IFLA_INFO_SLAVE_KIND")
+        slave_data = linkinfo.get("IFLA_INFO_SLAVE_DATA")
+    mode = None
+    spec = attrs.get("IFLA_AF_SPEC")
+    inet6 = None if spec is None else spec.get("AF_INET6")
+    if inet6 is not None and hasattr(inet6, "get"):
+        number = inet6.get("IFLA_INET6_ADDR_GEN_MODE")
+        if number is not None:
+            mode = _ADDR_GEN_MODES.get(int(number), str(int(number)))
+    return LinkDetails(
+        promiscuity=int(attrs.get("IFLA_PROMISCUITY", 0)),
+        allmulti=attrs.get("IFLA_ALLMULTI"),
+        min_mtu=attrs.get("IFLA_MIN_MTU"),
+        max_mtu=attrs.get("IFLA_MAX_MTU"),
+        num_tx_queues=attrs.get("IFLA_NUM_TX_QUEUES"),
+        num_rx_queues=attrs.get("IFLA_NUM_RX_QUEUES"),
+        gso_max_size=attrs.get("IFLA_GSO_MAX_SIZE"),
+        gso_max_segs=attrs.get("IFLA_GSO_MAX_SEGS"),
+        tso_max_size=attrs.get("IFLA_TSO_MAX_SIZE"),
+        tso_max_segs=attrs.get("IFLA_TSO_MAX_SEGS"),
+        gro_max_size=attrs.get("IFLA_GRO_MAX_SIZE"),
+        addr_gen_mode=mode,
+        slave_kind=slave_kind,
+        slave_data=_plain(slave_data),
+    )
+
+
+def _link_stats(attrs: dict[str, Any]) -> Optional[LinkStatistics]:
+    counters = attrs.get("IFLA_STATS64")
+    if counters is None:
+        counters = attrs.get("IFLA_STATS")
+    if counters is None:
+        return None
+    values = {name: int(getattr(counters, name, 0)) for name in STAT_COUNTERS}
+    return LinkStatistics(**values, carrier_changes=attrs.get("IFLA_CARRIER_CHANGES"))
+
+
+def _link(header: Any, attrs: dict[str, Any], full: bool = False) -> Link:
     linkinfo = attrs.get("IFLA_LINKINFO")
     kind = info_data = None
     if linkinfo is not None:
@@ -270,6 +327,8 @@ def _link(header: Any, attrs: dict[str, Any]) -> Link:
         qdisc=attrs.get("IFLA_QDISC"),
         linkmode="DORMANT" if attrs.get("IFLA_LINKMODE") == _DORMANT else "DEFAULT",
         info_data=_plain(info_data),
+        details=_link_details(attrs) if full else None,
+        stats=_link_stats(attrs) if full else None,
     )
 
 
@@ -334,8 +393,17 @@ def _route(header: Any, attrs: dict[str, Any]) -> Route:
         if dst is None:
             dst = ipaddress.ip_address(0) if family == AF.AF_INET else ipaddress.IPv6Address(0)
         network = ipaddress.ip_network(f"{dst}/{header.dst_len}", strict=False)
+    src = attrs.get("RTA_SRC")
+    source = None
+    if src is not None:
+        source = ipaddress.ip_network(f"{src}/{header.src_len}", strict=False)
     table = attrs.get("RTA_TABLE", header.table)
     pref = attrs.get("RTA_PREF")
+    flags = int(header.flags)
+    cloned = bool(flags & _RTM_F_CLONED)
+    multipath = attrs.get("RTA_MULTIPATH")
+    metrics = attrs.get("RTA_METRICS")
+    cacheinfo = attrs.get("RTA_CACHEINFO")
     return _new_route(
         dst=network,
         family=family,
@@ -347,9 +415,75 @@ def _route(header: Any, attrs: dict[str, Any]) -> Route:
         type=_lookup(_ROUTE_TYPES, header.type),
         prefsrc=attrs.get("RTA_PREFSRC"),
         metric=attrs.get("RTA_PRIORITY"),
-        flags=_rtnh_flag_names(header.flags),
+        flags=_rtnh_flag_names(flags & 0xFF),
         pref=None if pref is None else _IPV6_PREF.get(int(pref), str(int(pref))),
+        src=source,
+        tos=int(header.tos),
+        nexthops=() if multipath is None else tuple(_nexthop(hop) for hop in multipath),
+        metrics=() if metrics is None else _metrics(metrics),
+        locked=frozenset() if metrics is None else _locked(metrics),
+        mark=attrs.get("RTA_MARK"),
+        uid=attrs.get("RTA_UID"),
+        iif=attrs.get("RTA_IIF"),
+        cloned=cloned,
+        cache=_cache_flags(flags) if cloned else (),
+        expires=(cacheinfo.expires // _USER_HZ or None) if cacheinfo is not None else None,
     )
+
+
+_RTM_F_CLONED = int(RTM_F.RTM_F_CLONED)
+_USER_HZ = 100  # the unit of rta_expires: clock ticks (USER_HZ), as ip reads them
+# ip's names of the route metrics (its mx_names), by RTAX number.
+METRIC_NAMES = {int(m): m.name[len("RTAX_"):].lower() for m in RTAX
+                if m not in (RTAX.RTAX_UNSPEC, RTAX.RTAX_LOCK)}
+METRIC_NAMES[int(RTAX.RTAX_CC_ALGO)] = "congctl"
+_METRIC_BY_NAME = {f"RTAX_{m.name[len('RTAX_'):]}": METRIC_NAMES[int(m)] for m in RTAX
+                   if int(m) in METRIC_NAMES}
+_NO_HOPLIMIT = 0xFFFFFFFF  # a hoplimit of -1: the default, which ip does not print
+# The route-cache flags (linux/in_route.h RTCF_*) of a cloned IPv4 route, in the
+# order and spelling ip prints them.
+_RTCF = ((0x80000000, "local"), (0x40000000, "reject"), (0x20000000, "mc"),
+         (0x10000000, "brd"), (0x08000000, "dst-nat"), (0x00800000, "src-nat"),
+         (0x00400000, "masq"), (0x04000000, "dst-direct"), (0x00040000, "redirected"),
+         (0x01000000, "redirect"), (0x00200000, "fastroute"), (0x00010000, "notify"),
+         (0x00080000, "proxy"))
+
+
+def _nexthop(hop: Any) -> NextHop:
+    gateway = None
+    for attr in hop.attrs:
+        if attr.name == "RTA_GATEWAY":
+            gateway = attr.value
+    return NextHop(gateway=gateway, oif=int(hop.ifindex) or None, weight=int(hop.hops) + 1,
+                   flags=_rtnh_flag_names(int(hop.flags)))
+
+
+def _metrics(metrics: Any) -> tuple[tuple[str, int | str], ...]:
+    values: dict[int, tuple[str, int | str]] = {}
+    for attr in metrics:
+        name = _METRIC_BY_NAME.get(attr.name or "")
+        if name is None or (name == "hoplimit" and attr.value == _NO_HOPLIMIT):
+            continue
+        value = attr.value if isinstance(attr.value, str) else int(attr.value)
+        values[attr.type & 0x3FFF] = (name, value)
+    return tuple(values[number] for number in sorted(values))
+
+
+def _locked(metrics: Any) -> frozenset[str]:
+    for attr in metrics:
+        if attr.name == "RTAX_LOCK":
+            mask = int(attr.value)
+            return frozenset(name for number, name in METRIC_NAMES.items()
+                             if mask & (1 << number))
+    return frozenset()
+
+
+def _cache_flags(flags: int) -> tuple[str, ...]:
+    names = [name for bit, name in _RTCF if flags & bit]
+    rest = flags & ~0xFFFF & ~sum(bit for bit, _ in _RTCF)
+    if rest:
+        names.append(f"{rest:x}")
+    return tuple(names)
 
 
 # --- neighbours --------------------------------------------------------------------
@@ -372,9 +506,78 @@ def _neighbour(header: Any, attrs: dict[str, Any]) -> Neighbour:
     )
 
 
+# --- rules -------------------------------------------------------------------------
+
+def rule_from_message(message: Message) -> Rule:
+    """A ``Rule`` from an RTM_NEWRULE message."""
+    return _checked(_rule, message.header, _values(message.attrs), message.type)
+
+
+_RULE_ACTIONS = {int(FR_ACT.FR_ACT_TO_TBL): "lookup", int(FR_ACT.FR_ACT_GOTO): "goto",
+                 int(FR_ACT.FR_ACT_NOP): "nop", int(FR_ACT.FR_ACT_BLACKHOLE): "blackhole",
+                 int(FR_ACT.FR_ACT_UNREACHABLE): "unreachable",
+                 int(FR_ACT.FR_ACT_PROHIBIT): "prohibit"}
+RULE_ACTION_NUMBERS = {name: number for number, name in _RULE_ACTIONS.items()}
+_INVERT = int(FIB_RULE.FIB_RULE_INVERT)
+_UNRESOLVED = int(FIB_RULE.FIB_RULE_UNRESOLVED)
+_IIF_DETACHED = int(FIB_RULE.FIB_RULE_IIF_DETACHED)
+_OIF_DETACHED = int(FIB_RULE.FIB_RULE_OIF_DETACHED)
+
+
+def _rule_prefix(address: Any, length: int, family: int) -> Any:
+    if address is None and not length:
+        return None
+    if address is None:
+        address = ipaddress.ip_address(0) if family == AF.AF_INET else ipaddress.IPv6Address(0)
+    return ipaddress.ip_network(f"{address}/{length}", strict=False)
+
+
+def _ports(value: Any) -> Optional[tuple[int, int]]:
+    return None if value is None else (int(value.start), int(value.end))
+
+
+def _rule(header: Any, attrs: dict[str, Any]) -> Rule:
+    family = int(header.family)
+    flags = int(header.flags)
+    action = int(header.action)
+    uid = attrs.get("FRA_UID_RANGE")
+    protocol = attrs.get("FRA_PROTOCOL")
+    return _new_rule(
+        family=family,
+        priority=attrs.get("FRA_PRIORITY", 0),
+        src=_rule_prefix(attrs.get("FRA_SRC"), header.src_len, family),
+        dst=_rule_prefix(attrs.get("FRA_DST"), header.dst_len, family),
+        invert=bool(flags & _INVERT),
+        tos=int(header.tos),
+        fwmark=attrs.get("FRA_FWMARK"),
+        fwmask=attrs.get("FRA_FWMASK"),
+        iif=attrs.get("FRA_IIFNAME"),
+        oif=attrs.get("FRA_OIFNAME"),
+        iif_detached=bool(flags & _IIF_DETACHED),
+        oif_detached=bool(flags & _OIF_DETACHED),
+        table=int(attrs.get("FRA_TABLE", header.table)),
+        action=_RULE_ACTIONS.get(action, str(action)),
+        goto=attrs.get("FRA_GOTO"),
+        unresolved=bool(flags & _UNRESOLVED),
+        suppress_prefixlen=attrs.get("FRA_SUPPRESS_PREFIXLEN"),
+        suppress_ifgroup=attrs.get("FRA_SUPPRESS_IFGROUP"),
+        realms=attrs.get("FRA_FLOW"),
+        uid_range=None if uid is None else (int(uid.start), int(uid.end)),
+        ipproto=attrs.get("FRA_IP_PROTO"),
+        sport=_ports(attrs.get("FRA_SPORT_RANGE")),
+        dport=_ports(attrs.get("FRA_DPORT_RANGE")),
+        protocol="unspec" if protocol is None else _lookup(PROTOCOL_NAMES, protocol),
+        l3mdev=bool(attrs.get("FRA_L3MDEV")),
+    )
+
+
+_new_rule: Callable[..., Rule] = fast_constructor(Rule, keywords=True)
+
 read_link = _reader(RTM.RTM_NEWLINK, _link)
+read_link_details = _reader(RTM.RTM_NEWLINK, _link_full)
 read_address = _reader(RTM.RTM_NEWADDR, _address)
 read_route = _reader(RTM.RTM_NEWROUTE, _route)
+read_rule = _reader(RTM.RTM_NEWRULE, _rule)
 # An entry without a destination (the kernel lists some, e.g. for AF_BRIDGE)
 # is no neighbour to ``ip neigh``, which skips it too.
 read_neighbour = _reader(RTM.RTM_NEWNEIGH, _neighbour, needs="NDA_DST")

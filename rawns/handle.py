@@ -17,22 +17,27 @@ Invariants:
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
 import select
+import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Optional, TypeVar, Union
 
-from rawns import convert
+from rawns import convert, syscalls
 from rawns import netns as netns_module
 from rawns.errors import EventsLostError, KernelError, kernel_error
-from rawns.model import Address, IPInterface, IPNetwork, Link, Neighbour, Route
+from rawns.model import (
+    Address, IPInterface, IPNetwork, Link, Neighbour, NextHop, Route, RouteSelector, Rule,
+    RuleSelector, ip_protocol_number,
+)
 from rawns import netlink
 from rawns.netlink import Frame, Message, requests
 from rawns.netlink.constants import (
-    IFA_F, NETNSA_NSID_NOT_ASSIGNED, RT_SCOPE, RT_TABLE, RTM, RTN, RTNLGRP, RTPROT,
+    FR_ACT, IFA_F, NETNSA_NSID_NOT_ASSIGNED, RT_SCOPE, RT_TABLE, RTM, RTN, RTNLGRP, RTPROT,
 )
 from rawns.netlink.requests import AddressLike
 from rawns.nlsock import RouteSocket
@@ -47,6 +52,9 @@ NetnsTarget = netns_module.NetnsTarget
 InterfaceLike = Union[str, IPInterface]
 #: A route's destination: ``"default"``, ``"10.0.0.0/24"`` or an ipaddress network.
 NetworkLike = Union[str, IPNetwork]
+#: One path of a multipath route: a ``model.NextHop`` or a mapping with ``gateway``,
+#: ``dev`` (name or index), ``weight`` and ``onlink``.
+NextHopLike = Union[NextHop, Mapping[str, Any]]
 
 _Object = Union[Link, Address, Route, Neighbour]
 _T = TypeVar("_T")
@@ -108,6 +116,95 @@ def _sibling(sock: RouteSocket, own: bool, groups: Sequence[int] = ()) -> RouteS
         return RouteSocket(fd, groups=groups, large_buffer=bool(groups))
     finally:
         os.close(fd)
+
+
+#: ``route_flush`` lists and removes at most this many times (as ip's flush).
+_FLUSH_ROUNDS = 10
+
+
+def _selector_network(value: Any, what: str) -> IPNetwork:
+    """A route selector's prefix; host bits may be set (only the prefix counts)."""
+    if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        return value
+    try:
+        return ipaddress.ip_network(str(value), strict=False)
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not an address or a prefix") from None
+
+
+# The route types ip puts in the local table when no table is given.
+_LOCAL_TABLE_TYPES = frozenset({RTN.RTN_LOCAL, RTN.RTN_BROADCAST, RTN.RTN_NAT, RTN.RTN_ANYCAST})
+
+
+def _route_table(table: int | str | None, type_number: int) -> int:
+    """The table a route goes to: as ip, main unless told, but local for the
+    types that belong there (``ip route add local ...``)."""
+    if table is not None:
+        return convert.table_number(table)
+    if type_number in _LOCAL_TABLE_TYPES:
+        return int(RT_TABLE.RT_TABLE_LOCAL)
+    return int(RT_TABLE.RT_TABLE_MAIN)
+
+
+def _rule_network(value: Any, what: str) -> IPNetwork:
+    """A rule's prefix (an address alone is a host prefix); host bits must be zero."""
+    if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        return value
+    try:
+        return ipaddress.ip_network(str(value), strict=True)
+    except ValueError:
+        raise ValueError(f"rule: {what} {value!r} is not a prefix like '10.0.0.0/24' "
+                         "(host bits must be zero)") from None
+
+
+def _rule_subject(fields: dict[str, Any]) -> str:
+    """How an error names a rule: its priority, else its prefixes."""
+    if fields["priority"] is not None:
+        return str(fields["priority"])
+    return f"from {fields['src'] or 'all'}" + (f" to {fields['dst']}" if fields["dst"] else "")
+
+
+def _rule_identity(rule: Rule) -> dict[str, Any]:
+    """``requests.rule_del``'s arguments naming exactly ``rule`` (as ip rule flush
+    sends each dumped rule back)."""
+    return {"family": rule.family, "priority": rule.priority, "src": rule.src,
+            "dst": rule.dst, "invert": rule.invert, "tos": rule.tos, "fwmark": rule.fwmark,
+            "fwmask": rule.fwmask, "iif": rule.iif, "oif": rule.oif,
+            "table": rule.table or None,
+            "action": convert.RULE_ACTION_NUMBERS.get(rule.action, 0), "goto": rule.goto,
+            "protocol": convert.protocol_number(rule.protocol)}
+
+
+def _route_text(route: Route) -> str:
+    return "default" if route.dst is None else str(route.dst)
+
+
+def _route_fields(route: Route) -> dict[str, Any]:
+    """What identifies ``route`` to RTM_DELROUTE (requests.route_del_exact)."""
+    return {"family": route.family, "dst": route.dst, "table": route.table,
+            "tos": route.tos, "metric": route.metric,
+            "protocol": convert.protocol_number(route.protocol),
+            "scope": convert.scope_number(route.scope),
+            "type": convert.route_type_number(route.type),
+            "oif": route.oif, "gateway": route.gateway,
+            "src": route.src}
+
+
+def _tun_flags(mode: str, *, multi_queue: bool, pi: bool, vnet_hdr: bool,
+               one_queue: bool) -> int:
+    """TUNSETIFF's IFF_* flags for ``ip tuntap``'s words (no packet info by default)."""
+    if mode not in ("tun", "tap"):
+        raise ValueError(f"tuntap mode must be 'tun' or 'tap', not {mode!r}")
+    flags = syscalls.IFF_TUN if mode == "tun" else syscalls.IFF_TAP
+    if not pi:
+        flags |= syscalls.IFF_NO_PI
+    if multi_queue:
+        flags |= syscalls.IFF_MULTI_QUEUE
+    if vnet_hdr:
+        flags |= syscalls.IFF_VNET_HDR
+    if one_queue:
+        flags |= syscalls.IFF_ONE_QUEUE
+    return flags
 
 
 def _subject_dev(dev: Device) -> str:
@@ -214,20 +311,25 @@ class Handle(_OnOneSocket):
 
     # -- links -----------------------------------------------------------------------
 
-    def link_list(self, *, kind: str | None = None, master: Device | None = None) -> list[Link]:
-        """All links, in ifindex order. Equals ``ip link show [type KIND] [master M]``."""
+    def link_list(self, *, kind: str | None = None, master: Device | None = None,
+                  details: bool = False) -> list[Link]:
+        """All links, in ifindex order. Equals ``ip link show [type KIND] [master M]``;
+        ``details=True`` also reads each link's ``details`` and ``stats``
+        (``ip -d -s link show``)."""
         master_index = None if master is None else self.index_of(master)
         return self._objects(requests.link_dump(kind=kind, master=master_index),
-                             convert.read_link)
+                             convert.read_link_details if details else convert.read_link)
 
-    def link_get(self, dev: Device) -> Link:
-        """One link. Equals ``ip link show DEV``; FileNotFoundError if missing."""
-        return convert.link_from_message(self._link_message(dev))
+    def link_get(self, dev: Device, *, details: bool = False) -> Link:
+        """One link. Equals ``ip link show DEV``; FileNotFoundError if missing.
+        ``details=True``: as for ``link_list``."""
+        return convert.link_from_message(self._link_message(dev), details=details)
 
     def link_add_veth(self, name: str, peer: str, *, peer_netns: NetnsTarget | None = None,
-                      peer_pid: int | None = None, mtu: int | None = None,
-                      address: str | None = None, peer_address: str | None = None,
-                      up: bool = False, index: int = 0, peer_index: int = 0) -> None:
+                      peer_pid: int | None = None, peer_netnsid: int | None = None,
+                      mtu: int | None = None, address: str | None = None,
+                      peer_address: str | None = None, up: bool = False, index: int = 0,
+                      peer_index: int = 0) -> None:
         """Create a veth pair; the peer is created directly inside ``peer_netns``
         (or the namespace of ``peer_pid``) in the same RTM_NEWLINK, so there
         is never a moment where it sits in the wrong namespace.
@@ -235,13 +337,19 @@ class Handle(_OnOneSocket):
         ``up`` brings ``name`` up as it is made (the peer must be brought up
         from its own namespace). ``index``/``peer_index`` ask for ifindexes
         (the kernel honours ``peer_index`` only together with ``index``).
+        ``peer_netnsid`` places the peer by the nsid this namespace gives its
+        target (IFLA_LINK_NETNSID), with no fd of the target: equals ``ip link
+        add NAME link-netnsid N type veth peer name PEER``.
         Equals ``ip link add NAME [index I] type veth peer name PEER
         [index J] netns NS``.
         """
+        if peer_netnsid is not None and (peer_netns is not None or peer_pid is not None):
+            raise ValueError("give peer_netnsid or peer_netns/peer_pid, not both")
         with _netns_fd(peer_netns, peer_pid) as fd:
             self._call(requests.veth_add(name, peer, peer_netns_fd=fd, mtu=mtu,
                                          address=address, peer_address=peer_address,
-                                         up=up, index=index, peer_index=peer_index),
+                                         up=up, index=index, peer_index=peer_index,
+                                         link_netnsid=peer_netnsid),
                        f"link {name!r}")
 
     def link_add_bridge(self, name: str, *, stp: bool | None = None, mtu: int | None = None,
@@ -262,6 +370,121 @@ class Handle(_OnOneSocket):
                                       port=port, dev=dev_index, ttl=ttl, learning=learning,
                                       mtu=mtu, up=up),
                    f"link {name!r}")
+
+    def _add_link(self, request: Message, name: str, kind: str) -> None:
+        """Send a link creation; a kernel without that kind says so in one line."""
+        try:
+            self._call(request, f"link {name!r}")
+        except KernelError as err:
+            if err.errno == errno.EOPNOTSUPP and "Unknown device type" in (err.extack or ""):
+                err.hint = (f"this kernel has no {kind!r} links: the driver is not "
+                            f"built in or its module is not loaded")
+            raise
+
+    def link_add(self, name: str, kind: str, *, mtu: int | None = None,
+                 address: str | None = None, up: bool = False) -> None:
+        """Create a link of a kind that takes no arguments (``dummy``, ``ifb``,
+        ``wireguard``...). Equals ``ip link add NAME type KIND``. A kind the
+        kernel does not have is refused (EOPNOTSUPP) with a hint naming it."""
+        self._add_link(requests.link_add(name, kind, mtu=mtu, address=address, up=up),
+                       name, kind)
+
+    def link_add_macvlan(self, name: str, link: Device, *, mode: str = "vepa",
+                         nopromisc: bool = False, bcqueuelen: int | None = None,
+                         tap: bool = False, mtu: int | None = None,
+                         address: str | None = None, up: bool = False) -> None:
+        """Create a macvlan (``tap=True``: a macvtap) on ``link``. Equals ``ip
+        link add NAME link DEV type macvlan|macvtap mode private|vepa|bridge|
+        passthru|source [nopromisc] [bcqueuelen N]``."""
+        kind = "macvtap" if tap else "macvlan"
+        self._add_link(requests.macvlan_add(name, self.index_of(link), mode=mode,
+                                            nopromisc=nopromisc, bcqueuelen=bcqueuelen,
+                                            kind=kind, mtu=mtu, address=address, up=up),
+                       name, kind)
+
+    def link_add_vlan(self, name: str, link: Device, vid: int, *,
+                      protocol: str = "802.1Q", mtu: int | None = None,
+                      address: str | None = None, up: bool = False) -> None:
+        """Create an 802.1Q VLAN on ``link``. Equals ``ip link add link DEV name
+        NAME type vlan id VID [protocol 802.1Q|802.1ad]``."""
+        self._add_link(requests.vlan_add(name, self.index_of(link), vid, protocol=protocol,
+                                         mtu=mtu, address=address, up=up), name, "vlan")
+
+    def link_add_ipvlan(self, name: str, link: Device, *, mode: str = "l3",
+                        flag: str = "bridge", mtu: int | None = None,
+                        up: bool = False) -> None:
+        """Create an ipvlan on ``link``. Equals ``ip link add NAME link DEV type
+        ipvlan mode l2|l3|l3s [bridge|private|vepa]``."""
+        self._add_link(requests.ipvlan_add(name, self.index_of(link), mode=mode, flag=flag,
+                                           mtu=mtu, up=up), name, "ipvlan")
+
+    def link_add_bond(self, name: str, *, mode: str | None = None, miimon: int | None = None,
+                      mtu: int | None = None, address: str | None = None,
+                      up: bool = False) -> None:
+        """Create a bond. Equals ``ip link add NAME type bond [mode MODE] [miimon MS]``."""
+        self._add_link(requests.bond_add(name, mode=mode, miimon=miimon, mtu=mtu,
+                                         address=address, up=up), name, "bond")
+
+    def link_add_vrf(self, name: str, table: int | str, *, up: bool = False) -> None:
+        """Create a VRF device. Equals ``ip link add NAME type vrf table T``."""
+        self._add_link(requests.vrf_add(name, convert.table_number(table), up=up),
+                       name, "vrf")
+
+    # -- tun/tap ---------------------------------------------------------------------
+
+    def tuntap_add(self, name: str, mode: str = "tap", *, user: int | None = None,
+                   group: int | None = None, multi_queue: bool = False, pi: bool = False,
+                   vnet_hdr: bool = False, one_queue: bool = False) -> str:
+        """Create a persistent tun or tap device in this namespace through
+        /dev/net/tun (TUNSETIFF, TUNSETOWNER/TUNSETGROUP, TUNSETPERSIST), as VM
+        runtimes give each VM a tap. Equals ``ip tuntap add NAME mode tun|tap
+        [user U] [group G] [multi_queue] [pi] [vnet_hdr] [one_queue]``.
+        ``name`` may hold ``%d`` for the kernel to number it; returns the name."""
+        flags = _tun_flags(mode, multi_queue=multi_queue, pi=pi, vnet_hdr=vnet_hdr,
+                           one_queue=one_queue)
+        if name:
+            requests.check_ifname(name.replace("%d", "0"))
+        # Until TUNSETPERSIST the device lives only as long as the fd: if a step
+        # fails (or is interrupted), closing the fd removes it, nothing half-made.
+        with self._tun(name) as fd:
+            made = syscalls.tun_set_iff(fd, name, flags)
+            subject = f"tun {made!r}"
+            if user is not None:
+                syscalls.ioctl_int(fd, syscalls.TUNSETOWNER, user, subject=subject)
+            if group is not None:
+                syscalls.ioctl_int(fd, syscalls.TUNSETGROUP, group, subject=subject)
+            syscalls.ioctl_int(fd, syscalls.TUNSETPERSIST, 1, subject=subject)
+        return made
+
+    def tuntap_delete(self, name: str, mode: str = "tap", *, multi_queue: bool = False,
+                      pi: bool = False, vnet_hdr: bool = False, one_queue: bool = False
+                      ) -> None:
+        """Remove a persistent tun or tap device: attach to it, make it not
+        persistent, close. Equals ``ip tuntap del NAME mode tun|tap``; the mode
+        (and flags) must be those it was made with (EINVAL otherwise), and a
+        device some process still holds goes when that process lets it go."""
+        requests.check_ifname(name)
+        flags = _tun_flags(mode, multi_queue=multi_queue, pi=pi, vnet_hdr=vnet_hdr,
+                           one_queue=one_queue)
+        with self._tun(name) as fd:
+            syscalls.tun_set_iff(fd, name, flags)
+            syscalls.ioctl_int(fd, syscalls.TUNSETPERSIST, 0, subject=f"tun {name!r}")
+
+    def tuntap_list(self) -> list[Link]:
+        """The tun and tap devices of this namespace, with their data (owner,
+        group, type, flags in ``info_data``). Equals ``ip tuntap show``."""
+        return self.link_list(kind="tun", details=True)
+
+    @contextmanager
+    def _tun(self, name: str) -> Iterator[int]:
+        """/dev/net/tun opened inside this handle's namespace (where the device
+        it attaches to lives), closed on leaving."""
+        with _netns_fd(self.netns, self.pid) as netns_fd:
+            fd = syscalls.open_in(netns_fd, "/dev/net/tun", os.O_RDWR)
+        try:
+            yield fd
+        finally:
+            os.close(fd)
 
     def link_set(self, dev: Device, *, up: bool | None = None, mtu: int | None = None,
                  name: str | None = None, address: str | None = None,
@@ -370,12 +593,26 @@ class Handle(_OnOneSocket):
     # -- routes --------------------------------------------------------------------------
 
     def route_list(self, *, table: int | str | None = "main", family: int | str | None = None,
-                   dev: Device | None = None) -> list[Route]:
+                   dev: Device | None = None, dst: NetworkLike | None = None,
+                   root: NetworkLike | None = None, match: NetworkLike | None = None,
+                   protocol: int | str | None = None, scope: int | str | None = None,
+                   type: str | Sequence[str] | None = None,
+                   gateway: NetworkLike | AddressLike | None = None,
+                   metric: int | None = None) -> list[Route]:
         """Routes of one table (``table=None``: all tables). Equals
-        ``ip [-4|-6] route show [table T|all] [dev DEV]``."""
+        ``ip [-4|-6] route show [table T|all] [dev DEV] [[exact] PREFIX | root PREFIX
+        | match PREFIX] [proto P] [scope S] [type T...] [via PREFIX] [metric N]``.
+
+        ``dst`` is the exact destination (``"default"`` or a prefix), ``root``
+        the routes inside a prefix, ``match`` the routes that contain one (those
+        a lookup could use); ``gateway`` an address or prefix the gateway lies in.
+        """
         table_number = None if table in (None, "all") else convert.table_number(table)
         oif = None if dev is None else self.index_of(dev)
         family_number = convert.family_number(family)
+        selector = self._route_selector(family_number, dst=dst, root=root, match=match,
+                                        protocol=protocol, scope=scope, type=type,
+                                        gateway=gateway, metric=metric)
         try:
             routes = self._objects(requests.route_dump(family=family_number,
                                                        table=table_number, oif=oif),
@@ -390,56 +627,194 @@ class Handle(_OnOneSocket):
         return [r for r in routes
                 if (table_number is None or r.table == table_number)
                 and (oif is None or r.oif == oif)
-                and (family_number == 0 or r.family == family_number)]
+                and (family_number == 0 or r.family == family_number)
+                and (selector is None or selector.matches(r))]
+
+    @staticmethod
+    def _route_selector(family: int, *, dst: NetworkLike | None, root: NetworkLike | None,
+                        match: NetworkLike | None, protocol: int | str | None,
+                        scope: int | str | None, type: str | Sequence[str] | None,
+                        gateway: NetworkLike | AddressLike | None,
+                        metric: int | None) -> RouteSelector | None:
+        """The selector of ``route_list``'s filters (None: there are none);
+        ValueError for a bad one."""
+        if all(value is None for value in (dst, root, match, protocol, scope, type, gateway,
+                                           metric)):
+            return None
+        default_any = False
+        prefixes: dict[str, IPNetwork | None] = {}
+        for key, value in (("exact", dst), ("root", root), ("match", match)):
+            if value is None:
+                prefixes[key] = None
+            elif isinstance(value, str) and value in ("default", "all", "any"):
+                if family == 0:
+                    default_any = True
+                    prefixes[key] = None
+                else:
+                    prefixes[key] = ipaddress.ip_network(
+                        "0.0.0.0/0" if family == socket.AF_INET else "::/0")
+            else:
+                prefixes[key] = _selector_network(value, key)
+        types = frozenset([type] if isinstance(type, str) else type or ())
+        for name in types:
+            convert.route_type_number(name)  # ValueError for an unknown type
+        return RouteSelector(
+            exact=prefixes["exact"], root=prefixes["root"], match=prefixes["match"],
+            default_any=default_any,
+            protocol=None if protocol is None else convert.PROTOCOL_NAMES.get(
+                convert.protocol_number(protocol), str(protocol)),
+            scope=None if scope is None else convert.SCOPE_NAMES.get(
+                convert.scope_number(scope), str(scope)),
+            types=types,
+            gateway=None if gateway is None else _selector_network(gateway, "via"),
+            metric=metric)
+
+    def route_flush(self, *, table: int | str | None = "main",
+                    family: int | str | None = None, dev: Device | None = None,
+                    dst: NetworkLike | None = None, root: NetworkLike | None = None,
+                    match: NetworkLike | None = None, protocol: int | str | None = None,
+                    scope: int | str | None = None, type: str | Sequence[str] | None = None,
+                    gateway: NetworkLike | AddressLike | None = None,
+                    metric: int | None = None) -> list[Route]:
+        """Remove every route ``route_list`` with the same selectors lists, and
+        return them. Equals ``ip route flush SELECTORS``. As ip, it lists
+        and removes again until nothing is left that matches (removing a
+        route may make another appear or vanish); a route that is already
+        gone when its turn comes is not an error."""
+        removed: list[Route] = []
+        for _ in range(_FLUSH_ROUNDS):
+            routes = self.route_list(table=table, family=family, dev=dev, dst=dst, root=root,
+                                     match=match, protocol=protocol, scope=scope, type=type,
+                                     gateway=gateway, metric=metric)
+            if not routes:
+                break
+            outcomes = self._sock.exchange([requests.route_del_exact(**_route_fields(r))
+                                            for r in routes])
+            for route, outcome in zip(routes, outcomes):
+                if outcome.error is None:
+                    removed.append(route)
+                elif outcome.error.errno != errno.ESRCH:
+                    outcome.error.subject = f"route {_route_text(route)}"
+                    raise outcome.error
+        return removed
+
+    def route_get(self, dst: AddressLike, *, source: AddressLike | None = None,
+                  iif: Device | None = None, oif: Device | None = None,
+                  mark: int | None = None) -> Route:
+        """The route the kernel would use for ``dst``: a lookup, not a dump.
+        Equals ``ip route get ADDR [from SRC] [iif DEV] [oif DEV] [mark M]``.
+        The result is ``cloned`` (and for IPv4 carries its ``cache`` flags);
+        an unreachable destination raises the kernel's refusal (ENETUNREACH,
+        EACCES for a prohibit route, EINVAL for a blackhole...)."""
+        request = requests.route_get(
+            dst, source=source, oif=None if oif is None else self.index_of(oif),
+            iif=None if iif is None else self.index_of(iif), mark=mark)
+        try:
+            replies = self._call(request, f"route to {dst}")
+        except KernelError as err:
+            if err.errno == errno.EACCES:
+                # Not a missing privilege: a 'prohibit' route covers the destination.
+                raise KernelError(errno.EACCES, subject=err.subject, msg_type=err.msg_type,
+                                  extack=err.extack,
+                                  hint="a route of type prohibit covers it") from err
+            raise
+        for reply in replies:
+            if reply.type == RTM.RTM_NEWROUTE:
+                return convert.route_from_message(reply)
+        raise KernelError(errno.ENOENT, subject=f"route to {dst}", msg_type="RTM_GETROUTE")
 
     def _route_request(self, dst: NetworkLike, replace: bool, *, gateway: AddressLike | None,
                        dev: Device | None, metric: int | None, table: int | str | None,
                        scope: int | str | None, protocol: int | str | None,
-                       prefsrc: AddressLike | None, type: int | str | None) -> Message:
+                       prefsrc: AddressLike | None, type: int | str | None,
+                       mtu: int | None, advmss: int | None,
+                       metrics: Mapping[str, int] | None, locked: Iterable[str],
+                       onlink: bool, nexthops: Sequence[NextHopLike] | None) -> Message:
+        values = dict(metrics or {})
+        type_number = RTN.RTN_UNICAST if type is None else convert.route_type_number(type)
+        if mtu is not None:
+            values["mtu"] = mtu
+        if advmss is not None:
+            values["advmss"] = advmss
         return requests.route_add(
             dst, gateway=gateway, oif=None if dev is None else self.index_of(dev),
-            table=RT_TABLE.RT_TABLE_MAIN if table is None else convert.table_number(table),
-            priority=metric,
+            table=_route_table(table, type_number), priority=metric,
             protocol=(RTPROT.RTPROT_BOOT if protocol is None
                       else convert.protocol_number(protocol)),
             scope=None if scope is None else convert.scope_number(scope),
-            prefsrc=prefsrc,
-            type=RTN.RTN_UNICAST if type is None else convert.route_type_number(type),
+            prefsrc=prefsrc, type=type_number, metrics=values or None, locked=locked, onlink=onlink,
+            multipath=None if nexthops is None else [self._nexthop(h) for h in nexthops],
             replace=replace)
+
+    def _nexthop(self, hop: NextHop | Mapping[str, Any]) -> Any:
+        """One path of a multipath route: a ``model.NextHop`` or a mapping with
+        ``gateway``/``via``, ``dev``, ``weight`` and ``onlink``."""
+        if isinstance(hop, NextHop):
+            return requests.nexthop(gateway=hop.gateway, oif=hop.oif or 0, weight=hop.weight,
+                                    onlink="onlink" in hop.flags)
+        unknown = set(hop) - {"gateway", "via", "dev", "weight", "onlink"}
+        if unknown:
+            raise ValueError(f"nexthop: unknown key(s) {', '.join(sorted(unknown))}")
+        dev = hop.get("dev")
+        return requests.nexthop(gateway=hop.get("gateway", hop.get("via")),
+                                oif=0 if dev is None else self.index_of(dev),
+                                weight=hop.get("weight", 1), onlink=bool(hop.get("onlink")))
 
     def route_add(self, dst: NetworkLike, *, gateway: AddressLike | None = None,
                   dev: Device | None = None, metric: int | None = None,
                   table: int | str | None = None, scope: int | str | None = None,
                   protocol: int | str | None = None, prefsrc: AddressLike | None = None,
-                  type: int | str | None = None) -> None:
+                  type: int | str | None = None, mtu: int | None = None,
+                  advmss: int | None = None, metrics: Mapping[str, int] | None = None,
+                  locked: Iterable[str] = (), onlink: bool = False,
+                  nexthops: Sequence[NextHopLike] | None = None) -> None:
         """Add a route; ``dst`` is ``"default"`` or a network. Equals ``ip route
-        add DST [via GW] [dev DEV] [metric N] [table T] [scope S] [proto P]
-        [src PREFSRC]``."""
+        add [TYPE] DST [via GW] [dev DEV] [metric N] [table T] [scope S] [proto P]
+        [src PREFSRC] [mtu [lock] M] [advmss N] [onlink] [nexthop via GW dev DEV
+        weight W ...]``.
+
+        ``type`` is ``unicast`` (the default), ``blackhole``, ``unreachable``,
+        ``prohibit``, ``local``, ``throw``... ``metrics`` maps more RTAX names
+        to values (``{"hoplimit": 5}``); ``locked`` names the metrics given
+        with ``lock``; ``onlink`` takes the gateway to be on the link even
+        without a matching prefix; ``nexthops`` makes a multipath route, of
+        ``model.NextHop`` items or mappings with ``gateway``, ``dev``,
+        ``weight`` and ``onlink``.
+        """
         self._call(self._route_request(dst, False, gateway=gateway, dev=dev, metric=metric,
                                        table=table, scope=scope, protocol=protocol,
-                                       prefsrc=prefsrc, type=type),
+                                       prefsrc=prefsrc, type=type, mtu=mtu, advmss=advmss,
+                                       metrics=metrics, locked=locked, onlink=onlink,
+                                       nexthops=nexthops),
                    f"route {dst}")
 
     def route_replace(self, dst: NetworkLike, *, gateway: AddressLike | None = None,
                       dev: Device | None = None, metric: int | None = None,
                       table: int | str | None = None, scope: int | str | None = None,
                       protocol: int | str | None = None, prefsrc: AddressLike | None = None,
-                      type: int | str | None = None) -> None:
-        """Add or replace a route. Equals ``ip route replace ...``."""
+                      type: int | str | None = None, mtu: int | None = None,
+                      advmss: int | None = None, metrics: Mapping[str, int] | None = None,
+                      locked: Iterable[str] = (), onlink: bool = False,
+                      nexthops: Sequence[NextHopLike] | None = None) -> None:
+        """Add or replace a route. Equals ``ip route replace ...``; takes what
+        ``route_add`` takes."""
         self._call(self._route_request(dst, True, gateway=gateway, dev=dev, metric=metric,
                                        table=table, scope=scope, protocol=protocol,
-                                       prefsrc=prefsrc, type=type),
+                                       prefsrc=prefsrc, type=type, mtu=mtu, advmss=advmss,
+                                       metrics=metrics, locked=locked, onlink=onlink,
+                                       nexthops=nexthops),
                    f"route {dst}")
 
     def route_delete(self, dst: NetworkLike, *, gateway: AddressLike | None = None,
                      dev: Device | None = None, metric: int | None = None,
-                     table: int | str | None = None) -> None:
-        """Remove a route. Equals ``ip route del DST [via GW] [dev DEV] [metric N]
-        [table T]``."""
+                     table: int | str | None = None, type: int | str | None = None
+                     ) -> None:
+        """Remove a route. Equals ``ip route del [TYPE] DST [via GW] [dev DEV]
+        [metric N] [table T]``."""
+        type_number = RTN.RTN_UNSPEC if type is None else convert.route_type_number(type)
         self._call(requests.route_del(
             dst, gateway=gateway, oif=None if dev is None else self.index_of(dev),
-            table=RT_TABLE.RT_TABLE_MAIN if table is None else convert.table_number(table),
-            priority=metric),
+            table=_route_table(table, type_number), priority=metric, type=type_number),
             f"route {dst}")
 
     # -- neighbours ------------------------------------------------------------------------
@@ -473,6 +848,154 @@ class Handle(_OnOneSocket):
         """Remove a neighbour entry. Equals ``ip neigh del DST dev DEV``."""
         index = self.index_of(dev)
         self._call(requests.neigh_del(index, dst), f"neighbour {dst} on {_subject_dev(dev)}")
+
+    # -- policy routing rules -------------------------------------------------------------
+
+    def rule_list(self, *, family: int | str | None = None, src: NetworkLike | None = None,
+                  dst: NetworkLike | None = None, invert: bool = False,
+                  iif: str | None = None, oif: str | None = None, fwmark: int | None = None,
+                  fwmask: int | None = None, table: int | str | None = None,
+                  priority: int | None = None, protocol: int | str | None = None
+                  ) -> list[Rule]:
+        """The policy routing rules, in the order the kernel tries them (IPv4
+        then IPv6 when no family is given). Equals ``ip [-4|-6] rule show [not]
+        [from PREFIX] [to PREFIX] [iif DEV] [oif DEV] [fwmark M[/MASK]] [table T]
+        [priority N] [protocol P]``; ``from``/``to`` select the rules whose
+        prefix lies inside the one given."""
+        selector = RuleSelector(
+            src=None if src is None else _selector_network(src, "from"),
+            dst=None if dst is None else _selector_network(dst, "to"),
+            invert=invert, iif=iif, oif=oif, fwmark=fwmark, fwmask=fwmask,
+            table=None if table is None else convert.table_number(table),
+            priority=priority,
+            protocol=None if protocol is None else convert.PROTOCOL_NAMES.get(
+                convert.protocol_number(protocol), str(protocol)))
+        number = convert.family_number(family)
+        families = [number] if number else [int(socket.AF_INET), int(socket.AF_INET6)]
+        rules: list[Rule] = []
+        for each in families:
+            rules += self._objects(requests.rule_dump(family=each), convert.read_rule)
+        return [rule for rule in rules if rule.family in families and selector.matches(rule)]
+
+    def rule_add(self, *, priority: int | None = None, src: NetworkLike | None = None,
+                 dst: NetworkLike | None = None, table: int | str | None = None,
+                 action: str = "lookup", goto: int | None = None, invert: bool = False,
+                 iif: str | None = None, oif: str | None = None, fwmark: int | None = None,
+                 fwmask: int | None = None, tos: int = 0,
+                 suppress_prefixlen: int | None = None,
+                 suppress_ifgroup: int | None = None, realms: int | None = None,
+                 uid_range: tuple[int, int] | None = None,
+                 ipproto: int | str | None = None, sport: int | tuple[int, int] | None = None,
+                 dport: int | tuple[int, int] | None = None,
+                 protocol: int | str | None = None, family: int | str | None = None
+                 ) -> None:
+        """Add a policy routing rule. Equals ``ip [-6] rule add [not] [from PREFIX]
+        [to PREFIX] [iif DEV] [oif DEV] [fwmark M[/MASK]] [tos T] [priority N]
+        [lookup TABLE | goto N | nop | blackhole | unreachable | prohibit]
+        [suppress_prefixlength N] [uidrange A-B] [ipproto P] [sport|dport P[-Q]]
+        [protocol P]``.
+
+        The family follows ``src``/``dst`` (else ``family``, else IPv4); a
+        ``lookup`` without a table looks up ``main``, as with ip. Giving
+        ``goto`` makes it a goto rule.
+        """
+        fields = self._rule_fields(
+            family, src, dst, table, "goto" if goto is not None else action, goto, invert,
+            iif, oif, fwmark, fwmask, tos, suppress_prefixlen, suppress_ifgroup, realms,
+            uid_range, ipproto, sport, dport, protocol, priority, adding=True)
+        self._call(requests.rule_add(**fields), f"rule {_rule_subject(fields)}")
+
+    def rule_delete(self, *, priority: int | None = None, src: NetworkLike | None = None,
+                    dst: NetworkLike | None = None, table: int | str | None = None,
+                    action: str | None = None, goto: int | None = None,
+                    invert: bool = False, iif: str | None = None, oif: str | None = None,
+                    fwmark: int | None = None, fwmask: int | None = None, tos: int = 0,
+                    protocol: int | str | None = None, family: int | str | None = None
+                    ) -> None:
+        """Remove the first rule that has everything given. Equals ``ip rule del
+        SELECTOR`` (e.g. ``priority 100``, or ``from 10.0.0.0/8 lookup 100``)."""
+        fields = self._rule_fields(
+            family, src, dst, table, action, goto, invert, iif, oif, fwmark, fwmask, tos,
+            None, None, None, None, None, None, None, protocol, priority, adding=False)
+        self._call(requests.rule_del(**fields), f"rule {_rule_subject(fields)}")
+
+    def rule_flush(self, *, family: int | str | None = None, src: NetworkLike | None = None,
+                   dst: NetworkLike | None = None, invert: bool = False,
+                   iif: str | None = None, oif: str | None = None, fwmark: int | None = None,
+                   fwmask: int | None = None, table: int | str | None = None,
+                   priority: int | None = None, protocol: int | str | None = None
+                   ) -> list[Rule]:
+        """Remove every rule ``rule_list`` selects but those of priority 0 (the
+        kernel's ``lookup local``, which cannot be removed), and return them.
+        Equals ``ip [-6] rule flush [SELECTOR]``: as with ip, this removes the
+        ``main`` and ``default`` rules too unless a selector spares them."""
+        rules = [rule for rule in self.rule_list(
+            family=family, src=src, dst=dst, invert=invert, iif=iif, oif=oif, fwmark=fwmark,
+            fwmask=fwmask, table=table, priority=priority, protocol=protocol)
+            if rule.priority != 0]
+        outcomes = self._sock.exchange([requests.rule_del(**_rule_identity(r)) for r in rules])
+        removed = []
+        for rule, outcome in zip(rules, outcomes):
+            if outcome.error is None:
+                removed.append(rule)
+            elif outcome.error.errno != errno.ENOENT:
+                outcome.error.subject = f"rule {rule.priority}"
+                raise outcome.error
+        return removed
+
+    @staticmethod
+    def _rule_fields(family: int | str | None, src: NetworkLike | None,
+                     dst: NetworkLike | None, table: int | str | None, action: str | None,
+                     goto: int | None, invert: bool, iif: str | None, oif: str | None,
+                     fwmark: int | None, fwmask: int | None, tos: int,
+                     suppress_prefixlen: int | None, suppress_ifgroup: int | None,
+                     realms: int | None, uid_range: tuple[int, int] | None,
+                     ipproto: int | str | None, sport: int | tuple[int, int] | None,
+                     dport: int | tuple[int, int] | None, protocol: int | str | None,
+                     priority: int | None, *, adding: bool) -> dict[str, Any]:
+        """``requests.rule_add``/``rule_del``'s arguments from the user's."""
+        prefixes: dict[str, IPNetwork | None] = {}
+        for key, value in (("src", src), ("dst", dst)):
+            if value is None or (isinstance(value, str) and value in ("all", "default",
+                                                                         "any")):
+                prefixes[key] = None
+            else:
+                prefixes[key] = _rule_network(value, "from" if key == "src" else "to")
+        number = convert.family_number(family)
+        for network in prefixes.values():
+            if network is not None:
+                version = int(socket.AF_INET if network.version == 4 else socket.AF_INET6)
+                if number and number != version:
+                    raise ValueError(f"rule: {network} is not of family {family}")
+                number = version
+        if action is None:
+            action_number = int(FR_ACT.FR_ACT_GOTO if goto is not None
+                                else FR_ACT.FR_ACT_UNSPEC)
+        elif action in convert.RULE_ACTION_NUMBERS:
+            action_number = convert.RULE_ACTION_NUMBERS[action]
+        elif action == "table":
+            action_number = int(FR_ACT.FR_ACT_TO_TBL)
+        else:
+            raise ValueError(f"unknown rule action {action!r}; expected one of "
+                             f"{', '.join(convert.RULE_ACTION_NUMBERS)}")
+        table_number = None if table is None else convert.table_number(table)
+        if adding and table_number is None and action_number == FR_ACT.FR_ACT_TO_TBL:
+            table_number = int(RT_TABLE.RT_TABLE_MAIN)
+        if action_number == FR_ACT.FR_ACT_GOTO and goto is None:
+            raise ValueError("a goto rule needs the priority to go to (goto=N)")
+        return {
+            "family": number or int(socket.AF_INET), "priority": priority,
+            "src": prefixes["src"], "dst": prefixes["dst"], "invert": invert, "tos": tos,
+            "fwmark": fwmark, "fwmask": fwmask, "iif": iif, "oif": oif,
+            "table": table_number, "action": action_number, "goto": goto,
+            "suppress_prefixlen": suppress_prefixlen, "suppress_ifgroup": suppress_ifgroup,
+            "realms": realms, "uid_range": uid_range,
+            "ipproto": (ip_protocol_number(ipproto) if isinstance(ipproto, str)
+                        else ipproto),
+            "sport": (sport, sport) if isinstance(sport, int) else sport,
+            "dport": (dport, dport) if isinstance(dport, int) else dport,
+            "protocol": None if protocol is None else convert.protocol_number(protocol),
+        }
 
     # -- namespace ids -------------------------------------------------------------------
 

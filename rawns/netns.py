@@ -65,6 +65,10 @@ __all__ = [
     "execvp",
     "sysctl",
     "sysctl_path",
+    "pids",
+    "attach",
+    "tun_processes",
+    "run_all",
 ]
 
 #: Where named namespaces are bind-mounted, as iproute2 does.
@@ -844,3 +848,109 @@ def _sysctl_here(path: str, value: str | int | None, subject: str) -> str | None
             os.close(fd)
     except OSError as err:
         raise kernel_error(err.errno or errno.EIO, syscall=step, subject=subject) from err
+# --- processes of a namespace, naming a process's namespace ------------------------------
+
+def pids(target: NetnsTarget) -> builtins.list[int]:
+    """The ids of the processes whose network namespace is ``target`` (a name,
+    path or fd), in /proc order. Equals ``ip netns pids NAME``. Processes
+    that end or cannot be inspected while the list is made are left out."""
+    fd = open_fd(target)
+    try:
+        wanted = os.fstat(fd)
+    finally:
+        os.close(fd)
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            info = os.stat(f"/proc/{entry}/ns/net")
+        except OSError:
+            continue  # gone meanwhile, or not ours to look at
+        if (info.st_dev, info.st_ino) == (wanted.st_dev, wanted.st_ino):
+            found.append(int(entry))
+    return found
+
+
+def attach(name: str, pid: int) -> None:
+    """Name the network namespace of the running process ``pid``: bind-mount
+    its /proc/PID/ns/net at /run/netns/NAME. Equals ``ip netns attach NAME
+    PID``. FileExistsError if the name is taken, ProcessLookupError-like
+    KernelError (ENOENT) if there is no such process; nothing is left behind
+    on failure."""
+    path = path_of(name)
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid < 1:
+        raise ValueError(f"pid must be a positive int, not {pid!r}")
+    source = f"/proc/{pid}/ns/net"
+    fd = open_fd(pid=pid)  # fail early, naming the process, if it has no namespace
+    os.close(fd)
+    _ensure_run_dir()
+    try:
+        made = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+                       | os.O_NOFOLLOW, 0)
+    except OSError as err:
+        raise kernel_error(err.errno or errno.EIO, syscall="open",
+                           subject=f"netns {name!r}") from err
+    os.close(made)
+    try:
+        syscalls.mount(source, path, "none", syscalls.MS_BIND)
+    except KernelError as err:
+        _unlink_quietly(os.fsencode(path))
+        err.subject = f"netns {name!r} (of pid {pid})"
+        raise
+    except BaseException:
+        _unlink_quietly(os.fsencode(path))
+        raise
+
+
+def tun_processes(name: str) -> builtins.list[tuple[str, int]]:
+    """``(command name, pid)`` of the processes holding the tun/tap device
+    ``name`` open (its /proc/PID/fdinfo says ``iff: NAME``), as ``ip -d tuntap
+    show`` lists them. fdinfo names the device only, not its namespace."""
+    wanted = f"iff:\t{name}\n"
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{entry}/fdinfo")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                with builtins.open(f"/proc/{entry}/fdinfo/{fd}") as info:
+                    if wanted not in info.read():
+                        continue
+                with builtins.open(f"/proc/{entry}/comm") as comm:
+                    found.append((comm.read().strip(), int(entry)))
+                break
+            except OSError:
+                continue
+    return found
+
+
+def run_all(argv: Sequence[str], *, before: Callable[[str], None] | None = None,
+            failed: Callable[[str, KernelError], None] | None = None
+            ) -> dict[str, int]:
+    """Run ``argv`` in each named namespace in turn, in directory order as
+    ``ip -all netns exec CMD`` does, and return each one's exit status.
+
+    ``before(name)`` is called before each run (ip prints ``netns: NAME``);
+    a program that cannot start in one namespace is reported to
+    ``failed(name, error)`` (and left out of the result) instead of stopping
+    the others, as with ip."""
+    try:
+        names = os.listdir(RUN_DIR)
+    except FileNotFoundError:
+        names = []
+    statuses = {}
+    for name in names:
+        if before is not None:
+            before(name)
+        try:
+            statuses[name] = run(name, argv)
+        except KernelError as err:
+            if failed is None:
+                raise
+            failed(name, err)
+    return statuses

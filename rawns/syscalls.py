@@ -67,6 +67,19 @@ __all__ = [
     "delete_many",
     "open_many",
     "socket_in",
+    "open_in",
+    "tun_set_iff",
+    "tun_get_iff",
+    "ioctl_int",
+    "TUNSETPERSIST",
+    "TUNSETOWNER",
+    "TUNSETGROUP",
+    "IFF_TUN",
+    "IFF_TAP",
+    "IFF_NO_PI",
+    "IFF_ONE_QUEUE",
+    "IFF_VNET_HDR",
+    "IFF_MULTI_QUEUE",
     "recv_many",
     "exchange_many",
     "EXCHANGE_FATAL_STEPS",
@@ -320,6 +333,71 @@ def _socket(family: int, type: int, proto: int) -> socket.socket:
         return socket.socket(family, type | socket.SOCK_CLOEXEC, proto)
     except OSError as err:
         raise kernel_error(err.errno or errno.EIO, syscall="socket") from err
+
+
+_OPEN_IN_STEPS = {  # step of rawns_open_in -> (syscall, subject)
+    lib.RAWNS_OPEN_IN_OPEN_HOME: ("open", "the thread's own netns"),
+    lib.RAWNS_OPEN_IN_ENTER: ("setns", "the file's netns"),
+    lib.RAWNS_OPEN_IN_OPEN: ("open", None),
+    lib.RAWNS_OPEN_IN_RETURN: ("setns", "the thread's own netns (the thread could not "
+                               "return to it)"),
+}
+
+
+def open_in(netns_fd: int | None, path: str, flags: int) -> int:
+    """``os.open(path, flags | O_CLOEXEC)`` inside the network namespace behind
+    ``netns_fd`` (None: the caller's own), the calling thread stepping in for
+    the open() alone, as ``socket_in`` does. For files whose objects belong
+    to the namespace they are opened in (/dev/net/tun)."""
+    flags |= os.O_CLOEXEC
+    if netns_fd is None:
+        try:
+            return os.open(path, flags)
+        except OSError as err:
+            raise kernel_error(err.errno or errno.EIO, syscall="open", subject=path) from err
+    failed_step = ffi.new("int *")
+    fd = lib.rawns_open_in(netns_fd, path.encode(), flags, failed_step)
+    if fd < 0:
+        syscall, subject = _OPEN_IN_STEPS.get(failed_step[0], ("open", None))
+        raise kernel_error(ffi.errno, syscall=syscall, subject=subject or path)
+    return int(fd)
+
+
+TUNSETPERSIST: int = lib.TUNSETPERSIST
+TUNSETOWNER: int = lib.TUNSETOWNER
+TUNSETGROUP: int = lib.TUNSETGROUP
+IFF_TUN: int = lib.IFF_TUN
+IFF_TAP: int = lib.IFF_TAP
+IFF_NO_PI: int = lib.IFF_NO_PI
+IFF_ONE_QUEUE: int = lib.IFF_ONE_QUEUE
+IFF_VNET_HDR: int = lib.IFF_VNET_HDR
+IFF_MULTI_QUEUE: int = lib.IFF_MULTI_QUEUE
+
+
+def tun_set_iff(fd: int, name: str, flags: int) -> str:
+    """ioctl(TUNSETIFF): attach the /dev/net/tun ``fd`` to the device ``name``
+    (made if missing) with IFF_* ``flags``; returns the device's name."""
+    out = ffi.new("char[]", lib.IFNAMSIZ)
+    if lib.rawns_tun_set_iff(fd, name.encode(), flags, out) < 0:
+        raise kernel_error(ffi.errno, syscall="ioctl(TUNSETIFF)", subject=f"tun {name!r}")
+    return str(ffi.string(out).decode())
+
+
+def tun_get_iff(fd: int) -> tuple[str, int]:
+    """ioctl(TUNGETIFF): the name and IFF_* flags of the device ``fd`` is attached to."""
+    out = ffi.new("char[]", lib.IFNAMSIZ)
+    flags = ffi.new("int *")
+    if lib.rawns_tun_get_iff(fd, out, flags) < 0:
+        raise kernel_error(ffi.errno, syscall="ioctl(TUNGETIFF)")
+    return str(ffi.string(out).decode()), int(flags[0])
+
+
+def ioctl_int(fd: int, request: int, arg: int, *, subject: str | None = None) -> None:
+    """ioctl(fd, request, arg) with an integer argument (TUNSETPERSIST, TUNSETOWNER...)."""
+    if lib.rawns_ioctl_ulong(fd, request, arg) < 0:
+        name = {TUNSETPERSIST: "TUNSETPERSIST", TUNSETOWNER: "TUNSETOWNER",
+                TUNSETGROUP: "TUNSETGROUP"}.get(request, hex(request))
+        raise kernel_error(ffi.errno, syscall=f"ioctl({name})", subject=subject)
 
 
 _RECV_SLOT = 128 * 1024  # larger than any netlink datagram the kernel builds

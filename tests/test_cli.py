@@ -306,7 +306,7 @@ ERRORS = [
     (["neigh", "add", "10.0.0.9", "lladdr", "zz", "dev", "lo"], 1, "'zz'"),
     (["link", "frobnicate"], 1, "unknown link command 'frobnicate'; expected one of"),
     (["frobnicate"], 1, "rawns help"),
-    (["link", "add", "x0", "type", "ifb"], 1, "not supported"),
+    (["link", "add", "x0", "type", "geneve"], 1, "not supported"),
     (["link", "set", "lo", "mtu", "lots"], 1, "not a number"),
 ]
 

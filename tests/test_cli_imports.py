@@ -12,7 +12,8 @@ import pytest
 
 OBJECT_MODULES = {"rawns.cli.link", "rawns.cli.addr", "rawns.cli.route", "rawns.cli.neigh",
                   "rawns.cli.netns", "rawns.cli.monitor", "rawns.cli.ping", "rawns.cli.demo",
-                  "rawns.cli.explain"}
+                  "rawns.cli.explain",
+                  "rawns.cli.rule", "rawns.cli.tuntap", "rawns.cli.batch"}
 
 
 def loaded(*args: str) -> set[str]:
@@ -26,7 +27,8 @@ def loaded(*args: str) -> set[str]:
     return set(result.stderr.split("\n")[-2].split())
 
 
-@pytest.mark.parametrize("args", [["-V"], ["help"], ["help", "link"], ["route", "--help"]])
+@pytest.mark.parametrize("args", [["-V"], ["help"], ["help", "link"], ["route", "--help"],
+                                  ["rule", "--help"], ["tuntap", "--help"]])
 def test_version_and_help_load_no_object_and_no_netlink(args):
     modules = loaded(*args)
     assert not modules & OBJECT_MODULES
@@ -41,6 +43,8 @@ def test_a_command_loads_only_its_objects_module(ns):
     assert "rawns.demo" not in modules and "rawns.ping" not in modules
     modules = loaded("-n", a, "-j", "addr")
     assert modules & OBJECT_MODULES == {"rawns.cli.addr"}
+    modules = loaded("-n", a, "rule")
+    assert modules & OBJECT_MODULES == {"rawns.cli.rule"}
 
 
 def test_explain_loads_the_protocol_only(tmp_path):

@@ -119,7 +119,10 @@ def test_route_builder_matches_the_constructor() -> None:
     fields = dict(dst=ipaddress.ip_network("10.1.0.0/16"), family=2,
                   gateway=ipaddress.ip_address("10.0.0.1"), oif=3, table=100,
                   protocol="static", scope="global", type="unicast", prefsrc=None,
-                  metric=20, flags=frozenset({"onlink"}), pref=None)
+                  metric=20, flags=frozenset({"onlink"}), pref=None,
+                  src=None, tos=0, nexthops=(), metrics=(("mtu", 1300),),
+                  locked=frozenset({"mtu"}), mark=None, uid=None, iif=None, cloned=False,
+                  cache=(), expires=None)
     built, plain = convert._new_route(**fields), Route(**fields)
     assert (built, hash(built), repr(built)) == (plain, hash(plain), repr(plain))
 
@@ -128,6 +131,8 @@ def test_route_builder_matches_the_constructor() -> None:
     ("link_dump", RTM.RTM_NEWLINK, convert.read_link, convert.link_from_message),
     ("addr_dump", RTM.RTM_NEWADDR, convert.read_address, convert.address_from_message),
     ("neigh_dump", RTM.RTM_NEWNEIGH, convert.read_neighbour, convert.neighbour_from_message),
+    ("route_dump", RTM.RTM_NEWROUTE, convert.read_route, convert.route_from_message),
+    ("rule_dump", RTM.RTM_NEWRULE, convert.read_rule, convert.rule_from_message),
 ])
 def test_readers_make_what_the_converters_make(name, mtype, read, from_message) -> None:
     data = (DATA / f"{name}.bin").read_bytes()
@@ -155,3 +160,17 @@ def test_readers_raise_decode_error_for_malformed_objects() -> None:
     data = encode(no_address)
     with pytest.raises(DecodeError):
         convert.read_address(data, frames(data)[0])
+
+
+def test_captured_rules_are_what_ip_showed() -> None:
+    from rawns import show
+
+    oracle = json.loads((DATA / "rule_oracle.json").read_text())
+    rules = converted("rule_dump", RTM.RTM_NEWRULE, convert.rule_from_message)
+    v4 = [r for r in rules if r.family == 2]
+    v6 = [r for r in rules if r.family == 10]
+    assert [r.to_json(details=True) for r in v4] == oracle["rule"]
+    assert [r.to_json(details=True) for r in v6] == oracle["rule6"]
+    assert "".join(show.rule_line(r.to_json(details=True)) + "\n"
+                   for r in v4 + v6) == oracle["text"]
+    assert {r.action for r in rules} >= {"lookup", "goto", "blackhole", "prohibit"}

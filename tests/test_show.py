@@ -13,11 +13,12 @@ import errno
 import ipaddress
 import json
 from pathlib import Path
+from hypothesis import given, strategies as st
 
 from rawns import convert, netns, show
 from rawns.errors import KernelError, kernel_error
 from rawns.handle import Event
-from rawns.model import Address, Link, Neighbour, Route
+from rawns.model import Address, Link, Neighbour, Route, Seconds
 from rawns.netlink import decode
 from rawns.netlink.constants import RTM
 
@@ -123,7 +124,7 @@ def test_address_lines() -> None:
     ]
     six = Address(index=2, address=ipaddress.ip_interface("fd00::1/64"), scope="link",
                   flags=frozenset({"permanent"}))
-    assert show.addr_lines(six.to_json())[0] == "    inet6 fd00::1/64 scope link"
+    assert show.addr_lines(six.to_json())[0] == "    inet6 fd00::1/64 scope link "  # ip ends it with a space
 
 
 # --- routes and neighbours -----------------------------------------------------------------
@@ -186,8 +187,30 @@ def test_events_as_ip_monitor_prints_them() -> None:
 def test_json_text_is_ips_bytes() -> None:
     value = [{"ifindex": 1, "flags": ["UP"], "link": None}]
     assert show.json_text(value) == '[{"ifindex":1,"flags":["UP"],"link":null}]'
-    assert show.json_text(value, pretty=True).splitlines()[:3] == [
-        "[", "    {", '        "ifindex": 1,']
+    # ip -j -p, as iproute2's json_writer lays it out
+    assert show.json_text(value, pretty=True) == (
+        '[ {\n        "ifindex": 1,\n        "flags": [ "UP" ],\n        "link": null\n    } ]')
+    two = [{"a": [], "b": {}, "c": [{"d": 1}, {"d": 2}]}, {"e": "x"}]
+    assert show.json_text(two, pretty=True) == (
+        '[ {\n        "a": [ ],\n        "b": {},\n        "c": [ {\n                "d": 1\n'
+        '            },{\n                "d": 2\n            } ]\n    },{\n'
+        '        "e": "x"\n    } ]')
+    timers = [{"t": Seconds(0), "u": Seconds(1.5)}]
+    assert show.json_text(timers) == '[{"t":0.00,"u":1.50}]'
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner,
+                                                                 max_size=4),
+    max_leaves=20)
+
+
+@given(json_values)
+def test_pretty_json_reads_back_as_what_was_written(value) -> None:
+    assert json.loads(show.json_text(value, pretty=True)) == value
+    assert json.loads(show.json_text(value)) == value
 
 
 # --- nsid -> name ------------------------------------------------------------------------------

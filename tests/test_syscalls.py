@@ -18,6 +18,7 @@ NAMED = {
     "delete": syscalls._DELETE_STEP_SYSCALL,
     "open": syscalls._OPEN_STEP_SYSCALL,
     "socket": syscalls._SOCKET_STEPS,
+    "open_in": syscalls._OPEN_IN_STEPS,
     "exchange": syscalls._EXCHANGE_STEPS,
 }
 
@@ -56,3 +57,30 @@ def test_a_socket_option_the_kernel_refuses_fails_the_exchange_at_its_step(ns) -
     assert caught.value.syscall == "setsockopt"  # type: ignore[attr-defined]
     assert tally.failed_step == lib.RAWNS_EXCHANGE_SOCKOPT and tally.done == 0
     assert os.readlink("/proc/thread-self/ns/net") == home
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_open_in_opens_inside_the_namespace_and_comes_home(ns) -> None:
+    home = os.readlink("/proc/thread-self/ns/net")
+    name = ns()
+    netns_fd = os.open(f"/run/netns/{name}", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        fd = syscalls.open_in(netns_fd, "/dev/net/tun", os.O_RDWR)
+        try:
+            made = syscalls.tun_set_iff(fd, "rtun%d", syscalls.IFF_TAP | syscalls.IFF_NO_PI)
+            assert made.startswith("rtun")
+            assert syscalls.tun_get_iff(fd)[0] == made
+            assert syscalls.tun_get_iff(fd)[1] & syscalls.IFF_TAP
+            # The device lives in the namespace the file was opened in, not here.
+            assert made not in os.listdir("/sys/class/net")
+        finally:
+            os.close(fd)
+        with pytest.raises(OSError) as caught:
+            syscalls.open_in(netns_fd, "/nonexistent/tun", os.O_RDWR)
+        assert caught.value.errno == 2 and caught.value.syscall == "open"
+    finally:
+        os.close(netns_fd)
+    assert os.readlink("/proc/thread-self/ns/net") == home
+    with pytest.raises(OSError) as caught:
+        syscalls.ioctl_int(0x7FFF, syscalls.TUNSETPERSIST, 1)
+    assert caught.value.errno == 9  # EBADF, named

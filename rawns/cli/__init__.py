@@ -1,6 +1,7 @@
 """The ``rawns`` command line, with iproute2's grammar: ``main``.
 
-    rawns [-n NS] [-j [-p]] [-4|-6] [--trace] OBJECT COMMAND ...
+    rawns [-n NS] [-j [-p]] [-4|-6] [-br|-o] [-s] [-d] [--trace] OBJECT COMMAND ...
+    rawns [-n NS] [-force] -batch FILE|-
 
 Invariants:
 - It only parses arguments and prints; every action is one public library
@@ -15,11 +16,12 @@ Invariants:
 Modules: :mod:`grammar` (options, words, values, usage text), :mod:`session`
 (the Handle of ``-n``/``--trace`` and ``-j`` output), :mod:`interrupts`
 (SIGTERM as Ctrl-C for commands that make many things), :mod:`dispatch`
-(``main``: OBJECT -> its module, errors -> exit status), and one module per
-OBJECT, imported only when that object is asked for: :mod:`link`,
-:mod:`addr`, :mod:`route`, :mod:`neigh`, :mod:`netns`, :mod:`monitor`,
-:mod:`ping`, :mod:`demo`, :mod:`explain`; :mod:`topology` serves ``up``, ``down``,
-``show`` and ``graph`` (``grammar.OBJECT_MODULES``).
+(``main``: OBJECT -> its module, errors -> exit status), :mod:`batch`
+(``-batch FILE``), and one module per OBJECT, imported only when that object
+is asked for: :mod:`link`, :mod:`addr`, :mod:`route`, :mod:`rule`,
+:mod:`neigh`, :mod:`tuntap`, :mod:`netns`, :mod:`monitor`, :mod:`ping`,
+:mod:`demo`, :mod:`explain`; :mod:`topology` serves ``up``, ``down``, ``show`` and
+``graph`` (``grammar.OBJECT_MODULES``).
 """
 
 from rawns.cli.dispatch import main

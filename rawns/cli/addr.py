@@ -69,17 +69,40 @@ def _show(words: Words, opts: Options) -> int:
         if dev is not None:
             raise UsageError(f"addr show: unexpected {word!r}")
         dev = word
+    full = opts.details or opts.stats > 0
     with open_handle(opts) as handle:
-        every = handle.link_list()
+        every = handle.link_list(details=full and dev is None)
         names = show.index_names(every)
-        links = [handle.link_get(dev)] if dev is not None else every
+        links = [handle.link_get(dev, details=full)] if dev is not None else every
         addresses = handle.addr_list(dev, family=opts.family)
-        data = show.addr_json(links, addresses, names, opts.family, show.up_indexes(every))
+        data = show.addr_json(links, addresses, names, opts.family, show.up_indexes(every),
+                              details=opts.details and not opts.brief)
+        if opts.stats and not opts.brief and not opts.oneline:
+            # As ip: the counters come after the addresses (every one in text, to size
+            # the columns; the level asked for in -j).
+            level = opts.stats if opts.json else 2
+            by_index = {link.index: link for link in links}
+            for entry in data:
+                link = by_index[entry["ifindex"]]
+                if link.stats is not None:
+                    entry["stats64"] = link.stats.to_json(level)
+        if opts.brief:
+            brief = [show.addr_brief_json(entry) for entry in data]
+            if opts.json:
+                emit_json(opts, brief)
+            else:
+                for entry in brief:
+                    print(show.addr_brief_line(entry))
+            return 0
         if opts.json:
             emit_json(opts, data)
             return 0
         peers = any("link_netnsid" in entry for entry in data)
         nsids = netns.nsid_names(handle) if peers else {}
     for entry in data:
-        print("\n".join(show.link_addr_lines(entry, nsids)))
+        if opts.oneline:
+            for line in show.addr_oneline(entry):
+                print(line)
+        else:
+            print("\n".join(show.link_addr_lines(entry, nsids, stats=opts.stats)))
     return 0

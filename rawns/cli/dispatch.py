@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Optional
 
-__all__ = ["main", "EXIT_USAGE", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_BUG"]
+__all__ = ["main", "run_command", "EXIT_USAGE", "EXIT_FAILED", "EXIT_INTERRUPTED",
+           "EXIT_BUG"]
 
 #: Exit statuses, as ip(8) documents them (1: syntax, 2: kernel), plus 130 and 70.
 EXIT_USAGE = 1
@@ -72,10 +73,12 @@ def _context(words: Optional[Words], obj: Optional[str]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    obj = None
-    words = None
     try:
-        opts = parse_options(args)
+        try:
+            opts = parse_options(args)
+        except UsageError as err:
+            print(f"{PROG}: {err}", file=sys.stderr)
+            return EXIT_USAGE
         if opts.version:
             from rawns import __version__
 
@@ -84,46 +87,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if opts.help:
             print(USAGE, end="")
             return 0
+        if opts.batch is not None:
+            if args:
+                print(f"{PROG}: -batch takes no command ({' '.join(args)!r} given): the "
+                      "commands are the lines of the file", file=sys.stderr)
+                return EXIT_USAGE
+            from rawns.cli.batch import run_batch
+
+            return run_batch(opts, run_command)
         if not args:
             print(USAGE, end="", file=sys.stderr)
             return EXIT_USAGE
-        obj = resolve(args.pop(0), OBJECT_TABLE, "object")
-        if obj != "demo" and args and args[-1] in ("-h", "--help"):
-            raise ShowHelp(obj)
-        words = Words(args, obj)
-        return _command(obj)(words, opts)
-    except ShowHelp as request:
-        print(HELP.get(request.obj, USAGE), end="")
-        return 0
-    except UsageError as err:
-        print(f"{PROG}: {err}", file=sys.stderr)
-        return EXIT_USAGE
-    except KernelError as err:
-        print(f"{PROG}: {_error_text(err)}", file=sys.stderr)
-        return EXIT_FAILED
-    except ExtensionMissingError as err:  # the installation, not the command line
-        print(f"{PROG}: {_error_text(err)}", file=sys.stderr)
-        return EXIT_FAILED
-    except (RawnsError, ValueError) as err:  # bad input the library refused
-        print(f"{PROG}: {_context(words, obj)}{_error_text(err)}", file=sys.stderr)
-        return EXIT_USAGE
-    except BrokenPipeError:
-        # The reader went away (rawns monitor | head): leave quietly.
-        try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
-        return 0
-    except OSError as err:
-        print(f"{PROG}: {_context(words, obj)}{_error_text(err)}", file=sys.stderr)
-        return EXIT_FAILED
-    except Exception as err:  # noqa: BLE001 - a bug; still one line, unless debugging
-        if os.environ.get("RAWNS_DEBUG"):
-            raise
-        print(f"{PROG}: {_context(words, obj)}internal error: {type(err).__name__}: "
-              f"{_error_text(err)} (a bug in rawns; RAWNS_DEBUG=1 shows the traceback)",
-              file=sys.stderr)
-        return EXIT_BUG
+        return run_command(args, opts)
     except KeyboardInterrupt:
         import signal  # here: signal's import builds enums that no other path needs
 
@@ -133,3 +108,49 @@ def main(argv: Sequence[str] | None = None) -> int:
             pass
         print(file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def run_command(args: list[str], opts: Options, prefix: str = f"{PROG}: ") -> int:
+    """Run one command, ``OBJECT COMMAND ...`` (the global options parsed into
+    ``opts``); a mistake or refusal prints one line, ``prefix`` first, and
+    gives the exit status. KeyboardInterrupt propagates."""
+    obj = None
+    words = None
+    try:
+        obj = resolve(args.pop(0), OBJECT_TABLE, "object")
+        if obj != "demo" and args and args[-1] in ("-h", "--help"):
+            raise ShowHelp(obj)
+        words = Words(args, obj)
+        return _command(obj)(words, opts)
+    except ShowHelp as request:
+        print(HELP.get(request.obj, USAGE), end="")
+        return 0
+    except UsageError as err:
+        print(f"{prefix}{err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KernelError as err:
+        print(f"{prefix}{_error_text(err)}", file=sys.stderr)
+        return EXIT_FAILED
+    except ExtensionMissingError as err:  # the installation, not the command line
+        print(f"{PROG}: {_error_text(err)}", file=sys.stderr)
+        return EXIT_FAILED
+    except (RawnsError, ValueError) as err:  # bad input the library refused
+        print(f"{prefix}{_context(words, obj)}{_error_text(err)}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (rawns monitor | head): leave quietly.
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+    except OSError as err:
+        print(f"{prefix}{_context(words, obj)}{_error_text(err)}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as err:  # noqa: BLE001 - a bug; still one line, unless debugging
+        if os.environ.get("RAWNS_DEBUG"):
+            raise
+        print(f"{prefix}{_context(words, obj)}internal error: {type(err).__name__}: "
+              f"{_error_text(err)} (a bug in rawns; RAWNS_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return EXIT_BUG

@@ -1,6 +1,6 @@
 """The command line's grammar: options, words and abbreviations as ip reads them, values, usage.
 
-    rawns [-n NS] [-j [-p]] [-4|-6] [--trace] OBJECT COMMAND ...
+    rawns [-n NS] [-j [-p]] [-4|-6] [-br|-o] [-s] [-d] [--trace] OBJECT COMMAND ...
 
 Invariants:
 - Pure: it reads words and returns values or raises ``UsageError`` (or
@@ -43,7 +43,8 @@ class ShowHelp(Exception):
 class Options:
     """The global options, before OBJECT."""
 
-    __slots__ = ("netns", "json", "pretty", "family", "trace", "help", "version")
+    __slots__ = ("netns", "json", "pretty", "family", "trace", "help", "version",
+                 "brief", "oneline", "stats", "details", "batch", "force", "all")
 
     def __init__(self) -> None:
         self.netns: Optional[str] = None     # -n NAME
@@ -53,6 +54,13 @@ class Options:
         self.trace = False                   # --trace
         self.help = False                    # -h: print the usage, do nothing else
         self.version = False                 # -V: print the version, do nothing else
+        self.brief = False                   # -br: one short line per object
+        self.oneline = False                 # -o: each object on one line
+        self.stats = 0                       # -s (-s -s: more): statistics
+        self.details = False                 # -d: details (kind data, ...)
+        self.batch: Optional[str] = None     # -batch FILE|-: commands from FILE
+        self.force = False                   # -force: go on after a failed batch line
+        self.all = False                     # -all: every named namespace (netns exec)
 
 
 def parse_options(args: list[str]) -> Options:
@@ -81,6 +89,22 @@ def parse_options(args: list[str]) -> Options:
             opts.json = opts.pretty = True
         elif name == "trace":
             opts.trace = True
+        elif name in ("br", "brief"):
+            opts.brief = True
+        elif name in ("o", "oneline"):
+            opts.oneline = True
+        elif name in ("s", "stats", "statistics"):
+            opts.stats += 1
+        elif name in ("d", "details"):
+            opts.details = True
+        elif name in ("b", "batch"):
+            if not args:
+                raise UsageError(f"option {flag} needs a file name (or '-' for stdin)")
+            opts.batch = args.pop(0)
+        elif name == "force":
+            opts.force = True
+        elif name in ("a", "all"):
+            opts.all = True
         elif name in ("h", "help"):
             opts.help = True
             break
@@ -204,8 +228,10 @@ def parse_ip(text: str, what: str) -> Union[ipaddress.IPv4Address, ipaddress.IPv
 OBJECT_TABLE: list[tuple[str, Sequence[str]]] = [
     ("addr", ["address", "addr"]),
     ("route", ["route"]),
+    ("rule", ["rule"]),
     ("neigh", ["neighbour", "neighbor", "neigh"]),
     ("link", ["link"]),
+    ("tuntap", ["tuntap", "tap"]),
     ("monitor", ["monitor"]),
     ("netns", ["netns"]),
     ("ping", ["ping"]),
@@ -233,13 +259,22 @@ OBJECT_COMMANDS: list[tuple[str, Sequence[str]]] = [
 
 USAGE = f"""\
 Usage: {PROG} [OPTIONS] OBJECT {{ COMMAND | help }}
-OBJECT := {{ link | addr | route | neigh | netns | monitor | ping | demo | explain
-           | up | down | show | graph }}
-OPTIONS := {{ -n[etns] NAME | -j[son] | -p[retty] | -4 | -6 | --trace | -h[elp] | -V }}
+OBJECT := {{ link | addr | route | rule | neigh | tuntap | netns | monitor | ping
+           | demo | explain | up | down | show | graph }}
+OPTIONS := {{ -n[etns] NAME | -j[son] | -p[retty] | -4 | -6 | -br[ief] | -o[neline] |
+             -s[tats] | -d[etails] | -b[atch] FILE | -force | -a[ll] | --trace |
+             -h[elp] | -V }}
 
   -n NAME   act inside the named network namespace (no thread of {PROG} moves)
   -j        print JSON with the keys of 'ip -j'; -p indents it
-  -4, -6    only IPv4 / IPv6 (addr, route, neigh)
+  -4, -6    only IPv4 / IPv6 (addr, route, neigh, rule)
+  -br       brief: one short line per link or address (link, addr)
+  -o        one line per object (link, addr, route)
+  -s        statistics (link, addr); -s -s more of them
+  -d        details: the kind's data of a link, every field of a route
+  -batch F  run the commands of file F ('-': stdin), one per line, in one process;
+            a line may start with '-n NS'; -force goes on after a failed line
+  -all      with 'netns exec': run the command in every named namespace
   --trace   print every netlink message sent and received, decoded, on stderr
 
 Objects and commands may be abbreviated as with ip: '{PROG} a' is 'addr show',
@@ -266,33 +301,56 @@ Usage: {PROG} netns list                 named namespaces (with their nsid here)
        {PROG} netns add NAME             create /run/netns/NAME (unshare + bind mount)
        {PROG} netns delete NAME
        {PROG} netns exec NAME CMD...     run CMD inside NAME (as 'ip netns exec')
+       {PROG} -all netns exec CMD...     run CMD in every named namespace in turn
+       {PROG} netns pids NAME            the processes whose namespace is NAME
+       {PROG} netns attach NAME PID      name the namespace of process PID
        {PROG} netns identify [PID]       the names of PID's namespace
        {PROG} [-n NS] netns set NAME NSID|auto   give NAME an id inside NS
        {PROG} [-n NS] netns list-id      the ids NS has given
 """,
     "link": f"""\
-Usage: {PROG} [-n NS] link add [name] NAME [mtu N] [address MAC] type KIND [ARGS]
+Usage: {PROG} [-n NS] link add [name] NAME [link DEV] [link-netnsid N] [mtu N]
+                 [address MAC] type KIND [ARGS]
          KIND := veth peer [name] PEER [netns NS|PID] [address MAC]
                | bridge [stp_state 0|1]
                | vxlan id VNI [remote ADDR | group ADDR dev DEV] [local ADDR]
                        [dstport PORT] [ttl N] [learning|nolearning] [dev DEV]
+               | macvlan|macvtap [mode private|vepa|bridge|passthru [nopromisc]|source]
+                       [bcqueuelen N]                        (needs link DEV)
+               | vlan id VID [protocol 802.1Q|802.1ad]       (needs link DEV)
+               | ipvlan [mode l2|l3|l3s] [bridge|private|vepa] (needs link DEV)
+               | bond [mode MODE] [miimon MS] | vrf table T | dummy | ifb | wireguard
+         (link-netnsid N: a veth's peer goes to the namespace with nsid N here)
        {PROG} [-n NS] link set [dev] DEV [up|down] [mtu N] [name NEW] [address MAC]
                  [master BR | nomaster] [netns NS|PID] [alias TEXT] [txqlen N]
        {PROG} [-n NS] link delete [dev] DEV
-       {PROG} [-n NS] [-j] link show [[dev] DEV] [type KIND] [master BR] [up]
+       {PROG} [-n NS] [-j] [-br|-o] [-s [-s]] [-d] link show [[dev] DEV] [type KIND]
+                 [master BR] [up]
 """,
     "addr": f"""\
 Usage: {PROG} [-n NS] addr add|replace ADDR/PLEN dev DEV [broadcast ADDR|+]
                  [label LABEL] [scope SCOPE] [peer ADDR] [nodad]
        {PROG} [-n NS] addr delete ADDR/PLEN dev DEV
-       {PROG} [-n NS] [-j] [-4|-6] addr show [[dev] DEV]
+       {PROG} [-n NS] [-j] [-br|-o] [-s [-s]] [-d] [-4|-6] addr show [[dev] DEV]
 """,
-    "route": f"""\
-Usage: {PROG} [-n NS] [-4|-6] route add|replace|delete [TYPE] PREFIX|default
-                 [via GW] [dev DEV] [metric N] [table T] [proto P] [scope S] [src ADDR]
-         TYPE := unicast | local | broadcast | blackhole | unreachable | prohibit | ...
-       {PROG} [-n NS] [-j] [-4|-6] route show [table T|all] [dev DEV]
-         (IPv4 and table main unless told otherwise, as ip)
+    "tuntap": f"""\
+Usage: {PROG} [-n NS] tuntap add|del [dev] NAME mode tun|tap [user U] [group G]
+                 [multi_queue] [pi] [vnet_hdr] [one_queue]
+       {PROG} [-n NS] [-j] [-d] tuntap show
+         through /dev/net/tun opened inside NS; add makes the device persistent,
+         del makes it not (it goes when no process holds it); -d: who holds it
+""",
+    "rule": f"""\
+Usage: {PROG} [-n NS] [-4|-6] rule add|delete [not] [from PREFIX|all] [to PREFIX]
+                 [iif DEV] [oif DEV] [fwmark MARK[/MASK]] [tos TOS] [priority N]
+                 [lookup TABLE | goto N | nop | blackhole | unreachable | prohibit]
+                 [suppress_prefixlength N] [suppress_ifgroup G] [realms [FROM/]TO]
+                 [uidrange A-B] [ipproto P] [sport P[-Q]] [dport P[-Q]] [protocol P]
+       {PROG} [-n NS] [-j] [-d] [-4|-6] rule show|flush [not] [from PREFIX] [to PREFIX]
+                 [iif DEV] [oif DEV] [fwmark MARK[/MASK]] [table T] [priority N]
+                 [protocol P]
+         (IPv4 unless -6, as ip; flush spares only the rule of priority 0, so it
+          removes the 'main' and 'default' lookups too unless a selector spares them)
 """,
     "neigh": f"""\
 Usage: {PROG} [-n NS] neigh add|replace ADDR lladdr MAC dev DEV

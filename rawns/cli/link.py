@@ -13,7 +13,7 @@ from rawns import netns, show
 from rawns.cli.grammar import PROG, Options, UsageError, Words, parse_ip, verb
 from rawns.cli.session import emit_json, open_handle
 
-__all__ = ["run", "COMMANDS", "KINDS"]
+__all__ = ["run", "COMMANDS", "KINDS", "LOWER_KINDS", "PLAIN_KINDS"]
 
 COMMANDS: list[tuple[str, Sequence[str]]] = [
     ("add", ["add"]),
@@ -24,7 +24,12 @@ COMMANDS: list[tuple[str, Sequence[str]]] = [
 ]
 
 #: The link types ``link add`` makes.
-KINDS = ("veth", "bridge", "vxlan")
+KINDS = ("veth", "bridge", "vxlan", "macvlan", "macvtap", "vlan", "ipvlan", "bond", "vrf",
+         "dummy", "ifb", "wireguard")
+#: The kinds made on a lower device (``link DEV``).
+LOWER_KINDS = ("macvlan", "macvtap", "vlan", "ipvlan")
+#: The kinds that take no arguments of their own.
+PLAIN_KINDS = ("dummy", "ifb", "wireguard")
 
 
 def run(words: Words, opts: Options) -> int:
@@ -67,26 +72,40 @@ def _show(words: Words, opts: Options) -> int:
             if dev is not None:
                 raise UsageError(f"link show: two devices given ({dev!r} and {word!r})")
             dev = word
+    full = opts.details or opts.stats > 0
     with open_handle(opts) as handle:
-        every = handle.link_list()
+        every = handle.link_list(details=full and dev is None and kind is None
+                                 and master is None)
         names = show.index_names(every)
         if dev is not None:
-            links = [handle.link_get(dev)]
+            links = [handle.link_get(dev, details=full)]
         elif kind is not None or master is not None:
-            links = handle.link_list(kind=kind, master=master)
+            links = handle.link_list(kind=kind, master=master, details=full)
         else:
             links = every
         if only_up:
             links = [link for link in links if link.is_up]
         up = show.up_indexes(every)
-        data = [show.link_json(link, names, up=up) for link in links]
+        # Text needs every counter to size its columns; -j prints the level asked.
+        level = opts.stats if opts.json else (2 if opts.stats else 0)
+        data = [show.link_json(link, names, up=up, details=opts.details and not opts.brief,
+                               stats=0 if opts.brief else level) for link in links]
+        if opts.brief:
+            brief = [show.link_brief_json(entry) for entry in data]
+            if opts.json:
+                emit_json(opts, brief)
+            else:
+                for entry in brief:
+                    print(show.link_brief_line(entry))
+            return 0
         if opts.json:
             emit_json(opts, data)
             return 0
         peers = any("link_netnsid" in entry for entry in data)
         nsids = netns.nsid_names(handle) if peers else {}
     for entry in data:
-        print("\n".join(show.link_lines(entry, nsids)))
+        lines = show.link_lines(entry, nsids, stats=opts.stats)
+        print("\\".join(lines) if opts.oneline else "\n".join(lines))
     return 0
 
 
@@ -94,6 +113,8 @@ def _add(words: Words, opts: Options) -> int:
     name = None
     common: dict[str, Any] = {}
     index = 0
+    lower: Optional[str] = None
+    netnsid: Optional[int] = None
     while words and words.peek() != "type":
         word = words.pop("")
         if word == "name":
@@ -104,7 +125,13 @@ def _add(words: Words, opts: Options) -> int:
             common["address"] = words.value(word)
         elif word == "index":
             index = words.int_value("index", 1, 2**31 - 1)
-        elif word in ("up", "netns", "link", "txqueuelen", "txqlen", "qlen"):
+        elif word == "link":
+            lower = words.value("link")
+        elif word == "link-netnsid":
+            netnsid = words.int_value("link-netnsid", 0, 2**31 - 1)
+        elif word == "up":
+            common["up"] = True
+        elif word in ("netns", "txqueuelen", "txqlen", "qlen"):
             raise UsageError(f"link add: {word!r} is not supported here; use "
                              f"'{PROG} link set' after creating the link")
         elif name is None:
@@ -119,10 +146,21 @@ def _add(words: Words, opts: Options) -> int:
     words.pop("type")
     kind = words.value("type")
     words.context = f"link add type {kind}"
+    if lower is not None and kind not in LOWER_KINDS:
+        raise UsageError(f"link add: 'link DEV' is for {', '.join(LOWER_KINDS)}, not {kind}")
+    if lower is None and kind in LOWER_KINDS:
+        raise UsageError(f"link add type {kind}: 'link DEV' (the lower device) is required")
+    if netnsid is not None and kind != "veth":
+        raise UsageError("link add: 'link-netnsid' is supported for veth only")
     if kind == "veth":
         kwargs = _veth_args(words)
         if index:
             kwargs["index"] = index
+        if netnsid is not None:
+            if "peer_netns" in kwargs or "peer_pid" in kwargs:
+                raise UsageError("link add type veth: give link-netnsid or the peer's "
+                                 "netns, not both")
+            kwargs["peer_netnsid"] = netnsid
         with open_handle(opts) as handle:
             handle.link_add_veth(name, **kwargs, **common)
         return 0
@@ -144,8 +182,65 @@ def _add(words: Words, opts: Options) -> int:
         with open_handle(opts) as handle:
             handle.link_add_vxlan(name, vni, **kwargs, **common)
         return 0
+    if kind in ("macvlan", "macvtap"):
+        kwargs = _keywords(words, kind, values={"mode": str, "bcqueuelen": int},
+                           flags=("nopromisc",))
+        with open_handle(opts) as handle:
+            handle.link_add_macvlan(name, str(lower), tap=kind == "macvtap", **kwargs,
+                                    **common)
+        return 0
+    if kind == "vlan":
+        kwargs = _keywords(words, kind, values={"id": int, "protocol": str})
+        if "id" not in kwargs:
+            raise UsageError("link add type vlan: 'id VID' is required")
+        vid = kwargs.pop("id")
+        with open_handle(opts) as handle:
+            handle.link_add_vlan(name, str(lower), vid, **kwargs, **common)
+        return 0
+    if kind == "ipvlan":
+        kwargs = _keywords(words, kind, values={"mode": str},
+                           flags=("bridge", "private", "vepa"))
+        flag = [f for f in ("bridge", "private", "vepa") if kwargs.pop(f, False)]
+        with open_handle(opts) as handle:
+            handle.link_add_ipvlan(name, str(lower), flag=flag[-1] if flag else "bridge",
+                                   **kwargs, mtu=common.get("mtu"), up=common.get("up", False))
+        return 0
+    if kind == "bond":
+        kwargs = _keywords(words, kind, values={"mode": str, "miimon": int})
+        with open_handle(opts) as handle:
+            handle.link_add_bond(name, **kwargs, **common)
+        return 0
+    if kind == "vrf":
+        kwargs = _keywords(words, kind, values={"table": str})
+        if "table" not in kwargs:
+            raise UsageError("link add type vrf: 'table T' is required")
+        with open_handle(opts) as handle:
+            handle.link_add_vrf(name, kwargs["table"], up=common.get("up", False))
+        return 0
+    if kind in PLAIN_KINDS:
+        words.end()
+        with open_handle(opts) as handle:
+            handle.link_add(name, kind, **common)
+        return 0
     raise UsageError(f"link add: type {kind!r} is not supported by rawns "
                      f"(supported: {', '.join(KINDS)})")
+
+
+def _keywords(words: Words, kind: str, *, values: dict[str, type],
+              flags: Sequence[str] = ()) -> dict[str, Any]:
+    """``KEY VALUE`` and ``FLAG`` words of one kind's arguments."""
+    kwargs: dict[str, Any] = {}
+    while words:
+        word = words.pop("")
+        if word in values:
+            kwargs[word] = (words.int_value(word) if values[word] is int
+                            else words.value(word))
+        elif word in flags:
+            kwargs[word] = True
+        else:
+            known = ", ".join([*values, *flags])
+            raise UsageError(f"link add type {kind}: unexpected {word!r} (supported: {known})")
+    return kwargs
 
 
 def _veth_args(words: Words) -> dict[str, Any]:

@@ -26,6 +26,8 @@ COMMANDS: list[tuple[str, Sequence[str]]] = [
     ("identify", ["identify"]),
     ("set", ["set"]),
     ("list-id", ["list-id"]),
+    ("pids", ["pids"]),
+    ("attach", ["attach"]),
     ("help", ["help"]),
 ]
 
@@ -44,7 +46,19 @@ def run(words: Words, opts: Options) -> int:
         for name in netns.identify(pid=pid):
             print(name)
         return 0
+    if command == "exec" and opts.all:
+        return _exec_all(words.rest())
     name = words.pop("namespace name")
+    if command == "pids":
+        words.end()
+        for pid in netns.pids(name):
+            print(pid)
+        return 0
+    if command == "attach":
+        pid = parse_int(words.pop("pid"), "netns attach: pid", 1, 2**31 - 1)
+        words.end()
+        netns.attach(name, pid)
+        return 0
     if command == "add":
         words.end()
         netns.add(name)
@@ -63,6 +77,23 @@ def run(words: Words, opts: Options) -> int:
             raise UsageError("netns exec: a command to run is required")
         sys.stdout.flush()
         netns.execvp(name, argv)
+    return 0
+
+
+def _exec_all(argv: list[str]) -> int:
+    """``ip -all netns exec CMD``: CMD in each named namespace in turn, each
+    under a ``netns: NAME`` heading; as ip, the status is 0 whatever they return."""
+    if not argv:
+        raise UsageError("netns exec: a command to run is required")
+
+    def heading(name: str) -> None:
+        print(f"\nnetns: {name}", flush=True)
+
+    def failed(name: str, err: Exception) -> None:
+        strerror = getattr(err, "strerror", None) or str(err)
+        print(f'exec of "{argv[0]}" failed: {strerror}', file=sys.stderr, flush=True)
+
+    netns.run_all(argv, before=heading, failed=failed)
     return 0
 
 

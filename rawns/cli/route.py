@@ -1,39 +1,70 @@
-"""``rawns route``: routes, as ``ip route`` (add, replace, delete, show).
+"""``rawns route``: routes, as ``ip route`` (add, replace, delete, show, flush, get).
 
-Each command is one call of a ``Handle``'s ``route_*``; ``show`` prints
-through :mod:`rawns.show`.
+Each command is one call of a ``Handle``'s ``route_*``; ``show`` and
+``get`` print through :mod:`rawns.show`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Optional
 
 from rawns import show
-from rawns.cli.grammar import OBJECT_COMMANDS, Options, UsageError, Words, parse_ip, verb
+from rawns.cli.grammar import Options, UsageError, Words, parse_int, parse_ip, verb
 from rawns.cli.session import emit_json, open_handle
 
-__all__ = ["run", "COMMANDS", "TYPES"]
+__all__ = ["run", "COMMANDS", "TYPES", "METRICS"]
 
-COMMANDS = OBJECT_COMMANDS
+COMMANDS: list[tuple[str, Sequence[str]]] = [
+    ("add", ["add"]),
+    ("replace", ["replace"]),
+    ("delete", ["delete", "del"]),
+    ("show", ["show", "list", "lst", "ls"]),
+    ("flush", ["flush"]),
+    ("get", ["get"]),
+    ("help", ["help"]),
+]
 
 #: Route types (RTN_*) a route may be given before its prefix, as ip spells them.
 TYPES = ("unicast", "local", "broadcast", "multicast", "throw", "unreachable",
          "prohibit", "blackhole", "nat", "anycast")
 
+#: The metrics ``route add`` takes as ``NAME [lock] VALUE`` (ip's names).
+METRICS = ("mtu", "advmss", "window", "rtt", "rttvar", "ssthresh", "cwnd", "reordering",
+           "hoplimit", "initcwnd", "initrwnd", "rto_min", "quickack", "features")
+
 
 def run(words: Words, opts: Options) -> int:
     command = verb(words, "route", COMMANDS, "show")
-    if command == "show":
-        return _show(words, opts)
+    if command in ("show", "flush"):
+        return _list(words, opts, flush=command == "flush")
+    if command == "get":
+        return _get(words, opts)
+    dst, kwargs = _route_args(words, command, opts)
+    with open_handle(opts) as handle:
+        if command == "delete":
+            for key in ("protocol", "scope", "prefsrc", "mtu", "advmss", "metrics",
+                        "locked", "onlink", "nexthops"):
+                kwargs.pop(key, None)
+            handle.route_delete(dst, **kwargs)
+        elif command == "replace":
+            handle.route_replace(dst, **kwargs)
+        else:
+            handle.route_add(dst, **kwargs)
+    return 0
+
+
+def _route_args(words: Words, command: str, opts: Options) -> tuple[str, dict[str, Any]]:
+    """``[TYPE] PREFIX [via GW] [dev DEV] ... [nexthop ...]`` of add/replace/delete."""
     dst: Optional[str] = None
     kwargs: dict[str, Any] = {}
+    metrics: dict[str, int] = {}
+    locked: list[str] = []
+    where = f"route {command}"
     while words:
         word = words.pop("")
         if word == "via":
-            value = words.value("via")
-            if value in ("inet", "inet6"):
-                value = words.value("via")
-            kwargs["gateway"] = parse_ip(value, f"route {command}: via")
+            kwargs["gateway"] = _via(words, where)
         elif word in ("dev", "oif"):
             kwargs["dev"] = words.value(word)
         elif word in ("metric", "priority", "preference"):
@@ -45,57 +76,188 @@ def run(words: Words, opts: Options) -> int:
         elif word == "scope":
             kwargs["scope"] = words.value("scope")
         elif word == "src":
-            kwargs["prefsrc"] = parse_ip(words.value("src"), f"route {command}: src")
+            kwargs["prefsrc"] = parse_ip(words.value("src"), f"{where}: src")
+        elif word == "onlink":
+            kwargs["onlink"] = True
+        elif word in METRICS:
+            value = words.value(word)
+            if value == "lock":
+                locked.append(word)
+                value = words.value(word)
+            metrics[word] = parse_int(value, f"{where}: {word}")
+        elif word == "nexthop":
+            kwargs["nexthops"] = _nexthops(words, where)
         elif word in TYPES and dst is None and "type" not in kwargs:
             kwargs["type"] = word
         elif dst is None:
             dst = words.value("to") if word == "to" else word
         else:
-            raise UsageError(f"route {command}: unexpected {word!r}")
+            raise UsageError(f"{where}: unexpected {word!r}")
     if dst is None:
-        raise UsageError(f"route {command}: a destination PREFIX or 'default' is required")
+        raise UsageError(f"{where}: a destination PREFIX or 'default' is required")
+    for name in ("mtu", "advmss"):
+        if name in metrics:
+            kwargs[name] = metrics.pop(name)
+    if metrics:
+        kwargs["metrics"] = metrics
+    if locked:
+        kwargs["locked"] = locked
+    return _destination(dst, opts), kwargs
+
+
+def _via(words: Words, where: str) -> Any:
+    value = words.value("via")
+    if value in ("inet", "inet6"):
+        value = words.value("via")
+    return parse_ip(value, f"{where}: via")
+
+
+def _nexthops(words: Words, where: str) -> list[dict[str, Any]]:
+    """``nexthop via A dev D weight W [onlink] nexthop ...`` up to the end."""
+    hops: list[dict[str, Any]] = [{}]
+    while words:
+        word = words.pop("")
+        hop = hops[-1]
+        if word == "nexthop":
+            hops.append({})
+        elif word == "via":
+            hop["gateway"] = _via(words, where)
+        elif word == "dev":
+            hop["dev"] = words.value("dev")
+        elif word == "weight":
+            hop["weight"] = words.int_value("weight", 1, 256)
+        elif word == "onlink":
+            hop["onlink"] = True
+        else:
+            raise UsageError(f"{where}: unexpected {word!r} in a nexthop "
+                             "(supported: via, dev, weight, onlink)")
+    return hops
+
+
+def _destination(dst: str, opts: Options) -> str:
     if dst in ("default", "all", "any"):
         # -4/-6 choose the family of a default route without a gateway.
-        dst = {4: "0.0.0.0/0", 6: "::/0"}.get(opts.family or 0, "default")
-    elif "/" not in dst:
-        dst += "/128" if ":" in dst else "/32"
-    with open_handle(opts) as handle:
-        if command == "delete":
-            for key in ("protocol", "scope", "prefsrc", "type"):
-                kwargs.pop(key, None)
-            handle.route_delete(dst, **kwargs)
-        elif command == "replace":
-            handle.route_replace(dst, **kwargs)
-        else:
-            handle.route_add(dst, **kwargs)
-    return 0
+        return {4: "0.0.0.0/0", 6: "::/0"}.get(opts.family or 0, "default")
+    if "/" not in dst:
+        return dst + ("/128" if ":" in dst else "/32")
+    return dst
 
 
-def _show(words: Words, opts: Options) -> int:
+# --- show and flush ------------------------------------------------------------------------
+
+def _list(words: Words, opts: Options, *, flush: bool) -> int:
+    """``route show|flush SELECTORS``: ip's selectors, and what ip leaves out of
+    what it prints when a selector fixed it (the dev of ``dev DEV``...)."""
+    where = "route flush" if flush else "route show"
     table = "main"
-    dev: Optional[str] = None
+    kwargs: dict[str, Any] = {}
+    types: list[str] = []
+    hide: set[str] = set()
     while words:
         word = words.pop("")
         if word == "table":
             table = words.value("table")
         elif word in ("dev", "oif"):
-            dev = words.value(word)
+            kwargs["dev"] = words.value(word)
+            hide.add("dev")
+        elif word in ("proto", "protocol"):
+            value = words.value(word)
+            if value != "all":
+                kwargs["protocol"] = value
+                hide.add("protocol")
+        elif word == "scope":
+            value = words.value("scope")
+            if value != "all":
+                kwargs["scope"] = value
+                hide.add("scope")
+        elif word == "type":
+            value = words.value("type")
+            if value not in TYPES:
+                raise UsageError(f"{where}: unknown route type {value!r}")
+            types = [value]  # as ip: the last 'type' given is the one that counts
+        elif word == "via":
+            value = words.value("via")
+            if value in ("inet", "inet6"):
+                value = words.value("via")
+            kwargs["gateway"] = value
+            if "/" not in value:
+                hide.add("gateway")
+        elif word in ("metric", "priority", "preference"):
+            kwargs["metric"] = words.int_value(word)
+            hide.add("metric")
+        elif word in ("root", "match", "exact"):
+            kwargs["dst" if word == "exact" else word] = words.value(word)
+        elif word == "to":
+            continue  # 'to' only announces the prefix (or root/match/exact)
+        elif "dst" not in kwargs:
+            kwargs["dst"] = word
         else:
-            raise UsageError(f"route show: unexpected {word!r} "
-                             "(supported: table T|all, dev DEV)")
+            raise UsageError(f"{where}: unexpected {word!r} (supported: [to] [root|match|"
+                             "exact] PREFIX|default, table T|all, dev DEV, proto P, "
+                             "scope S, type T, via ADDR, metric N)")
+    if flush and not kwargs and not types and table == "main":
+        raise UsageError('"route flush" requires arguments (a selector: dev, table, '
+                         'proto, PREFIX, ...)')
+    if types:
+        kwargs["type"] = types
     every = table == "all"
     # As ip: IPv4 unless -6, or both families when listing every table.
     family = opts.family or (None if every else 4)
     with open_handle(opts) as handle:
+        if flush:
+            removed = handle.route_flush(table=table, family=family, **kwargs)
+            if opts.stats and removed:
+                print(f"\n*** Round 1, deleting {len(removed)} entries ***")
+                print("*** Flush is complete after 1 round ***")
+            elif opts.stats:
+                print("Nothing to flush.")
+            return 0
         names = show.index_names(handle.link_list())
-        routes = handle.route_list(table=table, family=family, dev=dev)
-    data = [r.to_json(names, show_table=every) for r in routes]
-    if dev is not None:
-        for entry in data:
-            entry.pop("dev", None)
+        routes = handle.route_list(table=table, family=family, **kwargs)
+    hidden = frozenset(hide)
+    data = [r.to_json(names, show_table=every, details=opts.details, hide=hidden)
+            for r in routes]
     if opts.json:
         emit_json(opts, data)
     else:
-        for entry in data:
-            print(show.route_line(entry))
+        for route, entry in zip(routes, data):
+            for line in show.route_lines(entry, locked=route.locked, oneline=opts.oneline):
+                print(line)
+    return 0
+
+
+# --- get ---------------------------------------------------------------------------------------
+
+def _get(words: Words, opts: Options) -> int:
+    """``route get ADDR [from ADDR] [iif DEV] [oif DEV] [mark M]``."""
+    dst: Optional[str] = None
+    kwargs: dict[str, Any] = {}
+    while words:
+        word = words.pop("")
+        if word == "from":
+            kwargs["source"] = parse_ip(words.value("from"), "route get: from")
+        elif word == "iif":
+            kwargs["iif"] = words.value("iif")
+        elif word in ("oif", "dev"):
+            kwargs["oif"] = words.value(word)
+        elif word in ("mark", "fwmark"):
+            kwargs["mark"] = words.int_value(word)
+        elif dst is None:
+            dst = words.value("to") if word == "to" else word
+        else:
+            raise UsageError(f"route get: unexpected {word!r} "
+                             "(supported: ADDR, from ADDR, iif DEV, oif DEV, mark M)")
+    if dst is None:
+        raise UsageError("route get: an address is required")
+    address = dst.split("/")[0]
+    parse_ip(address, "route get")
+    with open_handle(opts) as handle:
+        route = handle.route_get(address, **kwargs)
+        names = show.index_names(handle.link_list())
+    entry = route.to_json(names, details=opts.details)
+    if opts.json:
+        emit_json(opts, [entry])
+    else:
+        for line in show.route_lines(entry, locked=route.locked, oneline=opts.oneline):
+            print(line)
     return 0

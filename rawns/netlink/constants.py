@@ -15,7 +15,7 @@
 
 Names and values are those of the Linux UAPI headers ``netlink.h``,
 ``rtnetlink.h``, ``if_link.h``, ``if_addr.h``, ``neighbour.h``, ``veth.h``,
-``net_namespace.h``, ``if_arp.h`` and ``if.h``::
+``net_namespace.h``, ``fib_rules.h``, ``if_arp.h`` and ``if.h``::
 
     >>> IFLA.IFLA_IFNAME, int(IFLA_IFNAME)
     (<IFLA.IFLA_IFNAME: 3>, 3)
@@ -553,6 +553,116 @@ class VXLAN_DF(IntEnum):
     VXLAN_DF_INHERIT = 2
 
 
+class IFLA_MACVLAN(IntEnum):
+    """macvlan attributes, in IFLA_INFO_DATA (if_link.h)."""
+    IFLA_MACVLAN_UNSPEC = 0
+    IFLA_MACVLAN_MODE = 1
+    IFLA_MACVLAN_FLAGS = 2
+    IFLA_MACVLAN_MACADDR_MODE = 3
+    IFLA_MACVLAN_MACADDR = 4
+    IFLA_MACVLAN_MACADDR_DATA = 5
+    IFLA_MACVLAN_MACADDR_COUNT = 6
+    IFLA_MACVLAN_BC_QUEUE_LEN = 7
+    IFLA_MACVLAN_BC_QUEUE_LEN_USED = 8
+
+
+class MACVLAN_MODE(IntEnum):
+    """IFLA_MACVLAN_MODE values (if_link.h)."""
+    MACVLAN_MODE_PRIVATE = 1
+    MACVLAN_MODE_VEPA = 2
+    MACVLAN_MODE_BRIDGE = 4
+    MACVLAN_MODE_PASSTHRU = 8
+    MACVLAN_MODE_SOURCE = 16
+
+
+class MACVLAN_FLAG(IntFlag):
+    """IFLA_MACVLAN_FLAGS bits (if_link.h)."""
+    MACVLAN_FLAG_NOPROMISC = 1
+    MACVLAN_FLAG_NODST = 2
+
+
+class IFLA_VLAN(IntEnum):
+    """802.1Q VLAN attributes, in IFLA_INFO_DATA (if_link.h)."""
+    IFLA_VLAN_UNSPEC = 0
+    IFLA_VLAN_ID = 1
+    IFLA_VLAN_FLAGS = 2
+    IFLA_VLAN_EGRESS_QOS = 3
+    IFLA_VLAN_INGRESS_QOS = 4
+    IFLA_VLAN_PROTOCOL = 5
+
+
+class IFLA_IPVLAN(IntEnum):
+    """ipvlan attributes, in IFLA_INFO_DATA (if_link.h)."""
+    IFLA_IPVLAN_UNSPEC = 0
+    IFLA_IPVLAN_MODE = 1
+    IFLA_IPVLAN_FLAGS = 2
+
+
+class IPVLAN_MODE(IntEnum):
+    """IFLA_IPVLAN_MODE values (if_link.h)."""
+    IPVLAN_MODE_L2 = 0
+    IPVLAN_MODE_L3 = 1
+    IPVLAN_MODE_L3S = 2
+
+
+class IFLA_VRF(IntEnum):
+    """VRF attributes, in IFLA_INFO_DATA (if_link.h)."""
+    IFLA_VRF_UNSPEC = 0
+    IFLA_VRF_TABLE = 1
+
+
+class IFLA_BOND(IntEnum):
+    """Bonding attributes, in IFLA_INFO_DATA (if_link.h)."""
+    IFLA_BOND_UNSPEC = 0
+    IFLA_BOND_MODE = 1
+    IFLA_BOND_ACTIVE_SLAVE = 2
+    IFLA_BOND_MIIMON = 3
+    IFLA_BOND_UPDELAY = 4
+    IFLA_BOND_DOWNDELAY = 5
+    IFLA_BOND_USE_CARRIER = 6
+    IFLA_BOND_ARP_INTERVAL = 7
+    IFLA_BOND_ARP_IP_TARGET = 8
+    IFLA_BOND_ARP_VALIDATE = 9
+    IFLA_BOND_ARP_ALL_TARGETS = 10
+    IFLA_BOND_PRIMARY = 11
+    IFLA_BOND_PRIMARY_RESELECT = 12
+    IFLA_BOND_FAIL_OVER_MAC = 13
+    IFLA_BOND_XMIT_HASH_POLICY = 14
+    IFLA_BOND_RESEND_IGMP = 15
+    IFLA_BOND_NUM_PEER_NOTIF = 16
+    IFLA_BOND_ALL_SLAVES_ACTIVE = 17
+    IFLA_BOND_MIN_LINKS = 18
+    IFLA_BOND_LP_INTERVAL = 19
+    IFLA_BOND_PACKETS_PER_SLAVE = 20
+    IFLA_BOND_AD_LACP_RATE = 21
+    IFLA_BOND_AD_SELECT = 22
+    IFLA_BOND_AD_INFO = 23
+    IFLA_BOND_AD_ACTOR_SYS_PRIO = 24
+    IFLA_BOND_AD_USER_PORT_KEY = 25
+    IFLA_BOND_AD_ACTOR_SYSTEM = 26
+    IFLA_BOND_TLB_DYNAMIC_LB = 27
+    IFLA_BOND_PEER_NOTIF_DELAY = 28
+    IFLA_BOND_AD_LACP_ACTIVE = 29
+    IFLA_BOND_MISSED_MAX = 30
+    IFLA_BOND_NS_IP6_TARGET = 31
+    IFLA_BOND_COUPLED_CONTROL = 32
+
+
+class IFLA_TUN(IntEnum):
+    """tun/tap attributes, in IFLA_INFO_DATA (if_link.h); read-only: tun
+    devices are made through /dev/net/tun, not RTM_NEWLINK."""
+    IFLA_TUN_UNSPEC = 0
+    IFLA_TUN_OWNER = 1
+    IFLA_TUN_GROUP = 2
+    IFLA_TUN_TYPE = 3
+    IFLA_TUN_PI = 4
+    IFLA_TUN_VNET_HDR = 5
+    IFLA_TUN_PERSIST = 6
+    IFLA_TUN_MULTI_QUEUE = 7
+    IFLA_TUN_NUM_QUEUES = 8
+    IFLA_TUN_NUM_DISABLED_QUEUES = 9
+
+
 class IFLA_INET(IntEnum):
     """IFLA_AF_SPEC / AF_INET attributes (if_link.h)."""
     IFLA_INET_UNSPEC = 0
@@ -662,6 +772,58 @@ class NETNSA(IntEnum):
     NETNSA_FD = 3
     NETNSA_TARGET_NSID = 4
     NETNSA_CURRENT_NSID = 5
+
+
+class FRA(IntEnum):
+    """FIB rule attributes of RTM_NEWRULE/RTM_DELRULE/RTM_GETRULE (fib_rules.h)."""
+    FRA_UNSPEC = 0
+    FRA_DST = 1
+    FRA_SRC = 2
+    FRA_IIFNAME = 3
+    FRA_GOTO = 4
+    FRA_UNUSED2 = 5
+    FRA_PRIORITY = 6
+    FRA_UNUSED3 = 7
+    FRA_UNUSED4 = 8
+    FRA_UNUSED5 = 9
+    FRA_FWMARK = 10
+    FRA_FLOW = 11
+    FRA_TUN_ID = 12
+    FRA_SUPPRESS_IFGROUP = 13
+    FRA_SUPPRESS_PREFIXLEN = 14
+    FRA_TABLE = 15
+    FRA_FWMASK = 16
+    FRA_OIFNAME = 17
+    FRA_PAD = 18
+    FRA_L3MDEV = 19
+    FRA_UID_RANGE = 20
+    FRA_PROTOCOL = 21
+    FRA_IP_PROTO = 22
+    FRA_SPORT_RANGE = 23
+    FRA_DPORT_RANGE = 24
+
+
+class FR_ACT(IntEnum):
+    """What a FIB rule does, fib_rule_hdr.action (fib_rules.h)."""
+    FR_ACT_UNSPEC = 0
+    FR_ACT_TO_TBL = 1
+    FR_ACT_GOTO = 2
+    FR_ACT_NOP = 3
+    FR_ACT_RES3 = 4
+    FR_ACT_RES4 = 5
+    FR_ACT_BLACKHOLE = 6
+    FR_ACT_UNREACHABLE = 7
+    FR_ACT_PROHIBIT = 8
+
+
+class FIB_RULE(IntFlag):
+    """FIB rule flags, fib_rule_hdr.flags (fib_rules.h)."""
+    FIB_RULE_PERMANENT = 0x1
+    FIB_RULE_INVERT = 0x2
+    FIB_RULE_UNRESOLVED = 0x4
+    FIB_RULE_IIF_DETACHED = 0x8
+    FIB_RULE_OIF_DETACHED = 0x10
+    FIB_RULE_FIND_SADDR = 0x10000
 
 
 class IF_OPER(IntEnum):

@@ -26,28 +26,33 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Callable, Mapping, Sequence, Union
+from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
 from rawns.errors import EncodeError
 
 from .attrs import Attr, AttrList
 from .codecs import parse_hwaddr
 from .constants import (
-    AF, IFA, IFA_F, IFF, IFLA, IFLA_BR, IFLA_BRPORT, IFLA_INFO, IFLA_VXLAN, NDA, NETNSA, NLM_F,
-    NTF, NUD, RT_SCOPE, RT_TABLE, RTA, RTAX, RTM, RTN, RTPROT, VETH_INFO, IFNAMSIZ,
+    AF, FIB_RULE, FR_ACT, FRA, IFA, IFA_F, IFF, IFLA, IFLA_BOND, IFLA_BR, IFLA_BRPORT, IFLA_INFO,
+    IFLA_IPVLAN, IFLA_MACVLAN, IFLA_VLAN, IFLA_VRF, IFLA_VXLAN, NDA, NETNSA, NLM_F,
+    NTF, NUD, RT_SCOPE, RT_TABLE, RTA, RTAX, RTM, RTN, RTNH_F, RTPROT, VETH_INFO, IFNAMSIZ,
 )
 from .message import Message
 from .fast import fast_constructor, make_attr, new_message
 from .structs import (
-    IfaCacheinfo, IfAddrMsg, IfInfoMsg, NdMsg, NestedMessage, RtGenMsg, RtMsg, RtNextHop,
+    FibRuleHdr, FibRulePortRange, FibRuleUidRange, IfaCacheinfo, IfAddrMsg, IfInfoMsg, NdMsg,
+    NestedMessage, RtGenMsg, RtMsg, RtNextHop,
 )
 
 __all__ = [
-    "link_add", "veth_add", "bridge_add", "vxlan_add", "link_del", "link_get",
+    "link_add", "veth_add", "bridge_add", "vxlan_add", "macvlan_add", "vlan_add", "ipvlan_add",
+    "bond_add", "vrf_add", "MACVLAN_MODES", "IPVLAN_MODES", "IPVLAN_FLAGS", "VLAN_PROTOCOLS",
+    "BOND_MODES", "link_del", "link_get",
     "link_set", "link_dump",
     "addr_add", "addr_del", "addr_dump",
-    "route_add", "route_del", "route_get", "route_dump", "nexthop",
+    "route_add", "route_del", "route_del_exact", "route_get", "route_dump", "nexthop",
     "neigh_add", "neigh_del", "neigh_dump",
+    "rule_add", "rule_del", "rule_dump",
     "nsid_new", "nsid_get", "nsid_dump",
     "check_ifname", "address_prefix",
 ]
@@ -280,7 +285,7 @@ def veth_add(ifname: str, peer: str, *, peer_netns_fd: int | None = None,
              netns_pid: int | None = None, mtu: int | None = None,
              address: str | None = None, peer_address: str | None = None,
              master: int | None = None, up: bool = False, index: int = 0,
-             peer_index: int = 0) -> Message:
+             peer_index: int = 0, link_netnsid: int | None = None) -> Message:
     """RTM_NEWLINK for a veth pair: ``ip link add A type veth peer name B netns NS``.
 
     VETH_INFO_PEER carries the peer as a nested ``ifinfomsg`` with its own
@@ -290,14 +295,24 @@ def veth_add(ifname: str, peer: str, *, peer_netns_fd: int | None = None,
     made; the peer cannot be (the kernel configures it before the first end
     exists, and opening a veth without its peer fails with ENOTCONN).  The
     kernel honours ``peer_index`` only when ``index`` is given too.
+    ``link_netnsid`` (IFLA_LINK_NETNSID, beside the name, as ``ip link add A
+    link-netnsid N type veth peer name B`` sends it) makes the peer in the
+    namespace that nsid N names here: no fd of it is needed.
     """
     peer_attrs = _link_attrs(ifname=peer, mtu=mtu, address=peer_address,
                              netns_fd=peer_netns_fd, netns_pid=peer_netns_pid)
     peer_header = _link_header(0 if peer_index == 0 else _ifindex(peer_index, "peer index"))
     peer_message = NestedMessage(header=peer_header, attrs=AttrList(peer_attrs))
-    return link_add(ifname, "veth", info_data=[make_attr(VETH_INFO.VETH_INFO_PEER, peer_message)],
-                    mtu=mtu, address=address, master=master, netns_fd=netns_fd,
-                    netns_pid=netns_pid, up=up, index=index)
+    message = link_add(ifname, "veth",
+                       info_data=[make_attr(VETH_INFO.VETH_INFO_PEER, peer_message)],
+                       mtu=mtu, address=address, master=master, netns_fd=netns_fd,
+                       netns_pid=netns_pid, up=up, index=index)
+    if link_netnsid is not None:
+        nsid = make_attr(IFLA.IFLA_LINK_NETNSID, _int(link_netnsid, "link_netnsid", 0,
+                                                      0x7FFFFFFF))
+        message = _message(RTM.RTM_NEWLINK, _CREATE, message.header,
+                           [nsid, *message.attrs])
+    return message
 
 
 def bridge_add(ifname: str, *, stp: bool | None = None, vlan_filtering: bool | None = None,
@@ -370,6 +385,94 @@ def vxlan_add(ifname: str, vni: int, *, remote: AddressLike | None = None,
         pairs.append((IFLA_VXLAN.IFLA_VXLAN_PORT, _int(port, "port", 0, 0xFFFF)))
     return link_add(ifname, "vxlan", info_data=list(_attrs(*pairs)), mtu=mtu,
                     address=address, netns_fd=netns_fd, up=up)
+
+
+#: macvlan modes (IFLA_MACVLAN_MODE) by the name ip gives them.
+MACVLAN_MODES = {"private": 1, "vepa": 2, "bridge": 4, "passthru": 8, "source": 16}
+#: ipvlan modes (IFLA_IPVLAN_MODE) and flags (IFLA_IPVLAN_FLAGS) by ip's names.
+IPVLAN_MODES = {"l2": 0, "l3": 1, "l3s": 2}
+IPVLAN_FLAGS = {"bridge": 0, "private": 1, "vepa": 2}
+#: VLAN protocols (IFLA_VLAN_PROTOCOL, an ethertype) by ip's names.
+VLAN_PROTOCOLS = {"802.1Q": 0x8100, "802.1ad": 0x88A8}
+#: bonding modes (IFLA_BOND_MODE) by ip's names.
+BOND_MODES = {"balance-rr": 0, "active-backup": 1, "balance-xor": 2, "broadcast": 3,
+              "802.3ad": 4, "balance-tlb": 5, "balance-alb": 6}
+
+
+def _choice(table: Mapping[str, int], value: Any, what: str) -> int:
+    if isinstance(value, str):
+        if value not in table:
+            raise EncodeError(f"unknown {what} {value!r}; expected one of {', '.join(table)}")
+        return table[value]
+    number = _int(value, what, 0, 0xFFFFFFFF)
+    if number not in table.values():
+        raise EncodeError(f"unknown {what} {value!r}")
+    return number
+
+
+def macvlan_add(ifname: str, link: int, *, mode: str | int = "vepa", nopromisc: bool = False,
+                bcqueuelen: int | None = None, kind: str = "macvlan", mtu: int | None = None,
+                address: str | None = None, netns_fd: int | None = None,
+                up: bool = False) -> Message:
+    """RTM_NEWLINK for a macvlan (or ``kind="macvtap"``) on the link ``link``
+    (ifindex): ``ip link add NAME link DEV type macvlan mode MODE [nopromisc]
+    [bcqueuelen N]``.  Modes: private, vepa (the kernel's default), bridge,
+    passthru (``nopromisc`` only there), source."""
+    if kind not in ("macvlan", "macvtap"):
+        raise EncodeError(f"macvlan kind must be 'macvlan' or 'macvtap', not {kind!r}")
+    number = _choice(MACVLAN_MODES, mode, "macvlan mode")
+    if nopromisc and number != MACVLAN_MODES["passthru"]:
+        raise EncodeError("nopromisc is for macvlan mode passthru only")
+    data = [make_attr(IFLA_MACVLAN.IFLA_MACVLAN_MODE, number)]
+    if nopromisc:
+        data.append(make_attr(IFLA_MACVLAN.IFLA_MACVLAN_FLAGS, 1))  # MACVLAN_FLAG_NOPROMISC
+    if bcqueuelen is not None:
+        data.append(make_attr(IFLA_MACVLAN.IFLA_MACVLAN_BC_QUEUE_LEN,
+                              _u32(bcqueuelen, "bcqueuelen")))
+    return link_add(ifname, kind, info_data=data, link=link, mtu=mtu, address=address,
+                    netns_fd=netns_fd, up=up)
+
+
+def vlan_add(ifname: str, link: int, vid: int, *, protocol: str | int = "802.1Q",
+             mtu: int | None = None, address: str | None = None,
+             up: bool = False) -> Message:
+    """RTM_NEWLINK for an 802.1Q VLAN on ``link``: ``ip link add link DEV name
+    NAME type vlan id VID [protocol 802.1Q|802.1ad]`` (the protocol is sent
+    only for 802.1ad, as ip does)."""
+    data = [make_attr(IFLA_VLAN.IFLA_VLAN_ID, _int(vid, "vlan id", 0, 4094))]
+    ethertype = _choice(VLAN_PROTOCOLS, protocol, "vlan protocol")
+    if ethertype != VLAN_PROTOCOLS["802.1Q"]:
+        data.append(make_attr(IFLA_VLAN.IFLA_VLAN_PROTOCOL, ethertype))
+    return link_add(ifname, "vlan", info_data=data, link=link, mtu=mtu, address=address,
+                    up=up)
+
+
+def ipvlan_add(ifname: str, link: int, *, mode: str | int = "l3",
+               flag: str | int = "bridge", mtu: int | None = None,
+               up: bool = False) -> Message:
+    """RTM_NEWLINK for an ipvlan on ``link``: ``ip link add NAME link DEV type
+    ipvlan mode l2|l3|l3s [bridge|private|vepa]``."""
+    data = [make_attr(IFLA_IPVLAN.IFLA_IPVLAN_MODE, _choice(IPVLAN_MODES, mode, "ipvlan mode")),
+            make_attr(IFLA_IPVLAN.IFLA_IPVLAN_FLAGS, _choice(IPVLAN_FLAGS, flag, "ipvlan flag"))]
+    return link_add(ifname, "ipvlan", info_data=data, link=link, mtu=mtu, up=up)
+
+
+def bond_add(ifname: str, *, mode: str | int | None = None, miimon: int | None = None,
+             mtu: int | None = None, address: str | None = None,
+             up: bool = False) -> Message:
+    """RTM_NEWLINK for a bond: ``ip link add NAME type bond [mode MODE] [miimon MS]``."""
+    data = []
+    if mode is not None:
+        data.append(make_attr(IFLA_BOND.IFLA_BOND_MODE, _choice(BOND_MODES, mode, "bond mode")))
+    if miimon is not None:
+        data.append(make_attr(IFLA_BOND.IFLA_BOND_MIIMON, _u32(miimon, "miimon")))
+    return link_add(ifname, "bond", info_data=data or None, mtu=mtu, address=address, up=up)
+
+
+def vrf_add(ifname: str, table: int, *, up: bool = False) -> Message:
+    """RTM_NEWLINK for a VRF device: ``ip link add NAME type vrf table T``."""
+    return link_add(ifname, "vrf", info_data=[make_attr(IFLA_VRF.IFLA_VRF_TABLE,
+                                                        _u32(table, "vrf table"))], up=up)
 
 
 def _index_or_name(index: int | None, ifname: str | None) -> tuple[int, list[Attr]]:
@@ -561,7 +664,7 @@ def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
            table: int, priority: int | None, protocol: int, scope: int | None,
            prefsrc: Any, rtype: int, family: int | None,
            metrics: Mapping[Any, int] | None, multipath: Sequence[RtNextHop] | None,
-           deleting: bool) -> Message:
+           deleting: bool, locked: Iterable[Any] = (), onlink: bool = False) -> Message:
     family, network = _destination(dst, family, gateway)
     gateway_ip = None if gateway is None else _ip(gateway, "gateway")
     _same_family(family, gateway_ip, "gateway")
@@ -570,13 +673,16 @@ def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
     header_table, table_attr = _table_fields(table)
     if scope is None:
         # iproute2's defaults: host for local/nat, link for broadcast-like
-        # types and gateway-less unicast, "nowhere" (= any) when deleting.
+        # types, universe for the other types that are not unicast; for
+        # unicast "nowhere" (= any) when deleting, link without a gateway.
         if family == AF.AF_INET6:
             scope = RT_SCOPE.RT_SCOPE_UNIVERSE
         elif rtype in (RTN.RTN_LOCAL, RTN.RTN_NAT):
             scope = RT_SCOPE.RT_SCOPE_HOST
         elif rtype in (RTN.RTN_BROADCAST, RTN.RTN_MULTICAST, RTN.RTN_ANYCAST):
             scope = RT_SCOPE.RT_SCOPE_LINK
+        elif rtype not in (RTN.RTN_UNICAST, RTN.RTN_UNSPEC):
+            scope = RT_SCOPE.RT_SCOPE_UNIVERSE  # blackhole, unreachable, prohibit, throw
         elif deleting:
             scope = RT_SCOPE.RT_SCOPE_NOWHERE
         elif gateway_ip is None and not multipath:
@@ -585,7 +691,8 @@ def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
             scope = RT_SCOPE.RT_SCOPE_UNIVERSE
     header = RtMsg(family=family, dst_len=0 if network is None else network.prefixlen,
                    table=header_table, protocol=_int(protocol, "protocol", 0, 255),
-                   scope=_int(scope, "scope", 0, 255), type=_int(rtype, "type", 0, 255))
+                   scope=_int(scope, "scope", 0, 255), type=_int(rtype, "type", 0, 255),
+                   flags=int(RTNH_F.RTNH_F_ONLINK) if onlink else 0)
     attrs: list[Attr] = []
     if table_attr is not None:
         attrs.append(table_attr)
@@ -599,16 +706,15 @@ def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
         attrs.append(make_attr(RTA.RTA_OIF, _ifindex(oif, "oif")))
     if priority is not None:
         attrs.append(make_attr(RTA.RTA_PRIORITY, _u32(priority, "priority")))
-    if metrics:
+    lock_mask = 0
+    for key in locked:
+        lock_mask |= 1 << int(_metric_member(key))
+    if metrics or lock_mask:
         nested = []
-        for key, value in metrics.items():
-            if isinstance(key, str) and not key.startswith("RTAX_"):
-                key = "RTAX_" + key.upper()
-            try:
-                member = RTAX[key] if isinstance(key, str) else RTAX(key)
-            except (KeyError, ValueError) as err:
-                raise EncodeError(f"unknown route metric {key!r}") from err
-            nested.append(make_attr(member, value))
+        if lock_mask:
+            nested.append(make_attr(RTAX.RTAX_LOCK, lock_mask))
+        for key, value in (metrics or {}).items():
+            nested.append(make_attr(_metric_member(key), value))
         attrs.append(make_attr(RTA.RTA_METRICS, nested))
     if multipath:
         for hop in multipath:
@@ -621,25 +727,40 @@ def _route(mtype: RTM, flags: int, dst: Any, *, gateway: Any, oif: int | None,
     return _message(mtype, flags, header, attrs)
 
 
+def _metric_member(key: Any) -> RTAX:
+    """A route metric by RTAX member, number, kernel name or ip's name (``"mtu"``,
+    ``"congctl"``)."""
+    if isinstance(key, str) and not key.startswith("RTAX_"):
+        key = "RTAX_" + {"congctl": "cc_algo"}.get(key, key).upper()
+    try:
+        return RTAX[key] if isinstance(key, str) else RTAX(key)
+    except (KeyError, ValueError) as err:
+        raise EncodeError(f"unknown route metric {key!r}") from err
+
+
 def route_add(dst: Any, *, gateway: AddressLike | None = None, oif: int | None = None,
               table: int = RT_TABLE.RT_TABLE_MAIN, priority: int | None = None,
               protocol: int = RTPROT.RTPROT_BOOT, scope: int | None = None,
               prefsrc: AddressLike | None = None, type: int = RTN.RTN_UNICAST,
               family: int | None = None, metrics: Mapping[Any, int] | None = None,
               multipath: Sequence[RtNextHop] | None = None,
+              locked: Iterable[Any] = (), onlink: bool = False,
               replace: bool = False) -> Message:
     """RTM_NEWROUTE: ``ip route add DST [via GW] [dev OIF] [table T] [metric P]
-    [proto P] [scope S] [src PREFSRC] [mtu M] [nexthop ...]``.
+    [proto P] [scope S] [src PREFSRC] [mtu [lock] M] [onlink] [nexthop ...]``.
 
     ``dst`` is ``"default"`` or a network (``"10.0.0.0/24"``, host bits zero).
     Tables above 255 go in RTA_TABLE (rtm_table then RT_TABLE_UNSPEC).  The
     scope defaults as ``ip`` does it.  ``metrics`` maps RTAX names (``"mtu"``
-    or ``RTAX.RTAX_MTU``) to values; ``multipath`` takes :func:`nexthop` items.
+    or ``RTAX.RTAX_MTU``) to values; ``locked`` names those given with ``lock``
+    (RTAX_LOCK); ``onlink`` sets RTNH_F_ONLINK; ``multipath`` takes
+    :func:`nexthop` items.
     """
     return _route(RTM.RTM_NEWROUTE, _REPLACE if replace else _CREATE, dst,
                   gateway=gateway, oif=oif, table=table, priority=priority,
                   protocol=protocol, scope=scope, prefsrc=prefsrc, rtype=type,
-                  family=family, metrics=metrics, multipath=multipath, deleting=False)
+                  family=family, metrics=metrics, multipath=multipath, deleting=False,
+                  locked=locked, onlink=onlink)
 
 
 def route_del(dst: Any, *, gateway: AddressLike | None = None, oif: int | None = None,
@@ -655,9 +776,51 @@ def route_del(dst: Any, *, gateway: AddressLike | None = None, oif: int | None =
                   deleting=True)
 
 
+def route_del_exact(*, family: int, dst: Any, table: int, tos: int = 0,
+                    metric: int | None = None, protocol: int = RTPROT.RTPROT_UNSPEC,
+                    scope: int = RT_SCOPE.RT_SCOPE_NOWHERE, type: int = RTN.RTN_UNSPEC,
+                    oif: int | None = None, gateway: AddressLike | None = None,
+                    src: Any = None) -> Message:
+    """RTM_DELROUTE for one route as a dump showed it (what ``ip route flush``
+    sends for each route it removes): every field that tells it from its
+    neighbours, so that the kernel removes that one and no other.
+
+    ``dst`` and ``src`` are networks (None: the default route, no source).
+    """
+    family = _int(family, "family", 0, 255)
+    header_table, table_attr = _table_fields(table)
+    attrs: list[Attr] = []
+    if table_attr is not None:
+        attrs.append(table_attr)
+    dst_len = src_len = 0
+    if dst is not None:
+        _same_family(family, dst, "destination")
+        dst_len = dst.prefixlen
+        attrs.append(make_attr(RTA.RTA_DST, dst.network_address))
+    if src is not None:
+        _same_family(family, src, "source")
+        src_len = src.prefixlen
+        attrs.append(make_attr(RTA.RTA_SRC, src.network_address))
+    if gateway is not None:
+        gateway_ip = _ip(gateway, "gateway")
+        _same_family(family, gateway_ip, "gateway")
+        attrs.append(make_attr(RTA.RTA_GATEWAY, gateway_ip))
+    if oif is not None:
+        attrs.append(make_attr(RTA.RTA_OIF, _ifindex(oif, "oif")))
+    if metric is not None:
+        attrs.append(make_attr(RTA.RTA_PRIORITY, _u32(metric, "metric")))
+    header = RtMsg(family=family, dst_len=dst_len, src_len=src_len,
+                   tos=_int(tos, "tos", 0, 255), table=header_table,
+                   protocol=_int(protocol, "protocol", 0, 255),
+                   scope=_int(scope, "scope", 0, 255), type=_int(type, "type", 0, 255))
+    return _message(RTM.RTM_DELROUTE, _CHANGE, header, attrs)
+
+
 def route_get(dst: AddressLike, *, oif: int | None = None,
-              source: AddressLike | None = None) -> Message:
-    """RTM_GETROUTE for one destination: ``ip route get ADDR [from SRC] [oif OIF]``."""
+              source: AddressLike | None = None, iif: int | None = None,
+              mark: int | None = None) -> Message:
+    """RTM_GETROUTE for one destination, a lookup: ``ip route get ADDR [from SRC]
+    [iif IIF] [oif OIF] [mark M]``; the answer is one RTM_NEWROUTE."""
     address = _ip(dst, "destination")
     family = _family_of(address)
     attrs = [make_attr(RTA.RTA_DST, address)]
@@ -665,8 +828,12 @@ def route_get(dst: AddressLike, *, oif: int | None = None,
         source_ip = _ip(source, "source")
         _same_family(family, source_ip, "source")
         attrs.append(make_attr(RTA.RTA_SRC, source_ip))
+    if iif is not None:
+        attrs.append(make_attr(RTA.RTA_IIF, _ifindex(iif, "iif")))
     if oif is not None:
         attrs.append(make_attr(RTA.RTA_OIF, _ifindex(oif, "oif")))
+    if mark is not None:
+        attrs.append(make_attr(RTA.RTA_MARK, _u32(mark, "mark")))
     header = RtMsg(family=family, dst_len=address.max_prefixlen,
                    src_len=0 if source is None else address.max_prefixlen)
     return _message(RTM.RTM_GETROUTE, _REQUEST, header, attrs)
@@ -732,6 +899,140 @@ def neigh_dump(*, family: int = AF.AF_UNSPEC, index: int | None = None,
     header = NdMsg(family=_int(family, "family", 0, 255),
                    flags=int(NTF.NTF_PROXY) if proxy else 0)
     return _message(RTM.RTM_GETNEIGH, _DUMP, header, attrs)
+
+
+# -- policy routing rules -----------------------------------------------------------------
+
+def _rule(mtype: RTM, flags: int, *, family: int, priority: int | None, src: Any,
+          dst: Any, invert: bool, tos: int, fwmark: int | None, fwmask: int | None,
+          iif: str | None, oif: str | None, table: int | None, action: int,
+          goto: int | None, suppress_prefixlen: int | None,
+          suppress_ifgroup: int | None, realms: int | None,
+          uid_range: tuple[int, int] | None, ipproto: int | None,
+          sport: tuple[int, int] | None, dport: tuple[int, int] | None,
+          protocol: int | None, l3mdev: bool) -> Message:
+    family = _int(family, "family", 0, 255)
+    if family not in (_AF_INET, _AF_INET6):
+        raise EncodeError(f"rules are IPv4 or IPv6, not family {family}")
+    attrs: list[Attr] = []
+    lengths = []
+    for key, value, what in ((FRA.FRA_SRC, src, "from"), (FRA.FRA_DST, dst, "to")):
+        if value is None:
+            lengths.append(0)
+            continue
+        network = _rule_prefix(value, what)
+        if _family_of(network) != family:
+            raise EncodeError(f"{what} {network} is not of family {AF(family).name}")
+        lengths.append(network.prefixlen)
+        if network.prefixlen:
+            attrs.append(make_attr(key, network.network_address))
+    header_table = 0
+    if table is not None:
+        header_table, table_attr = _table_fields(table)
+        if table_attr is not None:
+            attrs.append(make_attr(FRA.FRA_TABLE, table_attr.value))
+    if priority is not None:
+        attrs.append(make_attr(FRA.FRA_PRIORITY, _u32(priority, "priority")))
+    if fwmark is not None:
+        attrs.append(make_attr(FRA.FRA_FWMARK, _u32(fwmark, "fwmark")))
+    if fwmask is not None:
+        attrs.append(make_attr(FRA.FRA_FWMASK, _u32(fwmask, "fwmask")))
+    if iif is not None:
+        attrs.append(make_attr(FRA.FRA_IIFNAME, check_ifname(iif, "iif")))
+    if oif is not None:
+        attrs.append(make_attr(FRA.FRA_OIFNAME, check_ifname(oif, "oif")))
+    if goto is not None:
+        attrs.append(make_attr(FRA.FRA_GOTO, _u32(goto, "goto")))
+    if suppress_prefixlen is not None:
+        attrs.append(make_attr(FRA.FRA_SUPPRESS_PREFIXLEN,
+                               _int(suppress_prefixlen, "suppress_prefixlength", 0, 128)))
+    if suppress_ifgroup is not None:
+        attrs.append(make_attr(FRA.FRA_SUPPRESS_IFGROUP,
+                               _u32(suppress_ifgroup, "suppress_ifgroup")))
+    if realms is not None:
+        attrs.append(make_attr(FRA.FRA_FLOW, _u32(realms, "realms")))
+    if uid_range is not None:
+        start, end = (_u32(v, "uidrange") for v in uid_range)
+        if start > end:
+            raise EncodeError(f"uidrange {start}-{end} ends before it starts")
+        attrs.append(make_attr(FRA.FRA_UID_RANGE, FibRuleUidRange(start=start, end=end)))
+    if ipproto is not None:
+        attrs.append(make_attr(FRA.FRA_IP_PROTO, _int(ipproto, "ipproto", 0, 255)))
+    for key, ports, what in ((FRA.FRA_SPORT_RANGE, sport, "sport"),
+                             (FRA.FRA_DPORT_RANGE, dport, "dport")):
+        if ports is not None:
+            start, end = (_int(v, what, 0, 0xFFFF) for v in ports)
+            if start > end:
+                raise EncodeError(f"{what} {start}-{end} ends before it starts")
+            attrs.append(make_attr(key, FibRulePortRange(start=start, end=end)))
+    if protocol is not None:
+        attrs.append(make_attr(FRA.FRA_PROTOCOL, _int(protocol, "protocol", 0, 255)))
+    if l3mdev:
+        attrs.append(make_attr(FRA.FRA_L3MDEV, 1))
+    header = FibRuleHdr(family=family, dst_len=lengths[1], src_len=lengths[0],
+                        tos=_int(tos, "tos", 0, 255), table=header_table,
+                        action=_int(action, "action", 0, 255),
+                        flags=int(FIB_RULE.FIB_RULE_INVERT) if invert else 0)
+    return _message(mtype, flags, header, attrs)
+
+
+def _rule_prefix(value: Any, what: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+        return value
+    try:
+        return ipaddress.ip_network(value, strict=True)
+    except (ValueError, TypeError) as err:
+        raise EncodeError(f"{what} {value!r} is not a prefix like '10.0.0.0/24' "
+                          f"(host bits must be zero)") from err
+
+
+def rule_add(*, family: int = AF.AF_INET, priority: int | None = None, src: Any = None,
+             dst: Any = None, invert: bool = False, tos: int = 0, fwmark: int | None = None,
+             fwmask: int | None = None, iif: str | None = None, oif: str | None = None,
+             table: int | None = RT_TABLE.RT_TABLE_MAIN, action: int = FR_ACT.FR_ACT_TO_TBL,
+             goto: int | None = None, suppress_prefixlen: int | None = None,
+             suppress_ifgroup: int | None = None, realms: int | None = None,
+             uid_range: tuple[int, int] | None = None, ipproto: int | None = None,
+             sport: tuple[int, int] | None = None, dport: tuple[int, int] | None = None,
+             protocol: int | None = None, l3mdev: bool = False) -> Message:
+    """RTM_NEWRULE: ``ip rule add [not] [from PREFIX] [to PREFIX] [tos T] [fwmark
+    M[/MASK]] [iif DEV] [oif DEV] [priority N] [lookup TABLE | goto N | nop |
+    blackhole | unreachable | prohibit] ...``.
+
+    ``action`` is an FR_ACT_* (to a table, goto, nop, blackhole...); tables
+    above 255 go in FRA_TABLE; ``src``/``dst`` are prefixes (a length of 0
+    is "all", sent as no address).  NLM_F_EXCL: an equal rule is EEXIST.
+    """
+    return _rule(RTM.RTM_NEWRULE, _CREATE, family=family, priority=priority, src=src,
+                 dst=dst, invert=invert, tos=tos, fwmark=fwmark, fwmask=fwmask, iif=iif,
+                 oif=oif, table=table, action=action, goto=goto,
+                 suppress_prefixlen=suppress_prefixlen, suppress_ifgroup=suppress_ifgroup,
+                 realms=realms, uid_range=uid_range, ipproto=ipproto, sport=sport,
+                 dport=dport, protocol=protocol, l3mdev=l3mdev)
+
+
+def rule_del(*, family: int = AF.AF_INET, priority: int | None = None, src: Any = None,
+             dst: Any = None, invert: bool = False, tos: int = 0, fwmark: int | None = None,
+             fwmask: int | None = None, iif: str | None = None, oif: str | None = None,
+             table: int | None = None, action: int = FR_ACT.FR_ACT_UNSPEC,
+             goto: int | None = None, suppress_prefixlen: int | None = None,
+             suppress_ifgroup: int | None = None, realms: int | None = None,
+             uid_range: tuple[int, int] | None = None, ipproto: int | None = None,
+             sport: tuple[int, int] | None = None, dport: tuple[int, int] | None = None,
+             protocol: int | None = None, l3mdev: bool = False) -> Message:
+    """RTM_DELRULE: ``ip rule del SELECTOR``; the kernel removes the first rule
+    that has everything given (what is left out matches anything)."""
+    return _rule(RTM.RTM_DELRULE, _CHANGE, family=family, priority=priority, src=src,
+                 dst=dst, invert=invert, tos=tos, fwmark=fwmark, fwmask=fwmask, iif=iif,
+                 oif=oif, table=table, action=action, goto=goto,
+                 suppress_prefixlen=suppress_prefixlen, suppress_ifgroup=suppress_ifgroup,
+                 realms=realms, uid_range=uid_range, ipproto=ipproto, sport=sport,
+                 dport=dport, protocol=protocol, l3mdev=l3mdev)
+
+
+def rule_dump(*, family: int = AF.AF_INET) -> Message:
+    """RTM_GETRULE dump: ``ip [-4|-6] rule show``."""
+    return _message(RTM.RTM_GETRULE, _DUMP, FibRuleHdr(family=_int(family, "family", 0, 255)))
 
 
 # -- namespace ids -----------------------------------------------------------------------

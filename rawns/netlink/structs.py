@@ -12,7 +12,7 @@
 """Fixed-layout structures: message headers and struct-valued attributes.
 
 Message headers (``nlmsghdr``, ``ifinfomsg``, ``ifaddrmsg``, ``ndmsg``,
-``rtmsg``, ``rtgenmsg``, ``nlmsgerr``, ``rtnexthop``) and attribute payloads
+``rtmsg``, ``rtgenmsg``, ``fib_rule_hdr``, ``nlmsgerr``, ``rtnexthop``) and attribute payloads
 (``rtnl_link_stats64``, ``ifa_cacheinfo``, ``nda_cacheinfo``,
 ``rta_cacheinfo`` ...).  A ``nlmsghdr`` on the wire (netlink.h)::
 
@@ -39,12 +39,14 @@ from rawns.errors import EncodeError
 
 from .attrs import AttrAccess, AttrList
 from .constants import (
-    AF, ARPHRD, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTM_F, RTN, RTPROT, as_member,
+    AF, ARPHRD, FIB_RULE, FR_ACT, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTM_F, RTN, RTPROT,
+    as_member,
 )
 
 __all__ = [
     "CStruct", "layout", "NestedMessage", "NlMsgHdr", "NlMsgErr", "IfInfoMsg", "IfAddrMsg",
-    "NdMsg", "RtMsg", "RtGenMsg", "RtNextHop", "LinkCounters", "LinkStats", "LinkStats64",
+    "NdMsg", "RtMsg", "RtGenMsg", "FibRuleHdr", "RtNextHop", "LinkCounters", "LinkStats",
+    "LinkStats64", "FibRuleUidRange", "FibRulePortRange", "BrBooloptMulti", "VlanFlags",
     "LinkIfmap",
     "IfaCacheinfo", "NdaCacheinfo", "RtaCacheinfo", "IflaCacheinfo",
 ]
@@ -190,6 +192,27 @@ class RtMsg(CStruct):
     protocol: int = 0
     scope: int = 0
     type: int = 0
+    flags: int = 0
+
+
+@layout("=BBBBBBBBI", "fib_rule_hdr",
+        ("family", "dst_len", "src_len", "tos", "table", "res1", "res2", "action", "flags"),
+        (AF, None, None, None, RT_TABLE, None, None, FR_ACT, FIB_RULE))
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FibRuleHdr(CStruct):
+    """``struct fib_rule_hdr``: the fixed header of RTM_*RULE messages (fib_rules.h).
+
+    ``table`` is 8 bits, as in ``rtmsg``: tables above 255 travel in FRA_TABLE.
+    ``action`` is an FR_ACT_*; ``flags`` FIB_RULE_* (INVERT: ``ip rule add not``).
+    """
+    family: int = 0
+    dst_len: int = 0
+    src_len: int = 0
+    tos: int = 0
+    table: int = 0
+    res1: int = 0
+    res2: int = 0
+    action: int = 0
     flags: int = 0
 
 
@@ -352,6 +375,39 @@ class RtaCacheinfo(CStruct):
     id: int = 0
     ts: int = 0
     tsage: int = 0
+
+
+@layout("=II", "fib_rule_uid_range")
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FibRuleUidRange(CStruct):
+    """``struct fib_rule_uid_range`` (FRA_UID_RANGE): ``ip rule ... uidrange A-B``."""
+    start: int = 0
+    end: int = 0
+
+
+@layout("=HH", "fib_rule_port_range")
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FibRulePortRange(CStruct):
+    """``struct fib_rule_port_range`` (FRA_SPORT_RANGE, FRA_DPORT_RANGE), host order."""
+    start: int = 0
+    end: int = 0
+
+
+@layout("=II", "br_boolopt_multi", ("optval", "optmask"))
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BrBooloptMulti(CStruct):
+    """``struct br_boolopt_multi`` (IFLA_BR_MULTI_BOOLOPT): a bridge's boolean
+    options, bit BR_BOOLOPT_* of ``optval`` (if_bridge.h)."""
+    optval: int = 0
+    optmask: int = 0
+
+
+@layout("=II", "ifla_vlan_flags")
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VlanFlags(CStruct):
+    """``struct ifla_vlan_flags`` (IFLA_VLAN_FLAGS): VLAN_FLAG_* bits and their mask."""
+    flags: int = 0
+    mask: int = 0
 
 
 @layout("=IIII", "ifla_cacheinfo")

@@ -3,7 +3,8 @@
 # - Run as root: ``python3 tests/netlink/capture_golden.py`` rewrites
 #   tests/netlink/data/*.bin (raw kernel bytes) and *.ip.json (what iproute2's
 #   `ip -j` says about the same objects, the independent oracle the tests
-#   compare decoded values with).
+#   compare decoded values with).  ``--rules`` captures only the policy
+#   routing rules (rule_dump.bin, rule_oracle.json).
 # - Everything happens inside two namespaces this script creates
 #   (``rnsgold-<pid>-a`` / ``-b``) and deletes in a ``finally``: no address,
 #   route or link of the root namespace is touched.
@@ -118,11 +119,61 @@ def dump_mode(out: Path) -> None:
         (out / f"{name}.bin").write_bytes(data)
 
 
+#: The rules of ``--rules``, as ip commands (IPv4 and IPv6, every kind of selector).
+RULES = [
+    "rule add from 10.1.0.0/24 table 100 priority 100",
+    "rule add to 10.9.0.0/16 lookup 1000 priority 200",
+    "rule add iif lo oif va table main priority 300",
+    "rule add fwmark 0x10/0xff table 100 priority 400",
+    "rule add not from 10.2.0.0/24 goto 32766 priority 500",
+    "rule add priority 600 blackhole",
+    "rule add priority 700 tos 0x10 table 100 suppress_prefixlength 0 realms 3/5",
+    "rule add priority 800 table 100 uidrange 100-200 ipproto tcp sport 80 "
+    "dport 1000-2000 protocol static",
+    "-6 rule add from fd00::/64 to fd01::/64 table 100 priority 100",
+    "-6 rule add priority 200 prohibit",
+]
+
+
+def rules_dump_mode(out: Path) -> None:
+    """Runs inside the namespace (via ``ip netns exec``): capture a rule dump."""
+    header = struct.pack("=BBBBBBBBI", 0, 0, 0, 0, 0, 0, 0, 0, 0)  # fib_rule_hdr, AF_UNSPEC
+    data = conversation(message(34, NLM_F_REQUEST | NLM_F_DUMP, 11, header))
+    (out / "rule_dump.bin").write_bytes(data)
+
+
+def rules_mode() -> None:
+    """``--rules``: capture rule_dump.bin and rule_oracle.json only (the other
+    captures and ip_oracle.json stay as they are)."""
+    ns = PREFIX + "rules"
+    ip("netns", "add", ns)
+    try:
+        ip("-n", ns, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+        for command in RULES:
+            ip("-n", ns, *command.split())
+        subprocess.run(["ip", "netns", "exec", ns, sys.executable, str(Path(__file__)),
+                        "--rules-dump", str(DATA)], check=True)
+        oracle = {"rule": json.loads(ip("-j", "-d", "-n", ns, "rule", "show")),
+                  "rule6": json.loads(ip("-j", "-d", "-6", "-n", ns, "rule", "show")),
+                  "text": ip("-d", "-n", ns, "rule", "show") + ip("-d", "-6", "-n", ns,
+                                                                  "rule", "show")}
+        (DATA / "rule_oracle.json").write_text(json.dumps(oracle, indent=1, sort_keys=True))
+        print(f"captured rules into {DATA}")
+    finally:
+        ip("netns", "del", ns, check=False)
+
+
 def main() -> None:
     if os.geteuid() != 0:
         sys.exit("capture_golden.py needs root (it creates namespaces)")
     if len(sys.argv) == 3 and sys.argv[1] == "--dump":
         dump_mode(Path(sys.argv[2]))
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == "--rules-dump":
+        rules_dump_mode(Path(sys.argv[2]))
+        return
+    if sys.argv[1:] == ["--rules"]:
+        rules_mode()
         return
     DATA.mkdir(exist_ok=True)
     created = []

@@ -14,7 +14,7 @@ from rawns.netlink import constants
 from kernel_headers import HEADER_DIR, read_constants
 
 HEADERS = ("netlink.h", "rtnetlink.h", "if_link.h", "if_addr.h", "neighbour.h", "veth.h",
-           "net_namespace.h", "if_arp.h", "if.h")
+           "net_namespace.h", "fib_rules.h", "if_arp.h", "if.h", "if_tun.h")
 PACKAGE = Path(constants.__file__).parent
 # Members newer than the machine's headers (see constants.py); they are
 # checked by hand and only asserted absent-or-equal here.

@@ -107,7 +107,8 @@ def attr_lists(draw, table, family: int, depth: int = 0) -> AttrList:
 
 @st.composite
 def linkinfo(draw, family: int, depth: int) -> AttrList:
-    kind = draw(st.sampled_from(["veth", "bridge", "vxlan", "ifb"]))
+    kind = draw(st.sampled_from(["veth", "bridge", "vxlan", "ifb", "macvlan", "vlan", "ipvlan",
+                                 "vrf", "bond", "tun"]))
     kind_attr = Attr(type=1, value=kind, name="IFLA_INFO_KIND")
     data_codec = LINKINFO.specs[2][1].tables.get(kind)
     if data_codec is None:
@@ -120,7 +121,7 @@ def linkinfo(draw, family: int, depth: int) -> AttrList:
 
 def header_for(family_spec):
     strategy = struct_values(family_spec.header)
-    if family_spec.name in ("address", "route", "neighbour"):
+    if family_spec.name in ("address", "route", "neighbour", "rule"):
         return st.tuples(strategy, st.sampled_from([AF.AF_INET, AF.AF_INET6])).map(
             lambda pair: type(pair[0])(**{**pair[0].to_dict(), "family": pair[1]}))
     return strategy

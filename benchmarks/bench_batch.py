@@ -1,0 +1,161 @@
+"""``rawns -batch FILE`` on a W2-shaped file against ``ip -batch`` and ``rawns.Batch``.
+
+    python benchmarks/bench_batch.py [-n 500] [--rounds 2]
+
+The file makes N pods, one line per step, any line naming its namespace with
+``-n``: ``netns add POD``; ``-n HOST link add vhI up type veth peer name eth0
+netns POD``; ``-n POD addr add 10.0.x.y/16 dev eth0``; ``-n POD link set eth0
+up``; ``-n POD link set lo up``. The same work is timed three more ways:
+
+- ``ip-batch``: iproute2 as the W2 benchmark runs it, ``ip -batch`` of the
+  ``netns add`` lines, ``ip -n HOST -batch`` of the veth lines, then one ``ip -n
+  POD -batch`` per pod (an ip batch line cannot take ``-n``);
+- ``python-batch``: a Python process that imports rawns and makes the same
+  ``rawns.Batch`` (its start-up counted, as the CLI's is);
+- ``batch-inside``: that process's own clock around ``Batch`` alone.
+
+Each run starts from nothing with the run's prefix and waits for the kernel to
+free the previous run's namespaces; the host namespace is made before the
+clock starts and everything is removed after it stops. Peers run A B B A;
+the medians are printed with their ratio to ``rawns -batch``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CHECKOUT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(CHECKOUT))  # the checkout's rawns
+
+from rawns import netns  # noqa: E402
+
+ENV = {**os.environ, "PYTHONPATH": str(CHECKOUT)}
+
+
+def pods(prefix: str, n: int) -> list[tuple[str, str, str]]:
+    """(namespace, host end, address/prefix) of each pod, numbered as W2's."""
+    out = []
+    for i in range(n):
+        host = 0x0A000000 + 2 + i
+        address = ".".join(str((host >> s) & 255) for s in (24, 16, 8, 0))
+        out.append((f"{prefix}p{i}", f"vh{i}", f"{address}/16"))
+    return out
+
+
+def batch_file(host: str, items: list[tuple[str, str, str]]) -> str:
+    lines = []
+    for pod, vh, address in items:
+        lines += [f"netns add {pod}",
+                  f"-n {host} link add {vh} up type veth peer name eth0 netns {pod}",
+                  f"-n {pod} addr add {address} dev eth0",
+                  f"-n {pod} link set eth0 up",
+                  f"-n {pod} link set lo up"]
+    return "\n".join(lines) + "\n"
+
+
+PYTHON_BATCH = """
+import sys, time
+items = [line.split() for line in sys.stdin.read().splitlines()]
+host = sys.argv[1]
+from rawns import Batch
+started = time.perf_counter()
+with Batch() as batch:
+    for pod, vh, address in items:
+        batch.netns_add(pod)
+        batch.veth(vh, "eth0", netns=host, peer_netns=pod, up=True, peer_up=False)
+        batch.addr_add("eth0", address, netns=pod)
+        batch.link_set("eth0", up=True, netns=pod)
+        batch.link_set("lo", up=True, netns=pod)
+print(time.perf_counter() - started)
+"""
+
+
+def run(argv: list[str], stdin: str | None = None) -> str:
+    result = subprocess.run(argv, input=stdin, text=True, capture_output=True, env=ENV)
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv[:4])}: {result.stderr.strip()[:400]}")
+    return result.stdout
+
+
+def peer_rawns_batch(host: str, items: list, path: str) -> dict[str, float]:
+    started = time.perf_counter()
+    run([sys.executable, "-m", "rawns", "-batch", path])
+    return {"rawns -batch": time.perf_counter() - started}
+
+
+def peer_python_batch(host: str, items: list, path: str) -> dict[str, float]:
+    text = "".join(" ".join(item) + "\n" for item in items)
+    started = time.perf_counter()
+    inside = float(run([sys.executable, "-c", PYTHON_BATCH, host], text))
+    return {"python-batch": time.perf_counter() - started, "batch-inside": inside}
+
+
+def peer_ip_batch(host: str, items: list, path: str) -> dict[str, float]:
+    started = time.perf_counter()
+    run(["ip", "-batch", "-"], "".join(f"netns add {pod}\n" for pod, _, _ in items))
+    run(["ip", "-n", host, "-batch", "-"],
+        "".join(f"link add {vh} up type veth peer name eth0 netns {pod}\n"
+                for pod, vh, _ in items))
+    for pod, _, address in items:
+        run(["ip", "-n", pod, "-batch", "-"],
+            f"addr add {address} dev eth0\nlink set eth0 up\nlink set lo up\n")
+    return {"ip-batch": time.perf_counter() - started}
+
+
+PEERS = {"rawns -batch": peer_rawns_batch, "python-batch": peer_python_batch,
+         "ip-batch": peer_ip_batch}
+
+
+def settle(seconds: float) -> None:
+    """Let the kernel finish freeing the last run's namespaces."""
+    time.sleep(seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=500, help="pods (default 500)")
+    parser.add_argument("--rounds", type=int, default=2, help="A B B A rounds")
+    parser.add_argument("--settle", type=float, default=3.0, help="seconds between runs")
+    args = parser.parse_args(argv)
+    prefix = f"rnsbb{os.getpid()}-"
+    host = prefix + "host"
+    items = pods(prefix, args.n)
+    order = list(PEERS) + list(reversed(PEERS))
+    times: dict[str, list[float]] = {}
+    with tempfile.NamedTemporaryFile("w", suffix=".batch", delete=False) as handle:
+        handle.write(batch_file(host, items))
+        path = handle.name
+    try:
+        for _ in range(args.rounds):
+            for peer in order:
+                settle(args.settle)
+                netns.add(host)
+                try:
+                    for key, value in PEERS[peer](host, items, path).items():
+                        times.setdefault(key, []).append(value)
+                finally:
+                    netns.delete_many([pod for pod, _, _ in items], missing_ok=True)
+                    netns.delete(host)
+                print(f"{peer}: {times[peer][-1] * 1000:.0f} ms", file=sys.stderr)
+    finally:
+        os.unlink(path)
+    base = statistics.median(times["rawns -batch"])
+    print(f"W2-shaped batch file, N={args.n} pods ({5 * args.n} lines); median of "
+          f"{len(times['rawns -batch'])} runs each, A B B A")
+    print(f"{'peer':14} {'total ms':>9} {'us/pod':>8} {'ratio':>7}")
+    for peer, values in times.items():
+        median = statistics.median(values)
+        print(f"{peer:14} {median * 1000:9.1f} {median / args.n * 1e6:8.0f} "
+              f"{median / base:6.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
