@@ -104,8 +104,7 @@ def _seen() -> tuple[set[str], set[str]]:
         return set(netns.list()), {link.name for link in handle.link_list()}
 
 
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
-                            config: pytest.Config) -> None:
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     before = config.stash.get(_LEFTOVERS, None)
     if before is None:
         return
