@@ -19,6 +19,8 @@ import time
 
 import pytest
 
+import rawns
+
 from conftest import RUN_DIR
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
@@ -148,7 +150,9 @@ FACES = ("cli/", "cni/", "demo.py", "__main__.py")
 
 
 def test_only_faces_touch_signal_handlers():
-    package = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "rawns")
+    # The package under test, wherever it is installed (the CI runs the suite
+    # against an installed wheel too, with no rawns/ beside the tests).
+    package = os.path.dirname(os.path.abspath(rawns.__file__))
     touching = []
     for folder, _, files in os.walk(package):
         for file in files:
