@@ -28,3 +28,16 @@ def test_the_users_types_load_no_protocol_code():
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True).stdout.split()
     assert sorted(loaded) == ["rawns", "rawns.model"]
+
+
+def test_link_statistics_has_the_kernels_counters() -> None:
+    # model.py imports nothing of rawns (start-up), so it repeats the counter
+    # names of rtnl_link_stats64: held equal here.
+    import dataclasses
+
+    from rawns.model import LinkStatistics
+    from rawns.netlink.structs import LinkCounters
+
+    kernel = [field.name for field in dataclasses.fields(LinkCounters)]
+    ours = [field.name for field in dataclasses.fields(LinkStatistics)]
+    assert ours[:len(kernel)] == kernel

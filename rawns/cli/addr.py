@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 from rawns import netns, show
 from rawns.cli.grammar import OBJECT_COMMANDS, Options, UsageError, Words, parse_ip, verb
-from rawns.cli.session import emit_json, open_handle
+from rawns.cli.session import emit_brief, emit_json, open_handle
 
 __all__ = ["run", "COMMANDS"]
 
@@ -87,12 +87,8 @@ def _show(words: Words, opts: Options) -> int:
                 if link.stats is not None:
                     entry["stats64"] = link.stats.to_json(level)
         if opts.brief:
-            brief = [show.addr_brief_json(entry) for entry in data]
-            if opts.json:
-                emit_json(opts, brief)
-            else:
-                for entry in brief:
-                    print(show.addr_brief_line(entry))
+            emit_brief(opts, [show.addr_brief_json(entry) for entry in data],
+                       show.addr_brief_line)
             return 0
         if opts.json:
             emit_json(opts, data)

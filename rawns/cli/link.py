@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 from rawns import netns, show
 from rawns.cli.grammar import PROG, Options, UsageError, Words, parse_ip, verb
-from rawns.cli.session import emit_json, open_handle
+from rawns.cli.session import emit_brief, emit_json, open_handle
 
 __all__ = ["run", "COMMANDS", "KINDS", "LOWER_KINDS", "PLAIN_KINDS"]
 
@@ -91,12 +91,8 @@ def _show(words: Words, opts: Options) -> int:
         data = [show.link_json(link, names, up=up, details=opts.details and not opts.brief,
                                stats=0 if opts.brief else level) for link in links]
         if opts.brief:
-            brief = [show.link_brief_json(entry) for entry in data]
-            if opts.json:
-                emit_json(opts, brief)
-            else:
-                for entry in brief:
-                    print(show.link_brief_line(entry))
+            emit_brief(opts, [show.link_brief_json(entry) for entry in data],
+                       show.link_brief_line)
             return 0
         if opts.json:
             emit_json(opts, data)

@@ -16,11 +16,12 @@ from rawns.cli.grammar import Options
 
 TYPE_CHECKING = False  # typing's, without importing typing (start-up)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from rawns.handle import Handle
 
-__all__ = ["open_handle", "trace_printer", "emit_json"]
+__all__ = ["open_handle", "trace_printer", "emit_json", "emit_brief"]
 
 
 def trace_printer(direction: str, data: bytes) -> None:
@@ -50,3 +51,14 @@ def emit_json(opts: Options, value: Any) -> None:
     from rawns.show import json_text  # here: show loads the models and the codec
 
     print(json_text(value, pretty=opts.pretty))
+
+
+def emit_brief(opts: Options, entries: list[dict[str, Any]],
+               line: Callable[[dict[str, Any]], str]) -> None:
+    """Print ``-br`` output: the brief entries as JSON with ``-j``, else one
+    ``line(entry)`` each."""
+    if opts.json:
+        emit_json(opts, entries)
+    else:
+        for entry in entries:
+            print(line(entry))
