@@ -20,7 +20,6 @@ Invariants:
 
 from __future__ import annotations
 
-import enum
 import ipaddress
 import os
 import sys
@@ -33,7 +32,7 @@ from rawns import netlink, netns, show
 from rawns.cli.interrupts import Interrupts
 from rawns.errors import RawnsError
 from rawns.handle import Handle
-from rawns.netlink.constants import enum_name, flag_names
+from rawns.netlink.constants import KernelEnum, KernelFlag, enum_name, flag_names
 from rawns.ping import ping
 
 __all__ = ["main", "summarize", "USAGE"]
@@ -114,12 +113,12 @@ def _short(name: str) -> str:
 def _field_text(value: Any) -> str:
     """A header field named as the codec names it (``rawns.netlink.constants``),
     without the kernel's prefix: ``UP|LOWER_UP``, ``INET``, ``MAIN``."""
-    if isinstance(value, enum.IntFlag):
+    if isinstance(value, KernelFlag):
         names = flag_names(type(value), value)
         if names:
             return "|".join(_short(name) for name in names)
         return _short(value.name) if value.name else str(int(value))
-    if isinstance(value, enum.IntEnum):
+    if isinstance(value, KernelEnum):
         return _short(enum_name(type(value), value))
     return str(value)
 

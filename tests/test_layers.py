@@ -171,7 +171,7 @@ def test_the_walker_sees_every_form_of_import() -> None:
 
 # rawns.netlink, from the bottom up, as its package docstring lists it: each
 # module imports only those before it.
-NETLINK_ORDER = ["constants", "attrs", "structs", "codecs", "tables", "message", "fast",
+NETLINK_ORDER = ["names", "constants", "attrs", "structs", "codecs", "tables", "message", "fast",
                  "explain", "capture", "requests", "conversation"]
 
 

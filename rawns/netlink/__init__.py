@@ -18,20 +18,21 @@
 
 Modules, from the bottom up; each imports only those above it in this list:
 
-1. :mod:`constants` -- kernel names and numbers, and the naming of flag bits
-2. :mod:`attrs` -- TLV primitives, Attr/AttrList/AttrTable, the attribute walk
-3. :mod:`structs` -- fixed-layout C structs (message headers, struct payloads)
-4. :mod:`codecs` -- how each kind of payload reads and writes
-5. :mod:`tables` -- one table per family and nest; ``make_attr`` builds by name
-6. :mod:`message` -- nlmsghdr framing: the reference ``decode`` and ``encode``
-7. :mod:`fast` -- the same decoding, faster (generated code, caches)
-8. :mod:`explain` -- the annotated view, from the reference decoder's trace
-9. :mod:`capture` -- netlink bytes captured elsewhere: hex text, binary, pcap, pcapng
-10. :mod:`requests` -- builders of the requests the operations layer sends
-11. :mod:`conversation` -- the request/answer state machine of one socket
+1. :mod:`names` -- the light IntEnum/IntFlag (KernelEnum, KernelFlag) constants are made of
+2. :mod:`constants` -- kernel names and numbers, and the naming of flag bits
+3. :mod:`attrs` -- TLV primitives, Attr/AttrList/AttrTable, the attribute walk
+4. :mod:`structs` -- fixed-layout C structs (message headers, struct payloads)
+5. :mod:`codecs` -- how each kind of payload reads and writes
+6. :mod:`tables` -- one table per family and nest; ``make_attr`` builds by name
+7. :mod:`message` -- nlmsghdr framing: the reference ``decode`` and ``encode``
+8. :mod:`fast` -- the same decoding, faster (generated code, caches)
+9. :mod:`explain` -- the annotated view, from the reference decoder's trace
+10. :mod:`capture` -- netlink bytes captured elsewhere: hex text, binary, pcap, pcapng
+11. :mod:`requests` -- builders of the requests the operations layer sends
+12. :mod:`conversation` -- the request/answer state machine of one socket
     (sequence numbers, acks, dumps), fed with bytes: no I/O
 
-The reference (2 to 6) is the textbook; :mod:`fast` is held equal to it by
+The reference (3 to 7) is the textbook; :mod:`fast` is held equal to it by
 tests, and ``decode``, ``decode_frame``, ``header_and_values``, ``encode``
 and ``encode_stamped`` here are its versions.
 """

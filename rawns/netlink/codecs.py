@@ -24,15 +24,14 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from enum import IntEnum, IntFlag
 from typing import Any, Callable, Sequence
 
 from rawns.errors import DecodeError, EncodeError
 
 from .attrs import Attr, AttrList, AttrTable, Ctx, Keep, TraceEntry, Unfit, align4, \
     decode_attrs, encode_attrs, encode_attrs_into
-from .constants import ADDRESS_SIZE_BY_FAMILY, AF, NLA_TYPE_MASK, RTNH_F, as_flag, \
-    as_member, enum_name, enum_text, flag_text
+from .constants import ADDRESS_SIZE_BY_FAMILY, AF, NLA_TYPE_MASK, RTNH_F, KernelEnum, \
+    KernelFlag, as_flag, as_member, enum_name, enum_text, flag_text
 from .structs import CStruct, RtNextHop
 
 __all__ = [
@@ -82,10 +81,10 @@ class Codec:
 
 
 class Int(Codec):
-    """A fixed-size integer; optionally read as an IntEnum or IntFlag."""
+    """A fixed-size integer; optionally read as a kernel enum or flag class."""
 
     def __init__(self, fmt: str, kind: str,
-                 names: type[IntEnum] | type[IntFlag] | None = None) -> None:
+                 names: type[KernelEnum] | type[KernelFlag] | None = None) -> None:
         self.struct = struct.Struct(fmt)
         self.size = self.struct.size
         self.kind = kind if names is None else f"{kind} {names.__name__}"
@@ -107,7 +106,7 @@ class Int(Codec):
 
     def render(self, value: Any) -> str:
         if self.names is not None and isinstance(value, int):
-            if issubclass(self.names, IntFlag):
+            if issubclass(self.names, KernelFlag):
                 return flag_text(self.names, value)
             return enum_text(self.names, value)
         return render_value(value)
@@ -544,9 +543,9 @@ def render_value(value: Any) -> str:
     """Short text for any decoded value."""
     if isinstance(value, (bytes, bytearray)):
         return f"{len(value)} byte(s)"
-    if isinstance(value, IntFlag):
+    if isinstance(value, KernelFlag):
         return flag_text(type(value), value)
-    if isinstance(value, IntEnum):
+    if isinstance(value, KernelEnum):
         return f"{value.name} ({int(value)})"
     if isinstance(value, AttrList):
         return f"{len(value)} attribute(s)"

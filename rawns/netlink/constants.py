@@ -29,8 +29,15 @@ Names and values are those of the Linux UAPI headers ``netlink.h``,
 
 from __future__ import annotations
 
-from enum import IntEnum, IntFlag
-from typing import Any, TypeVar
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    # Type checkers (rawns' and its users') see the enum module's semantics, which
+    # the light classes below mimic (tests/netlink/test_nl_names.py holds them equal).
+    from enum import IntEnum as KernelEnum, IntFlag as KernelFlag
+else:
+    from .names import KernelEnum, KernelFlag
 
 __all__ = [
     "AF", "NLMSG", "NETLINK_SOCKOPT",
@@ -40,6 +47,7 @@ __all__ = [
     "NETNSA_NSID_NOT_ASSIGNED", "ENUMS",
     "flag_names", "flag_text", "enum_name", "enum_text", "nlm_flag_names", "message_type",
     "as_flag", "as_enum", "as_member", "enum_members", "flag_cache",
+    "KernelEnum", "KernelFlag",
 ]
 
 # -- framing -----------------------------------------------------------------
@@ -59,7 +67,7 @@ ALTIFNAMSIZ = 128
 NETNSA_NSID_NOT_ASSIGNED = -1
 
 
-class NLMSG(IntEnum):
+class NLMSG(KernelEnum):
     """Control message types below NLMSG_MIN_TYPE (netlink.h)."""
     NLMSG_NOOP = 1
     NLMSG_ERROR = 2
@@ -67,7 +75,7 @@ class NLMSG(IntEnum):
     NLMSG_OVERRUN = 4
 
 
-class NETLINK_SOCKOPT(IntEnum):
+class NETLINK_SOCKOPT(KernelEnum):
     """Netlink socket options at level SOL_NETLINK (netlink.h)."""
     NETLINK_ADD_MEMBERSHIP = 1
     NETLINK_DROP_MEMBERSHIP = 2
@@ -83,7 +91,7 @@ class NETLINK_SOCKOPT(IntEnum):
     NETLINK_GET_STRICT_CHK = 12
 
 
-class AF(IntEnum):
+class AF(KernelEnum):
     """The address families rtnetlink uses (linux/socket.h), plus the two
     rtnetlink-only multicast-routing families of rtnetlink.h."""
     AF_UNSPEC = 0
@@ -101,7 +109,7 @@ ADDRESS_SIZE_BY_FAMILY = {int(AF.AF_INET): 4, int(AF.AF_INET6): 16,
                           int(AF.RTNL_FAMILY_IPMR): 4, int(AF.RTNL_FAMILY_IP6MR): 16}
 
 
-class NLMSGERR_ATTR(IntEnum):
+class NLMSGERR_ATTR(KernelEnum):
     """Extended-ack TLVs in NLMSG_ERROR / NLMSG_DONE (netlink.h)."""
     NLMSGERR_ATTR_UNUSED = 0
     NLMSGERR_ATTR_MSG = 1
@@ -112,7 +120,7 @@ class NLMSGERR_ATTR(IntEnum):
     NLMSGERR_ATTR_MISS_NEST = 6
 
 
-class RTM(IntEnum):
+class RTM(KernelEnum):
     """rtnetlink message types (rtnetlink.h)."""
     RTM_NEWLINK = 16
     RTM_DELLINK = 17
@@ -187,7 +195,7 @@ class RTM(IntEnum):
     RTM_GETTUNNEL = 122
 
 
-class RTN(IntEnum):
+class RTN(KernelEnum):
     """Route types, rtm_type (rtnetlink.h)."""
     RTN_UNSPEC = 0
     RTN_UNICAST = 1
@@ -203,7 +211,7 @@ class RTN(IntEnum):
     RTN_XRESOLVE = 11
 
 
-class RT_SCOPE(IntEnum):
+class RT_SCOPE(KernelEnum):
     """Route and address scopes (rtnetlink.h)."""
     RT_SCOPE_UNIVERSE = 0
     RT_SCOPE_SITE = 200
@@ -212,7 +220,7 @@ class RT_SCOPE(IntEnum):
     RT_SCOPE_NOWHERE = 255
 
 
-class RT_TABLE(IntEnum):
+class RT_TABLE(KernelEnum):
     """Reserved routing table ids (rtnetlink.h)."""
     RT_TABLE_UNSPEC = 0
     RT_TABLE_COMPAT = 252
@@ -221,7 +229,7 @@ class RT_TABLE(IntEnum):
     RT_TABLE_LOCAL = 255
 
 
-class RTA(IntEnum):
+class RTA(KernelEnum):
     """Route attributes (rtnetlink.h)."""
     RTA_UNSPEC = 0
     RTA_DST = 1
@@ -258,7 +266,7 @@ class RTA(IntEnum):
     RTA_FLOWLABEL = 31
 
 
-class RTAX(IntEnum):
+class RTAX(KernelEnum):
     """Route metrics, nested in RTA_METRICS (rtnetlink.h)."""
     RTAX_UNSPEC = 0
     RTAX_LOCK = 1
@@ -280,7 +288,7 @@ class RTAX(IntEnum):
     RTAX_FASTOPEN_NO_COOKIE = 17
 
 
-class RTNLGRP(IntEnum):
+class RTNLGRP(KernelEnum):
     """rtnetlink multicast groups (rtnetlink.h)."""
     RTNLGRP_NONE = 0
     RTNLGRP_LINK = 1
@@ -321,7 +329,7 @@ class RTNLGRP(IntEnum):
     RTNLGRP_STATS = 36
 
 
-class IFLA(IntEnum):
+class IFLA(KernelEnum):
     """Link attributes (if_link.h)."""
     IFLA_UNSPEC = 0
     IFLA_ADDRESS = 1
@@ -397,7 +405,7 @@ class IFLA(IntEnum):
     IFLA_TAILROOM = 69
 
 
-class IFLA_INFO(IntEnum):
+class IFLA_INFO(KernelEnum):
     """Attributes nested in IFLA_LINKINFO (if_link.h)."""
     IFLA_INFO_UNSPEC = 0
     IFLA_INFO_KIND = 1
@@ -407,7 +415,7 @@ class IFLA_INFO(IntEnum):
     IFLA_INFO_SLAVE_DATA = 5
 
 
-class IFLA_BR(IntEnum):
+class IFLA_BR(KernelEnum):
     """Bridge attributes, IFLA_INFO_DATA of kind 'bridge' (if_link.h)."""
     IFLA_BR_UNSPEC = 0
     IFLA_BR_FORWARD_DELAY = 1
@@ -462,7 +470,7 @@ class IFLA_BR(IntEnum):
     IFLA_BR_FDB_MAX_LEARNED = 49
 
 
-class IFLA_BRPORT(IntEnum):
+class IFLA_BRPORT(KernelEnum):
     """Bridge port attributes, IFLA_INFO_SLAVE_DATA of slave kind 'bridge' (if_link.h)."""
     IFLA_BRPORT_UNSPEC = 0
     IFLA_BRPORT_STATE = 1
@@ -506,7 +514,7 @@ class IFLA_BRPORT(IntEnum):
     IFLA_BRPORT_LOCKED = 39
 
 
-class IFLA_VXLAN(IntEnum):
+class IFLA_VXLAN(KernelEnum):
     """VXLAN attributes, IFLA_INFO_DATA of kind 'vxlan' (if_link.h)."""
     IFLA_VXLAN_UNSPEC = 0
     IFLA_VXLAN_ID = 1
@@ -546,14 +554,14 @@ class IFLA_VXLAN(IntEnum):
     IFLA_VXLAN_MC_ROUTE = 34
 
 
-class VXLAN_DF(IntEnum):
+class VXLAN_DF(KernelEnum):
     """Values of IFLA_VXLAN_DF (if_link.h)."""
     VXLAN_DF_UNSET = 0
     VXLAN_DF_SET = 1
     VXLAN_DF_INHERIT = 2
 
 
-class IFLA_MACVLAN(IntEnum):
+class IFLA_MACVLAN(KernelEnum):
     """macvlan attributes, in IFLA_INFO_DATA (if_link.h)."""
     IFLA_MACVLAN_UNSPEC = 0
     IFLA_MACVLAN_MODE = 1
@@ -566,7 +574,7 @@ class IFLA_MACVLAN(IntEnum):
     IFLA_MACVLAN_BC_QUEUE_LEN_USED = 8
 
 
-class MACVLAN_MODE(IntEnum):
+class MACVLAN_MODE(KernelEnum):
     """IFLA_MACVLAN_MODE values (if_link.h)."""
     MACVLAN_MODE_PRIVATE = 1
     MACVLAN_MODE_VEPA = 2
@@ -575,13 +583,13 @@ class MACVLAN_MODE(IntEnum):
     MACVLAN_MODE_SOURCE = 16
 
 
-class MACVLAN_FLAG(IntFlag):
+class MACVLAN_FLAG(KernelFlag):
     """IFLA_MACVLAN_FLAGS bits (if_link.h)."""
     MACVLAN_FLAG_NOPROMISC = 1
     MACVLAN_FLAG_NODST = 2
 
 
-class IFLA_VLAN(IntEnum):
+class IFLA_VLAN(KernelEnum):
     """802.1Q VLAN attributes, in IFLA_INFO_DATA (if_link.h)."""
     IFLA_VLAN_UNSPEC = 0
     IFLA_VLAN_ID = 1
@@ -591,27 +599,27 @@ class IFLA_VLAN(IntEnum):
     IFLA_VLAN_PROTOCOL = 5
 
 
-class IFLA_IPVLAN(IntEnum):
+class IFLA_IPVLAN(KernelEnum):
     """ipvlan attributes, in IFLA_INFO_DATA (if_link.h)."""
     IFLA_IPVLAN_UNSPEC = 0
     IFLA_IPVLAN_MODE = 1
     IFLA_IPVLAN_FLAGS = 2
 
 
-class IPVLAN_MODE(IntEnum):
+class IPVLAN_MODE(KernelEnum):
     """IFLA_IPVLAN_MODE values (if_link.h)."""
     IPVLAN_MODE_L2 = 0
     IPVLAN_MODE_L3 = 1
     IPVLAN_MODE_L3S = 2
 
 
-class IFLA_VRF(IntEnum):
+class IFLA_VRF(KernelEnum):
     """VRF attributes, in IFLA_INFO_DATA (if_link.h)."""
     IFLA_VRF_UNSPEC = 0
     IFLA_VRF_TABLE = 1
 
 
-class IFLA_BOND(IntEnum):
+class IFLA_BOND(KernelEnum):
     """Bonding attributes, in IFLA_INFO_DATA (if_link.h)."""
     IFLA_BOND_UNSPEC = 0
     IFLA_BOND_MODE = 1
@@ -648,7 +656,7 @@ class IFLA_BOND(IntEnum):
     IFLA_BOND_COUPLED_CONTROL = 32
 
 
-class IFLA_TUN(IntEnum):
+class IFLA_TUN(KernelEnum):
     """tun/tap attributes, in IFLA_INFO_DATA (if_link.h); read-only: tun
     devices are made through /dev/net/tun, not RTM_NEWLINK."""
     IFLA_TUN_UNSPEC = 0
@@ -663,13 +671,13 @@ class IFLA_TUN(IntEnum):
     IFLA_TUN_NUM_DISABLED_QUEUES = 9
 
 
-class IFLA_INET(IntEnum):
+class IFLA_INET(KernelEnum):
     """IFLA_AF_SPEC / AF_INET attributes (if_link.h)."""
     IFLA_INET_UNSPEC = 0
     IFLA_INET_CONF = 1
 
 
-class IFLA_INET6(IntEnum):
+class IFLA_INET6(KernelEnum):
     """IFLA_AF_SPEC / AF_INET6 attributes (if_link.h)."""
     IFLA_INET6_UNSPEC = 0
     IFLA_INET6_FLAGS = 1
@@ -683,7 +691,7 @@ class IFLA_INET6(IntEnum):
     IFLA_INET6_RA_MTU = 9
 
 
-class IN6_ADDR_GEN_MODE(IntEnum):
+class IN6_ADDR_GEN_MODE(KernelEnum):
     """Values of IFLA_INET6_ADDR_GEN_MODE (if_link.h)."""
     IN6_ADDR_GEN_MODE_EUI64 = 0
     IN6_ADDR_GEN_MODE_NONE = 1
@@ -691,7 +699,7 @@ class IN6_ADDR_GEN_MODE(IntEnum):
     IN6_ADDR_GEN_MODE_RANDOM = 3
 
 
-class IFLA_XDP_ATTRS(IntEnum):
+class IFLA_XDP_ATTRS(KernelEnum):
     """Attributes nested in IFLA_XDP (if_link.h)."""
     IFLA_XDP_UNSPEC = 0
     IFLA_XDP_FD = 1
@@ -704,7 +712,7 @@ class IFLA_XDP_ATTRS(IntEnum):
     IFLA_XDP_EXPECTED_FD = 8
 
 
-class XDP_ATTACHED(IntEnum):
+class XDP_ATTACHED(KernelEnum):
     """Values of IFLA_XDP_ATTACHED (if_link.h)."""
     XDP_ATTACHED_NONE = 0
     XDP_ATTACHED_DRV = 1
@@ -713,20 +721,20 @@ class XDP_ATTACHED(IntEnum):
     XDP_ATTACHED_MULTI = 4
 
 
-class IFLA_PROTO_DOWN_REASON_ATTRS(IntEnum):
+class IFLA_PROTO_DOWN_REASON_ATTRS(KernelEnum):
     """Attributes nested in IFLA_PROTO_DOWN_REASON (if_link.h)."""
     IFLA_PROTO_DOWN_REASON_UNSPEC = 0
     IFLA_PROTO_DOWN_REASON_MASK = 1
     IFLA_PROTO_DOWN_REASON_VALUE = 2
 
 
-class VETH_INFO(IntEnum):
+class VETH_INFO(KernelEnum):
     """veth attributes, IFLA_INFO_DATA of kind 'veth' (veth.h)."""
     VETH_INFO_UNSPEC = 0
     VETH_INFO_PEER = 1
 
 
-class IFA(IntEnum):
+class IFA(KernelEnum):
     """Address attributes (if_addr.h)."""
     IFA_UNSPEC = 0
     IFA_ADDRESS = 1
@@ -742,7 +750,7 @@ class IFA(IntEnum):
     IFA_PROTO = 11
 
 
-class NDA(IntEnum):
+class NDA(KernelEnum):
     """Neighbour attributes (neighbour.h)."""
     NDA_UNSPEC = 0
     NDA_DST = 1
@@ -764,7 +772,7 @@ class NDA(IntEnum):
     NDA_NDM_FLAGS_MASK = 17
 
 
-class NETNSA(IntEnum):
+class NETNSA(KernelEnum):
     """Namespace id attributes of RTM_NEWNSID/RTM_GETNSID (net_namespace.h)."""
     NETNSA_NONE = 0
     NETNSA_NSID = 1
@@ -774,7 +782,7 @@ class NETNSA(IntEnum):
     NETNSA_CURRENT_NSID = 5
 
 
-class FRA(IntEnum):
+class FRA(KernelEnum):
     """FIB rule attributes of RTM_NEWRULE/RTM_DELRULE/RTM_GETRULE (fib_rules.h)."""
     FRA_UNSPEC = 0
     FRA_DST = 1
@@ -803,7 +811,7 @@ class FRA(IntEnum):
     FRA_DPORT_RANGE = 24
 
 
-class FR_ACT(IntEnum):
+class FR_ACT(KernelEnum):
     """What a FIB rule does, fib_rule_hdr.action (fib_rules.h)."""
     FR_ACT_UNSPEC = 0
     FR_ACT_TO_TBL = 1
@@ -816,7 +824,7 @@ class FR_ACT(IntEnum):
     FR_ACT_PROHIBIT = 8
 
 
-class FIB_RULE(IntFlag):
+class FIB_RULE(KernelFlag):
     """FIB rule flags, fib_rule_hdr.flags (fib_rules.h)."""
     FIB_RULE_PERMANENT = 0x1
     FIB_RULE_INVERT = 0x2
@@ -826,7 +834,7 @@ class FIB_RULE(IntFlag):
     FIB_RULE_FIND_SADDR = 0x10000
 
 
-class IF_OPER(IntEnum):
+class IF_OPER(KernelEnum):
     """RFC 2863 operational states, IFLA_OPERSTATE (if.h)."""
     IF_OPER_UNKNOWN = 0
     IF_OPER_NOTPRESENT = 1
@@ -837,14 +845,14 @@ class IF_OPER(IntEnum):
     IF_OPER_UP = 6
 
 
-class IF_LINK_MODE(IntEnum):
+class IF_LINK_MODE(KernelEnum):
     """Link modes, IFLA_LINKMODE (if.h)."""
     IF_LINK_MODE_DEFAULT = 0
     IF_LINK_MODE_DORMANT = 1
     IF_LINK_MODE_TESTING = 2
 
 
-class IFF(IntFlag):
+class IFF(KernelFlag):
     """Interface flags, ifi_flags (if.h)."""
     IFF_UP = 1
     IFF_BROADCAST = 2
@@ -867,7 +875,7 @@ class IFF(IntFlag):
     IFF_ECHO = 0x40000
 
 
-class NLM_F(IntFlag):
+class NLM_F(KernelFlag):
     """nlmsghdr flags (netlink.h).
 
     Bits are reused by request kind: 0x100 is ROOT for GET, REPLACE for NEW,
@@ -893,7 +901,7 @@ class NLM_F(IntFlag):
     NLM_F_ACK_TLVS = 0x200
 
 
-class RTM_F(IntFlag):
+class RTM_F(KernelFlag):
     """Route flags, rtm_flags (rtnetlink.h)."""
     RTM_F_NOTIFY = 0x100
     RTM_F_CLONED = 0x200
@@ -906,7 +914,7 @@ class RTM_F(IntFlag):
     RTM_F_OFFLOAD_FAILED = 0x20000000
 
 
-class RTPROT(IntEnum):
+class RTPROT(KernelEnum):
     """Route origin, rtm_protocol (rtnetlink.h)."""
     RTPROT_UNSPEC = 0
     RTPROT_REDIRECT = 1
@@ -933,7 +941,7 @@ class RTPROT(IntEnum):
     RTPROT_EIGRP = 192
 
 
-class RTNH_F(IntFlag):
+class RTNH_F(KernelFlag):
     """Next-hop flags, rtnh_flags (rtnetlink.h)."""
     RTNH_F_DEAD = 1
     RTNH_F_PERVASIVE = 2
@@ -944,7 +952,7 @@ class RTNH_F(IntFlag):
     RTNH_F_TRAP = 0x40
 
 
-class RTAX_FEATURE(IntFlag):
+class RTAX_FEATURE(KernelFlag):
     """Bits of RTAX_FEATURES (rtnetlink.h)."""
     RTAX_FEATURE_ECN = 1
     RTAX_FEATURE_SACK = 2
@@ -952,7 +960,7 @@ class RTAX_FEATURE(IntFlag):
     RTAX_FEATURE_ALLFRAG = 8
 
 
-class RTEXT_FILTER(IntFlag):
+class RTEXT_FILTER(KernelFlag):
     """IFLA_EXT_MASK bits (rtnetlink.h)."""
     RTEXT_FILTER_VF = 1
     RTEXT_FILTER_BRVLAN = 2
@@ -964,7 +972,7 @@ class RTEXT_FILTER(IntFlag):
     RTEXT_FILTER_MST = 0x80
 
 
-class IFA_F(IntFlag):
+class IFA_F(KernelFlag):
     """Address flags, ifa_flags and IFA_FLAGS (if_addr.h)."""
     IFA_F_SECONDARY = 1
     IFA_F_TEMPORARY = 1
@@ -981,7 +989,7 @@ class IFA_F(IntFlag):
     IFA_F_STABLE_PRIVACY = 0x800
 
 
-class IFAPROT(IntEnum):
+class IFAPROT(KernelEnum):
     """Address origin, IFA_PROTO (if_addr.h)."""
     IFAPROT_UNSPEC = 0
     IFAPROT_KERNEL_LO = 1
@@ -989,7 +997,7 @@ class IFAPROT(IntEnum):
     IFAPROT_KERNEL_LL = 3
 
 
-class NUD(IntFlag):
+class NUD(KernelFlag):
     """Neighbour states, ndm_state (neighbour.h)."""
     NUD_INCOMPLETE = 1
     NUD_REACHABLE = 2
@@ -1002,7 +1010,7 @@ class NUD(IntFlag):
     NUD_NONE = 0
 
 
-class NTF(IntFlag):
+class NTF(KernelFlag):
     """Neighbour flags, ndm_flags (neighbour.h)."""
     NTF_USE = 1
     NTF_SELF = 2
@@ -1014,7 +1022,7 @@ class NTF(IntFlag):
     NTF_ROUTER = 0x80
 
 
-class ARPHRD(IntEnum):
+class ARPHRD(KernelEnum):
     """Link-layer types, ifi_type (if_arp.h)."""
     ARPHRD_NETROM = 0
     ARPHRD_ETHER = 1
@@ -1087,10 +1095,10 @@ class ARPHRD(IntEnum):
 
 
 
-ENUMS: tuple[type[IntEnum] | type[IntFlag], ...] = tuple(
+ENUMS: tuple[type[KernelEnum] | type[KernelFlag], ...] = tuple(
     value for value in list(globals().values())
-    if isinstance(value, type) and issubclass(value, (IntEnum, IntFlag))
-    and value not in (IntEnum, IntFlag)
+    if isinstance(value, type) and issubclass(value, (KernelEnum, KernelFlag))
+    and value not in (KernelEnum, KernelFlag)
 )
 """Every constant class of this module, in definition order."""
 
@@ -1102,20 +1110,21 @@ def _export_members() -> None:
     for enum_class in ENUMS:
         if enum_class.__name__ not in __all__:
             __all__.append(enum_class.__name__)
-        for name, member in enum_class.__members__.items():
-            clash = namespace.get(name)
-            assert clash is None or clash is member or clash == member, name
-            namespace[name] = member
-            __all__.append(name)
+        members = enum_class.__members__
+        # a name two classes share must mean one number (checked by
+        # test_nl_constants_imports.py, not here: this runs at every start)
+        namespace.update(members)
+        __all__.extend(members)
 
 
 _export_members()
 
-_E = TypeVar("_E", IntEnum, IntFlag)
+if TYPE_CHECKING:
+    _E = TypeVar("_E", KernelEnum, KernelFlag)
 
 # Enum lookups sit on the decoder's hot path: plain dicts are ~10x faster
 # than calling the class.  Flag caches are bounded so that hostile input
-# cannot grow them (nor enum's own pseudo-member cache) without limit.
+# cannot grow them without limit (KernelFlag bounds its own).
 _ENUM_BY_VALUE: dict[type, dict[int, object]] = {}
 _FLAG_CACHE: dict[type, dict[int, object]] = {}
 _FLAG_CACHE_LIMIT = 4096
@@ -1129,10 +1138,10 @@ def enum_members(enum_class: type[_E]) -> dict[int, _E]:
     return table  # type: ignore[return-value]
 
 
-def as_member(names: type[IntEnum] | type[IntFlag], value: int) -> Any:
-    """``value`` read as ``names``: :func:`as_flag` for an IntFlag class, else
+def as_member(names: type[KernelEnum] | type[KernelFlag], value: int) -> Any:
+    """``value`` read as ``names``: :func:`as_flag` for a flag class, else
     :func:`as_enum` (an unknown enum value stays a plain int)."""
-    if issubclass(names, IntFlag):
+    if issubclass(names, KernelFlag):
         return as_flag(names, value)
     return as_enum(names, value)
 
@@ -1151,18 +1160,14 @@ def as_enum(enum_class: type[_E], value: int) -> _E | int:
 
 
 def as_flag(flag_class: type[_E], value: int) -> _E:
-    """Return ``value`` as an instance of the IntFlag ``flag_class``.
+    """Return ``value`` as an instance of the flag class ``flag_class``.
 
     Unknown bits are kept (the value is unchanged).
     """
     cache = flag_cache(flag_class)
     member = cache.get(value)
     if member is None:
-        known = flag_class._value2member_map_
-        was_known = value in known
         member = flag_class(value)
-        if not was_known and len(known) > 256:
-            known.pop(value, None)  # keep enum's internal cache bounded too
         if len(cache) < _FLAG_CACHE_LIMIT:
             cache[value] = member
     return member
@@ -1171,7 +1176,7 @@ def as_flag(flag_class: type[_E], value: int) -> _E:
 _SINGLE_BITS: dict[type, tuple[tuple[str, int], ...]] = {}
 
 
-def _single_bits(flag_class: type[IntFlag]) -> tuple[tuple[str, int], ...]:
+def _single_bits(flag_class: type[KernelFlag]) -> tuple[tuple[str, int], ...]:
     """``(canonical name, bit)`` of each single-bit member, in definition order."""
     bits = _SINGLE_BITS.get(flag_class)
     if bits is None:
@@ -1184,7 +1189,7 @@ def _single_bits(flag_class: type[IntFlag]) -> tuple[tuple[str, int], ...]:
     return bits
 
 
-def flag_names(flag_class: type[IntFlag], value: int, *, prefix: str = "",
+def flag_names(flag_class: type[KernelFlag], value: int, *, prefix: str = "",
                lower: bool = False) -> list[str]:
     """Names of the single-bit members set in ``value`` (canonical names).
 
@@ -1208,26 +1213,26 @@ def flag_names(flag_class: type[IntFlag], value: int, *, prefix: str = "",
     return names
 
 
-def flag_text(flag_class: type[IntFlag], value: int) -> str:
+def flag_text(flag_class: type[KernelFlag], value: int) -> str:
     """``'IFF_UP|IFF_LOOPBACK (0x9)'``; ``'0 (0x0)'`` when no bit is set."""
     return f"{'|'.join(flag_names(flag_class, value)) or '0'} ({int(value):#x})"
 
 
-def enum_name(enum_class: type[IntEnum], value: int) -> str:
+def enum_name(enum_class: type[KernelEnum], value: int) -> str:
     """The canonical kernel name of ``value``, or its decimal text if unknown."""
     member = as_enum(enum_class, value)
     return member.name if isinstance(member, enum_class) else str(int(value))
 
 
-def enum_text(enum_class: type[IntEnum], value: int) -> str:
+def enum_text(enum_class: type[KernelEnum], value: int) -> str:
     """``'AF_INET (2)'``: the name (or the number) and the number."""
     return f"{enum_name(enum_class, value)} ({int(value)})"
 
 
-_MESSAGE_TYPES: dict[int, IntEnum] = {**enum_members(NLMSG), **enum_members(RTM)}
+_MESSAGE_TYPES: dict[int, KernelEnum] = {**enum_members(NLMSG), **enum_members(RTM)}
 
 
-def message_type(value: int) -> IntEnum | int:
+def message_type(value: int) -> KernelEnum | int:
     """``value`` as an NLMSG or RTM member, or the plain int if unknown."""
     return _MESSAGE_TYPES.get(value, value)
 

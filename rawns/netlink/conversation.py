@@ -28,7 +28,6 @@ and ``rawns.fanout`` (many); this module is tested with canned replies.
 
 from __future__ import annotations
 
-import enum
 import errno
 import itertools
 from collections import deque
@@ -92,11 +91,25 @@ class DumpDone:
     replies: list[Any] = field(default_factory=list)
 
 
-class _NeedData(enum.Enum):
-    NEED_DATA = "NEED_DATA"
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    # A one-member enum for type checkers, whose ``is NEED_DATA`` narrows;
+    # at run time one plain object, so that the enum module stays unloaded.
+    import enum
 
-    def __repr__(self) -> str:
-        return "NEED_DATA"
+    class _NeedData(enum.Enum):
+        NEED_DATA = "NEED_DATA"
+else:
+    class _NeedData:
+        __slots__ = ()
+
+        def __repr__(self) -> str:
+            return "NEED_DATA"
+
+        def __reduce__(self) -> str:
+            return "NEED_DATA"  # pickled as the module's global: still the one object
+
+    _NeedData.NEED_DATA = _NeedData()
 
 
 #: Returned by ``next_event`` when no event can be made without more bytes.

@@ -45,7 +45,6 @@ from __future__ import annotations
 import errno as _errno
 import re
 import struct
-from enum import IntEnum, IntFlag
 from functools import cache
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
@@ -56,7 +55,7 @@ from .attrs import TraceEntry
 from .codecs import Codec, render_value
 from .constants import (
     ENUMS, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK, NLM_F, NLMSG, RTM, RTNH_F,
-    enum_text, flag_names, message_type, nlm_flag_names,
+    KernelEnum, KernelFlag, enum_text, flag_names, message_type, nlm_flag_names,
 )
 from .message import decode
 from .structs import CStruct, NlMsgErr, NlMsgHdr, RtNextHop
@@ -588,11 +587,11 @@ def _field_text(c_name: str, number: int, kind: Any, is_request: bool, mtype: in
         return f"{'|'.join(nlm_flag_names(int(values[1]), number)) or '0'} ({number:#x})"
     if c_name == "error":
         return _error_text(number, mtype)
-    if kind is not None and issubclass(kind, IntFlag):
+    if kind is not None and issubclass(kind, KernelFlag):
         if number == 0:
             return "0 (no flag set)"
         return f"{'|'.join(flag_names(kind, number))} ({number:#x})"
-    if kind is not None and issubclass(kind, IntEnum):
+    if kind is not None and issubclass(kind, KernelEnum):
         return enum_text(kind, number)
     return str(number)
 

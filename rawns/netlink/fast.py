@@ -29,7 +29,6 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import struct
-from enum import IntFlag
 from typing import Any, Callable, Iterable
 
 from rawns.errors import DecodeError, EncodeError
@@ -37,8 +36,8 @@ from rawns.errors import DecodeError, EncodeError
 from .attrs import NLA_HEADER, Attr, AttrList, AttrTable, Ctx, Keep, Unfit, read_attr_header
 from .codecs import Bytes, ByKind, HwAddr, Int, IPAddr, Nested, NestedMessage, String, Struct
 from .constants import (
-    ADDRESS_SIZE_BY_FAMILY, NLA_TYPE_MASK, NLM_F, NLMSG, as_flag, enum_members, flag_cache,
-    message_type,
+    ADDRESS_SIZE_BY_FAMILY, NLA_TYPE_MASK, NLM_F, NLMSG, KernelFlag, as_flag, enum_members,
+    flag_cache, message_type,
 )
 from .message import ERROR_CODE, NLMSGHDR, Frame, Message, frames, type_name
 from .message import decode_frame as reference_decode_frame
@@ -113,7 +112,7 @@ def struct_decoder(cls: type[CStruct]) -> Callable[[bytes, int], Any]:
         if kind is None:
             continue
         v = values[index]
-        if issubclass(kind, IntFlag):
+        if issubclass(kind, KernelFlag):
             namespace[f"kind{index}"] = kind
             namespace[f"cache{index}"] = flag_cache(kind)
             lines.append(f"    {v} = cache{index}[{v}] if {v} in cache{index} "
@@ -188,7 +187,7 @@ def _step(name: str, codec: Any) -> Step:
         unpack = codec.struct.unpack_from
         if codec.names is None:
             return name, codec, _INT, unpack, codec.size, None
-        lookup = (flag_cache(codec.names) if issubclass(codec.names, IntFlag)
+        lookup = (flag_cache(codec.names) if issubclass(codec.names, KernelFlag)
                   else enum_members(codec.names))
         return name, codec, _NAMED, unpack, codec.size, lookup
     if isinstance(codec, IPAddr):

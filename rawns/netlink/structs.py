@@ -6,7 +6,7 @@
 #   keeps the kernel's names for the explain view.
 # - ``unpack_from`` never reads past ``offset + SIZE``; the caller checks the
 #   length first.  Padding bytes are ignored when read, written as zeros.
-# - Fields that hold a kernel enum or flag set decode to that IntEnum/IntFlag
+# - Fields that hold a kernel enum or flag set decode to that KernelEnum/KernelFlag
 #   (plain int when the value is unknown).
 # - Standard library and rawns.errors only.
 """Fixed-layout structures: message headers and struct-valued attributes.
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, fields
-from enum import IntEnum, IntFlag
 from typing import Any, Callable, ClassVar, TypeVar
 
 from rawns.errors import EncodeError
@@ -40,7 +39,7 @@ from rawns.errors import EncodeError
 from .attrs import AttrAccess, AttrList
 from .constants import (
     AF, ARPHRD, FIB_RULE, FR_ACT, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTM_F, RTN, RTPROT,
-    as_member,
+    KernelEnum, KernelFlag, as_member,
 )
 
 __all__ = [
@@ -51,8 +50,8 @@ __all__ = [
     "IfaCacheinfo", "NdaCacheinfo", "RtaCacheinfo", "IflaCacheinfo",
 ]
 
-Kind = type[IntEnum] | type[IntFlag] | None
-"""What a field's number is read as: an IntEnum or IntFlag class, or None (a number)."""
+Kind = type[KernelEnum] | type[KernelFlag] | None
+"""What a field's number is read as: a KernelEnum or KernelFlag class, or None (a number)."""
 
 
 class CStruct:
@@ -102,7 +101,7 @@ def layout(fmt: str, c_name: str, c_fields: tuple[str, ...] | None = None,
 
     ``fmt`` lists the fields in dataclass order ('=' host order, 'x' padding);
     ``c_fields`` are the kernel's names (default: the field names); ``kinds``
-    gives, per field, the IntEnum/IntFlag class its value decodes to (or None).
+    gives, per field, the KernelEnum/KernelFlag class its value decodes to (or None).
     Put it above ``@dataclass``: it reads the fields the dataclass made.
     """
     def attach(cls: type[_S]) -> type[_S]:

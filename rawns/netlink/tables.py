@@ -21,7 +21,6 @@ class + attribute table).  :func:`make_attr` looks ``"IFLA_MTU"`` or
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any, Mapping, Sequence
 
 from rawns.errors import EncodeError
@@ -38,7 +37,7 @@ from .constants import (
     IFLA_PROTO_DOWN_REASON_ATTRS, IFLA_TUN, IFLA_VLAN, IFLA_VRF, IFLA_VXLAN, IFLA_XDP_ATTRS,
     IFNAMSIZ, IN6_ADDR_GEN_MODE, IPVLAN_MODE, MACVLAN_FLAG, MACVLAN_MODE, NDA, NETNSA,
     NLA_F_NESTED, NLMSGERR_ATTR, RT_TABLE, RTA, RTAX, RTAX_FEATURE, RTEXT_FILTER, RTM, RTPROT,
-    VETH_INFO, VXLAN_DF, XDP_ATTACHED,
+    VETH_INFO, VXLAN_DF, XDP_ATTACHED, KernelEnum,
 )
 from .structs import (
     BrBooloptMulti, CStruct, FibRuleHdr, FibRulePortRange, FibRuleUidRange, IfAddrMsg, IfInfoMsg,
@@ -57,7 +56,7 @@ __all__ = [
 IFNAME = String(max_length=IFNAMSIZ - 1)
 
 
-def _table(name: str, enum: type[Enum], codecs: Mapping[Enum, Codec]) -> AttrTable:
+def _table(name: str, enum: type[KernelEnum], codecs: Mapping[KernelEnum, Codec]) -> AttrTable:
     """The table of ``enum``'s attributes: every member named, ``codecs`` for
     those the kernel writes (the others' payloads stay bytes)."""
     specs: dict[int, tuple[str, AttrCodec]] = {}
@@ -517,7 +516,7 @@ TABLES: tuple[AttrTable, ...] = (
 
 # What make_attr needs per attribute, resolved once: (wire type with
 # NLA_F_NESTED set for nested codecs, kernel name, codec).  Keyed per enum
-# class, because IntEnum members of different classes with the same value
+# class, because KernelEnum members of different classes with the same value
 # are equal dict keys (IFLA_MTU == IFA_LABEL == 4).  PROP_LIST and AF_SPEC
 # borrow names, so they are not the home of any enum class.
 _SPECS_BY_ENUM: dict[type, dict[int, tuple[int, str, AttrCodec]]] = {}

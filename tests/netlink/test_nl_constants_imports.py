@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import socket
+import subprocess
 import sys
-from enum import IntEnum, IntFlag
 from pathlib import Path
 
 import pytest
 
 from rawns.netlink import constants
+from rawns.netlink.constants import KernelEnum, KernelFlag
 from kernel_headers import HEADER_DIR, read_constants
 
 HEADERS = ("netlink.h", "rtnetlink.h", "if_link.h", "if_addr.h", "neighbour.h", "veth.h",
@@ -84,9 +85,10 @@ def test_address_families_match_the_socket_module() -> None:
     assert constants.SOL_NETLINK == getattr(socket, "SOL_NETLINK", 270)
 
 
-def test_flags_are_intflag_and_enums_intenum() -> None:
-    assert issubclass(constants.IFF, IntFlag) and issubclass(constants.NUD, IntFlag)
-    assert issubclass(constants.IFLA, IntEnum)
+def test_flags_are_kernel_flags_and_enums_kernel_enums() -> None:
+    assert issubclass(constants.IFF, KernelFlag) and issubclass(constants.NUD, KernelFlag)
+    assert issubclass(constants.IFLA, KernelEnum)
+    assert not issubclass(constants.IFF, KernelEnum) and not issubclass(constants.IFLA, KernelFlag)
     assert constants.flag_names(constants.NUD, 0x82) == ["NUD_REACHABLE", "NUD_PERMANENT"]
     assert constants.nlm_flag_names(18, 0x301) == ["NLM_F_REQUEST", "NLM_F_DUMP"]
     assert constants.nlm_flag_names(16, 0x605) == [
@@ -97,7 +99,40 @@ def test_flags_are_intflag_and_enums_intenum() -> None:
 def test_flag_cache_is_bounded() -> None:
     for value in range(1 << 20, (1 << 20) + 3000):
         constants.as_flag(constants.IFF, value)
+        constants.IFF(value + 5000)
     assert len(constants.IFF._value2member_map_) < 600
+    assert len(constants.IFF._pseudo_) <= 256
+    assert len(constants.flag_cache(constants.IFF)) <= 4096
+
+
+def test_a_name_two_classes_share_means_one_number() -> None:
+    """Every member is also a module-level name, which must not change its meaning."""
+    seen: dict[str, int] = {}
+    for enum_class in constants.ENUMS:
+        for name, member in enum_class.__members__.items():
+            assert seen.setdefault(name, int(member)) == int(member), name
+            assert int(getattr(constants, name)) == int(member), name
+            assert name in constants.__all__
+    assert len(seen) > 700
+
+
+def test_constants_load_neither_enum_nor_typing() -> None:
+    """The light kernel enums are the point: constants (and names, below it)
+    import no module at all, so a command that needs them pays for them only."""
+    code = (
+        "import importlib.util, sys, types\n"
+        "before = set(sys.modules)\n"
+        f"package = types.ModuleType('rawns.netlink'); package.__path__ = [{str(PACKAGE)!r}]\n"
+        "sys.modules['rawns'] = types.ModuleType('rawns')\n"
+        "sys.modules['rawns.netlink'] = package\n"
+        "import rawns.netlink.constants as c\n"
+        "assert c.IFLA.IFLA_IFNAME == 3\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True).stdout
+    assert out.strip() == "['rawns', 'rawns.netlink', 'rawns.netlink.constants', " \
+        "'rawns.netlink.names']", out
 
 
 ALLOWED_RAWNS = {"rawns.errors"}
