@@ -13,7 +13,7 @@ import rawns
 from rawns import Address, Batch, Handle, KernelError, Link, Neighbour, RawnsError, Route
 from rawns import Snapshot, netlink, netns, read_many
 from rawns.netlink import Message, decode, encode, explain, requests
-from rawns.netlink.constants import IFLA, RTM
+from rawns.netlink.constants import IFF, IFLA, RTM
 
 
 def make_pod(name: str, index: int) -> None:
@@ -94,6 +94,14 @@ def protocol_only() -> str:
     name = decoded[0].get("IFLA_IFNAME")
     assert decoded[0].type == RTM.RTM_GETLINK and isinstance(name, str)
     assert int(IFLA.IFLA_IFNAME) == 3
+    # constants are typed as enum's IntEnum/IntFlag (light classes at run time)
+    member: IFLA = IFLA(3)
+    label: str = member.name
+    number: int = member.value + IFLA.IFLA_MTU
+    flags: IFF = IFF.IFF_UP | IFF.IFF_RUNNING
+    up: bool = IFF.IFF_UP in flags
+    every: list[IFLA] = list(IFLA)
+    assert label and number and up and every and IFLA.__members__["IFLA_MTU"] is IFLA.IFLA_MTU
     text: str = explain(data)
     return text + netlink.explain(encode(requests.link_dump()))
 
