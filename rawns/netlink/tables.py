@@ -514,21 +514,32 @@ TABLES: tuple[AttrTable, ...] = (
 
 # -- building attributes by name ---------------------------------------------------
 
-# What make_attr needs per attribute, resolved once: (wire type with
-# NLA_F_NESTED set for nested codecs, kernel name, codec).  Keyed per enum
-# class, because KernelEnum members of different classes with the same value
-# are equal dict keys (IFLA_MTU == IFA_LABEL == 4).  PROP_LIST and AF_SPEC
-# borrow names, so they are not the home of any enum class.
+# What make_attr needs per attribute, resolved on first use, one enum class at a
+# time (a command that builds one kind of request indexes one table, not 25):
+# (wire type with NLA_F_NESTED set for nested codecs, kernel name, codec).  Keyed
+# per enum class, because members of different classes with the same value are
+# equal dict keys (IFLA_MTU == IFA_LABEL == 4).  PROP_LIST and AF_SPEC borrow
+# names, so they are not the home of any enum class.
+_HOMES: dict[type, AttrTable] = {table.enum: table for table in TABLES if table.enum is not None}
 _SPECS_BY_ENUM: dict[type, dict[int, tuple[int, str, AttrCodec]]] = {}
 _SPECS_BY_NAME: dict[str, tuple[int, str, AttrCodec]] = {}
-for _home in TABLES:
-    if _home.enum is None:
-        continue
-    _by_number = _SPECS_BY_ENUM[_home.enum] = {}
-    for _name, _member in _home.enum.__members__.items():
-        _spec_name, _codec = _home.specs[int(_member)]
-        _nla_type = int(_member) | (NLA_F_NESTED if _codec.sets_nested_flag else 0)
-        _by_number[int(_member)] = _SPECS_BY_NAME[_name] = (_nla_type, _spec_name, _codec)
+
+
+def _specs_of(enum_class: type) -> dict[int, tuple[int, str, AttrCodec]] | None:
+    """``{number: spec}`` of the table that is ``enum_class``'s home, made once;
+    None if no table is (a class that names no attributes)."""
+    by_number = _SPECS_BY_ENUM.get(enum_class)
+    if by_number is None:
+        home = _HOMES.get(enum_class)
+        if home is None:
+            return None
+        by_number = {}
+        for name, member in enum_class.__members__.items():  # type: ignore[attr-defined]
+            spec_name, codec = home.specs[int(member)]
+            nla_type = int(member) | (NLA_F_NESTED if codec.sets_nested_flag else 0)
+            by_number[int(member)] = _SPECS_BY_NAME[name] = (nla_type, spec_name, codec)
+        _SPECS_BY_ENUM[enum_class] = by_number
+    return by_number
 
 
 def attr_spec(key: Any) -> tuple[int, str, AttrCodec]:
@@ -537,11 +548,15 @@ def attr_spec(key: Any) -> tuple[int, str, AttrCodec]:
     ``nla_type`` carries NLA_F_NESTED for nested codecs, as :func:`make_attr`
     sets it.  EncodeError for anything else.
     """
-    by_number = _SPECS_BY_ENUM.get(key.__class__)
+    by_number = _SPECS_BY_ENUM.get(key.__class__) or _specs_of(key.__class__)
     if by_number is not None:
         return by_number[key]
     if isinstance(key, str):
         spec = _SPECS_BY_NAME.get(key)
+        if spec is None and len(_SPECS_BY_ENUM) < len(_HOMES):
+            for enum_class in _HOMES:  # a name: index every table, once
+                _specs_of(enum_class)
+            spec = _SPECS_BY_NAME.get(key)
         if spec is not None:
             return spec
     raise EncodeError(f"{key!r} is not a known attribute name or enum member")

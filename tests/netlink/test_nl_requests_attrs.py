@@ -5,6 +5,8 @@ from __future__ import annotations
 import doctest
 import ipaddress
 import struct
+import subprocess
+import sys
 
 import pytest
 
@@ -226,6 +228,35 @@ def test_make_attr_validates() -> None:
                        ("IFLA_ADDRESS", "zz"), ("NOPE", 1), (RTA.RTA_DST, "10.0.0.300")):
         with pytest.raises(EncodeError):
             make_attr(key, value)
+
+
+def test_attribute_specs_by_name_and_by_member_agree() -> None:
+    from rawns.netlink.tables import TABLES, attr_spec
+    checked = 0
+    for table in TABLES:
+        if table.enum is None:
+            continue
+        for name, member in table.enum.__members__.items():
+            nla_type, spec_name, codec = attr_spec(member)
+            assert attr_spec(name) == (nla_type, spec_name, codec), name
+            assert nla_type & 0x3FFF == int(member) and table.specs[int(member)][1] is codec
+            checked += 1
+    assert checked > 400
+    with pytest.raises(EncodeError):
+        attr_spec(AF.AF_INET)  # a constants class that names no attributes
+    with pytest.raises(EncodeError):
+        attr_spec(4)
+
+
+def test_make_attr_indexes_only_the_tables_it_is_asked_about() -> None:
+    code = ("from rawns.netlink import tables\n"
+            "from rawns.netlink.constants import IFLA\n"
+            "assert not tables._SPECS_BY_ENUM\n"
+            "tables.make_attr(IFLA.IFLA_MTU, 1500)\n"
+            "assert [c.__name__ for c in tables._SPECS_BY_ENUM] == ['IFLA']\n"
+            "tables.make_attr('IFA_LABEL', 'x')\n"
+            "assert len(tables._SPECS_BY_ENUM) == len(tables._HOMES)\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_accessors() -> None:
