@@ -5,9 +5,9 @@
 #   `.name`/`.value`, aliases (the first name of a value is canonical), `Cls(value)`,
 #   `Cls["NAME"]`, iteration, `__members__`, repr, str/format as the int's text,
 #   flags' composite values and `|`, `&`, `^`, `~`, pickle and copy.
-# - Nothing here imports a module: a class costs a type and one int per member, so
-#   that the whole of constants (60-odd classes, ~700 members) loads in about a
-#   millisecond where the enum module takes twenty.
+# - Nothing here imports a module, and a class costs a type and one int per member:
+#   the whole of constants (53 classes, 843 members) runs in about 2 ms where the
+#   enum module took 20 (benchmarks/RESULTS.md, "Start-up").
 # - Type checkers never see these classes: constants.py names them under
 #   TYPE_CHECKING as enum.IntEnum and enum.IntFlag, the semantics they mimic.
 # - Composite flag values are cached per class up to _PSEUDO_LIMIT values, so that

@@ -11,6 +11,7 @@ import sys
 import pytest
 
 import rawns.netlink
+import rawns.netlink.names
 from rawns.errors import EncodeError
 from rawns.netlink import Attr, AttrList, Message, decode, encode, explain, make_attr, requests
 from rawns.netlink.constants import (
@@ -26,7 +27,7 @@ def roundtrip(message: Message) -> Message:
 
 
 def test_doctests() -> None:
-    for module in (rawns.netlink, requests, rawns.netlink.constants):
+    for module in (rawns.netlink, requests, rawns.netlink.constants, rawns.netlink.names):
         assert doctest.testmod(module).failed == 0
 
 
