@@ -94,15 +94,17 @@ class _KernelType(type):
             set_attr(cls, "_singles_mask_", singles_mask)
             set_attr(cls, "_all_bits_", 2 ** flag_mask.bit_length() - 1)
             set_attr(cls, "_pseudo_", {})
+            set_attr(cls, "_pseudo_names_", {})
             canonical = [int(member_map[name]) for name in names]
             set_attr(cls, "_by_definition_", canonical != sorted(canonical))
         return cls
 
     def __call__(cls, value: Any) -> Any:
         try:
-            return cls._value2member_map_[value]
-        except (KeyError, TypeError):
-            return cls._missing_(value)
+            member = cls._value2member_map_.get(value)
+        except TypeError:  # unhashable
+            member = None
+        return cls._missing_(value) if member is None else member
 
     def _missing_(cls, value: Any) -> Any:
         raise ValueError(f"{value!r} is not a valid {cls.__qualname__}")
@@ -216,13 +218,14 @@ class KernelFlag(int, metaclass=_KernelType):
     _all_bits_: int
     _by_definition_: bool
     _pseudo_: dict[int, KernelFlag]
+    _pseudo_names_: dict[int, str | None]
 
     @property
     def _name_(self) -> str | None:
-        try:
-            return type(self)._names_[self]
-        except KeyError:
-            return type(self)._composite_name(int(self))
+        names = type(self)._names_
+        if self in names:
+            return names[self]
+        return type(self)._composite_name(int(self))
 
     name = _name_
 
@@ -244,6 +247,16 @@ class KernelFlag(int, metaclass=_KernelType):
     def _composite_name(cls, value: int) -> str | None:
         """3.11's name of a composite value: its members' names joined by ``|``,
         then the unknown bits in decimal; None when no known member is in it."""
+        known = cls._pseudo_names_
+        if value in known:
+            return known[value]
+        name = cls._compose_name(value)
+        if len(known) < _PSEUDO_LIMIT:
+            known[value] = name
+        return name
+
+    @classmethod
+    def _compose_name(cls, value: int) -> str | None:
         singles_mask = cls._singles_mask_
         aliases = value & ~singles_mask
         member_value = value & singles_mask
