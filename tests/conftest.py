@@ -25,6 +25,17 @@ def run_ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run(["ip", *args], capture_output=True, text=True, check=check)
 
 
+def own_mounts(prefix: str) -> int:
+    """Mounts this test can have made: /run/netns itself and the namespace
+    files whose names carry ``prefix``.  Counting every mount of the mount
+    namespace would count other processes' namespaces too."""
+    run_dir = RUN_DIR + "/"
+    with open("/proc/self/mountinfo") as f:
+        points = [line.split()[4] for line in f]
+    return sum(1 for point in points
+               if point == RUN_DIR or point.startswith(run_dir + prefix))
+
+
 def _remove_netns_with_prefix(prefix: str) -> None:
     try:
         names = os.listdir(RUN_DIR)

@@ -8,6 +8,7 @@ import os
 import threading
 import tracemalloc
 
+from conftest import own_mounts
 from rawns import Handle, netns, read_many
 
 
@@ -19,10 +20,8 @@ def rss_kib() -> int:
     raise AssertionError("no VmRSS")
 
 
-def counts() -> tuple[int, int, int]:
-    with open("/proc/self/mountinfo") as f:
-        mounts = sum(1 for _ in f)
-    return len(os.listdir("/proc/self/fd")), mounts, threading.active_count()
+def counts(prefix: str) -> tuple[int, int, int]:
+    return len(os.listdir("/proc/self/fd")), own_mounts(prefix), threading.active_count()
 
 
 def cycle(name: str) -> None:
@@ -44,7 +43,7 @@ def test_namespaces_sockets_and_dumps_do_not_leak(prefix):
     for i in range(50):  # warm caches, interned strings, enum lookups
         cycle(f"{prefix}w{i}")
     gc.collect()
-    before = counts()
+    before = counts(prefix)
     rss_before = rss_kib()
     tracemalloc.start()
     snapshot_before = tracemalloc.take_snapshot()
@@ -53,7 +52,7 @@ def test_namespaces_sockets_and_dumps_do_not_leak(prefix):
     gc.collect()
     snapshot_after = tracemalloc.take_snapshot()
     tracemalloc.stop()
-    assert counts() == before
+    assert counts(prefix) == before
     grown = sum(stat.size_diff for stat in snapshot_after.compare_to(snapshot_before, "filename")
                 if "rawns" in str(stat.traceback))
     assert grown < 64 * 1024, f"rawns' allocations grew by {grown} bytes over 300 cycles"
@@ -69,12 +68,12 @@ def test_bulk_reads_do_not_leak(prefix):
         for _ in range(5):
             read_many(names)
         gc.collect()
-        before = counts()
+        before = counts(prefix)
         rss_before = rss_kib()
         for _ in range(100):
             assert len(read_many(names)) == 40
         gc.collect()
-        assert counts() == before
+        assert counts(prefix) == before
         assert rss_kib() - rss_before < 8 * 1024
     finally:
         netns.delete_many(names)
