@@ -60,8 +60,19 @@ class _KernelType(type):
         names: list[str] = []
         by_value: dict[int, Any] = {}
         name_of: dict[int, str | None] = {}
-        values = [(name, value) for name, value in namespace.items()
-                  if type(value) is int and name[:1] != "_"]
+        # Each member is made an instance of the base class and put in the class
+        # body in place of its int, then moved into the class once the class
+        # exists: cheaper than setting ~800 class attributes one by one.
+        base = bases[0] if bases else int
+        new: Any = int.__new__
+        for name, value in list(namespace.items()):
+            if type(value) is int and name[:1] != "_":
+                member = by_value.get(value)
+                if member is None:
+                    member = by_value[value] = new(base, value)
+                    name_of[value] = name
+                    names.append(name)
+                member_map[name] = namespace[name] = member
         # Members carry no attributes of their own (no instance dict: a member
         # is an int and nothing more); their names live in the class, by value.
         namespace["__slots__"] = ()
@@ -69,19 +80,7 @@ class _KernelType(type):
         namespace["_member_names_"] = names
         namespace["_value2member_map_"] = by_value
         namespace["_names_"] = name_of
-        cls = super().__new__(mcls, cls_name, bases, namespace)
-        new: Any = int.__new__
-        for name, value in values:
-            member = by_value.get(value)
-            if member is None:
-                member = by_value[value] = new(cls, value)
-                name_of[value] = name
-                names.append(name)
-            member_map[name] = member
-        set_attr = type.__setattr__
-        for name, member in member_map.items():
-            set_attr(cls, name, member)
-        if getattr(cls, "_is_flag_", False):
+        if getattr(base, "_is_flag_", False):
             # 3.11's Flag iterates over its single-bit members only, and names a
             # composite's bits in definition order when that is not their order
             names[:] = [name for name in names if _single_bit(int(member_map[name]))]
@@ -90,13 +89,13 @@ class _KernelType(type):
                 flag_mask |= value
                 if _single_bit(value):
                     singles_mask |= value
-            set_attr(cls, "_flag_mask_", flag_mask)
-            set_attr(cls, "_singles_mask_", singles_mask)
-            set_attr(cls, "_all_bits_", 2 ** flag_mask.bit_length() - 1)
-            set_attr(cls, "_pseudo_", {})
-            set_attr(cls, "_pseudo_names_", {})
             canonical = [int(member_map[name]) for name in names]
-            set_attr(cls, "_by_definition_", canonical != sorted(canonical))
+            namespace.update(_flag_mask_=flag_mask, _singles_mask_=singles_mask,
+                             _all_bits_=2 ** flag_mask.bit_length() - 1, _pseudo_={},
+                             _pseudo_names_={}, _by_definition_=canonical != sorted(canonical))
+        cls = super().__new__(mcls, cls_name, bases, namespace)
+        for member in by_value.values():
+            member.__class__ = cls
         return cls
 
     def __call__(cls, value: Any) -> Any:
