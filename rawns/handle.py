@@ -24,7 +24,6 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Optional, TypeVar, Union
 
 from rawns import convert, syscalls
@@ -41,6 +40,7 @@ from rawns.netlink.constants import (
 )
 from rawns.netlink.requests import AddressLike
 from rawns.nlsock import RouteSocket
+from rawns.records import record
 
 __all__ = ["Handle", "Device", "Event", "Resync", "Monitor", "MONITOR_GROUPS"]
 
@@ -1037,7 +1037,7 @@ class Handle(_OnOneSocket):
         return Monitor._on(_sibling(self._sock, self._own, groups), kinds, self._own)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(slots=False)
 class Event:
     """One change: ``action`` is "new" or "del", ``obj`` a model object."""
 
@@ -1073,7 +1073,7 @@ def _received(sock: RouteSocket) -> list[Message]:
     return [message for data in sock.receive() for message in netlink.decode(data)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(slots=False)
 class Resync:
     """The current state of what a ``Monitor`` watches (the kinds it was
     not asked for are empty), dumped when ``Monitor.resynced`` starts

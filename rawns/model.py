@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from dataclasses import dataclass, field
 from typing import Any, Optional, Union
+
+from rawns.records import field, record
 
 __all__ = ["Link", "LinkDetails", "LinkStatistics", "STAT_COUNTERS", "kind_json", "Seconds",
            "Address", "Route", "NextHop", "Neighbour", "Rule", "ip_protocol_name",
@@ -49,7 +50,7 @@ def _family_name(family: int) -> str:
     return _FAMILY_NAMES.get(family, str(family))
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Link:
     """A network interface, as ``ip link show`` lists it."""
 
@@ -148,7 +149,7 @@ def ip_link_flags(flags: frozenset[str]) -> list[str]:
     return out + [f for f in _FLAG_ORDER if f in flags]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Address:
     """An IP address on an interface, as ``ip addr show`` lists it."""
 
@@ -196,7 +197,7 @@ class Address:
         return out
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class NextHop:
     """One path of a multipath route (``nexthop via GW dev DEV weight W``)."""
 
@@ -234,7 +235,7 @@ def route_flags(flags: frozenset[str]) -> list[str]:
 _MS_METRICS = {"rtt": 8, "rttvar": 4, "rto_min": 1}
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Route:
     """A route, as ``ip route show`` (or ``ip route get``) lists it."""
 
@@ -339,7 +340,7 @@ class Route:
         return out
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Neighbour:
     """An entry of the ARP (IPv4) or NDP (IPv6) table, as ``ip neigh show``."""
 
@@ -399,7 +400,7 @@ def ip_protocol_number(name: str) -> int:
     raise ValueError(f"unknown IP protocol {name!r}")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Rule:
     """A policy routing rule, as ``ip rule show`` lists it.
 
@@ -523,7 +524,7 @@ def _within(inner: IPNetwork, outer: IPNetwork) -> bool:
             and _prefix_bits(inner, outer.prefixlen) == _prefix_bits(outer, outer.prefixlen))
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class RouteSelector:
     """Which routes ``ip route show|flush SELECTORS`` means: every field given
     must hold (None or empty: any). ``matches(route)`` decides one route.
@@ -584,7 +585,7 @@ class RouteSelector:
         return True
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class RuleSelector:
     """Which rules ``ip rule show|flush SELECTORS`` means: every field given must
     hold (None: any). ``src``/``dst``: the rule's prefix lies inside this one;
@@ -632,7 +633,7 @@ STAT_COUNTERS = (
 )
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class LinkStatistics:
     """A link's counters (IFLA_STATS64), as ``ip -s link`` shows them."""
 
@@ -694,7 +695,7 @@ class LinkStatistics:
         return {"rx": rx, "tx": tx}
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class LinkDetails:
     """What ``ip -d link`` adds to a link: queue and offload sizes, the kind's
     data (``Link.info_data``), the data of its port in a master (``slave_data``)."""

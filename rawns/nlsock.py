@@ -23,7 +23,6 @@ import fcntl
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from rawns import netlink, syscalls
@@ -33,6 +32,7 @@ from rawns.netlink.constants import (
     NETLINK_ROUTE, NETLINK_SOCKOPT, SO_RCVBUFFORCE, SOL_NETLINK,
 )
 from rawns.netlink.conversation import NEED_DATA, Conversation, DumpDone, Event, Failure, Reader
+from rawns.records import field, record
 
 __all__ = [
     "RouteSocket",
@@ -63,7 +63,7 @@ _MAX_BATCH = 128           # requests per sendmsg: their acks fit the large buff
 _DUMP_RETRIES = 5          # NLM_F_DUMP_INTR: the dump raced a change; try again
 
 
-@dataclass
+@record(frozen=False, kw_only=False, slots=False)
 class Outcome:
     """What one request of a batch came to: its replies, and its error if it
     failed (a KernelError; ``None`` on success)."""

@@ -41,10 +41,10 @@ the codecs for payloads and puts each attribute.  Codecs live in
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
 from typing import Any, Iterator, Protocol, Sequence
 
 from rawns.errors import DecodeError, EncodeError
+from rawns.records import field, record
 
 from .constants import NLA_F_NESTED, NLA_TYPE_MASK
 
@@ -293,7 +293,7 @@ class AttrList(tuple["Attr", ...], AttrAccess):
         return f"AttrList({list(self)!r})"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Attr:
     """One attribute.
 

@@ -33,8 +33,9 @@ import errno
 import itertools
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final, Literal
+
+from rawns.records import field, record
 
 from .constants import NLM_F, NLMSG
 from .fast import decode_frame, encode_stamped, fast_constructor
@@ -62,7 +63,7 @@ _DUMP_INTR = int(NLM_F.NLM_F_DUMP_INTR)
 
 # --- events -------------------------------------------------------------------
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Ack:
     """Request ``index`` succeeded. ``replies``: what the kernel sent in
     answer before its ack (see ``Conversation.send``)."""
@@ -71,7 +72,7 @@ class Ack:
     replies: list[Any] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Failure:
     """Request ``index`` failed with ``errno``; ``extack`` is the kernel's text."""
 
@@ -81,7 +82,7 @@ class Failure:
     message: Message | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class DumpDone:
     """The dump of request ``index`` is complete: ``replies`` are its
     messages (see ``Conversation.send``). ``interrupted`` means the kernel's

@@ -26,13 +26,13 @@ other modules that build many frozen objects.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import struct
 from enum import IntFlag
 from typing import Any, Callable, Iterable
 
 from rawns.errors import DecodeError, EncodeError
+from rawns.records import fields
 
 from .attrs import NLA_HEADER, Attr, AttrList, AttrTable, Ctx, Keep, Unfit, read_attr_header
 from .codecs import Bytes, ByKind, HwAddr, Int, IPAddr, Nested, NestedMessage, String, Struct
@@ -66,7 +66,7 @@ def fast_constructor(cls: type, keywords: bool = False) -> Any:
     ``keywords=True`` makes ``make(*, field=value, ...)`` instead, every
     field a required keyword.
     """
-    names = [spec.name for spec in dataclasses.fields(cls)]
+    names = [spec.name for spec in fields(cls)]
     # A frozen class refuses ``obj.name = value``.  Its twin (same bases,
     # same slots, so the same memory layout, but object's own __setattr__,
     # also over a frozen base's) takes the stores at full speed; then the

@@ -20,11 +20,11 @@ class + attribute table).  :func:`make_attr` looks ``"IFLA_MTU"`` or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Mapping, Sequence
 
 from rawns.errors import EncodeError
+from rawns.records import record
 
 from .attrs import Attr, AttrCodec, AttrList, AttrTable, Ctx
 from .codecs import (
@@ -480,7 +480,7 @@ NLMSGERR = _table("NLMSGERR_ATTR", NLMSGERR_ATTR, {
 
 # -- message types --------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Family:
     """What follows the nlmsghdr of one family of message types."""
     name: str
