@@ -13,10 +13,12 @@ Invariants:
 from __future__ import annotations
 
 import ipaddress
-import socket
-from typing import Any, Optional, Union
 
 from rawns.records import field, record
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Optional, Union
 
 __all__ = ["Link", "LinkDetails", "LinkStatistics", "STAT_COUNTERS", "kind_json", "Seconds",
            "Address", "Route", "NextHop", "Neighbour", "Rule", "ip_protocol_name",
@@ -24,9 +26,9 @@ __all__ = ["Link", "LinkDetails", "LinkStatistics", "STAT_COUNTERS", "kind_json"
            "IPInterface", "RouteSelector", "RuleSelector", "ip_link_flags", "route_flags",
            "INFINITY_LIFE_TIME"]
 
-IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
-IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 
 
 #: The lifetime of an address that does not expire (if_addr.h), which ip
@@ -37,7 +39,7 @@ INFINITY_LIFE_TIME = 0xFFFFFFFF
 # The kernel's numbers by their kernel names. Not from rawns.netlink.constants:
 # the user's types load no protocol code (importing it costs ~100 ms); a test
 # holds these equal to AF.AF_INET, AF.AF_INET6 and RT_TABLE.RT_TABLE_MAIN.
-_AF_INET, _AF_INET6 = int(socket.AF_INET), int(socket.AF_INET6)
+_AF_INET, _AF_INET6 = 2, 10  # linux/socket.h; not from socket, which costs ~5 ms to import
 _RT_TABLE_MAIN = 254  # linux/rtnetlink.h
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import ipaddress
 import struct
 from enum import IntEnum, IntFlag
-from typing import Any, Callable, Sequence
 
 from rawns.errors import DecodeError, EncodeError
 
@@ -34,6 +33,10 @@ from .attrs import Attr, AttrList, AttrTable, Ctx, Keep, TraceEntry, Unfit, alig
 from .constants import ADDRESS_SIZE_BY_FAMILY, AF, NLA_TYPE_MASK, RTNH_F, as_flag, \
     as_member, enum_name, enum_text, flag_text
 from .structs import CStruct, RtNextHop
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Sequence
 
 __all__ = [
     "Codec", "Int", "UInt", "String", "Bytes", "Flag", "HwAddr", "IPAddr", "Struct",

@@ -32,14 +32,17 @@ import enum
 import errno
 import itertools
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Final, Literal
 
 from rawns.records import field, record
 
 from .constants import NLM_F, NLMSG
 from .fast import decode_frame, encode_stamped, fast_constructor
 from .message import Frame, Message, frames, is_plain_done
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+    from typing import Any, Final, Literal
 
 __all__ = [
     "Conversation",
@@ -107,7 +110,10 @@ NEED_DATA: Final = _NeedData.NEED_DATA
 Event = Ack | Failure | DumpDone
 #: Reads one reply: ``reader(datagram, frame)``, ``frame`` being one item of
 #: ``rawns.netlink.frames(datagram)`` (see ``Conversation.send``).
-Reader = Callable[[bytes, Frame], Any]
+if TYPE_CHECKING:
+    Reader = Callable[[bytes, Frame], Any]
+else:
+    from collections.abc import Callable as Reader  # the same, without typing's Any
 
 
 # A batch answers with one Ack per request, many namespaces with a DumpDone

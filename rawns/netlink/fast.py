@@ -29,7 +29,6 @@ from __future__ import annotations
 import ipaddress
 import struct
 from enum import IntFlag
-from typing import Any, Callable, Iterable
 
 from rawns.errors import DecodeError, EncodeError
 from rawns.records import fields
@@ -48,6 +47,10 @@ from .structs import NestedMessage as NestedMessageValue
 from .tables import FAMILIES, NLMSGERR
 from .tables import attr_spec
 from .tables import make_attr as reference_make_attr
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable
 
 __all__ = ["fast_constructor", "struct_decoder", "new_message", "new_attr", "decode",
            "decode_frame", "header_and_values", "decode_attrs", "make_attr", "encode",
@@ -178,7 +181,8 @@ _CALL = 10    # call codec.decode
 _LAST_REUSED = _STRUCT  # kinds up to this one are reused (_INT ... _STRUCT)
 Reuse = dict[AttrTable, dict[bytes, Attr]]  # per table: attribute bytes -> Attr
 
-Step = tuple[str, Any, int, Any, int, Any]  # (name, codec, kind, read, size, lookup)
+if TYPE_CHECKING:
+    Step = tuple[str, Any, int, Any, int, Any]  # (name, codec, kind, read, size, lookup)
 _PLANS: dict[AttrTable, dict[int, Step]] = {}
 
 

@@ -30,7 +30,6 @@ error, the echoed request) then extended-ack attributes; NLMSG_DONE an int.
 from __future__ import annotations
 
 import struct
-from typing import Any, Iterable
 
 from rawns.errors import DecodeError, EncodeError
 from rawns.records import record, replace
@@ -40,6 +39,10 @@ from .attrs import AttrAccess, AttrList, AttrTable, Ctx, TraceEntry, align4, dec
 from .constants import NLM_F, NLMSG, NLMSGERR_ATTR, message_type, nlm_flag_names
 from .structs import CStruct, NlMsgErr, NlMsgHdr
 from .tables import FAMILIES, NLMSGERR
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Iterable
 
 __all__ = ["Message", "Frame", "decode", "encode", "encode_stamped", "frames",
            "decode_frame", "header_and_values", "is_plain_done", "fixed_header",

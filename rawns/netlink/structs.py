@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import struct
 from enum import IntEnum, IntFlag
-from typing import Any, Callable, ClassVar, TypeVar
 
 from rawns.errors import EncodeError
 from rawns.records import fields, record
@@ -42,6 +41,10 @@ from .constants import (
     AF, ARPHRD, FIB_RULE, FR_ACT, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTM_F, RTN, RTPROT,
     as_member,
 )
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Callable, ClassVar, TypeVar
 
 __all__ = [
     "CStruct", "layout", "NestedMessage", "NlMsgHdr", "NlMsgErr", "IfInfoMsg", "IfAddrMsg",
@@ -93,7 +96,8 @@ class CStruct:
         return dict(zip(self.FIELD_NAMES, self.values()))
 
 
-_S = TypeVar("_S", bound=CStruct)
+if TYPE_CHECKING:
+    _S = TypeVar("_S", bound=CStruct)
 
 
 def layout(fmt: str, c_name: str, c_fields: tuple[str, ...] | None = None,

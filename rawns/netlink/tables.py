@@ -21,7 +21,6 @@ class + attribute table).  :func:`make_attr` looks ``"IFLA_MTU"`` or
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Mapping, Sequence
 
 from rawns.errors import EncodeError
 from rawns.records import record
@@ -46,6 +45,10 @@ from .structs import (
     RtaCacheinfo, RtGenMsg, RtMsg, VlanFlags,
 )
 from .structs import NestedMessage as NestedMessageValue  # what VETH_INFO_PEER decodes to
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Sequence
 
 __all__ = [
     "Family", "FAMILIES", "LINK", "ADDR", "NEIGH", "ROUTE", "NSID", "RULE", "NLMSGERR",
