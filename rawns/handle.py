@@ -23,7 +23,6 @@ import select
 import time
 from _socket import AF_INET, AF_INET6  # not socket: ~5 ms of start-up
 from collections.abc import Mapping
-from contextlib import contextmanager
 
 from rawns import convert, syscalls
 from rawns import netns as netns_module
@@ -44,7 +43,24 @@ from rawns.records import record
 TYPE_CHECKING = False  # typing's, without importing typing (start-up)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
+    from contextlib import contextmanager
     from typing import Any, Optional, TypeVar, Union
+else:
+    def contextmanager(function: Any) -> Any:
+        """contextlib's, imported on the first call: few commands use one, and
+        contextlib costs ~1.5 ms of every command's start-up."""
+        made = []
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if not made:
+                from contextlib import contextmanager as real
+                made.append(real(function))
+            return made[0](*args, **kwargs)
+
+        call.__name__, call.__qualname__ = function.__name__, function.__qualname__
+        call.__doc__, call.__module__ = function.__doc__, function.__module__
+        call.__wrapped__ = function
+        return call
 
 __all__ = ["Handle", "Device", "Event", "Resync", "Monitor", "MONITOR_GROUPS"]
 

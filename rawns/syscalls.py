@@ -421,11 +421,11 @@ def _thread_local() -> threading.local:
     """Where each thread keeps its receive buffers."""
     global _receivers
     if _receivers is None:
-        import threading
+        from _thread import _local  # threading.local, without threading's import
 
         with _receivers_lock:
             if _receivers is None:
-                _receivers = threading.local()
+                _receivers = _local()
     return _receivers
 
 
