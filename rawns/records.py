@@ -35,7 +35,7 @@ from operator import attrgetter
 TYPE_CHECKING = False  # typing's, without importing typing (start-up)
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any, TypeVar, dataclass_transform, overload
+    from typing import Any, NamedTuple as NamedTuple, TypeVar, dataclass_transform, overload
 
     T = TypeVar("T")
 else:
@@ -45,7 +45,7 @@ else:
     def overload(function: object) -> object:
         return function
 
-__all__ = ["MISSING", "Field", "field", "fields", "record", "replace"]
+__all__ = ["MISSING", "Field", "NamedTuple", "field", "fields", "record", "replace"]
 
 
 class _Missing:
@@ -420,3 +420,50 @@ def record(cls: Any = None, /, *, frozen: bool = True, kw_only: bool = True,
     if cls is None:
         return wrap
     return wrap(cls)
+
+
+# -- NamedTuple ---------------------------------------------------------------------
+
+if not TYPE_CHECKING:
+    class _NamedTupleMeta(type):
+        """``class X(NamedTuple)`` as typing makes it (a collections.namedtuple
+        with the class's defaults, methods and annotations), without importing
+        typing: ~5 ms of start-up for a process that lives a few milliseconds,
+        as the CNI plugin does. Type checkers see typing's NamedTuple."""
+
+        def __new__(cls, typename: str, bases: tuple[type, ...], ns: dict[str, Any]) -> Any:
+            from collections import namedtuple
+
+            if bases != (_NamedTupleBase,):
+                raise TypeError("can only inherit from a NamedTuple type")
+            annotations = ns.get("__annotations__", {})
+            defaults = [name for name in annotations if name in ns]
+            if list(annotations)[len(annotations) - len(defaults):] != defaults:
+                raise TypeError(f"{typename}: a field without a default follows one with")
+            made = namedtuple(typename, list(annotations), module=ns["__module__"],
+                              defaults=[ns[name] for name in defaults])
+            made.__annotations__ = dict(annotations)
+            for key, value in ns.items():
+                if key in _PROHIBITED:
+                    raise AttributeError("Cannot overwrite NamedTuple attribute " + key)
+                if key not in ("__name__", "__module__", "__annotations__",
+                               "__qualname__") and key not in made._fields:
+                    setattr(made, key, value)
+            if "__qualname__" in ns:
+                made.__qualname__ = ns["__qualname__"]
+            return made
+
+    _PROHIBITED = frozenset({"_asdict", "_make", "_source", "__init__", "_fields",
+                             "_field_defaults", "_replace", "__slots__", "__getnewargs__",
+                             "__new__"})
+    _NamedTupleBase = type.__new__(_NamedTupleMeta, "NamedTuple", (), {})
+
+    def NamedTuple(typename: str, fields: Any = None, /) -> Any:  # noqa: N802 -- typing's name
+        """typing.NamedTuple: a base class (``class X(NamedTuple)``), or the
+        functional form ``NamedTuple("X", [("a", int)])``."""
+        from collections import namedtuple
+
+        return namedtuple(typename, [name for name, _ in fields or ()])
+
+    NamedTuple.__mro_entries__ = lambda bases: (_NamedTupleBase,)
+

@@ -234,3 +234,41 @@ def test_making_records_imports_neither_dataclasses_nor_typing() -> None:
                                 check=True).stdout.split())
     assert not {"dataclasses", "inspect", "ast", "dis", "tokenize"} & loaded
     assert "rawns.records" in loaded
+
+
+@given(names=st.lists(st.sampled_from(NAMES), unique=True, max_size=5),
+       defaults=st.integers(0, 5), values=st.lists(st.integers(), min_size=5, max_size=5))
+def test_the_named_tuple_is_typings(names: list[str], defaults: int, values: list[int]
+                                     ) -> None:
+    defaults = min(defaults, len(names))
+    made = []
+    for base in (records.NamedTuple, typing.NamedTuple):
+        namespace = {"__module__": __name__, "__qualname__": "Pair", "__doc__": "Two.",
+                     "__annotations__": {name: "int" for name in names},
+                     "double": lambda self: tuple(2 * v for v in self)}
+        for index, name in enumerate(names[len(names) - defaults:]):
+            namespace[name] = -index
+        made.append(types_new_class("Pair", base, namespace))
+    ours, theirs = made
+    given_values = values[:len(names) - defaults]
+    one, two = ours(*given_values), theirs(*given_values)
+    assert one == two and repr(one) == repr(two) and one._asdict() == two._asdict()
+    assert ours._fields == theirs._fields
+    assert ours._field_defaults == theirs._field_defaults
+    assert ours.__doc__ == theirs.__doc__ == "Two." and one.double() == two.double()
+    # typing wraps the annotations' text in ForwardRef; both resolve alike
+    assert typing.get_type_hints(ours) == typing.get_type_hints(theirs)
+    assert copy.deepcopy(one) == one and one._replace() == one
+
+
+def types_new_class(name: str, base: Any, namespace: dict[str, Any]) -> Any:
+    import types
+    return types.new_class(name, (base,), {}, lambda ns: ns.update(namespace))
+
+
+@given(st.text(alphabet="aZ09_.-/ é", max_size=6))
+def test_cni_names_are_checked_as_the_spec_pattern(text: str) -> None:
+    import re
+
+    from rawns.cni.spec import is_spec_name
+    assert is_spec_name(text) == bool(re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_.\-]*", text))
