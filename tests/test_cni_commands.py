@@ -523,8 +523,8 @@ def test_each_command_loads_what_it_needs(ns, tmp_path):
 
 def test_add_and_del_load_none_of_the_costly_standard_library(ns, tmp_path):
     """A runtime starts the plugin per pod: ADD and DEL make records and
-    NamedTuples without dataclasses or typing, and need neither re, inspect,
-    socket, threading, contextlib nor subprocess (host-local runs in-process).
+    NamedTuples without dataclasses, and need neither inspect, socket,
+    threading nor subprocess (host-local runs in-process).
     Counted beyond what the interpreter's site loads (an editable install's
     finder loads typing and re itself)."""
     host, container = ns(), ns()
