@@ -217,6 +217,10 @@ class _LazyDataclassParams:
                         options["kw_only"], options["slots"], False)
 
 
+_DATACLASS_FIELDS = _LazyDataclassFields()  # one for all records: it keys by class
+_DATACLASS_PARAMS = _LazyDataclassParams()
+
+
 def _dataclass_fields(cls: type) -> dict[str, Any]:
     import dataclasses
     made: dict[str, Any] = {}
@@ -345,14 +349,51 @@ def _process(cls: type, frozen: bool, kw_only: bool, slots: bool, eq: bool) -> t
         seen_default = seen_default or has_default
     own_body = dict(cls.__dict__)
 
+    names = tuple(spec.name for spec in ordered)
+    compared = tuple(spec.name for spec in ordered if spec.compare)
+    hashed = tuple(spec.name for spec in ordered
+                   if (spec.compare if spec.hash is None else spec.hash))
+    # Everything goes on the class in one step (into the namespace of the class a
+    # slotted record is remade as): each setattr on a class costs a cache flush.
+    extra: dict[str, Any] = {
+        "__record_fields__": ordered, "__record_names__": names,
+        "__record_frozen__": frozenset(names),
+        "__record_options__": {"frozen": frozen, "kw_only": kw_only, "slots": slots},
+        "__record_repr__": tuple(spec.name for spec in ordered if spec.repr),
+        "__dataclass_fields__": _DATACLASS_FIELDS, "__dataclass_params__": _DATACLASS_PARAMS,
+    }
+    if "__match_args__" not in own_body:
+        extra["__match_args__"] = tuple(spec.name for spec in ordered if not spec.kw_only)
+    if "__repr__" not in own_body:
+        extra["__repr__"] = _repr
+    if eq and "__eq__" not in own_body:
+        extra["__record_key__"] = _key_of(compared)
+        extra["__eq__"] = _eq
+    own_hash = own_body.get("__hash__", MISSING)
+    explicit_hash = not (own_hash is MISSING or (own_hash is None and "__eq__" in own_body))
+    if eq and not explicit_hash:
+        if frozen:
+            extra["__record_hash_key__"] = _key_of(hashed)
+            extra["__hash__"] = _hash
+        else:
+            extra["__hash__"] = None  # mutable and compared by value: unhashable
+    if frozen:
+        extra["__setattr__"] = _frozen_setattr
+        extra["__delattr__"] = _frozen_delattr
+        if slots:
+            # the default pickling of slots sets attributes, which frozen refuses
+            extra["__getstate__"] = _getstate
+            extra["__setstate__"] = _setstate
+
     if slots:
-        namespace = dict(cls.__dict__)
+        namespace = dict(own_body)
         for name in own:
             if name in specs:  # a ClassVar keeps its value
                 namespace.pop(name, None)
         namespace.pop("__dict__", None)
         namespace.pop("__weakref__", None)
         namespace["__slots__"] = tuple(name for name in own if name in specs)
+        namespace.update(extra)
         qualname = getattr(cls, "__qualname__", None)
         cls = type(cls)(cls.__name__, cls.__bases__, namespace)
         if qualname is not None:
@@ -366,45 +407,11 @@ def _process(cls: type, frozen: bool, kw_only: bool, slots: bool, eq: bool) -> t
                 setattr(cls, name, spec.default)
             elif name in cls.__dict__:
                 delattr(cls, name)  # a field(default_factory=...) or field()
-
-    names = tuple(spec.name for spec in ordered)
-    compared = tuple(spec.name for spec in ordered if spec.compare)
-    hashed = tuple(spec.name for spec in ordered
-                   if (spec.compare if spec.hash is None else spec.hash))
-    setattr(cls, "__record_fields__", ordered)
-    setattr(cls, "__record_names__", names)
-    setattr(cls, "__record_frozen__", frozenset(names))
-    setattr(cls, "__record_options__", {"frozen": frozen, "kw_only": kw_only,
-                                             "slots": slots})
-    setattr(cls, "__record_repr__", tuple(spec.name for spec in ordered if spec.repr))
+        for key, value in extra.items():
+            setattr(cls, key, value)
     setattr(cls, "__record_class__", cls)
-    setattr(cls, "__dataclass_fields__", _LazyDataclassFields())
-    setattr(cls, "__dataclass_params__", _LazyDataclassParams())
-    if "__match_args__" not in cls.__dict__:
-        setattr(cls, "__match_args__",
-                tuple(spec.name for spec in ordered if not spec.kw_only))
     if "__init__" not in own_body:
         setattr(cls, "__init__", _LazyInit(cls, ordered, frozen, slots))
-    if "__repr__" not in cls.__dict__:
-        setattr(cls, "__repr__", _repr)
-    if eq and "__eq__" not in own_body:
-        setattr(cls, "__record_key__", _key_of(compared))
-        setattr(cls, "__eq__", _eq)
-    own_hash = own_body.get("__hash__", MISSING)
-    explicit_hash = not (own_hash is MISSING or (own_hash is None and "__eq__" in own_body))
-    if eq and not explicit_hash:
-        if frozen:
-            setattr(cls, "__record_hash_key__", _key_of(hashed))
-            setattr(cls, "__hash__", _hash)
-        else:
-            setattr(cls, "__hash__", None)  # mutable and compared by value: unhashable
-    if frozen:
-        setattr(cls, "__setattr__", _frozen_setattr)
-        setattr(cls, "__delattr__", _frozen_delattr)
-        if slots:
-            # the default pickling of slots sets attributes, which frozen refuses
-            setattr(cls, "__getstate__", _getstate)
-            setattr(cls, "__setstate__", _setstate)
     return cls
 
 
