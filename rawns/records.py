@@ -114,11 +114,16 @@ def _is_class_var(annotation: object) -> bool:
 
 
 def fields(class_or_instance: Any) -> tuple[Field, ...]:
-    """The fields of a record (class or instance), in ``__init__`` order."""
+    """The fields of a record (class or instance), in ``__init__`` order; of a
+    dataclass too (``dataclasses.fields``), so that code written for either
+    (``fast.fast_constructor``) takes both."""
     try:
         found: tuple[Field, ...] = class_or_instance.__record_fields__
     except AttributeError:
-        raise TypeError("must be called with a record type or instance") from None
+        if not hasattr(class_or_instance, "__dataclass_fields__"):
+            raise TypeError("must be called with a record type or instance") from None
+        import dataclasses
+        found = dataclasses.fields(class_or_instance)  # type: ignore[assignment]
     return found
 
 

@@ -217,6 +217,20 @@ def test_records_fields_and_replace_refuse_what_is_not_a_record() -> None:
     assert records.replace(Point(x=1, y=2), y=5) == Point(x=1, y=5)
 
 
+def test_fast_constructors_take_records_and_dataclasses() -> None:
+    from rawns.netlink.fast import fast_constructor
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Plain:
+        a: int
+        b: str = ""
+
+    assert [spec.name for spec in records.fields(Plain)] == ["a", "b"]
+    assert fast_constructor(Plain)(1, "x") == Plain(1, "x")
+    assert fast_constructor(Point)(1, 2, ("t",)) == Point(x=1, y=2, tags=("t",))
+    assert fast_constructor(Point, keywords=True)(x=1, y=2, tags=()) == Point(x=1, y=2)
+
+
 def test_type_hints_of_init_resolve_as_a_dataclass_does() -> None:
     # hypothesis' builds() reads them
     assert typing.get_type_hints(Point.__init__) == {
