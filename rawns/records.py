@@ -1,4 +1,7 @@
-"""Record classes: what ``@dataclass(frozen=True, kw_only=True, slots=True)`` makes, without importing ``dataclasses``.
+"""Record classes: rawns' value classes, as dataclasses make them, without importing dataclasses.
+
+``@record`` is ``@dataclass(frozen=True, kw_only=True, slots=True)``;
+``@record(frozen=..., kw_only=..., slots=...)`` the variants.
 
 Why not ``dataclasses``: importing it loads ``inspect``, ``ast``, ``dis``,
 ``tokenize``, ``re`` and ``typing`` (about 30 ms), and it builds every method of
@@ -16,8 +19,15 @@ compare=..., hash=...)``, ``__slots__``, frozen (setting or deleting a field rai
 
 ``__init__`` is the one generated method: one straight-line ``exec`` per class, on
 its first use (a call, or ``inspect.signature``): compiling costs about 0.3 ms a
-class, and a command builds few of the classes it loads. ``__repr__``, ``__eq__``, ``__hash__`` and
-the frozen ``__setattr__`` are shared functions reading the class's field tuples.
+class, and a command builds few of the classes it loads. ``__repr__``, ``__eq__``,
+``__hash__`` and the frozen ``__setattr__`` are shared functions reading the
+class's field tuples.
+
+Differences a user could see: ``__repr__`` is not guarded against recursion
+(a record holding itself through a mutable field), a class gets no generated
+``__doc__``, and ``typing.get_type_hints`` of a record whose module imports its
+annotation names under ``TYPE_CHECKING`` only fails as it would for a dataclass
+of that module.
 
 ``dataclasses.fields``, ``replace``, ``asdict``, ``astuple`` and ``is_dataclass``
 work on records: ``__dataclass_fields__`` is a class-level descriptor that imports
@@ -32,6 +42,7 @@ from __future__ import annotations
 
 import sys
 from operator import attrgetter
+
 TYPE_CHECKING = False  # typing's, without importing typing (start-up)
 if TYPE_CHECKING:
     from collections.abc import Callable
