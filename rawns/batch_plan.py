@@ -37,9 +37,7 @@ Invariants:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import ClassVar, Optional, Union
 
@@ -47,6 +45,7 @@ from rawns.model import IPInterface, IPNetwork
 from rawns.netlink import Message, requests
 from rawns.netlink.constants import RT_TABLE
 from rawns.netlink.requests import AddressLike
+from rawns.records import field, record, replace
 
 __all__ = [
     "NetnsAdd", "VethAdd", "BridgeAdd", "LinkSet", "AddrAdd", "RouteAdd", "Op",
@@ -80,14 +79,14 @@ class Round(IntEnum):
 
 # -- the operations -------------------------------------------------------------------
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class NetnsAdd:
     """A named namespace, like ``ip netns add NAME``."""
 
     name: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class VethAdd:
     """A veth pair: ``name`` in ``netns``, ``peer`` made directly in
     ``peer_netns`` (None: the caller's namespace), each end up if asked,
@@ -134,7 +133,7 @@ class VethAdd:
         return requests.link_del(ifname=self.ends(step.swapped)[0])
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class BridgeAdd:
     """A bridge, like ``ip -n NETNS link add NAME type bridge``."""
 
@@ -155,7 +154,7 @@ class BridgeAdd:
         return requests.link_del(ifname=self.name)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class LinkSet:
     """A change of a link, like ``ip -n NETNS link set DEV [up|down] [mtu N]
     [master BR]``; what is None is left alone. Not undone."""
@@ -185,7 +184,7 @@ class LinkSet:
         return requests.link_set(ifname=self.dev, up=self.up, mtu=self.mtu, master=master)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class AddrAdd:
     """An address on ``dev``, like ``ip -n NETNS addr add ADDRESS dev DEV``."""
 
@@ -206,7 +205,7 @@ class AddrAdd:
         return requests.addr_del(step.links[self.dev], self.address)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class RouteAdd:
     """A route, like ``ip -n NETNS route add DST [via GW] [dev DEV] [metric N]
     [table T]``; ``dst`` is ``"default"`` or a network."""
@@ -243,7 +242,7 @@ Sent = Union[VethAdd, BridgeAdd, LinkSet, AddrAdd, RouteAdd]
 
 # -- the plan ---------------------------------------------------------------------------
 
-@dataclass(kw_only=True, slots=True)
+@record(frozen=False)
 class Step:
     """One request of a plan: ``op`` sent from namespace ``netns``.
 
@@ -280,14 +279,14 @@ class Step:
 
     def with_links(self, found: Mapping[str, int]) -> Step:
         """This step with the ifindexes of ``lookup`` found."""
-        return dataclasses.replace(self, links={**self.links, **found}, lookup=())
+        return replace(self, links={**self.links, **found}, lookup=())
 
 
 #: One round: each namespace's requests, in sending order (namespaces too).
 Requests = Mapping[Optional[str], Sequence[Step]]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Plan:
     """What a batch sends: ``namespaces`` are made first (one C loop), then
     the three ``rounds`` (see ``Round``) are sent in turn.
@@ -328,7 +327,7 @@ def plan(ops: Sequence[Op], *, first_index: int = LOOPBACK_INDEX + 1) -> Plan:
     return _Planner(ops, first_index).plan()
 
 
-@dataclass
+@record(frozen=False, kw_only=False, slots=False)
 class _Space:
     """What the planner knows of one namespace."""
 

@@ -13,8 +13,6 @@ Invariants:
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
-from typing import Any, Optional, TypeVar
 
 from rawns.errors import DecodeError
 from rawns.model import (
@@ -26,6 +24,11 @@ from rawns.netlink.constants import (
     AF, ARPHRD, FIB_RULE, FR_ACT, IF_LINK_MODE, IF_OPER, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTAX, RTM,
     RTM_F, RTN, RTNH_F, RTPROT,
 )
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Optional, TypeVar
 
 __all__ = [
     "link_from_message",
@@ -51,7 +54,8 @@ __all__ = [
     "METRIC_NAMES",
 ]
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    T = TypeVar("T")
 FOREVER = 0xFFFFFFFF  # INFINITY_LIFE_TIME (include/net/addrconf.h): no expiry
 
 SCOPE_NAMES = {int(RT_SCOPE.RT_SCOPE_UNIVERSE): "global", int(RT_SCOPE.RT_SCOPE_SITE): "site",

@@ -29,7 +29,6 @@ import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from rawns import netlink, syscalls
@@ -38,6 +37,7 @@ from rawns.netlink import Message
 from rawns.netlink.constants import NETLINK_ROUTE, NLM_F
 from rawns.netlink.conversation import NEED_DATA, Conversation, DumpDone, Reader
 from rawns.nlsock import SMALL_BATCH, SOCKET_OPTIONS, Outcome
+from rawns.records import field, record
 
 __all__ = ["request_many", "dump_many"]
 
@@ -155,7 +155,7 @@ def _growing(items: Sequence[J]) -> Iterator[Sequence[J]]:
 
 # --- requests: a Batch's round -------------------------------------------------------
 
-@dataclass
+@record(frozen=False, kw_only=False, slots=False)
 class _Chunk:
     """The namespaces one C loop of ``request_many`` writes to."""
 

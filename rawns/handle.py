@@ -20,12 +20,9 @@ import errno
 import ipaddress
 import os
 import select
-import socket
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Optional, TypeVar, Union
+from _socket import AF_INET, AF_INET6  # not socket: ~5 ms of start-up
+from collections.abc import Mapping
 
 from rawns import convert, syscalls
 from rawns import netns as netns_module
@@ -41,24 +38,49 @@ from rawns.netlink.constants import (
 )
 from rawns.netlink.requests import AddressLike
 from rawns.nlsock import RouteSocket
+from rawns.records import record
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from contextlib import contextmanager
+    from typing import Any, Optional, TypeVar, Union
+else:
+    def contextmanager(function: Any) -> Any:
+        """contextlib's, imported on the first call: few commands use one, and
+        contextlib costs ~1.5 ms of every command's start-up."""
+        made = []
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if not made:
+                from contextlib import contextmanager as real
+                made.append(real(function))
+            return made[0](*args, **kwargs)
+
+        call.__name__, call.__qualname__ = function.__name__, function.__qualname__
+        call.__doc__, call.__module__ = function.__doc__, function.__module__
+        call.__wrapped__ = function
+        return call
 
 __all__ = ["Handle", "Device", "Event", "Resync", "Monitor", "MONITOR_GROUPS"]
 
 #: A network device given by name (``"veth0"``) or ifindex (``3``).
-Device = Union[str, int]
+Device = str | int
 #: A namespace: name, path or fd (see ``rawns.netns.open_fd``).
 NetnsTarget = netns_module.NetnsTarget
 #: An address with its prefix length: ``"10.0.0.1/24"`` or an ipaddress interface.
-InterfaceLike = Union[str, IPInterface]
+InterfaceLike = str | IPInterface
 #: A route's destination: ``"default"``, ``"10.0.0.0/24"`` or an ipaddress network.
-NetworkLike = Union[str, IPNetwork]
+NetworkLike = str | IPNetwork
 #: One path of a multipath route: a ``model.NextHop`` or a mapping with ``gateway``,
 #: ``dev`` (name or index), ``weight`` and ``onlink``.
-NextHopLike = Union[NextHop, Mapping[str, Any]]
-
-_Object = Union[Link, Address, Route, Neighbour]
-_T = TypeVar("_T")
-_Self = TypeVar("_Self", bound="_OnOneSocket")
+if TYPE_CHECKING:
+    NextHopLike = Union[NextHop, Mapping[str, Any]]
+    _Object = Union[Link, Address, Route, Neighbour]
+    _T = TypeVar("_T")
+    _Self = TypeVar("_Self", bound="_OnOneSocket")
+else:
+    NextHopLike = NextHop | Mapping  # the same at run time, without typing's Any
 
 #: Multicast groups for each object kind ``Monitor`` can watch.
 MONITOR_GROUPS: dict[str, tuple[int, ...]] = {
@@ -652,7 +674,7 @@ class Handle(_OnOneSocket):
                     prefixes[key] = None
                 else:
                     prefixes[key] = ipaddress.ip_network(
-                        "0.0.0.0/0" if family == socket.AF_INET else "::/0")
+                        "0.0.0.0/0" if family == AF_INET else "::/0")
             else:
                 prefixes[key] = _selector_network(value, key)
         types = frozenset([type] if isinstance(type, str) else type or ())
@@ -871,7 +893,7 @@ class Handle(_OnOneSocket):
             protocol=None if protocol is None else convert.PROTOCOL_NAMES.get(
                 convert.protocol_number(protocol), str(protocol)))
         number = convert.family_number(family)
-        families = [number] if number else [int(socket.AF_INET), int(socket.AF_INET6)]
+        families = [number] if number else [int(AF_INET), int(AF_INET6)]
         rules: list[Rule] = []
         for each in families:
             rules += self._objects(requests.rule_dump(family=each), convert.read_rule)
@@ -964,7 +986,7 @@ class Handle(_OnOneSocket):
         number = convert.family_number(family)
         for network in prefixes.values():
             if network is not None:
-                version = int(socket.AF_INET if network.version == 4 else socket.AF_INET6)
+                version = int(AF_INET if network.version == 4 else AF_INET6)
                 if number and number != version:
                     raise ValueError(f"rule: {network} is not of family {family}")
                 number = version
@@ -984,7 +1006,7 @@ class Handle(_OnOneSocket):
         if action_number == FR_ACT.FR_ACT_GOTO and goto is None:
             raise ValueError("a goto rule needs the priority to go to (goto=N)")
         return {
-            "family": number or int(socket.AF_INET), "priority": priority,
+            "family": number or int(AF_INET), "priority": priority,
             "src": prefixes["src"], "dst": prefixes["dst"], "invert": invert, "tos": tos,
             "fwmark": fwmark, "fwmask": fwmask, "iif": iif, "oif": oif,
             "table": table_number, "action": action_number, "goto": goto,
@@ -1037,7 +1059,7 @@ class Handle(_OnOneSocket):
         return Monitor._on(_sibling(self._sock, self._own, groups), kinds, self._own)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(slots=False)
 class Event:
     """One change: ``action`` is "new" or "del", ``obj`` a model object."""
 
@@ -1073,7 +1095,7 @@ def _received(sock: RouteSocket) -> list[Message]:
     return [message for data in sock.receive() for message in netlink.decode(data)]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(slots=False)
 class Resync:
     """The current state of what a ``Monitor`` watches (the kinds it was
     not asked for are empty), dumped when ``Monitor.resynced`` starts

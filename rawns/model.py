@@ -13,9 +13,12 @@ Invariants:
 from __future__ import annotations
 
 import ipaddress
-import socket
-from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+
+from rawns.records import field, record
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Optional, Union
 
 __all__ = ["Link", "LinkDetails", "LinkStatistics", "STAT_COUNTERS", "kind_json", "Seconds",
            "Address", "Route", "NextHop", "Neighbour", "Rule", "ip_protocol_name",
@@ -23,9 +26,9 @@ __all__ = ["Link", "LinkDetails", "LinkStatistics", "STAT_COUNTERS", "kind_json"
            "IPInterface", "RouteSelector", "RuleSelector", "ip_link_flags", "route_flags",
            "INFINITY_LIFE_TIME"]
 
-IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
-IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-IPInterface = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPInterface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
 
 
 #: The lifetime of an address that does not expire (if_addr.h), which ip
@@ -36,7 +39,7 @@ INFINITY_LIFE_TIME = 0xFFFFFFFF
 # The kernel's numbers by their kernel names. Not from rawns.netlink.constants:
 # the user's types load no protocol code (importing it costs ~100 ms); a test
 # holds these equal to AF.AF_INET, AF.AF_INET6 and RT_TABLE.RT_TABLE_MAIN.
-_AF_INET, _AF_INET6 = int(socket.AF_INET), int(socket.AF_INET6)
+_AF_INET, _AF_INET6 = 2, 10  # linux/socket.h; not from socket, which costs ~5 ms to import
 _RT_TABLE_MAIN = 254  # linux/rtnetlink.h
 
 
@@ -49,7 +52,7 @@ def _family_name(family: int) -> str:
     return _FAMILY_NAMES.get(family, str(family))
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Link:
     """A network interface, as ``ip link show`` lists it."""
 
@@ -148,7 +151,7 @@ def ip_link_flags(flags: frozenset[str]) -> list[str]:
     return out + [f for f in _FLAG_ORDER if f in flags]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Address:
     """An IP address on an interface, as ``ip addr show`` lists it."""
 
@@ -196,7 +199,7 @@ class Address:
         return out
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class NextHop:
     """One path of a multipath route (``nexthop via GW dev DEV weight W``)."""
 
@@ -234,7 +237,7 @@ def route_flags(flags: frozenset[str]) -> list[str]:
 _MS_METRICS = {"rtt": 8, "rttvar": 4, "rto_min": 1}
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Route:
     """A route, as ``ip route show`` (or ``ip route get``) lists it."""
 
@@ -339,7 +342,7 @@ class Route:
         return out
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Neighbour:
     """An entry of the ARP (IPv4) or NDP (IPv6) table, as ``ip neigh show``."""
 
@@ -399,7 +402,7 @@ def ip_protocol_number(name: str) -> int:
     raise ValueError(f"unknown IP protocol {name!r}")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Rule:
     """A policy routing rule, as ``ip rule show`` lists it.
 
@@ -523,7 +526,7 @@ def _within(inner: IPNetwork, outer: IPNetwork) -> bool:
             and _prefix_bits(inner, outer.prefixlen) == _prefix_bits(outer, outer.prefixlen))
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class RouteSelector:
     """Which routes ``ip route show|flush SELECTORS`` means: every field given
     must hold (None or empty: any). ``matches(route)`` decides one route.
@@ -584,7 +587,7 @@ class RouteSelector:
         return True
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class RuleSelector:
     """Which rules ``ip rule show|flush SELECTORS`` means: every field given must
     hold (None: any). ``src``/``dst``: the rule's prefix lies inside this one;
@@ -632,7 +635,7 @@ STAT_COUNTERS = (
 )
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class LinkStatistics:
     """A link's counters (IFLA_STATS64), as ``ip -s link`` shows them."""
 
@@ -694,7 +697,7 @@ class LinkStatistics:
         return {"rx": rx, "tx": tx}
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class LinkDetails:
     """What ``ip -d link`` adds to a link: queue and offload sizes, the kind's
     data (``Link.info_data``), the data of its port in a master (``slave_data``)."""

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import socket
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+import os
+from _socket import AF_NETLINK, MSG_DONTWAIT, MSG_TRUNC, SO_RCVBUF, SOCK_RAW, SOL_SOCKET
+from _socket import socket as _plain_socket
+from _thread import allocate_lock
 
 from rawns import netlink, syscalls
 from rawns.errors import EventsLostError, KernelError, RawnsError, kernel_error
@@ -33,6 +32,14 @@ from rawns.netlink.constants import (
     NETLINK_ROUTE, NETLINK_SOCKOPT, SO_RCVBUFFORCE, SOL_NETLINK,
 )
 from rawns.netlink.conversation import NEED_DATA, Conversation, DumpDone, Event, Failure, Reader
+from rawns.records import field, record
+
+# _socket and _thread, not socket and threading: RouteSocket needs only what the C
+# modules have, and the Python ones cost ~7 ms of every command's start-up.
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from typing import Any
 
 __all__ = [
     "RouteSocket",
@@ -63,7 +70,7 @@ _MAX_BATCH = 128           # requests per sendmsg: their acks fit the large buff
 _DUMP_RETRIES = 5          # NLM_F_DUMP_INTR: the dump raced a change; try again
 
 
-@dataclass
+@record(frozen=False, kw_only=False, slots=False)
 class Outcome:
     """What one request of a batch came to: its replies, and its error if it
     failed (a KernelError; ``None`` on success)."""
@@ -108,8 +115,12 @@ class RouteSocket:
 
     def __init__(self, netns_fd: int | None = None, *, groups: Iterable[int] = (),
                  large_buffer: bool = True) -> None:
-        self._sock = syscalls.socket_in(netns_fd, socket.AF_NETLINK, socket.SOCK_RAW,
-                                       NETLINK_ROUTE)
+        fd = syscalls.socket_fd_in(netns_fd, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)
+        try:
+            self._sock = _plain_socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, fileno=fd)
+        except BaseException:  # e.g. KeyboardInterrupt right after the C call
+            os.close(fd)
+            raise
         try:
             setsockopt = self._sock.setsockopt
             for level, option, value in SOCKET_OPTIONS:
@@ -125,15 +136,15 @@ class RouteSocket:
             self._sock.close()
             raise
         self._conversation = Conversation(port_id=port_id)
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         #: Called with ("send"|"recv", bytes) for every datagram; for --trace.
         self.trace: Callable[[str, bytes], None] | None = None
 
     def _grow_buffer(self) -> None:
         try:
-            self._sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, _RCVBUF)
+            self._sock.setsockopt(SOL_SOCKET, SO_RCVBUFFORCE, _RCVBUF)
         except PermissionError:
-            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, _RCVBUF)
+            self._sock.setsockopt(SOL_SOCKET, SO_RCVBUF, _RCVBUF)
         self._large_buffer = True
 
     @property
@@ -267,7 +278,7 @@ class RouteSocket:
         count = 0
         while True:
             try:
-                self._sock.recv(1, socket.MSG_DONTWAIT | socket.MSG_TRUNC)
+                self._sock.recv(1, MSG_DONTWAIT | MSG_TRUNC)
             except BlockingIOError:
                 return count
             except OSError as err:

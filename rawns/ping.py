@@ -17,12 +17,12 @@ import select
 import socket
 import struct
 import time
-from dataclasses import dataclass
 from typing import Optional, Union
 
 from rawns import netns as netns_module
 from rawns import syscalls
 from rawns.errors import kernel_error
+from rawns.records import record
 
 __all__ = ["Echo", "ping", "checksum"]
 
@@ -33,7 +33,7 @@ _ICMP6_ECHO_REPLY = 129
 _ECHO = struct.Struct("!BBHHH")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(slots=False)
 class Echo:
     """The fate of one probe: ``rtt`` in seconds, or None if no reply came."""
 

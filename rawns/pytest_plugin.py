@@ -31,9 +31,10 @@ import itertools
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
+
+from rawns.records import record
 
 import pytest
 
@@ -171,7 +172,7 @@ def netns(netns_factory: NetnsFactory) -> str:
     return netns_factory()
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class VethPair:
     """Two namespaces joined by a veth pair: ``dev`` in ``netns`` with
     ``address``, ``peer_dev`` in ``peer_netns`` with ``peer_address`` (both

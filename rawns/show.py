@@ -17,14 +17,14 @@ Invariants:
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Optional
-
 from rawns.model import INFINITY_LIFE_TIME, Address, Link, Neighbour, Route, Seconds
 
+# json and re are imported where -j uses them: plain output needs neither (start-up)
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any, Optional
+
     from rawns.handle import Event
 
 __all__ = [
@@ -39,18 +39,20 @@ def json_text(value: Any, *, pretty: bool = False) -> str:
     """``value`` (the result of a ``*_json`` function) in the bytes ``ip -j``
     prints: compact, or laid out as ``ip -j -p`` does with ``pretty``.
     Timers (``model.Seconds``) keep ip's two decimals (``0.00``)."""
+    import json
     marked, timers = _mark_timers(value)
     if pretty:
         text = _PrettyWriter().write(marked)
     else:
         text = json.dumps(marked, separators=(",", ":"))
     if timers:
-        text = _TIMER_MARK.sub(lambda match: match.group(1), text)
+        import re
+        text = re.sub(_TIMER_MARK, lambda match: match.group(1), text)  # re caches it
     return text
 
 
 # json writes any float with repr(): a timer travels as a marked string, unquoted after.
-_TIMER_MARK = re.compile(r'"\\u0000seconds:([0-9.]+)"')
+_TIMER_MARK = r'"\\u0000seconds:([0-9.]+)"'
 
 
 class _PrettyWriter:
@@ -64,6 +66,8 @@ class _PrettyWriter:
         self.sep = ""
 
     def write(self, value: Any) -> str:
+        import json
+        self.dumps = json.dumps
         self._value(value)
         return "".join(self.parts)
 
@@ -85,7 +89,7 @@ class _PrettyWriter:
                 self._eor()
                 self._eol()
                 self.sep = ""
-                self.parts.append(json.dumps(key) + ": ")
+                self.parts.append(self.dumps(key) + ": ")
                 self._value(item)
             self._end("}")
         elif isinstance(value, list):
@@ -101,7 +105,7 @@ class _PrettyWriter:
             self._end("]")
         else:
             self._eor()
-            self.parts.append(json.dumps(value))
+            self.parts.append(self.dumps(value))
 
     def _end(self, closing: str) -> None:
         self.depth -= 1

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from rawns import convert, fanout
@@ -27,6 +26,7 @@ from rawns.model import Address, Link, Neighbour, Route
 from rawns.netlink import Message, requests
 from rawns.netlink.constants import RT_TABLE
 from rawns.netlink.conversation import Reader
+from rawns.records import record
 
 __all__ = ["KINDS", "Snapshot", "read_many"]
 
@@ -36,7 +36,7 @@ NetnsTarget = netns_module.NetnsTarget
 KINDS = ("link", "addr", "route", "neigh")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Snapshot:
     """What ``read_many`` read in one namespace; a kind not asked for is None."""
 

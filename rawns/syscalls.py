@@ -307,11 +307,25 @@ def socket_in(netns_fd: int | None, family: int, type: int, proto: int = 0) -> s
     """
     import socket  # here: namespaces alone (rawns netns ...) need no socket module
 
+    fd = socket_fd_in(netns_fd, family, type, proto)
+    try:
+        return socket.socket(family, type | socket.SOCK_CLOEXEC, proto, fileno=fd)
+    except BaseException:  # e.g. KeyboardInterrupt right after the C call
+        os.close(fd)
+        raise
+
+
+def socket_fd_in(netns_fd: int | None, family: int, type: int, proto: int = 0) -> int:
+    """:func:`socket_in`, as the bare fd: for a caller that wraps it in
+    ``_socket.socket`` (``RouteSocket``), and so never imports the ``socket``
+    module (selectors, enum...: ~5 ms of start-up)."""
+    from _socket import SOCK_CLOEXEC
+
     if netns_fd is None:
-        return _socket(family, type, proto)
-    type |= socket.SOCK_CLOEXEC
+        return _socket_fd(family, type | SOCK_CLOEXEC, proto)
+    type |= SOCK_CLOEXEC
     failed_step = ffi.new("int *")
-    fd = lib.rawns_socket_in(netns_fd, family, type, proto, failed_step)
+    fd: int = lib.rawns_socket_in(netns_fd, family, type, proto, failed_step)
     if fd < 0:
         if failed_step[0] == lib.RAWNS_SOCKET_RETURN:
             raise stranded(ffi.errno)
@@ -319,20 +333,17 @@ def socket_in(netns_fd: int | None, family: int, type: int, proto: int = 0) -> s
             raise _cannot_return(ffi.errno, None)
         syscall, subject = _SOCKET_STEPS.get(failed_step[0], ("socket", None))
         raise kernel_error(ffi.errno, syscall=syscall, subject=subject)
-    try:
-        return socket.socket(family, type, proto, fileno=fd)
-    except BaseException:  # e.g. KeyboardInterrupt right after the C call
-        os.close(fd)
-        raise
+    return fd
 
 
-def _socket(family: int, type: int, proto: int) -> socket.socket:
-    import socket
+def _socket_fd(family: int, type: int, proto: int) -> int:
+    from _socket import socket
 
     try:
-        return socket.socket(family, type | socket.SOCK_CLOEXEC, proto)
+        fd: int = socket(family, type, proto).detach()
     except OSError as err:
         raise kernel_error(err.errno or errno.EIO, syscall="socket") from err
+    return fd
 
 
 _OPEN_IN_STEPS = {  # step of rawns_open_in -> (syscall, subject)
@@ -410,11 +421,11 @@ def _thread_local() -> threading.local:
     """Where each thread keeps its receive buffers."""
     global _receivers
     if _receivers is None:
-        import threading
+        from _thread import _local  # threading.local, without threading's import
 
         with _receivers_lock:
             if _receivers is None:
-                _receivers = threading.local()
+                _receivers = _local()
     return _receivers
 
 

@@ -22,7 +22,7 @@ PACKAGE = Path(rawns.__file__).resolve().parent
 # higher one. Names are module paths relative to the package; a name ending in
 # "." is a prefix (a whole subpackage).
 LAYERS: list[tuple[str, ...]] = [
-    ("_native", "errors"),
+    ("_native", "errors", "records"),
     ("netlink.",),
     ("syscalls", "model"),
     ("nlsock", "convert"),

@@ -6,12 +6,14 @@ through :mod:`rawns.show`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Optional
-
 from rawns import netns, show
 from rawns.cli.grammar import PROG, Options, UsageError, Words, parse_ip, verb
 from rawns.cli.session import emit_brief, emit_json, open_handle
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, Optional
 
 __all__ = ["run", "COMMANDS", "KINDS", "LOWER_KINDS", "PLAIN_KINDS"]
 

@@ -20,7 +20,6 @@ made, unless a port (another pod) uses the bridge by then.
 from __future__ import annotations
 
 import ipaddress
-from typing import Optional
 
 from rawns.cni import attach
 from rawns.cni.config import NetConf
@@ -30,6 +29,10 @@ from rawns.cni.spec import (
 )
 from rawns.handle import Handle
 from rawns.model import Link
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Optional
 
 __all__ = ["add", "check"]
 

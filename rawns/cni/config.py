@@ -15,16 +15,19 @@ Invariants:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, NamedTuple, Optional
 
 from rawns.cni.spec import (
     DECODING_FAILURE, DNS, INCOMPATIBLE_VERSION, INVALID_CONFIG, LATEST_VERSION,
     SUPPORTED_VERSIONS, UNSUPPORTED_FIELD, CniError, Result, check_ifname, parse_dns,
-    parse_result, version_tuple,
+    parse_result, version_tuple, is_spec_name,
 )
+from rawns.records import NamedTuple
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 __all__ = ["NetConf", "MODES", "DEFAULT_BRIDGE", "SUPPORTED_CAPABILITIES", "parse_config",
            "request_version"]
@@ -35,11 +38,6 @@ DEFAULT_BRIDGE = "cni0"
 #: runtimeConfig.ips asks host-local for given addresses.
 SUPPORTED_CAPABILITIES = ("ips",)
 
-# SPEC.md: a network name starts with an alphanumeric character, followed by
-# alphanumerics, '_', '.' or '-'.
-_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.\-]*")
-# An IPAM plugin is a file name in CNI_PATH: no directory part.
-_PLUGIN_TYPE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.\-]*")
 
 # Keys of the reference plugins that ask for what rawns does not do, with
 # the value that asks nothing.
@@ -174,7 +172,7 @@ def parse_config(data: bytes, command: str) -> NetConf:
     obj = _load(data)
     version = _check_version(obj, command)
     name = obj.get("name")
-    if not isinstance(name, str) or not _NAME.fullmatch(name):
+    if not isinstance(name, str) or not is_spec_name(name):
         raise CniError(INVALID_CONFIG, f"network config: 'name' {json.dumps(name)} is not a "
                                        "valid network name (letters, digits, '_', '.', '-')")
     plugin_type = obj.get("type")
@@ -194,7 +192,8 @@ def parse_config(data: bytes, command: str) -> NetConf:
     ipam = _typed(obj, "ipam", dict, {})
     if ipam:
         ipam_type = ipam.get("type")
-        if not isinstance(ipam_type, str) or not _PLUGIN_TYPE.fullmatch(ipam_type):
+        # a file name in CNI_PATH, spelled as SPEC.md spells names
+        if not isinstance(ipam_type, str) or not is_spec_name(ipam_type):
             raise CniError(INVALID_CONFIG, f"network config: ipam 'type' "
                                            f"{json.dumps(ipam_type)} is not a plugin name")
     elif mode == "ptp" and command in ("ADD", "CHECK"):

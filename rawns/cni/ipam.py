@@ -21,8 +21,6 @@ import fcntl
 import ipaddress
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, NamedTuple, Optional, Protocol
 
 from rawns.cni.config import NetConf
 from rawns.cni.spec import (
@@ -30,6 +28,14 @@ from rawns.cni.spec import (
     PLUGIN_NOT_AVAILABLE, CniError, Env, IPAddress, IPConfig, IPNetwork, Result,
     RouteConfig, parse_ip, parse_network, parse_result, parse_route,
 )
+from rawns.records import NamedTuple
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+    from typing import Any, Optional, Protocol
+else:
+    Protocol = object  # Ipam is a Protocol for type checkers only
 
 __all__ = ["Range", "HostLocalConf", "parse_host_local", "Store", "HostLocal", "Delegated",
            "Ipam", "for_config", "candidates", "DEFAULT_DATA_DIR", "LINE_BREAK",

@@ -1,7 +1,8 @@
 # Invariants:
 # - Sans-IO: this package turns bytes into messages and back, and renders the
-#   explain view.  It imports only the standard library and rawns.errors (a
-#   test parses every module to check), never socket, os or threading.
+#   explain view.  It imports only the standard library, rawns.errors and
+#   rawns.records (a test parses every module to check), never socket, os or
+#   threading.
 # - The public names below are the contract the socket/operations layer
 #   builds on; everything else is reachable through the submodules.
 # - Modules import only the ones listed before them below, never a private

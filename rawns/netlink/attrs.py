@@ -41,12 +41,17 @@ the codecs for payloads and puts each attribute.  Codecs live in
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
-from typing import Any, Iterator, Protocol, Sequence
 
 from rawns.errors import DecodeError, EncodeError
+from rawns.records import field, record
 
 from .constants import NLA_F_NESTED, NLA_TYPE_MASK
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Iterator, Protocol, Sequence
+else:
+    Protocol = object  # AttrCodec is a Protocol for type checkers only
 
 __all__ = [
     "Attr", "AttrList", "AttrAccess", "AttrTable", "AttrCodec", "Ctx", "Keep", "Unfit",
@@ -293,7 +298,7 @@ class AttrList(tuple["Attr", ...], AttrAccess):
         return f"AttrList({list(self)!r})"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Attr:
     """One attribute.
 

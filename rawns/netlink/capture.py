@@ -50,9 +50,9 @@ from __future__ import annotations
 
 import re
 import struct
-from dataclasses import dataclass
 
 from rawns.errors import DecodeError
+from rawns.records import record
 
 from .constants import ARPHRD, NETLINK_ROUTE
 
@@ -76,7 +76,7 @@ _ARPHRD_NETLINK = int(ARPHRD.ARPHRD_NETLINK)
 _LITTLE_HOST = struct.pack("=H", 1) == b"\x01\x00"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(slots=False)
 class Datagram:
     """One netlink datagram read from a capture.
 
@@ -367,7 +367,7 @@ _IDB, _SPB, _OPB, _EPB = 1, 3, 2, 6
 _OPT_TSRESOL = 9
 
 
-@dataclass
+@record(frozen=False, kw_only=False, slots=False)
 class _Interface:
     linktype: int
     snaplen: int

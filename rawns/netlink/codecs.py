@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from typing import Any, Callable, Sequence
 
 from rawns.errors import DecodeError, EncodeError
 
@@ -33,6 +32,10 @@ from .attrs import Attr, AttrList, AttrTable, Ctx, Keep, TraceEntry, Unfit, alig
 from .constants import ADDRESS_SIZE_BY_FAMILY, AF, NLA_TYPE_MASK, RTNH_F, KernelEnum, \
     KernelFlag, as_flag, as_member, enum_name, enum_text, flag_text
 from .structs import CStruct, RtNextHop
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Sequence
 
 __all__ = [
     "Codec", "Int", "UInt", "String", "Bytes", "Flag", "HwAddr", "IPAddr", "Struct",

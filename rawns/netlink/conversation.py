@@ -31,13 +31,17 @@ from __future__ import annotations
 import errno
 import itertools
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final, Literal
+
+from rawns.records import field, record
 
 from .constants import NLM_F, NLMSG
 from .fast import decode_frame, encode_stamped, fast_constructor
 from .message import Frame, Message, frames, is_plain_done
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+    from typing import Any, Final, Literal
 
 __all__ = [
     "Conversation",
@@ -61,7 +65,7 @@ _DUMP_INTR = int(NLM_F.NLM_F_DUMP_INTR)
 
 # --- events -------------------------------------------------------------------
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Ack:
     """Request ``index`` succeeded. ``replies``: what the kernel sent in
     answer before its ack (see ``Conversation.send``)."""
@@ -70,7 +74,7 @@ class Ack:
     replies: list[Any] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Failure:
     """Request ``index`` failed with ``errno``; ``extack`` is the kernel's text."""
 
@@ -80,7 +84,7 @@ class Failure:
     message: Message | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class DumpDone:
     """The dump of request ``index`` is complete: ``replies`` are its
     messages (see ``Conversation.send``). ``interrupted`` means the kernel's
@@ -119,7 +123,10 @@ NEED_DATA: Final = _NeedData.NEED_DATA
 Event = Ack | Failure | DumpDone
 #: Reads one reply: ``reader(datagram, frame)``, ``frame`` being one item of
 #: ``rawns.netlink.frames(datagram)`` (see ``Conversation.send``).
-Reader = Callable[[bytes, Frame], Any]
+if TYPE_CHECKING:
+    Reader = Callable[[bytes, Frame], Any]
+else:
+    from collections.abc import Callable as Reader  # the same, without typing's Any
 
 
 # A batch answers with one Ack per request, many namespaces with a DumpDone

@@ -43,11 +43,9 @@ each structure and each attribute.
 from __future__ import annotations
 
 import errno as _errno
-import re
 import struct
 from functools import cache
 from ipaddress import IPv4Address, IPv6Address
-from typing import Any
 
 from rawns.errors import DecodeError
 
@@ -59,6 +57,10 @@ from .constants import (
 )
 from .message import decode
 from .structs import CStruct, NlMsgErr, NlMsgHdr, RtNextHop
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "explain", "annotate", "render", "hexdump", "hex_lines", "defined_in", "definitions",
@@ -355,6 +357,8 @@ def type_meaning(mtype: int) -> str:
     member = message_type(mtype)
     if not isinstance(member, RTM):
         return f"{mtype}: a type this program does not know"
+    import re  # here: every command loads this module, few explain anything
+
     match = re.fullmatch(r"RTM_(NEW|DEL|GET|SET)(\w+)", member.name)
     if match is None:
         return member.name
@@ -536,6 +540,8 @@ def _spans(cls: type[CStruct]) -> tuple[tuple[int, int], ...]:
 
 @cache
 def _format_spans(fmt: str) -> tuple[tuple[int, int], ...]:
+    import re
+
     spans = []
     offset = 0
     for count_text, code in re.findall(r"(\d*)([xcbB?hHiIlLqQnNefdsp])", fmt):

@@ -26,12 +26,11 @@ other modules that build many frozen objects.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import struct
-from typing import Any, Callable, Iterable
 
 from rawns.errors import DecodeError, EncodeError
+from rawns.records import fields
 
 from .attrs import NLA_HEADER, Attr, AttrList, AttrTable, Ctx, Keep, Unfit, read_attr_header
 from .codecs import Bytes, ByKind, HwAddr, Int, IPAddr, Nested, NestedMessage, String, Struct
@@ -47,6 +46,10 @@ from .structs import NestedMessage as NestedMessageValue
 from .tables import FAMILIES, NLMSGERR
 from .tables import attr_spec
 from .tables import make_attr as reference_make_attr
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable
 
 __all__ = ["fast_constructor", "struct_decoder", "new_message", "new_attr", "decode",
            "decode_frame", "header_and_values", "decode_attrs", "make_attr", "encode",
@@ -65,7 +68,7 @@ def fast_constructor(cls: type, keywords: bool = False) -> Any:
     ``keywords=True`` makes ``make(*, field=value, ...)`` instead, every
     field a required keyword.
     """
-    names = [spec.name for spec in dataclasses.fields(cls)]
+    names = [spec.name for spec in fields(cls)]
     # A frozen class refuses ``obj.name = value``.  Its twin (same bases,
     # same slots, so the same memory layout, but object's own __setattr__,
     # also over a frozen base's) takes the stores at full speed; then the
@@ -177,7 +180,8 @@ _CALL = 10    # call codec.decode
 _LAST_REUSED = _STRUCT  # kinds up to this one are reused (_INT ... _STRUCT)
 Reuse = dict[AttrTable, dict[bytes, Attr]]  # per table: attribute bytes -> Attr
 
-Step = tuple[str, Any, int, Any, int, Any]  # (name, codec, kind, read, size, lookup)
+if TYPE_CHECKING:
+    Step = tuple[str, Any, int, Any, int, Any]  # (name, codec, kind, read, size, lookup)
 _PLANS: dict[AttrTable, dict[int, Step]] = {}
 
 

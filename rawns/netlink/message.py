@@ -29,18 +29,20 @@ error, the echoed request) then extended-ack attributes; NLMSG_DONE an int.
 
 from __future__ import annotations
 
-import dataclasses
 import struct
-from dataclasses import dataclass
-from typing import Any, Iterable
 
 from rawns.errors import DecodeError, EncodeError
+from rawns.records import record, replace
 
 from .attrs import AttrAccess, AttrList, AttrTable, Ctx, TraceEntry, align4, decode_attrs, \
     encode_attrs_into
 from .constants import NLM_F, NLMSG, NLMSGERR_ATTR, message_type, nlm_flag_names
 from .structs import CStruct, NlMsgErr, NlMsgHdr
 from .tables import FAMILIES, NLMSGERR
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Iterable
 
 __all__ = ["Message", "Frame", "decode", "encode", "encode_stamped", "frames",
            "decode_frame", "header_and_values", "is_plain_done", "fixed_header",
@@ -58,7 +60,7 @@ _ACK_TLVS = int(NLM_F.NLM_F_ACK_TLVS)
 _EMPTY = AttrList()
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Message(AttrAccess):
     """One netlink message.
 
@@ -89,8 +91,8 @@ class Message(AttrAccess):
     def with_seq(self, seq: int, pid: int | None = None) -> Message:
         """A copy with ``seq`` (and ``pid`` if given) set; for the socket layer."""
         if pid is None:
-            return dataclasses.replace(self, seq=seq)
-        return dataclasses.replace(self, seq=seq, pid=pid)
+            return replace(self, seq=seq)
+        return replace(self, seq=seq, pid=pid)
 
     @property
     def type_name(self) -> str:
@@ -139,7 +141,7 @@ class Message(AttrAccess):
         header = self.header
         if not isinstance(header, NlMsgErr) or not header.request_payload:
             return None
-        request = dataclasses.replace(header.request, length=16 + len(header.request_payload))
+        request = replace(header.request, length=16 + len(header.request_payload))
         try:
             decoded = decode(request.pack() + header.request_payload)
         except (DecodeError, EncodeError):

@@ -26,7 +26,6 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
 from rawns.errors import EncodeError
 
@@ -44,6 +43,10 @@ from .structs import (
     NestedMessage, RtGenMsg, RtMsg, RtNextHop,
 )
 
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, Mapping, Sequence, Union
+
 __all__ = [
     "link_add", "veth_add", "bridge_add", "vxlan_add", "macvlan_add", "vlan_add", "ipvlan_add",
     "bond_add", "vrf_add", "MACVLAN_MODES", "IPVLAN_MODES", "IPVLAN_FLAGS", "VLAN_PROTOCOLS",
@@ -57,8 +60,8 @@ __all__ = [
     "check_ifname", "address_prefix",
 ]
 
-IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
-AddressLike = Union[str, IPAddress]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+AddressLike = str | IPAddress
 
 _REQUEST = int(NLM_F.NLM_F_REQUEST)
 _CHANGE = int(NLM_F.NLM_F_REQUEST | NLM_F.NLM_F_ACK)

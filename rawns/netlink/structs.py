@@ -31,16 +31,19 @@ Message headers (``nlmsghdr``, ``ifinfomsg``, ``ifaddrmsg``, ``ndmsg``,
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, fields
-from typing import Any, Callable, ClassVar, TypeVar
 
 from rawns.errors import EncodeError
+from rawns.records import fields, record
 
 from .attrs import AttrAccess, AttrList
 from .constants import (
     AF, ARPHRD, FIB_RULE, FR_ACT, IFA_F, IFF, NTF, NUD, RT_SCOPE, RT_TABLE, RTM_F, RTN, RTPROT,
     KernelEnum, KernelFlag, as_member,
 )
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Callable, ClassVar, TypeVar
 
 __all__ = [
     "CStruct", "layout", "NestedMessage", "NlMsgHdr", "NlMsgErr", "IfInfoMsg", "IfAddrMsg",
@@ -92,7 +95,8 @@ class CStruct:
         return dict(zip(self.FIELD_NAMES, self.values()))
 
 
-_S = TypeVar("_S", bound=CStruct)
+if TYPE_CHECKING:
+    _S = TypeVar("_S", bound=CStruct)
 
 
 def layout(fmt: str, c_name: str, c_fields: tuple[str, ...] | None = None,
@@ -102,10 +106,10 @@ def layout(fmt: str, c_name: str, c_fields: tuple[str, ...] | None = None,
     ``fmt`` lists the fields in dataclass order ('=' host order, 'x' padding);
     ``c_fields`` are the kernel's names (default: the field names); ``kinds``
     gives, per field, the KernelEnum/KernelFlag class its value decodes to (or None).
-    Put it above ``@dataclass``: it reads the fields the dataclass made.
+    Put it above ``@record``: it reads the fields the record made.
     """
     def attach(cls: type[_S]) -> type[_S]:
-        names = tuple(spec.name for spec in fields(cls))  # type: ignore[arg-type]
+        names = tuple(spec.name for spec in fields(cls))
         compiled = struct.Struct(fmt)
         assert len(names) == len(compiled.unpack(bytes(compiled.size))), cls
         cls.STRUCT = compiled
@@ -123,7 +127,7 @@ def layout(fmt: str, c_name: str, c_fields: tuple[str, ...] | None = None,
 
 @layout("=IHHII", "nlmsghdr",
         ("nlmsg_len", "nlmsg_type", "nlmsg_flags", "nlmsg_seq", "nlmsg_pid"))
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class NlMsgHdr(CStruct):
     """``struct nlmsghdr``: the 16 bytes in front of every netlink message."""
     length: int = 16
@@ -136,7 +140,7 @@ class NlMsgHdr(CStruct):
 @layout("=BxHiII", "ifinfomsg",
         ("ifi_family", "ifi_type", "ifi_index", "ifi_flags", "ifi_change"),
         (AF, ARPHRD, None, IFF, IFF))
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class IfInfoMsg(CStruct):
     """``struct ifinfomsg``: the fixed header of RTM_*LINK messages."""
     family: int = 0
@@ -149,7 +153,7 @@ class IfInfoMsg(CStruct):
 @layout("=BBBBI", "ifaddrmsg",
         ("ifa_family", "ifa_prefixlen", "ifa_flags", "ifa_scope", "ifa_index"),
         (AF, None, IFA_F, RT_SCOPE, None))
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class IfAddrMsg(CStruct):
     """``struct ifaddrmsg``: the fixed header of RTM_*ADDR messages."""
     family: int = 0
@@ -162,7 +166,7 @@ class IfAddrMsg(CStruct):
 @layout("=BxxxiHBB", "ndmsg",
         ("ndm_family", "ndm_ifindex", "ndm_state", "ndm_flags", "ndm_type"),
         (AF, None, NUD, NTF, RTN))
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class NdMsg(CStruct):
     """``struct ndmsg``: the fixed header of RTM_*NEIGH messages."""
     family: int = 0
@@ -176,7 +180,7 @@ class NdMsg(CStruct):
         ("rtm_family", "rtm_dst_len", "rtm_src_len", "rtm_tos", "rtm_table",
         "rtm_protocol", "rtm_scope", "rtm_type", "rtm_flags"),
         (AF, None, None, None, RT_TABLE, RTPROT, RT_SCOPE, RTN, RTM_F))
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class RtMsg(CStruct):
     """``struct rtmsg``: the fixed header of RTM_*ROUTE messages.
 
@@ -197,7 +201,7 @@ class RtMsg(CStruct):
 @layout("=BBBBBBBBI", "fib_rule_hdr",
         ("family", "dst_len", "src_len", "tos", "table", "res1", "res2", "action", "flags"),
         (AF, None, None, None, RT_TABLE, None, None, FR_ACT, FIB_RULE))
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class FibRuleHdr(CStruct):
     """``struct fib_rule_hdr``: the fixed header of RTM_*RULE messages (fib_rules.h).
 
@@ -216,13 +220,13 @@ class FibRuleHdr(CStruct):
 
 
 @layout("=B", "rtgenmsg", ("rtgen_family",), (AF,))
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class RtGenMsg(CStruct):
     """``struct rtgenmsg``: one family byte (then 3 padding bytes before attributes)."""
     family: int = 0
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class NlMsgErr:
     """The body of NLMSG_ERROR: ``struct nlmsgerr`` plus the echoed request.
 
@@ -242,7 +246,7 @@ class NlMsgErr:
                 "request_payload": self.request_payload}
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class NestedMessage(AttrAccess):
     """A fixed header followed by attributes inside an attribute.
 
@@ -260,7 +264,7 @@ class NestedMessage(AttrAccess):
         return {"header": header, "attrs": self.attrs.to_dict()}
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class RtNextHop(AttrAccess):
     """One ``struct rtnexthop`` of RTA_MULTIPATH, with its own RTA_* attributes."""
     flags: int = 0
@@ -282,7 +286,7 @@ class RtNextHop(AttrAccess):
 
 # -- struct-valued attributes -------------------------------------------------
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class LinkCounters(CStruct):
     """The 24 counters ``rtnl_link_stats`` and ``rtnl_link_stats64`` share
     (if_link.h), in wire order; see :class:`LinkStats` and :class:`LinkStats64`."""
@@ -313,20 +317,20 @@ class LinkCounters(CStruct):
 
 
 @layout("=" + "I" * 24, "rtnl_link_stats")
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class LinkStats(LinkCounters):
     """``struct rtnl_link_stats`` (IFLA_STATS): the 32-bit counters."""
 
 
 @layout("=" + "Q" * 25, "rtnl_link_stats64")
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class LinkStats64(LinkCounters):
     """``struct rtnl_link_stats64`` (IFLA_STATS64): 64-bit counters, and one more."""
     rx_otherhost_dropped: int = 0
 
 
 @layout("=QQQHBB4x", "rtnl_link_ifmap")
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class LinkIfmap(CStruct):
     """``struct rtnl_link_ifmap`` (IFLA_MAP); 4 trailing padding bytes."""
     mem_start: int = 0
@@ -339,7 +343,7 @@ class LinkIfmap(CStruct):
 
 @layout("=IIII", "ifa_cacheinfo",
         ("ifa_prefered", "ifa_valid", "cstamp", "tstamp"))
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class IfaCacheinfo(CStruct):
     """``struct ifa_cacheinfo`` (IFA_CACHEINFO): lifetimes in seconds
     (0xFFFFFFFF = forever), timestamps in hundredths of a second."""
@@ -351,7 +355,7 @@ class IfaCacheinfo(CStruct):
 
 @layout("=IIII", "nda_cacheinfo",
         ("ndm_confirmed", "ndm_used", "ndm_updated", "ndm_refcnt"))
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class NdaCacheinfo(CStruct):
     """``struct nda_cacheinfo`` (NDA_CACHEINFO): ages in clock ticks."""
     confirmed: int = 0
@@ -363,7 +367,7 @@ class NdaCacheinfo(CStruct):
 @layout("=IIiIIIII", "rta_cacheinfo",
         ("rta_clntref", "rta_lastuse", "rta_expires", "rta_error", "rta_used",
         "rta_id", "rta_ts", "rta_tsage"))
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class RtaCacheinfo(CStruct):
     """``struct rta_cacheinfo`` (RTA_CACHEINFO)."""
     clntref: int = 0
@@ -377,7 +381,7 @@ class RtaCacheinfo(CStruct):
 
 
 @layout("=II", "fib_rule_uid_range")
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class FibRuleUidRange(CStruct):
     """``struct fib_rule_uid_range`` (FRA_UID_RANGE): ``ip rule ... uidrange A-B``."""
     start: int = 0
@@ -385,7 +389,7 @@ class FibRuleUidRange(CStruct):
 
 
 @layout("=HH", "fib_rule_port_range")
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class FibRulePortRange(CStruct):
     """``struct fib_rule_port_range`` (FRA_SPORT_RANGE, FRA_DPORT_RANGE), host order."""
     start: int = 0
@@ -393,7 +397,7 @@ class FibRulePortRange(CStruct):
 
 
 @layout("=II", "br_boolopt_multi", ("optval", "optmask"))
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class BrBooloptMulti(CStruct):
     """``struct br_boolopt_multi`` (IFLA_BR_MULTI_BOOLOPT): a bridge's boolean
     options, bit BR_BOOLOPT_* of ``optval`` (if_bridge.h)."""
@@ -402,7 +406,7 @@ class BrBooloptMulti(CStruct):
 
 
 @layout("=II", "ifla_vlan_flags")
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class VlanFlags(CStruct):
     """``struct ifla_vlan_flags`` (IFLA_VLAN_FLAGS): VLAN_FLAG_* bits and their mask."""
     flags: int = 0
@@ -410,7 +414,7 @@ class VlanFlags(CStruct):
 
 
 @layout("=IIII", "ifla_cacheinfo")
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class IflaCacheinfo(CStruct):
     """``struct ifla_cacheinfo`` (IFLA_INET6_CACHEINFO)."""
     max_reasm_len: int = 0

@@ -20,10 +20,9 @@ class + attribute table).  :func:`make_attr` looks ``"IFLA_MTU"`` or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
 
 from rawns.errors import EncodeError
+from rawns.records import record
 
 from .attrs import Attr, AttrCodec, AttrList, AttrTable, Ctx
 from .codecs import (
@@ -45,6 +44,10 @@ from .structs import (
     RtaCacheinfo, RtGenMsg, RtMsg, VlanFlags,
 )
 from .structs import NestedMessage as NestedMessageValue  # what VETH_INFO_PEER decodes to
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Mapping, Sequence
 
 __all__ = [
     "Family", "FAMILIES", "LINK", "ADDR", "NEIGH", "ROUTE", "NSID", "RULE", "NLMSGERR",
@@ -479,7 +482,7 @@ NLMSGERR = _table("NLMSGERR_ATTR", NLMSGERR_ATTR, {
 
 # -- message types --------------------------------------------------------------
 
-@dataclass(frozen=True)
+@record(kw_only=False, slots=False)
 class Family:
     """What follows the nlmsghdr of one family of message types."""
     name: str

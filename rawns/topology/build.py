@@ -11,10 +11,10 @@ Invariants:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from rawns.batch import Batch
+from rawns.records import record
 from rawns.topology.spec import Endpoint, Link, Spec
 
 __all__ = ["describe", "HostEnd", "Removal", "removal", "BUILT_LINKS"]
@@ -60,7 +60,7 @@ def _where(spec: Spec, node: str, host: Optional[str]) -> Optional[str]:
     return host if place is None else place
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class HostEnd:
     """An interface a link puts in a namespace the topology does not make
     (the host's, or a bridge's there): ``interface``, whose peer is
@@ -71,7 +71,7 @@ class HostEnd:
     peer_netns: Optional[str]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Removal:
     """What ``down`` removes: ``host_ends`` and ``bridges`` in the host's
     namespace (each only if it is still what the topology made), then the

@@ -29,12 +29,12 @@ import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from rawns.errors import RawnsError
 from rawns.netlink.requests import address_prefix, check_ifname
 from rawns.netns import validate_name
+from rawns.records import field, record
 
 __all__ = [
     "TopologyError", "Endpoint", "Node", "Link", "Spec", "read", "parse", "netns_name",
@@ -102,7 +102,7 @@ class TopologyError(RawnsError, ValueError):
         self.path = path
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Endpoint:
     """One end of a link: ``interface`` in ``node``, with its MAC address and
     addresses (``"10.0.0.1/24"``) if given."""
@@ -117,7 +117,7 @@ class Endpoint:
         return f"{self.node}:{self.interface}"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Node:
     """A node: ``kind`` is ``"linux"`` (a namespace, named ``netns``),
     ``"bridge"`` (made in the host's namespace, or in linux node
@@ -133,7 +133,7 @@ class Node:
     line: Optional[int] = None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Link:
     """A link. ``veth``: two endpoints, each in its node (a ``host`` link is
     a veth whose second endpoint is the host's ``host-interface``); the
@@ -157,7 +157,7 @@ class Link:
             f"{self.type} link on {ends}"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Spec:
     """A whole topology: its ``name`` and ``prefix``, ``nodes`` and ``links``
     in file order, the container keys it ``ignored`` (each once), and the

@@ -6,13 +6,14 @@ prints, and ``rawns.topology.render.status_table`` the table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Optional
+
+from rawns.records import record
 
 __all__ = ["Status", "NodeStatus", "InterfaceStatus"]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class InterfaceStatus:
     """One interface as the kernel has it: ``state`` is its operstate
     (``UP``, ``DOWN``, ``LOWERLAYERDOWN``...), or ``ABSENT``."""
@@ -35,7 +36,7 @@ class InterfaceStatus:
         return out
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class NodeStatus:
     """A node: ``netns`` is its namespace (None: the host's), ``present``
     whether it exists (a bridge, a namespace; the host always does)."""
@@ -52,7 +53,7 @@ class NodeStatus:
                 "interfaces": [interface.to_json() for interface in self.interfaces]}
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@record
 class Status:
     """What the kernel has of a topology, node by node in file order."""
 
