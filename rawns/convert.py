@@ -49,6 +49,8 @@ __all__ = [
     "PROTOCOL_NAMES",
     "TABLE_NAMES",
     "METRIC_NAMES",
+    "ROUTE_TYPE_NAMES",
+    "IPV6_PREF_NAMES",
 ]
 
 T = TypeVar("T")
@@ -68,6 +70,9 @@ _LINK_TYPES = {int(ARPHRD.ARPHRD_ETHER): "ether", int(ARPHRD.ARPHRD_LOOPBACK): "
 # rawns.netlink.constants does not name yet
 _IPV6_PREF = {0: "medium", 1: "high", 3: "low"}
 _DORMANT = int(IF_LINK_MODE.IF_LINK_MODE_DORMANT)
+#: Route types (RTN_*) and IPv6 route preferences (RTA_PREF) by number, as ip names them.
+ROUTE_TYPE_NAMES = _ROUTE_TYPES
+IPV6_PREF_NAMES = _IPV6_PREF
 
 
 def _flag_table(flag_enum: Any, prefix: str, lower: bool = False) -> tuple[tuple[int, str], ...]:

@@ -630,6 +630,25 @@ class Handle(_OnOneSocket):
                 and (family_number == 0 or r.family == family_number)
                 and (selector is None or selector.matches(r))]
 
+    def route_dump(self, reader: Callable[[bytes, Frame], Optional[_T]], *,
+                   table: int | str | None = "main", family: int | str | None = None
+                   ) -> list[_T]:
+        """What ``reader(data, frame)`` makes of each reply of ``route_list``'s
+        dump of ``table`` (None or "all": every table) and ``family``, straight
+        from the bytes; replies it returns None for are left out. For tools
+        that print big tables without a ``Route`` per route
+        (``rawns.show_fast.route_printer``); the kernel may send routes of
+        other tables or families too, which ``reader`` must skip itself (as
+        ``route_list`` does). Errors as ``route_list``'s."""
+        table_number = None if table in (None, "all") else convert.table_number(table)
+        try:
+            return self._objects(requests.route_dump(family=convert.family_number(family),
+                                                     table=table_number), reader)
+        except FileNotFoundError:
+            if table_number != RT_TABLE.RT_TABLE_MAIN:  # as route_list
+                raise
+            return []
+
     @staticmethod
     def _route_selector(family: int, *, dst: NetworkLike | None, root: NetworkLike | None,
                         match: NetworkLike | None, protocol: int | str | None,
