@@ -51,6 +51,9 @@ __all__ = [
     "METRIC_NAMES",
     "ROUTE_TYPE_NAMES",
     "IPV6_PREF_NAMES",
+    "address_flag_names",
+    "nud_state_names",
+    "neighbour_flag_names",
 ]
 
 T = TypeVar("T")
@@ -114,6 +117,11 @@ _ifa_flag_names = _FlagNames(IFA_F, "IFA_F_", lower=True)
 _rtnh_flag_names = _FlagNames(RTNH_F, "RTNH_F_", lower=True)
 _nud_names = _FlagNames(NUD, "NUD_")
 _ntf_names = _FlagNames(NTF, "NTF_", lower=True)
+#: The names of the bits set in an address's flags (IFA_F_*), a neighbour's
+#: state (NUD_*) and its flags (NTF_*), as frozensets: what the models hold.
+address_flag_names: Callable[[int], frozenset[str]] = _ifa_flag_names
+nud_state_names: Callable[[int], frozenset[str]] = _nud_names
+neighbour_flag_names: Callable[[int], frozenset[str]] = _ntf_names
 
 _INTERFACE_CLASSES = {4: ipaddress.IPv4Interface, 6: ipaddress.IPv6Interface}
 _INTERFACES: dict[int, tuple[Any, Any]] = {}

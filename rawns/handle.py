@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Optional, TypeVar, Union
 
-from rawns import convert, syscalls
+from rawns import convert, convert_fast, syscalls
 from rawns import netns as netns_module
 from rawns.errors import EventsLostError, KernelError, kernel_error
 from rawns.model import (
@@ -565,7 +565,7 @@ class Handle(_OnOneSocket):
         """Addresses, of one device or all. Equals ``ip [-4|-6] addr show [dev DEV]``."""
         index = 0 if dev is None else self.index_of(dev)
         addresses = self._objects(requests.addr_dump(family=convert.family_number(family),
-                                                     index=index), convert.read_address)
+                                                     index=index), convert_fast.read_address)
         return [a for a in addresses if index == 0 or a.index == index]
 
     def addr_add(self, dev: Device, address: InterfaceLike, *,
@@ -843,7 +843,7 @@ class Handle(_OnOneSocket):
         """The ARP/NDP table. Equals ``ip [-4|-6] neigh show [dev DEV]``."""
         index = None if dev is None else self.index_of(dev)
         return self._objects(requests.neigh_dump(family=convert.family_number(family),
-                                                 index=index), convert.read_neighbour)
+                                                 index=index), convert_fast.read_neighbour)
 
     def neigh_add(self, dev: Device, dst: AddressLike, lladdr: str, *,
                   state: int | str = "permanent") -> None:

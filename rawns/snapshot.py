@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rawns import convert, fanout
+from rawns import convert, convert_fast, fanout
 from rawns import netns as netns_module
 from rawns.handle import Handle
 from rawns.model import Address, Link, Neighbour, Route
@@ -50,12 +50,13 @@ class Snapshot:
 # kind -> (Snapshot field, the request, its reader, the Handle method that equals it)
 _KIND_SPECS: dict[str, tuple[str, Message, Reader, str]] = {
     "link": ("links", requests.link_dump(), convert.read_link, "link_list"),
-    "addr": ("addresses", requests.addr_dump(), convert.read_address, "addr_list"),
+    "addr": ("addresses", requests.addr_dump(), convert_fast.read_address, "addr_list"),
     # ip route shows the main table: the kernel sends only that one, since
     # every socket checks strictly (nlsock.SOCKET_OPTIONS: NETLINK_GET_STRICT_CHK).
     "route": ("routes", requests.route_dump(table=RT_TABLE.RT_TABLE_MAIN), convert.read_route,
               "route_list"),
-    "neigh": ("neighbours", requests.neigh_dump(), convert.read_neighbour, "neigh_list"),
+    "neigh": ("neighbours", requests.neigh_dump(), convert_fast.read_neighbour,
+              "neigh_list"),
 }
 
 

@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("_native", "errors"),
     ("netlink.",),
     ("syscalls", "model"),
-    ("nlsock", "convert"),
+    ("nlsock", "convert", "convert_fast"),
     ("fanout", "netns"),
     ("handle", "ping"),
     ("batch", "batch_plan", "snapshot"),
