@@ -58,6 +58,7 @@ _REQUEST = int(NLM_F.NLM_F_REQUEST)
 _ACK = int(NLM_F.NLM_F_ACK)
 _DUMP = int(NLM_F.NLM_F_DUMP)
 _DUMP_INTR = int(NLM_F.NLM_F_DUMP_INTR)
+_FIRST_REPLY_TYPE = 16  # NLMSG_MIN_TYPE: below it, netlink's own control messages
 
 
 # --- events -------------------------------------------------------------------
@@ -184,7 +185,21 @@ class Conversation:
         Raises DecodeError if they are not netlink messages (or a reader
         raised it).
         """
+        pending_by_seq = self._pending
+        port_id = self.port_id
         for frame in frames(data):
+            # A dump's replies, inline (they are most messages); the rest, and
+            # anything not ours, through _route.
+            if frame[2] >= _FIRST_REPLY_TYPE:
+                pending = pending_by_seq.get(frame[4])
+                if pending is not None and (not port_id or frame[5] == port_id
+                                            or frame[5] == 0):
+                    if frame[3] & _DUMP_INTR:
+                        pending.interrupted = True
+                    reader = pending.reader
+                    pending.replies.append(decode_frame(data, frame) if reader is None
+                                           else reader(data, frame))
+                    continue
             self._route(data, frame)
 
     def next_event(self) -> Event | Literal[_NeedData.NEED_DATA]:
