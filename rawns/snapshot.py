@@ -27,6 +27,7 @@ from rawns.model import Address, Link, Neighbour, Route
 from rawns.netlink import Message, requests
 from rawns.netlink.constants import RT_TABLE
 from rawns.netlink.conversation import Reader
+from rawns.netlink.fast import fast_constructor
 
 __all__ = ["KINDS", "Snapshot", "read_many"]
 
@@ -133,15 +134,21 @@ def _runs(paths: list[tuple[bytes, bool]]) -> Iterable[tuple[int, list[bytes], b
         start = end
 
 
+_made: list[Callable[..., Snapshot]] = []  # the fast constructor, made on first use
+
+
 def _snapshot(target: NetnsTarget, specs: list[tuple[str, Message, Reader, str]],
               replies: list[list[Any]]) -> Snapshot:
-    fields: dict[str, tuple[Any, ...]] = {}
+    fields: dict[str, Any] = {"links": None, "addresses": None, "routes": None,
+                              "neighbours": None}
     for (field, _, _, _), objects in zip(specs, replies):
         if None in objects:  # replies the reader skips
             fields[field] = tuple(obj for obj in objects if obj is not None)
         else:
             fields[field] = tuple(objects)
-    return Snapshot(netns=target, **fields)
+    if not _made:  # one per namespace read: without the frozen __init__
+        _made.append(fast_constructor(Snapshot, keywords=True))
+    return _made[0](netns=target, **fields)
 
 
 def _read_one(target: NetnsTarget, specs: list[tuple[str, Message, Reader, str]],
