@@ -139,6 +139,12 @@ _NAMESPACE: dict[str, Any] = {
 
 # -- shapes -------------------------------------------------------------------------
 
+def _header_word(length: int, kind: int) -> int:
+    """An attribute header (u16 nla_len, u16 nla_type) read as one u32."""
+    word: int = struct.unpack("=I", _NLA.pack(length, kind))[0]
+    return word
+
+
 class _Kind:
     """One message type's fused readers: its shapes, by reply length."""
 
@@ -243,16 +249,17 @@ class _Kind:
             payload = length - 4
             pad = -length & 3
             want = self.attrs[kind][1]
+            # The attribute's header read as one u32: one comparison checks both fields.
             if want == _ANY:
-                fmt += f"HH{payload + pad}x"
-                names.append(f"l{index}, t{index}")
+                fmt += f"I{payload + pad}x"
+                names.append(f"h{index}")
             else:
-                fmt += f"HH{'I' if want == 4 else 'II8x' if want == 16 else f'{payload}s'}"
+                fmt += f"I{'I' if want == 4 else 'II8x' if want == 16 else f'{payload}s'}"
                 fmt += f"{pad}x" if pad else ""
-                names.append(f"l{index}, t{index}, v{index}" + (", w{index}".format(
+                names.append(f"h{index}, v{index}" + (", w{index}".format(
                     index=index) if want == 16 else ""))
                 value[kind] = f"v{index}"
-            checks.append(f"l{index} != {length} or t{index} != {kind}")
+            checks.append(f"h{index} != {_header_word(length, kind)}")
         if family is not None:
             checks.append(f"family != {family}")
         lines = [f"    {', '.join(names)}, = unpack(data, body)"]

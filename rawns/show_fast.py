@@ -252,10 +252,12 @@ class _Printer:
         value: dict[int, str] = {}
         for index, (kind, length) in enumerate(attrs):
             read = _READS[kind][1]
-            fmt += "HH" + (f"{size}s" if read == "s" else read)
-            headers.append(f"l{index} != {length} or t{index} != {kind}")
+            # The attribute's header read as one u32: one comparison checks both fields.
+            fmt += "I" + (f"{size}s" if read == "s" else read)
+            word = struct.unpack("=I", _NLA.pack(length, kind))[0]
+            headers.append(f"h{index} != {word}")
             value[kind] = f"v{index}"
-        names = ", ".join(f"l{i}, t{i}, v{i}" for i in range(len(attrs)))
+        names = ", ".join(f"h{i}, v{i}" for i in range(len(attrs)))
         lines = [f"    (family, dst_len, src_len, tos, rt_table, protocol, scope, rt_type, flags"
                  f"{', ' if attrs else ''}{names}) = unpack(data, body)"]
         if headers:

@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from .constants import NLM_F, NLMSG
-from .fast import decode_frame, encode_stamped, fast_constructor
-from .message import Frame, Message, frames, is_plain_done
+from .fast import decode_frame, encode_stamped, fast_constructor, frames
+from .message import Frame, Message, is_plain_done
 
 __all__ = [
     "Conversation",
