@@ -135,20 +135,19 @@ def _runs(paths: list[tuple[bytes, bool]]) -> Iterable[tuple[int, list[bytes], b
 
 
 _made: list[Callable[..., Snapshot]] = []  # the fast constructor, made on first use
+_FIELDS = ("links", "addresses", "routes", "neighbours")  # Snapshot's, after netns
 
 
 def _snapshot(target: NetnsTarget, specs: list[tuple[str, Message, Reader, str]],
               replies: list[list[Any]]) -> Snapshot:
-    fields: dict[str, Any] = {"links": None, "addresses": None, "routes": None,
-                              "neighbours": None}
-    for (field, _, _, _), objects in zip(specs, replies):
-        if None in objects:  # replies the reader skips
-            fields[field] = tuple(obj for obj in objects if obj is not None)
-        else:
-            fields[field] = tuple(objects)
+    values: list[Any] = [None, None, None, None]
+    for spec, objects in zip(specs, replies):
+        # Replies the reader skipped are None ("None in objects" would call
+        # each model's __eq__).
+        values[_FIELDS.index(spec[0])] = tuple([o for o in objects if o is not None])
     if not _made:  # one per namespace read: without the frozen __init__
-        _made.append(fast_constructor(Snapshot, keywords=True))
-    return _made[0](netns=target, **fields)
+        _made.append(fast_constructor(Snapshot))
+    return _made[0](target, *values)
 
 
 def _read_one(target: NetnsTarget, specs: list[tuple[str, Message, Reader, str]],

@@ -216,8 +216,14 @@ class Conversation:
         other: Conversation = _new_conversation(Conversation)  # one per namespace: no __init__
         other.port_id = 0
         other._seq = self._seq
-        other._pending = {seq: _Pending(p.index, p.reader)
-                          for seq, p in self._pending.items()}
+        pending = other._pending = {}
+        for seq, mine in self._pending.items():  # _Pending(index, reader), without __init__
+            theirs = _new_pending(_Pending)
+            theirs.index = mine.index
+            theirs.interrupted = False
+            theirs.reader = mine.reader
+            theirs.replies = []
+            pending[seq] = theirs
         other._events = deque()
         return other
 
@@ -274,3 +280,4 @@ class Conversation:
 
 
 _new_conversation = object.__new__
+_new_pending = object.__new__
