@@ -160,9 +160,9 @@ def wired():
             "addr add fd02::1/64 dev a0 nodad valid_lft 300 preferred_lft 100",
             "addr add 10.9.0.1/24 dev br0 scope link",
             "neigh add 10.1.0.2 lladdr 02:00:00:00:00:02 dev a0",
-            "neigh add 10.1.0.3 lladdr 02:00:00:00:00:03 dev a0 nud reachable",
+            "neigh add 10.1.0.3 lladdr 02:00:00:00:00:03 dev a0 nud stale",
             "neigh add fd01::2 lladdr 02:00:00:00:00:04 dev a0 router",
-            "neigh add 10.1.0.4 dev a0 nud incomplete",
+            "neigh add 10.1.0.4 dev a0 nud failed",  # states that stay: two reads agree
         ]
         for command in commands:
             run_ip("-n", names[0], *command.split())
