@@ -48,7 +48,6 @@ __all__ = ["route_printer"]
 _NEWROUTE = int(RTM.RTM_NEWROUTE)
 _RTMSG = struct.Struct("=BBBBBBBBI")  # struct rtmsg
 _NLA = struct.Struct("=HH")
-_EXPIRES = struct.Struct("=i")  # rta_expires, at offset 8 of struct rta_cacheinfo
 _SIZES = {int(AF_INET): 4, int(AF_INET6): 16}
 
 _DST = int(RTA.RTA_DST)
