@@ -155,10 +155,16 @@ def main(argv: list[str] | None = None) -> int:
             label = " ".join(words)
             peers[f"ip {label}"] = ["ip", "-n", ns, *words]
             peers[f"rawns {label}"] = [python, "-m", "rawns", "-n", ns, *words]
-            ours = subprocess.run(peers[f"rawns {label}"], capture_output=True, env=env,
-                                  check=True).stdout
-            theirs = subprocess.run(peers[f"ip {label}"], capture_output=True,
-                                    check=True).stdout
+            for _ in range(10):  # until the kernel stops adding (IPv6 link-local addresses)
+                before = subprocess.run(peers[f"ip {label}"], capture_output=True,
+                                        check=True).stdout
+                ours = subprocess.run(peers[f"rawns {label}"], capture_output=True, env=env,
+                                      check=True).stdout
+                theirs = subprocess.run(peers[f"ip {label}"], capture_output=True,
+                                        check=True).stdout
+                if before == theirs:
+                    break
+                time.sleep(0.5)
             lines = ours.count(b"\n")
             print(f"{label}: {lines} lines, {len(ours)} bytes, "
                   f"{'byte-identical to ip' if ours == theirs else 'DIFFERENT from ip'}")
