@@ -20,6 +20,9 @@ The variants, each a whole pass over every pod (wall time per pod, medians):
   no ``Handle`` and no conversation. (Until session 3 this was ``lean``, a
   hand-written prototype of those readers that reached into the library's
   private converters and table internals; the library's readers replaced it.)
+- ``fused``: ``readers`` with the fused readers (``rawns.convert_fast``: one
+  generated function per reply shape reads header, attributes and model
+  object in one step), which ``Handle`` and ``read_many`` use since session 4.
 - ``bulk``: ``rawns.read_many`` of every pod's addresses and neighbours (what
   W3 measures since session 3): one C loop per chunk of pods, in a helper
   thread, the replies read meanwhile by the caller.
@@ -52,8 +55,10 @@ from harness.workloads import pods, rawns_w2_setup  # noqa: E402
 from rawns import Handle, netns, read_many  # noqa: E402
 from rawns.netlink import NLMSG, decode, encode, frames, requests  # noqa: E402
 
-# The one import below the top-level API: the readers Handle and read_many use.
+# The imports below the top-level API: the readers Handle and read_many used
+# until session 4 (the reference), and the fused ones they use now.
 from rawns.convert import read_address, read_neighbour  # noqa: E402
+from rawns import convert_fast  # noqa: E402
 
 _HEADER = struct.Struct("=IHHII")
 _DONE = int(NLMSG.NLMSG_DONE)
@@ -127,6 +132,17 @@ def read_readers(names: list[str]) -> int:
     return len(objects)
 
 
+def read_fused(names: list[str]) -> int:
+    objects = []
+    for data in _replies(names):
+        for frame in frames(data):
+            obj = (convert_fast.read_address(data, frame)
+                   or convert_fast.read_neighbour(data, frame))
+            if obj is not None:
+                objects.append(obj)
+    return len(objects)
+
+
 def read_bulk(names: list[str]) -> int:
     return sum(len(s.addresses) + len(s.neighbours)
                for s in read_many(names, ("addr", "neigh")))
@@ -155,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         wait_for_kernel()
         time.sleep(2)  # the pods' links settle (IPv6 addresses, neighbours)
         variants = {"io": read_io, "decode": read_decode, "rawns": read_rawns,
-                    "readers": read_readers, "bulk": read_bulk}
+                    "readers": read_readers, "fused": read_fused, "bulk": read_bulk}
         for run in variants.values():
             run(names)  # warm: imports, caches, the interpreter's specialisation
         walls: dict[str, list[float]] = {name: [] for name in ["c", *variants]}

@@ -52,6 +52,11 @@ __all__ = [
     "PROTOCOL_NAMES",
     "TABLE_NAMES",
     "METRIC_NAMES",
+    "ROUTE_TYPE_NAMES",
+    "IPV6_PREF_NAMES",
+    "address_flag_names",
+    "nud_state_names",
+    "neighbour_flag_names",
 ]
 
 if TYPE_CHECKING:
@@ -72,6 +77,9 @@ _LINK_TYPES = {int(ARPHRD.ARPHRD_ETHER): "ether", int(ARPHRD.ARPHRD_LOOPBACK): "
 # rawns.netlink.constants does not name yet
 _IPV6_PREF = {0: "medium", 1: "high", 3: "low"}
 _DORMANT = int(IF_LINK_MODE.IF_LINK_MODE_DORMANT)
+#: Route types (RTN_*) and IPv6 route preferences (RTA_PREF) by number, as ip names them.
+ROUTE_TYPE_NAMES = _ROUTE_TYPES
+IPV6_PREF_NAMES = _IPV6_PREF
 
 
 def _flag_table(flag_enum: Any, prefix: str, lower: bool = False) -> tuple[tuple[int, str], ...]:
@@ -113,6 +121,11 @@ _ifa_flag_names = _FlagNames(IFA_F, "IFA_F_", lower=True)
 _rtnh_flag_names = _FlagNames(RTNH_F, "RTNH_F_", lower=True)
 _nud_names = _FlagNames(NUD, "NUD_")
 _ntf_names = _FlagNames(NTF, "NTF_", lower=True)
+#: The names of the bits set in an address's flags (IFA_F_*), a neighbour's
+#: state (NUD_*) and its flags (NTF_*), as frozensets: what the models hold.
+address_flag_names: Callable[[int], frozenset[str]] = _ifa_flag_names
+nud_state_names: Callable[[int], frozenset[str]] = _nud_names
+neighbour_flag_names: Callable[[int], frozenset[str]] = _ntf_names
 
 _INTERFACE_CLASSES = {4: ipaddress.IPv4Interface, 6: ipaddress.IPv6Interface}
 _INTERFACES: dict[int, tuple[Any, Any]] = {}

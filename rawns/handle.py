@@ -24,7 +24,7 @@ import time
 from _socket import AF_INET, AF_INET6  # not socket: ~5 ms of start-up
 from collections.abc import Mapping
 
-from rawns import convert, syscalls
+from rawns import convert, convert_fast, syscalls
 from rawns import netns as netns_module
 from rawns.errors import EventsLostError, KernelError, kernel_error
 from rawns.model import (
@@ -587,7 +587,7 @@ class Handle(_OnOneSocket):
         """Addresses, of one device or all. Equals ``ip [-4|-6] addr show [dev DEV]``."""
         index = 0 if dev is None else self.index_of(dev)
         addresses = self._objects(requests.addr_dump(family=convert.family_number(family),
-                                                     index=index), convert.read_address)
+                                                     index=index), convert_fast.read_address)
         return [a for a in addresses if index == 0 or a.index == index]
 
     def addr_add(self, dev: Device, address: InterfaceLike, *,
@@ -651,6 +651,25 @@ class Handle(_OnOneSocket):
                 and (oif is None or r.oif == oif)
                 and (family_number == 0 or r.family == family_number)
                 and (selector is None or selector.matches(r))]
+
+    def route_dump(self, reader: Callable[[bytes, Frame], Optional[_T]], *,
+                   table: int | str | None = "main", family: int | str | None = None
+                   ) -> list[_T]:
+        """What ``reader(data, frame)`` makes of each reply of ``route_list``'s
+        dump of ``table`` (None or "all": every table) and ``family``, straight
+        from the bytes; replies it returns None for are left out. For tools
+        that print big tables without a ``Route`` per route
+        (``rawns.show_fast.route_printer``); the kernel may send routes of
+        other tables or families too, which ``reader`` must skip itself (as
+        ``route_list`` does). Errors as ``route_list``'s."""
+        table_number = None if table in (None, "all") else convert.table_number(table)
+        try:
+            return self._objects(requests.route_dump(family=convert.family_number(family),
+                                                     table=table_number), reader)
+        except FileNotFoundError:
+            if table_number != RT_TABLE.RT_TABLE_MAIN:  # as route_list
+                raise
+            return []
 
     @staticmethod
     def _route_selector(family: int, *, dst: NetworkLike | None, root: NetworkLike | None,
@@ -846,7 +865,7 @@ class Handle(_OnOneSocket):
         """The ARP/NDP table. Equals ``ip [-4|-6] neigh show [dev DEV]``."""
         index = None if dev is None else self.index_of(dev)
         return self._objects(requests.neigh_dump(family=convert.family_number(family),
-                                                 index=index), convert.read_neighbour)
+                                                 index=index), convert_fast.read_neighbour)
 
     def neigh_add(self, dev: Device, dst: AddressLike, lladdr: str, *,
                   state: int | str = "permanent") -> None:

@@ -19,13 +19,14 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from rawns import convert, fanout
+from rawns import convert, convert_fast, fanout
 from rawns import netns as netns_module
 from rawns.handle import Handle
 from rawns.model import Address, Link, Neighbour, Route
 from rawns.netlink import Message, requests
 from rawns.netlink.constants import RT_TABLE
 from rawns.netlink.conversation import Reader
+from rawns.netlink.fast import fast_constructor
 from rawns.records import record
 
 __all__ = ["KINDS", "Snapshot", "read_many"]
@@ -50,12 +51,13 @@ class Snapshot:
 # kind -> (Snapshot field, the request, its reader, the Handle method that equals it)
 _KIND_SPECS: dict[str, tuple[str, Message, Reader, str]] = {
     "link": ("links", requests.link_dump(), convert.read_link, "link_list"),
-    "addr": ("addresses", requests.addr_dump(), convert.read_address, "addr_list"),
+    "addr": ("addresses", requests.addr_dump(), convert_fast.read_address, "addr_list"),
     # ip route shows the main table: the kernel sends only that one, since
     # every socket checks strictly (nlsock.SOCKET_OPTIONS: NETLINK_GET_STRICT_CHK).
     "route": ("routes", requests.route_dump(table=RT_TABLE.RT_TABLE_MAIN), convert.read_route,
               "route_list"),
-    "neigh": ("neighbours", requests.neigh_dump(), convert.read_neighbour, "neigh_list"),
+    "neigh": ("neighbours", requests.neigh_dump(), convert_fast.read_neighbour,
+              "neigh_list"),
 }
 
 
@@ -132,15 +134,20 @@ def _runs(paths: list[tuple[bytes, bool]]) -> Iterable[tuple[int, list[bytes], b
         start = end
 
 
+_made: list[Callable[..., Snapshot]] = []  # the fast constructor, made on first use
+_FIELDS = ("links", "addresses", "routes", "neighbours")  # Snapshot's, after netns
+
+
 def _snapshot(target: NetnsTarget, specs: list[tuple[str, Message, Reader, str]],
               replies: list[list[Any]]) -> Snapshot:
-    fields: dict[str, tuple[Any, ...]] = {}
-    for (field, _, _, _), objects in zip(specs, replies):
-        if None in objects:  # replies the reader skips
-            fields[field] = tuple(obj for obj in objects if obj is not None)
-        else:
-            fields[field] = tuple(objects)
-    return Snapshot(netns=target, **fields)
+    values: list[Any] = [None, None, None, None]
+    for spec, objects in zip(specs, replies):
+        # Replies the reader skipped are None ("None in objects" would call
+        # each model's __eq__).
+        values[_FIELDS.index(spec[0])] = tuple([o for o in objects if o is not None])
+    if not _made:  # one per namespace read: without the frozen __init__
+        _made.append(fast_constructor(Snapshot))
+    return _made[0](target, *values)
 
 
 def _read_one(target: NetnsTarget, specs: list[tuple[str, Message, Reader, str]],

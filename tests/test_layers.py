@@ -25,11 +25,11 @@ LAYERS: list[tuple[str, ...]] = [
     ("_native", "errors", "records"),
     ("netlink.",),
     ("syscalls", "model"),
-    ("nlsock", "convert"),
+    ("nlsock", "convert", "convert_fast"),
     ("fanout", "netns"),
     ("handle", "ping"),
     ("batch", "batch_plan", "snapshot"),
-    ("show",),
+    ("show", "show_fast"),
     ("topology.spec", "topology.state", "topology.build", "topology.render"),
     ("demo", "cli.", "cni.", "__main__", "", "topology", "topology.lab", "pytest_plugin"),
 ]

@@ -44,9 +44,9 @@ from . import constants, requests
 from .attrs import Attr, AttrList
 from .constants import AF, IFA, IFLA, IFLA_INFO, NDA, NETNSA, NLM_F, NLMSG, RTA, RTM, VETH_INFO
 from .explain import explain
-from .fast import decode, decode_frame, encode, encode_stamped, fast_constructor, \
+from .fast import decode, decode_frame, encode, encode_stamped, fast_constructor, frames, \
     header_and_values
-from .message import Frame, Message, frames, is_plain_done
+from .message import Frame, Message, is_plain_done
 from .tables import make_attr
 from .structs import (
     IfAddrMsg, IfInfoMsg, LinkStats64, NdMsg, NestedMessage, NlMsgErr, NlMsgHdr, RtGenMsg,

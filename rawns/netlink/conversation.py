@@ -35,8 +35,8 @@ from collections import deque
 from rawns.records import field, record
 
 from .constants import NLM_F, NLMSG
-from .fast import decode_frame, encode_stamped, fast_constructor
-from .message import Frame, Message, frames, is_plain_done
+from .fast import decode_frame, encode_stamped, fast_constructor, frames
+from .message import Frame, Message, is_plain_done
 
 TYPE_CHECKING = False  # typing's, without importing typing (start-up)
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ _REQUEST = int(NLM_F.NLM_F_REQUEST)
 _ACK = int(NLM_F.NLM_F_ACK)
 _DUMP = int(NLM_F.NLM_F_DUMP)
 _DUMP_INTR = int(NLM_F.NLM_F_DUMP_INTR)
+_FIRST_REPLY_TYPE = 16  # NLMSG_MIN_TYPE: below it, netlink's own control messages
 
 
 # --- events -------------------------------------------------------------------
@@ -204,7 +205,21 @@ class Conversation:
         Raises DecodeError if they are not netlink messages (or a reader
         raised it).
         """
+        pending_by_seq = self._pending
+        port_id = self.port_id
         for frame in frames(data):
+            # A dump's replies, inline (they are most messages); the rest, and
+            # anything not ours, through _route.
+            if frame[2] >= _FIRST_REPLY_TYPE:
+                pending = pending_by_seq.get(frame[4])
+                if pending is not None and (not port_id or frame[5] == port_id
+                                            or frame[5] == 0):
+                    if frame[3] & _DUMP_INTR:
+                        pending.interrupted = True
+                    reader = pending.reader
+                    pending.replies.append(decode_frame(data, frame) if reader is None
+                                           else reader(data, frame))
+                    continue
             self._route(data, frame)
 
     def next_event(self) -> Event | Literal[_NeedData.NEED_DATA]:
@@ -221,8 +236,14 @@ class Conversation:
         other: Conversation = _new_conversation(Conversation)  # one per namespace: no __init__
         other.port_id = 0
         other._seq = self._seq
-        other._pending = {seq: _Pending(p.index, p.reader)
-                          for seq, p in self._pending.items()}
+        pending = other._pending = {}
+        for seq, mine in self._pending.items():  # _Pending(index, reader), without __init__
+            theirs = _new_pending(_Pending)
+            theirs.index = mine.index
+            theirs.interrupted = False
+            theirs.reader = mine.reader
+            theirs.replies = []
+            pending[seq] = theirs
         other._events = deque()
         return other
 
@@ -279,3 +300,4 @@ class Conversation:
 
 
 _new_conversation = object.__new__
+_new_pending = object.__new__

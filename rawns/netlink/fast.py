@@ -38,7 +38,8 @@ from .constants import (
     ADDRESS_SIZE_BY_FAMILY, NLA_TYPE_MASK, NLM_F, NLMSG, KernelFlag, as_flag, enum_members,
     flag_cache, message_type,
 )
-from .message import ERROR_CODE, NLMSGHDR, Frame, Message, frames, type_name
+from .message import ERROR_CODE, NLMSGHDR, Frame, Message, type_name
+from .message import frames as reference_frames
 from .message import decode_frame as reference_decode_frame
 from .message import encode_into as reference_encode_into
 from .structs import CStruct, NlMsgErr, NlMsgHdr
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Iterable
 
 __all__ = ["fast_constructor", "struct_decoder", "new_message", "new_attr", "decode",
-           "decode_frame", "header_and_values", "decode_attrs", "make_attr", "encode",
+           "decode_frame", "header_and_values", "decode_attrs", "make_attr", "encode", "frames",
            "encode_stamped"]
 
 
@@ -341,6 +342,26 @@ def _context(family: int) -> Ctx:
         if len(_CONTEXTS) < 256:  # the family is one byte
             _CONTEXTS[family] = ctx
     return ctx
+
+
+_unpack_nlmsghdr = NLMSGHDR.unpack_from
+
+
+def frames(buf: bytes) -> list[Frame]:
+    """:func:`message.frames`, faster (the alignment inline, no call per message)."""
+    out: list[Frame] = []
+    append = out.append
+    pos = 0
+    end = len(buf)
+    while pos < end:
+        if end - pos < 16:
+            return reference_frames(buf)  # raises the reference's DecodeError
+        length, mtype, flags, seq, pid = _unpack_nlmsghdr(buf, pos)
+        if length < 16 or pos + length > end:
+            return reference_frames(buf)
+        append((pos, pos + length, mtype, flags, seq, pid))
+        pos += (length + 3) & ~3
+    return out
 
 
 def decode(data: bytes | bytearray | memoryview) -> list[Message]:

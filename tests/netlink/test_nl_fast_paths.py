@@ -187,9 +187,10 @@ def outcome(function, *args):
 
 
 def same_decoding(data: bytes) -> None:
-    """fast.decode, decode_frame and header_and_values give the reference's
+    """fast.decode, frames, decode_frame and header_and_values give the reference's
     results on ``data``, or its very error."""
     assert outcome(fast.decode, data) == outcome(reference.decode, data)
+    assert outcome(fast.frames, data) == outcome(reference.frames, data)
     try:
         found = reference.frames(data)
     except DecodeError:

@@ -1,0 +1,363 @@
+"""Big route tables printed straight from a dump's bytes: ``ip route show``'s text and ``-j`` in one pass.
+
+``ip route show`` of 20,000 routes through the model path makes a ``Route``,
+then its ``to_json()`` dict, then the text, for every route: most of the
+command's time. :func:`route_printer` returns a reader (as
+``Handle.route_dump`` takes) that goes from a reply's bytes to its printed
+form directly, with no model object and no dict.
+
+How: the routes of a table come in a few *shapes* (the same attributes, in
+the same order, of the same sizes). The first reply of a shape is walked
+attribute by attribute; if the shape is a common one, a function is
+generated for it (``exec``, on first use, never at import): one
+``struct.unpack_from`` reads the whole reply, the attribute headers are
+checked against the shape, and one f-string prints it. Replies of that
+length are tried against the shapes already made before any walk.
+
+Invariants:
+- The output is byte for byte what the model path prints
+  (``convert.read_route`` -> ``Route.to_json`` -> ``show.route_lines`` or
+  ``show.json_text``); ``tests/test_show_fast.py`` holds the two equal on
+  real dumps of varied routes and on hypothesis-made hostile bytes.
+- Only common shapes are generated: a route with a destination, gateway,
+  device, table, protocol, scope, source, metric and IPv6 preference (and a
+  cache info with nothing to print), each attribute once and of its usual
+  size, the attributes filling the message exactly. Anything else (next
+  hops, metrics, marks, flags, a cached route, an odd length, a repeated or
+  unknown attribute, host bits in a prefix, a broken message) is handed to
+  the model path, which has the last word, its DecodeError included.
+- Bounded: at most ``_SHAPES`` shapes per printer; past that, the model path.
+- Pure: bytes in, strings out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import struct
+from collections.abc import Callable
+from _socket import AF_INET, AF_INET6, inet_ntop  # socket's, without its enum classes
+from typing import Any, Optional
+
+from rawns import convert, show
+from rawns.netlink import Frame
+from rawns.netlink.constants import RTA, RTM
+
+__all__ = ["route_printer"]
+
+_NEWROUTE = int(RTM.RTM_NEWROUTE)
+_RTMSG = struct.Struct("=BBBBBBBBI")  # struct rtmsg
+_NLA = struct.Struct("=HH")
+_SIZES = {int(AF_INET): 4, int(AF_INET6): 16}
+
+_DST = int(RTA.RTA_DST)
+_OIF = int(RTA.RTA_OIF)
+_GATEWAY = int(RTA.RTA_GATEWAY)
+_PRIORITY = int(RTA.RTA_PRIORITY)
+_PREFSRC = int(RTA.RTA_PREFSRC)
+_CACHEINFO = int(RTA.RTA_CACHEINFO)
+_TABLE = int(RTA.RTA_TABLE)
+_PREF = int(RTA.RTA_PREF)
+
+#: The attributes a shape may hold: payload size (None: the family's
+#: address size) and how the shape's struct reads it (one value each).
+_READS: dict[int, tuple[Optional[int], str]] = {
+    _TABLE: (4, "I"), _OIF: (4, "I"), _PRIORITY: (4, "I"),
+    _DST: (None, "s"), _GATEWAY: (None, "s"), _PREFSRC: (None, "s"),
+    _PREF: (1, "B3x"),
+    _CACHEINFO: (32, "8xi20x"),  # rta_expires only: a shape prints none (checked)
+}
+
+_MAIN = 254       # RT_TABLE_MAIN
+_UNICAST = 1      # RTN_UNICAST
+_BOOT = 3         # RTPROT_BOOT, which ip does not print
+_UNUSUAL_FLAGS = 0x2FF  # RTNH_F_* (printed as flags) and RTM_F_CLONED (a cached route)
+_SHAPES = 64      # shapes generated per printer, at most
+
+# Addresses as text, by their bytes: gateways and sources repeat in a table.
+_TEXTS: dict[bytes, str] = {}
+_TEXTS_LIMIT = 4096
+
+
+def _text(packed: bytes) -> str:
+    """``str(ipaddress.ip_address(packed))``, sooner: inet_ntop writes what
+    ipaddress writes, but for IPv6 addresses with an IPv4 tail (``::ffff:
+    1.2.3.4``), which ipaddress spells in hex."""
+    text = _TEXTS.get(packed)
+    if text is None:
+        text = _ntop(packed)
+        if len(_TEXTS) >= _TEXTS_LIMIT:
+            _TEXTS.clear()
+        _TEXTS[packed] = text
+    return text
+
+
+def _ntop(packed: bytes) -> str:
+    if len(packed) == 4:
+        return inet_ntop(AF_INET, packed)
+    text = inet_ntop(AF_INET6, packed)
+    return str(ipaddress.IPv6Address(packed)) if "." in text else text
+
+
+def _name(table: dict[int, str], number: int) -> str:
+    """``convert._lookup``: a number's name, or the number as text."""
+    found = table.get(number)
+    return str(number) if found is None else found
+
+
+class _Slow(Exception):
+    """The reply is not of a common shape: the model path prints it."""
+
+
+_MISS = object()   # a generated reader's answer: not my shape
+_SLOW = object()   # ... my shape, but a value the model path must print
+
+
+def _shape(data: bytes, body: int, end: int) -> tuple[int, tuple[tuple[int, int], ...]]:
+    """The family and ``(type, nla_len)`` of each attribute of the reply
+    whose rtmsg is at ``body``, if it is a common shape; else _Slow."""
+    if end - body < 12:
+        raise _Slow
+    family, _, src_len, tos, _, _, _, _, flags = _RTMSG.unpack_from(data, body)
+    size = _SIZES.get(family)
+    if size is None or src_len or tos or flags & _UNUSUAL_FLAGS:
+        raise _Slow
+    attrs = []
+    seen = 0
+    at = body + 12
+    while at < end:
+        if end - at < 4:
+            raise _Slow
+        length, kind = _NLA.unpack_from(data, at)
+        stop = at + length
+        read = _READS.get(kind)
+        if length < 4 or stop > end or read is None or seen >> kind & 1:
+            raise _Slow
+        if length - 4 != (read[0] or size) or (stop & 3 and stop + (-stop & 3) > end):
+            raise _Slow  # an odd size; or the last attribute's padding missing
+        seen |= 1 << kind
+        attrs.append((kind, length))
+        at = (stop + 3) & ~3
+    if at != end:
+        raise _Slow
+    return family, tuple(attrs)
+
+
+class _Printer:
+    """One listing's readers by shape, and the parts of its lines that
+    depend on a header field only, made once per value."""
+
+    def __init__(self, names: dict[int, str], *, as_json: bool, show_table: bool,
+                 details: bool, oneline: bool, table: Optional[int], family: int) -> None:
+        self.names = names
+        self.as_json = as_json
+        self.show_table = show_table
+        self.details = details
+        self.oneline = oneline
+        self.table = table
+        self.family = family
+        self.by_length: dict[int, list[Callable[[bytes, int], Any]]] = {}
+        self.shapes = 0
+        self.devices: dict[int, str] = {}
+        self.tables: dict[int, str] = {}
+        # Parts by a header byte's value: what the route's type, protocol and
+        # scope print ("" when ip leaves them out).
+        if as_json:
+            self.types = ["" if number == _UNICAST and not details else
+                          f'"type":"{_name(convert.ROUTE_TYPE_NAMES, number)}",'
+                          for number in range(256)]
+            self.protocols = ["" if number == _BOOT and not details else
+                              f',"protocol":"{_name(convert.PROTOCOL_NAMES, number)}"'
+                              for number in range(256)]
+            self.scopes = ["" if number == 0 and not details else
+                           f',"scope":"{_name(convert.SCOPE_NAMES, number)}"'
+                           for number in range(256)]
+            self.prefs = [f',"pref":"{_name(convert.IPV6_PREF_NAMES, number)}"'
+                          for number in range(256)]
+        else:
+            self.types = ["" if number == _UNICAST and not details else
+                          f"{_name(convert.ROUTE_TYPE_NAMES, number)} "
+                          for number in range(256)]
+            self.protocols = ["" if number == _BOOT and not details else
+                              f"proto {_name(convert.PROTOCOL_NAMES, number)} "
+                              for number in range(256)]
+            self.scopes = ["" if number == 0 and not details else
+                           f"scope {_name(convert.SCOPE_NAMES, number)} "
+                           for number in range(256)]
+            self.prefs = [f"pref {_name(convert.IPV6_PREF_NAMES, number)}"
+                          for number in range(256)]
+
+    def device(self, oif: int) -> str:
+        text = self.devices.get(oif)
+        if text is None:
+            name = self.names.get(oif, f"if{oif}")
+            text = self.devices[oif] = json.dumps(name) if self.as_json else name
+        return text
+
+    def table_part(self, number: int) -> str:
+        text = self.tables.get(number)
+        if text is None:
+            if not self.show_table or (number == _MAIN and not self.details):
+                text = ""
+            elif self.as_json:
+                text = f',"table":"{_name(convert.TABLE_NAMES, number)}"'
+            else:
+                text = f"table {_name(convert.TABLE_NAMES, number)} "
+            if len(self.tables) < 1024:
+                self.tables[number] = text
+        return text
+
+    def slow(self, data: bytes, frame: Frame) -> Optional[str]:
+        route = convert.read_route(data, frame)
+        if (route is None or (self.table is not None and route.table != self.table)
+                or (self.family and route.family != self.family)):
+            return None
+        entry = route.to_json(self.names, show_table=self.show_table, details=self.details)
+        if self.as_json:
+            return show.json_text(entry)
+        return "\n".join(show.route_lines(entry, locked=route.locked, oneline=self.oneline))
+
+    def read(self, data: bytes, frame: Frame) -> Optional[str]:
+        if frame[2] != _NEWROUTE:
+            return None
+        pos, end = frame[0], frame[1]
+        length = end - pos
+        readers = self.by_length.get(length)
+        if readers is not None:
+            for reader in readers:
+                line = reader(data, pos + 16)
+                if line is not _MISS:
+                    return self.slow(data, frame) if line is _SLOW else line
+        if self.shapes >= _SHAPES:
+            return self.slow(data, frame)
+        try:
+            family, attrs = _shape(data, pos + 16, end)
+        except _Slow:
+            return self.slow(data, frame)
+        reader = self.generate(family, attrs)
+        self.by_length.setdefault(length, []).append(reader)
+        self.shapes += 1
+        line = reader(data, pos + 16)
+        return self.slow(data, frame) if line is _SLOW or line is _MISS else line
+
+    def generate(self, family: int, attrs: tuple[tuple[int, int], ...]
+                 ) -> Callable[[bytes, int], Any]:
+        """The reader of one shape: ``read(data, body)`` -> the route's line,
+        None (another table or family), _MISS (another shape) or _SLOW."""
+        size = _SIZES[family]
+        bits = size * 8
+        fmt = "=BBBBBBBBI"
+        headers = []
+        value: dict[int, str] = {}
+        for index, (kind, length) in enumerate(attrs):
+            read = _READS[kind][1]
+            # The attribute's header read as one u32: one comparison checks both fields.
+            fmt += "I" + (f"{size}s" if read == "s" else read)
+            word = struct.unpack("=I", _NLA.pack(length, kind))[0]
+            headers.append(f"h{index} != {word}")
+            value[kind] = f"v{index}"
+        names = ", ".join(f"h{i}, v{i}" for i in range(len(attrs)))
+        lines = [f"    (family, dst_len, src_len, tos, rt_table, protocol, scope, rt_type, flags"
+                 f"{', ' if attrs else ''}{names}) = unpack(data, body)"]
+        if headers:
+            lines.append(f"    if {' or '.join(headers)} or family != {family}:")
+            lines.append("        return MISS")
+        else:
+            lines.append(f"    if family != {family}:")
+            lines.append("        return MISS")
+        lines.append(f"    if src_len or tos or flags & {_UNUSUAL_FLAGS}:")
+        lines.append("        return SLOW")
+        if _CACHEINFO in value:
+            lines.append(f"    if {value[_CACHEINFO]}:")  # rta_expires: to print
+            lines.append("        return SLOW")
+        table = value.get(_TABLE, "rt_table")
+        af = "AF_INET" if family == int(AF_INET) else "AF_INET6"
+        if _DST in value:
+            dst = value[_DST]
+            lines.append(f"    if not dst_len or dst_len > {bits}:")
+            lines.append("        return SLOW")
+            lines.append(f"    if dst_len == {bits}:")
+            lines.append(f"        dst = ntop({af}, {dst})")
+            lines.append("    else:")
+            lines.append(f"        if from_bytes({dst}, 'big') & ((1 << ({bits} - dst_len)) - 1):")
+            lines.append("            return SLOW")
+            lines.append(f"        dst = ntop({af}, {dst}) + '/' + str(dst_len)")
+            if family == int(AF_INET6):
+                lines.append("    if '.' in dst:")
+                lines.append(f"        dst = str(IPv6Address({dst})) + ('' if dst_len == 128 "
+                             f"else '/' + str(dst_len))")
+        else:
+            lines.append("    if dst_len:")
+            lines.append("        return SLOW")
+            lines.append("    dst = 'default'")
+        # Filtered only now: the model path refuses a bad prefix before it filters.
+        if self.table is not None:
+            lines.append(f"    if {table} != {self.table}:")
+            lines.append("        return None")
+        if self.family and self.family != family:
+            lines.append("    return None")
+        text = ("texts.get({v}) or text({v})").format
+        parts = []
+        if self.as_json:
+            parts.append('{{{types[rt_type]}"dst":"{dst}"')
+            if _GATEWAY in value:
+                parts.append(',"gateway":"{%s}"' % text(v=value[_GATEWAY]))
+            if _OIF in value:
+                parts.append(',"dev":{devices.get(%s) or device(%s)}' % (value[_OIF],
+                                                                         value[_OIF]))
+            parts.append("{tables.get(%s) or table_part(%s)}" % (table, table))
+            parts.append("{protocols[protocol]}{scopes[scope]}")
+            if _PREFSRC in value:
+                parts.append(',"prefsrc":"{%s}"' % text(v=value[_PREFSRC]))
+            if _PRIORITY in value:
+                parts.append(',"metric":{%s}' % value[_PRIORITY])
+            parts.append(',"flags":[]')
+            if _PREF in value:
+                parts.append("{prefs[%s]}" % value[_PREF])
+            parts.append("}}")
+        else:
+            parts.append("{types[rt_type]}{dst} ")
+            if _GATEWAY in value:
+                parts.append("via {%s} " % text(v=value[_GATEWAY]))
+            if _OIF in value:
+                parts.append("dev {devices.get(%s) or device(%s)} " % (value[_OIF],
+                                                                      value[_OIF]))
+            parts.append("{tables.get(%s) or table_part(%s)}" % (table, table))
+            parts.append("{protocols[protocol]}{scopes[scope]}")
+            if _PREFSRC in value:
+                parts.append("src {%s} " % text(v=value[_PREFSRC]))
+            if _PRIORITY in value:
+                parts.append("metric {%s} " % value[_PRIORITY])
+            if _PREF in value:
+                parts.append("{prefs[%s]}" % value[_PREF])
+        lines.append("    return f" + repr("".join(parts)))
+        source = "def read(data, body):\n" + "\n".join(lines) + "\n"
+        namespace: dict[str, Any] = {
+            "unpack": struct.Struct(fmt).unpack_from, "MISS": _MISS, "SLOW": _SLOW,
+            "ntop": inet_ntop, "AF_INET": AF_INET, "AF_INET6": AF_INET6,
+            "from_bytes": int.from_bytes, "IPv6Address": ipaddress.IPv6Address,
+            "texts": _TEXTS, "text": _text, "types": self.types,
+            "protocols": self.protocols, "scopes": self.scopes, "prefs": self.prefs,
+            "devices": self.devices, "device": self.device, "tables": self.tables,
+            "table_part": self.table_part,
+        }
+        exec(compile(source, f"<route printer of shape {attrs}>", "exec"), namespace)
+        made: Callable[[bytes, int], Any] = namespace["read"]
+        return made
+
+
+def route_printer(names: dict[int, str], *, as_json: bool, show_table: bool,
+                  details: bool = False, oneline: bool = False,
+                  table: Optional[int] = None, family: int = 0
+                  ) -> Callable[[bytes, Frame], Optional[str]]:
+    """A reader for ``Handle.route_dump``: each RTM_NEWROUTE reply of
+    ``table`` (None: any) and ``family`` (0: any) as ``ip route show`` prints
+    it, without its newline: one ``-j`` object (``as_json``; join them with
+    commas inside brackets) or the route's text lines joined with newlines
+    (``oneline``: ``ip -o``). ``names`` maps ifindex -> name
+    (``show.index_names``); ``show_table`` and ``details`` are
+    ``Route.to_json``'s. Other replies, and routes of other tables or
+    families, give None. Raises DecodeError for a malformed reply, as
+    ``convert.read_route`` does."""
+    return _Printer(names, as_json=as_json, show_table=show_table, details=details,
+                    oneline=oneline, table=table, family=family).read
