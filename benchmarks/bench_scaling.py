@@ -235,6 +235,8 @@ def _reexec_private(argv: Sequence[str]) -> int:
 
 
 def _measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Every run; the JSON file is rewritten after each one, so that an
+    interrupted pass keeps what it measured."""
     prefix = f"rnsscale{os.getpid()}-"
     host = f"{prefix}host"
     log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
@@ -244,6 +246,19 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     skipped: dict[str, str] = {}
     started = time.time()
     loads = [os.getloadavg()]
+
+    def data() -> dict[str, Any]:
+        return {"machine": info, "argv": sys.argv, "sizes": args.sizes,
+                "tools": args.tools, "workloads": args.workloads, "runs": args.runs,
+                "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started)),
+                "seconds": round(time.time() - started, 1),
+                "loadavg_min_max": [min(l[0] for l in loads), max(l[0] for l in loads)],
+                "mode": "tmpfs: /run/netns is a tmpfs in a private mount namespace",
+                "netns_objects_end": netns_objects(), "results": results,
+                "skipped": skipped, "summary": summarize(results)}
+
+    info = machine()
+    args.json.parent.mkdir(parents=True, exist_ok=True)
     try:
         for n in args.sizes:
             for workload in args.workloads:
@@ -277,23 +292,17 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
                                         "run": run, "phases": phases,
                                         "waited_s": state["waited"],
                                         "wait_ended": state["ended"], "loadavg": load})
+                        loads.append(load)
+                        args.json.write_text(json.dumps(data(), indent=1) + "\n")
                         shown = ", ".join(f"{name} {v['wall'] * 1e6 / n:.1f}"
                                           for name, v in phases.items()
                                           if name in ("create", "delete", "setup",
                                                       "teardown"))
                         log(f"N={n} {workload} run {run + 1} {tool}: {shown} us "
                             f"(load {load[0]:.2f}, waited {state['waited']:.1f} s)")
-                loads.append(os.getloadavg())
     finally:
         sweep(prefix)
-    return {"machine": machine(), "argv": sys.argv, "sizes": args.sizes,
-            "tools": args.tools, "workloads": args.workloads, "runs": args.runs,
-            "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started)),
-            "seconds": round(time.time() - started, 1),
-            "loadavg_min_max": [min(l[0] for l in loads), max(l[0] for l in loads)],
-            "mode": "tmpfs: /run/netns is a tmpfs in a private mount namespace",
-            "netns_objects_end": netns_objects(), "results": results, "skipped": skipped,
-            "summary": summarize(results)}
+    return data()
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -333,7 +342,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bench_scaling: interrupted (cleaned up)", file=sys.stderr)
         return 130
-    args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(data, indent=1) + "\n")
     print(format_table(data["summary"]))
     for tool, why in data["skipped"].items():
