@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -53,7 +54,7 @@ from harness.peers import Context, PeerUnavailable, build_reference, find_c_sour
     run_peer  # noqa: E402
 from harness.report import order  # noqa: E402
 
-__all__ = ["main", "parse_args", "summarize", "plot", "PHASES", "TOOLS", "SIZES",
+__all__ = ["main", "parse_args", "parse_log", "summarize", "plot", "PHASES", "TOOLS", "SIZES",
            "QUICK_SIZES", "PlotUnavailable"]
 
 SIZES = (100, 300, 1000, 3000, 10000)
@@ -104,8 +105,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="BASE", type=Path, default=HERE / "results" / "scaling",
                    help="BASE.svg and BASE.png (default benchmarks/results/scaling)")
     p.add_argument("--no-plot", action="store_true", help="write the JSON only")
-    p.add_argument("--plot-only", metavar="JSON", type=Path,
-                   help="no measuring: plot the figures of an earlier --json file")
+    p.add_argument("--plot-only", metavar="FILE", type=Path, nargs="+",
+                   help="no measuring: plot the runs of earlier passes, merged: their --json "
+                   "files, or their logs (stderr) for a pass stopped before its end; with "
+                   "--json, the merged figures are written there too")
     p.add_argument("--settle-timeout", type=float, default=180.0)
     p.add_argument("--quiet", action="store_true")
     return p
@@ -152,6 +155,54 @@ def summarize(results: Sequence[dict[str, Any]]) -> dict[str, dict[str, dict[str
             for phase, by_tool in walls.items()}
 
 
+_LOG_LINE = re.compile(r"^N=(\d+) (W[12]) run (\d+) ([\w-]+): (.*) us \(load ([\d.]+), "
+                       r"waited ([\d.]+) s\)$")
+
+
+def parse_log(text: str) -> list[dict[str, Any]]:
+    """The runs of a pass from its log (each line ``N=.. W1 run K tool: create
+    X, delete Y us (load L, waited W s)``): what a pass stopped before writing
+    its JSON leaves. Wall times only (CPU is not in the log)."""
+    results = []
+    for line in text.splitlines():
+        match = _LOG_LINE.match(line.strip())
+        if match is None:
+            continue
+        n, workload, run, tool, figures, load, waited = match.groups()
+        phases = {}
+        for part in figures.split(", "):
+            name, value = part.rsplit(" ", 1)
+            phases[name] = {"wall": float(value) * int(n) / 1e6}
+        results.append({"tool": tool, "workload": workload, "n": int(n), "run": int(run) - 1,
+                        "phases": phases, "waited_s": float(waited),
+                        "loadavg": [float(load)], "from_log": True})
+    return results
+
+
+def _merged(paths: Sequence[Path]) -> dict[str, Any]:
+    """The runs of earlier passes (JSON files or logs) as one pass's data."""
+    results: list[dict[str, Any]] = []
+    passes = []
+    info: dict[str, Any] = {}
+    for path in paths:
+        text = path.read_text()
+        if path.suffix == ".json":
+            data = json.loads(text)
+            results += data["results"]
+            passes.append({key: data.get(key) for key in ("started", "argv", "loadavg_min_max",
+                                                          "seconds", "skipped")})
+            info = data.get("machine", {})
+        else:
+            results += parse_log(text)
+            passes.append({"log": path.name})
+    loads = [r["loadavg"][0] for r in results if r.get("loadavg")]
+    return {"machine": info or machine(), "passes": passes,  # a log's: this machine's
+            "runs": max((r["run"] for r in results), default=0) + 1,
+            "started": next((p["started"] for p in passes if p.get("started")), ""),
+            "loadavg_min_max": [min(loads, default=0), max(loads, default=0)],
+            "results": results, "summary": summarize(results)}
+
+
 def format_table(summary: dict[str, dict[str, dict[str, Any]]]) -> str:
     """One line per phase and tool: the median per N, and the ratio to C."""
     sizes = sorted({int(n) for by_tool in summary.values() for by_n in by_tool.values()
@@ -177,7 +228,7 @@ def format_table(summary: dict[str, dict[str, dict[str, Any]]]) -> str:
 
 def plot(summary: dict[str, dict[str, dict[str, Any]]], base: Path,
          title: str = "") -> list[Path]:
-    """Draw microseconds per namespace against N (log x), one line per tool,
+    """Draw microseconds per namespace against N (log x and y), one line per tool,
     one panel per phase; write ``base``.svg and ``base``.png and return them.
     Raises PlotUnavailable without matplotlib."""
     try:
@@ -201,7 +252,7 @@ def plot(summary: dict[str, dict[str, dict[str, Any]]], base: Path,
             ax.errorbar(ns, medians, yerr=[lows, highs], marker=markers.get(tool, "x"),
                         capsize=3, label=_LABELS.get(tool, tool))
         ax.set_xscale("log")
-        ax.set_ylim(bottom=0)
+        ax.set_yscale("log")  # ip -batch's plumb is 10-50x the rest
         ax.set_title(phase)
         ax.set_xlabel("N (namespaces or pods)")
         ax.set_ylabel("µs per namespace" if phase in ("create", "delete") else "µs per pod")
@@ -321,7 +372,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
     if args.plot_only is not None:
-        data = json.loads(args.plot_only.read_text())
+        data = _merged(args.plot_only)
+        if "--json" in argv:
+            args.json.write_text(json.dumps(data, indent=1) + "\n")
+            print(f"wrote {args.json}")
         print(format_table(data["summary"]))
         try:
             for path in plot(data["summary"], args.plot, _title(data)):

@@ -101,3 +101,17 @@ def test_plot_without_matplotlib_names_the_extra(scaling, tmp_path, monkeypatch)
     with pytest.raises(scaling.PlotUnavailable, match=r"matplotlib.*\[bench\]"):
         scaling.plot(scaling.summarize(_results()), tmp_path / "scaling")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_stopped_pass_is_read_back_from_its_log(scaling):
+    log = ("building the C reference: cc ...\n"
+           "N=1000 W1 run 1 c: create 769.7, delete 162.8 us (load 4.60, waited 0.9 s)\n"
+           "N=1000 W2 run 2 rawns-loop: setup 1499.4, teardown 271.8 us (load 4.17, waited 1.4 s)\n"
+           "bench_scaling: interrupted (cleaned up)\n")
+    results = scaling.parse_log(log)
+    assert [(r["tool"], r["workload"], r["n"], r["run"]) for r in results] == [
+        ("c", "W1", 1000, 0), ("rawns-loop", "W2", 1000, 1)]
+    summary = scaling.summarize(results)
+    assert summary["delete"]["c"]["1000"]["median_us"] == pytest.approx(162.8)
+    assert summary["teardown"]["rawns-loop"]["1000"]["median_us"] == pytest.approx(271.8)
+    assert results[0]["loadavg"] == [4.6]
