@@ -66,7 +66,8 @@ struct rawns_tally {
 };
 
 int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally);
-int rawns_netns_delete_many(const char *paths, int count, struct rawns_tally *tally);
+int rawns_netns_delete_many(const char *paths, int count, int *held, int hold_max,
+                            struct rawns_tally *tally);
 int rawns_netns_open_many(int *fds, int count, struct rawns_tally *tally);
 enum rawns_socket_step {
     RAWNS_SOCKET_OPEN_HOME,

@@ -59,9 +59,14 @@ struct rawns_tally {
 int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally);
 
 /* Detaches the mount at each path and unlinks it, never following a symlink.
+ * With `hold_max` > 0 it first opens each path (O_PATH, into `held`, which
+ * has room for `hold_max` fds) and closes them all only when the loop ends
+ * (or `held` is full): the namespaces die together after the loop rather
+ * than one by one during it. Every fd it opens is closed before it returns.
  * Returns 0, or -1 with errno set when item `tally->done` failed at
  * `tally->failed_step` (an enum rawns_delete_step). */
-int rawns_netns_delete_many(const char *paths, int count, struct rawns_tally *tally);
+int rawns_netns_delete_many(const char *paths, int count, int *held, int hold_max,
+                            struct rawns_tally *tally);
 
 /* Creates `count` anonymous network namespaces, storing an O_CLOEXEC fd to
  * each in `fds`; the calling thread is home again when it returns. Returns 0,

@@ -410,6 +410,97 @@ def test_add_many_and_delete_many(prefix):
     assert not set(names) & set(netns.list())
 
 
+def net_fds() -> set[int]:
+    """Inodes of the network namespaces this process holds open (an O_PATH
+    fd reads as a path in /proc/self/fd while mounted: stat, not readlink)."""
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            info = os.stat(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile
+        if info.st_dev == NSFS_DEV:
+            inodes.add(info.st_ino)
+    return inodes
+
+
+NSFS_DEV = os.stat("/proc/self/ns/net").st_dev
+
+
+def test_delete_many_holds_the_namespaces_until_its_loop_ends(prefix):
+    """The loop keeps each namespace open from just before its unmount to the
+    end of the loop (so the kernel frees them together, afterwards): a thread
+    watching this process's fds sees many held at once while the C loop runs,
+    and none once it has returned."""
+    names = [f"{prefix}{i}" for i in range(400)]
+    netns.add_many(names)
+    inodes = {netns_inode(n) for n in names}
+    held_before = net_fds()
+    seen: set[int] = set()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            seen.update(net_fds() & inodes)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        netns.delete_many(names)
+    finally:
+        done.set()
+        watcher.join()
+    assert not set(names) & set(netns.list())
+    assert len(seen) > 1  # held together, not one at a time
+    assert net_fds() == held_before
+
+
+def test_delete_many_failing_midway_names_the_failure_and_holds_nothing(prefix):
+    names = [f"{prefix}{i}" for i in range(6)]
+    netns.add_many(names[:3] + names[4:])  # names[3] does not exist
+    fds = fd_count()
+    with pytest.raises(FileNotFoundError) as caught:
+        netns.delete_many(names)
+    assert repr(names[3]) in str(caught.value)
+    assert set(netns.list()) & set(names) == set(names[4:])  # stopped at the missing one
+    assert fd_count() == fds
+    netns.add(names[3])
+    netns.delete_many(names[3:] + [prefix + "never"], missing_ok=True)
+    assert not set(netns.list()) & set(names)
+    assert fd_count() == fds
+
+
+def test_delete_many_removes_a_fifo_at_a_name_without_blocking(prefix):
+    """A FIFO planted at a name (no mount) is removed as a stale file; holding
+    the namespaces must not open it for reading (which would block)."""
+    names = [prefix + "a", prefix + "fifo", prefix + "b"]
+    netns.add_many([names[0], names[2]])
+    os.mkfifo(os.path.join(RUN_DIR, names[1]))
+    fds = fd_count()
+    netns.delete_many(names)
+    assert not any(os.path.lexists(os.path.join(RUN_DIR, n)) for n in names)
+    assert fd_count() == fds
+
+
+def test_delete_many_with_few_free_fds_deletes_in_rounds(prefix):
+    """With an fd limit that leaves room to hold only a few namespaces at a
+    time, the loop releases them in rounds and still deletes every one."""
+    script = textwrap.dedent(f"""
+        import os, resource
+        from rawns import netns
+        names = [{prefix!r} + str(i) for i in range(60)]
+        netns.add_many(names)
+        in_use = len(os.listdir("/proc/self/fd"))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (in_use + 256 + 7, resource.getrlimit(
+            resource.RLIMIT_NOFILE)[1]))
+        netns.delete_many(names)
+        print(sum(n in netns.list() for n in names), len(os.listdir("/proc/self/fd")) - in_use)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["0", "0"]
+
+
 def test_add_many_with_threads(prefix):
     names = [f"{prefix}{i}" for i in range(200)]
     home = thread_netns_inode()

@@ -2,6 +2,9 @@
 
 - ``rawns`` / ``rawns-threads``: rawns' public API, in a fresh Python process
   (``bench.py --_worker``), timed around the calls (imports excluded).
+- ``rawns-loop``: the same, one call per object as a user writes first:
+  ``netns.add`` / ``netns.delete`` in a loop (W2: the Batch setup of ``rawns``,
+  its teardown a ``netns.delete`` loop).
 - ``c``: ``benchmarks/c/ref.c``, the same syscalls as rawns in a plain C loop,
   compiled here into ``benchmarks/bin/``; it times itself.
 - ``ip-batch`` / ``ip-loop``: iproute2, one ``ip -batch`` or one ``ip`` per
@@ -45,7 +48,7 @@ __all__ = [
     "build_reference",
 ]
 
-PEERS = ("rawns", "rawns-threads", "c", "ip-batch", "ip-loop", "pyroute2")
+PEERS = ("rawns", "rawns-threads", "rawns-loop", "c", "ip-batch", "ip-loop", "pyroute2")
 #: Peers that cost milliseconds per namespace: run only up to --slow-max.
 SLOW_PEERS = ("ip-loop", "pyroute2")
 
@@ -70,7 +73,7 @@ class Context:
 
 def run_peer(peer: str, ctx: Context) -> dict[str, dict[str, float]]:
     """One run of ``peer``: returns ``{phase: {"wall", "user", "sys"}}``."""
-    if peer in ("rawns", "rawns-threads", "pyroute2"):
+    if peer in ("rawns", "rawns-threads", "rawns-loop", "pyroute2"):
         return run_json(worker_argv(peer, ctx))["phases"]
     if peer == "c":
         if ctx.ref_binary is None:
@@ -236,6 +239,8 @@ def worker(peer: str, ctx: Context) -> dict[str, Any]:
     try:
         if peer in ("rawns", "rawns-threads"):
             _worker_rawns(peer, ctx, timer, progress)
+        elif peer == "rawns-loop":
+            _worker_rawns_loop(ctx, timer)
         elif peer == "pyroute2":
             _worker_pyroute2(ctx, timer, progress)
         else:
@@ -275,6 +280,30 @@ def _worker_rawns(peer: str, ctx: Context, timer: Phases, progress: Progress) ->
             raise PeerUnavailable("W3 has no threaded variant")
         ps = pods(ctx.prefix, ctx.n)
         timer.run("read", lambda: rawns_w3_read(ps))
+
+
+def _worker_rawns_loop(ctx: Context, timer: Phases) -> None:
+    import rawns
+    from rawns import netns
+
+    rawns.Batch  # noqa: B018 - imported before the clock starts
+
+    def each(fn: Callable[[str], None], items: Sequence[str]) -> None:
+        for item in items:
+            fn(item)
+
+    if ctx.workload == "W1":
+        ns = names(ctx.prefix, ctx.n)
+        timer.run("create", lambda: each(netns.add, ns))
+        timer.run("delete", lambda: each(netns.delete, ns))
+    elif ctx.workload == "W2":
+        ps = pods(ctx.prefix, ctx.n)
+        host = ctx.host
+        assert host is not None
+        timer.run("setup", lambda: rawns_w2_setup(host, ps))
+        timer.run("teardown", lambda: each(netns.delete, [p.netns for p in ps]))
+    else:
+        raise PeerUnavailable(f"{ctx.workload} has no one-call-per-object variant here")
 
 
 def _worker_pyroute2(ctx: Context, timer: Phases, progress: Progress) -> None:
