@@ -44,8 +44,8 @@ from typing import Any, Optional, Union
 from rawns import convert
 from rawns import netns as netns_module
 from rawns.batch_plan import (
-    BULK_REQUESTS, LOOPBACK_INDEX, AddrAdd, BridgeAdd, LinkSet, NetnsAdd, Op, Plan, Requests, RouteAdd,
-    Step, VethAdd, namespaces, plan,
+    BULK_REQUESTS, LOOPBACK_INDEX, AddrAdd, BridgeAdd, LinkSet, MacvlanAdd, NetnsAdd, Op, Plan,
+    Requests, RouteAdd, Step, VethAdd, VxlanAdd, check, namespaces, plan,
 )
 from rawns.errors import KernelError
 from rawns.model import IPInterface, IPNetwork
@@ -60,7 +60,8 @@ __all__ = ["Batch"]
 
 
 class Batch:
-    """Describe namespaces, veth pairs, addresses, link changes and routes;
+    """Describe namespaces, veth pairs, bridges, macvlans, vxlans, addresses,
+    link changes and routes;
     ``commit()`` (or leaving the ``with`` block without an exception) makes
     them all, or none.
 
@@ -110,6 +111,59 @@ class Batch:
         requests.check_ifname(name)
         self._ops.append(BridgeAdd(name=name, netns=netns, up=up))
 
+    def macvlan(self, name: str, parent: str, *, netns: Optional[str] = None,
+                parent_netns: Optional[str] = None, mode: str = "bridge", up: bool = True,
+                mtu: Optional[int] = None, address: Optional[str] = None) -> None:
+        """A macvlan ``name`` on link ``parent`` of ``parent_netns`` (None:
+        the caller's namespace), made there and placed in ``netns`` by the
+        same request; up unless told otherwise. Like ``ip -n PARENT_NETNS link
+        add NAME link PARENT [mtu N] [address MAC] netns NETNS type macvlan
+        mode MODE`` (modes: private, vepa, bridge, passthru, source)."""
+        requests.check_ifname(name)
+        requests.check_ifname(parent, "parent name")
+        if mode not in requests.MACVLAN_MODES:
+            raise ValueError(f"{mode!r} is not a macvlan mode: "
+                             f"{', '.join(requests.MACVLAN_MODES)}")
+        self._check_link(mtu, address)
+        self._ops.append(MacvlanAdd(name=name, parent=parent, netns=netns,
+                                    parent_netns=parent_netns, mode=mode, up=up, mtu=mtu,
+                                    address=address))
+
+    def vxlan(self, name: str, vni: int, *, netns: Optional[str] = None,
+              parent_netns: Optional[str] = None, remote: Optional[AddressLike] = None,
+              port: Optional[int] = None, dev: Optional[str] = None, up: bool = True,
+              mtu: Optional[int] = None, address: Optional[str] = None) -> None:
+        """A VXLAN device ``name`` with id ``vni``, made in ``parent_netns``
+        (None: the caller's namespace; its UDP sockets live there) and placed
+        in ``netns`` by the same request; ``remote`` is the far tunnel end,
+        ``port`` its UDP port (None: the kernel's 8472), ``dev`` the link of
+        ``parent_netns`` it sends through. Up unless told otherwise. Like
+        ``ip -n PARENT_NETNS link add NAME [mtu N] [address MAC] netns NETNS
+        type vxlan id VNI remote ADDR dstport PORT [dev DEV]``."""
+        requests.check_ifname(name)
+        if dev is not None:
+            requests.check_ifname(dev, "dev")
+        if isinstance(vni, bool) or not isinstance(vni, int) or not 0 <= vni < 1 << 24:
+            raise ValueError(f"{vni!r} is not a VNI (a whole number below 2**24)")
+        if remote is not None:
+            _check(remote, ipaddress.ip_address, "an IP address")
+            if ipaddress.ip_address(remote).is_multicast:
+                raise ValueError(f"remote {remote} is a multicast address")
+        if port is not None and (isinstance(port, bool) or not isinstance(port, int)
+                                 or not 0 < port <= 0xFFFF):
+            raise ValueError(f"{port!r} is not a UDP port")
+        self._check_link(mtu, address)
+        self._ops.append(VxlanAdd(name=name, vni=vni, netns=netns, parent_netns=parent_netns,
+                                  remote=remote, port=port, dev=dev, up=up, mtu=mtu,
+                                  address=address))
+
+    @staticmethod
+    def _check_link(mtu: Optional[int], address: Optional[str]) -> None:
+        if mtu is not None:
+            _check(mtu, _u32, "an MTU (a whole number)")
+        if address is not None:
+            _check(address, _mac, "a MAC address like '02:00:00:00:00:01'")
+
     def addr_add(self, dev: str, address: Union[str, IPInterface], *,
                  netns: Optional[str] = None) -> None:
         """An address on ``dev``, like ``ip -n NETNS addr add ADDRESS dev DEV``."""
@@ -157,6 +211,7 @@ class Batch:
         names = namespaces(self._ops)
         if len(set(names)) != len(names):
             raise ValueError("a namespace is added twice in this batch")
+        check(self._ops)
         _Run(self._ops, self.threads).execute()
 
 
@@ -362,7 +417,7 @@ class _Run:
         for step in reversed(self.made):
             undo = step.op.undo(step)
             if undo is not None:
-                by_space.setdefault(step.netns, []).append(undo)
+                by_space.setdefault(step.home, []).append(undo)
         for where, undo_messages in by_space.items():
             try:
                 self._socket(where).exchange(undo_messages)
@@ -370,9 +425,10 @@ class _Run:
                 pass
         # A veth that leaves a namespace of ours is deleted from our side,
         # which deletes its far end at once (the namespace's own deletion
-        # would too, but later, in the kernel's cleanup work); deleting one
-        # that was never made is a harmless ENODEV, and no other link of the
-        # existing namespace is ever named.
+        # would too, but later, in the kernel's cleanup work), and so is a
+        # macvlan or vxlan placed in one of ours; deleting one that was never
+        # made is a harmless ENODEV, and no link of an existing namespace
+        # is ever named.
         crossing: dict[str, list[Message]] = {}
         for where, name in self.crossing:
             if where in self.created_netns:

@@ -1,7 +1,8 @@
 """The plan of a ``Batch``: which request goes to which namespace in which round (pure).
 
 A batch is a list of operations, one small frozen dataclass each (``NetnsAdd``,
-``VethAdd``, ``BridgeAdd``, ``LinkSet``, ``AddrAdd``, ``RouteAdd``); each builds
+``VethAdd``, ``BridgeAdd``, ``MacvlanAdd``, ``VxlanAdd``, ``LinkSet``, ``AddrAdd``,
+``RouteAdd``); each builds
 its request(s) with ``rawns.netlink.requests``. ``plan(ops, first_index=...)``
 says where and when each request is sent, and the runner (``rawns.batch``)
 only executes that:
@@ -26,7 +27,7 @@ Invariants:
   requests there name it without a look-up; a veth with one end in a fresh
   namespace and the other in an existing one is made from the fresh side.
 - A request that names a link made by another namespace's requests (the far
-  end of a veth) waits for round REST, so it never races its creation. A link
+  end of a veth, a macvlan or vxlan placed there) waits for round REST, so it never races its creation. A link
   whose index the plan cannot know (in an existing namespace, or numbered by
   the kernel) is named by the index the runner looks up (``Step.lookup``)
   just before round REST, or by name where the kernel takes one (``LinkSet``).
@@ -49,8 +50,8 @@ from rawns.netlink.constants import RT_TABLE
 from rawns.netlink.requests import AddressLike
 
 __all__ = [
-    "NetnsAdd", "VethAdd", "BridgeAdd", "LinkSet", "AddrAdd", "RouteAdd", "Op",
-    "Stage", "Round", "Step", "Plan", "plan", "namespaces",
+    "NetnsAdd", "VethAdd", "BridgeAdd", "MacvlanAdd", "VxlanAdd", "LinkSet", "AddrAdd", "RouteAdd", "Op",
+    "Stage", "Round", "Step", "Plan", "plan", "check", "namespaces",
     "BULK_REQUESTS", "LOOPBACK_INDEX",
 ]
 
@@ -156,6 +157,86 @@ class BridgeAdd:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class MacvlanAdd:
+    """A macvlan on ``parent``, a link of ``parent_netns`` (None: the
+    caller's namespace), made there and placed in ``netns``. Like ``ip -n
+    PARENT_NETNS link add NAME link PARENT [mtu N] [address MAC] netns NETNS
+    type macvlan mode MODE``; up as it is made if ``up``."""
+
+    name: str
+    parent: str
+    netns: Optional[str] = None
+    parent_netns: Optional[str] = None
+    mode: str = "bridge"
+    up: bool = True
+    mtu: Optional[int] = None
+    address: Optional[str] = None
+
+    stage: ClassVar[Stage] = Stage.LINK_ADD
+
+    @property
+    def subject(self) -> str:
+        return f"link {self.name!r}"
+
+    @property
+    def lower(self) -> Optional[str]:
+        """The link of ``parent_netns`` it names by index."""
+        return self.parent
+
+    def request(self, step: Step, fd: Optional[int] = None) -> Message:
+        return requests.macvlan_add(self.name, step.links[self.parent], mode=self.mode,
+                                    mtu=self.mtu, address=self.address, netns_fd=fd,
+                                    up=self.up, index=step.index)
+
+    def undo(self, step: Step) -> Message:
+        """Deleting it where it was placed (``Step.home``)."""
+        return requests.link_del(ifname=self.name)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VxlanAdd:
+    """A VXLAN device ``name`` with id ``vni``, made in ``parent_netns``
+    (None: the caller's namespace; its UDP sockets live there) and placed in
+    ``netns``; ``remote`` the far tunnel end, ``port`` its UDP port (None:
+    the kernel's 8472), ``dev`` the link of ``parent_netns`` it sends
+    through. Like ``ip -n PARENT_NETNS link add NAME [mtu N] [address MAC]
+    netns NETNS type vxlan id VNI remote ADDR dstport PORT [dev DEV]``; up as
+    it is made if ``up``."""
+
+    name: str
+    vni: int
+    netns: Optional[str] = None
+    parent_netns: Optional[str] = None
+    remote: Optional[AddressLike] = None
+    port: Optional[int] = None
+    dev: Optional[str] = None
+    up: bool = True
+    mtu: Optional[int] = None
+    address: Optional[str] = None
+
+    stage: ClassVar[Stage] = Stage.LINK_ADD
+
+    @property
+    def subject(self) -> str:
+        return f"link {self.name!r}"
+
+    @property
+    def lower(self) -> Optional[str]:
+        """The link of ``parent_netns`` it names by index, if any."""
+        return self.dev
+
+    def request(self, step: Step, fd: Optional[int] = None) -> Message:
+        dev = None if self.dev is None else step.links[self.dev]
+        return requests.vxlan_add(self.name, self.vni, remote=self.remote, port=self.port,
+                                  dev=dev, mtu=self.mtu, address=self.address, netns_fd=fd,
+                                  up=self.up, index=step.index)
+
+    def undo(self, step: Step) -> Message:
+        """Deleting it where it was placed (``Step.home``)."""
+        return requests.link_del(ifname=self.name)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class LinkSet:
     """A change of a link, like ``ip -n NETNS link set DEV [up|down] [mtu N]
     [master BR]``; what is None is left alone. Not undone."""
@@ -237,9 +318,11 @@ class RouteAdd:
 
 
 #: An operation of a batch.
-Op = Union[NetnsAdd, VethAdd, BridgeAdd, LinkSet, AddrAdd, RouteAdd]
+Op = Union[NetnsAdd, VethAdd, BridgeAdd, MacvlanAdd, VxlanAdd, LinkSet, AddrAdd, RouteAdd]
 #: An operation that sends a request (all but NetnsAdd).
-Sent = Union[VethAdd, BridgeAdd, LinkSet, AddrAdd, RouteAdd]
+Sent = Union[VethAdd, BridgeAdd, MacvlanAdd, VxlanAdd, LinkSet, AddrAdd, RouteAdd]
+#: The operations that make a link in one namespace and place it in another.
+Placed = (MacvlanAdd, VxlanAdd)
 
 # -- the plan ---------------------------------------------------------------------------
 
@@ -253,8 +336,9 @@ class Step:
     ``index`` (and a veth's ``peer_index``) asked of the kernel, 0 for the
     kernel's choice; ``swapped`` when a veth is made from its peer's side;
     ``carries`` when the request carries the fd of ``far_netns``, where the
-    veth's other end goes. ``undo``: made in an existing namespace, so
-    removed on failure with ``op.undo(step)`` (a namespace the batch made
+    veth's other end goes (or the macvlan or vxlan itself). ``undo``: what
+    it made lives in an existing namespace (``home``), so it is removed on
+    failure with ``op.undo(step)`` sent there (a namespace the batch made
     goes with everything in it).
 
     Plain data, not frozen: a plan of 500 pods holds some 3000 steps, and a
@@ -272,6 +356,12 @@ class Step:
     carries: bool = False
     far_netns: Optional[str] = None
     undo: bool = False
+
+    @property
+    def home(self) -> Optional[str]:
+        """The namespace what it made lives in (and its undo is sent to):
+        ``far_netns`` for a link placed there as it was made, else ``netns``."""
+        return self.far_netns if self.carries and isinstance(self.op, Placed) else self.netns
 
     def message(self, fd: Optional[int] = None) -> Message:
         """The request, carrying ``fd`` if ``carries``; every name in
@@ -295,8 +385,12 @@ class Plan:
     ``together``: the namespaces of round FRESH whose requests one C loop
     sends; the others of that round (``alone``) each go first, on a socket
     of their own. ``crossing``: (fresh namespace, link) for each veth made
-    from a fresh namespace into an existing one; on failure it is deleted
-    from the fresh side, whether or not its ack was read.
+    from a fresh namespace into an existing one, and each macvlan or vxlan
+    placed in a fresh namespace from an existing one; on failure it is
+    deleted from the fresh side, whether or not its ack was read (the
+    namespace's deletion would remove it too, but later, in the kernel's
+    cleanup work, while it still holds its peer, its MAC on its parent or
+    its VNI and port in the existing namespace).
     """
 
     namespaces: tuple[str, ...]
@@ -313,6 +407,31 @@ class Plan:
         order += [(Round.CREATIONS, steps) for steps in creations.values()]
         order += [(Round.REST, steps) for steps in rest.values()]
         return [(number, step) for number, steps in order for step in steps]
+
+
+def check(ops: Sequence[Op]) -> None:
+    """ValueError for what no plan can send in order: a macvlan or vxlan
+    whose parent link is made by the same batch in a namespace it did not
+    make (its index is looked up before the round that makes it), or by a
+    macvlan or vxlan of the batch (made by another namespace's request in
+    the same round)."""
+    fresh = set(namespaces(ops))
+    made: dict[tuple[Optional[str], str], Sent] = {}
+    for op in ops:
+        if isinstance(op, VethAdd):
+            made[(op.netns, op.name)] = made[(op.peer_netns, op.peer)] = op
+        elif isinstance(op, (BridgeAdd, MacvlanAdd, VxlanAdd)):
+            made[(op.netns, op.name)] = op
+    for op in ops:
+        if not isinstance(op, Placed) or op.lower is None:
+            continue
+        maker = made.get((op.parent_netns, op.lower))
+        if maker is None or (op.parent_netns in fresh and not isinstance(maker, Placed)):
+            continue
+        where = "the caller's netns" if op.parent_netns is None else \
+            f"netns {op.parent_netns!r}"
+        raise ValueError(f"link {op.name!r}: its parent {op.lower!r} in {where} is made by "
+                         f"the same batch; make it in an earlier one")
 
 
 def namespaces(ops: Sequence[Op]) -> list[str]:
@@ -396,7 +515,10 @@ class _Planner:
     def _origin(self, op: Sent) -> tuple[Optional[str], bool]:
         """Where ``op`` is sent from, and for a veth whether its ends swap:
         a veth with one end in a fresh namespace is made from that side, so
-        that its index there can be chosen."""
+        that its index there can be chosen. A macvlan or vxlan is made
+        from its parent's namespace."""
+        if isinstance(op, Placed):
+            return op.parent_netns, False
         if (isinstance(op, VethAdd) and not self._space(op.netns).fresh
                 and self._space(op.peer_netns).fresh):
             return op.peer_netns, True
@@ -422,6 +544,8 @@ class _Planner:
         if isinstance(op, BridgeAdd):
             return Step(op=op, netns=where, index=self._take_index(where, op.name),
                         undo=not space.fresh)
+        if isinstance(op, Placed):
+            return self._placed(op, where, space, number)
         # A request names at most two links: one the kernel also finds by name
         # (a LinkSet's dev), and one it needs by index (master, or dev).
         if isinstance(op, LinkSet):
@@ -446,6 +570,34 @@ class _Planner:
                 lookup = (by_index,)
         return Step(op=op, netns=where, links=links, lookup=lookup,
                     undo=not space.fresh and not isinstance(op, LinkSet))
+
+    def _placed(self, op: Union[MacvlanAdd, VxlanAdd], where: Optional[str], space: _Space,
+                number: Round) -> Optional[Step]:
+        """A macvlan or vxlan, sent from its parent's namespace ``where`` and
+        placed in ``op.netns``; None while its parent link's index must wait."""
+        lower = op.lower
+        links: dict[str, int] = {}
+        lookup: tuple[str, ...] = ()
+        if lower is not None:
+            fresh_round = number is Round.FRESH
+            index = None if fresh_round and lower in space.foreign else space.indexes.get(lower)
+            if index is not None:
+                links[lower] = index
+            elif fresh_round:
+                return None  # made by another namespace, or numbered by the kernel
+            else:
+                lookup = (lower,)
+        target = op.netns
+        placed = target != where
+        target_space = self._space(target)
+        if placed:
+            target_space.foreign.add(op.name)
+            if target_space.fresh and not space.fresh:
+                assert target is not None  # fresh: made by the batch, so named
+                self.crossing.append((target, op.name))
+        return Step(op=op, netns=where, links=links, lookup=lookup,
+                    index=self._take_index(target, op.name), carries=placed,
+                    far_netns=target if placed else None, undo=not target_space.fresh)
 
     def _veth(self, op: VethAdd, where: Optional[str], swapped: bool,
               later: list[Sent]) -> Step:

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from rawns.batch import Batch
 from rawns.batch_plan import (
-    BULK_REQUESTS, AddrAdd, BridgeAdd, LinkSet, NetnsAdd, Op, Plan, Round, RouteAdd, Stage,
-    Step, VethAdd, plan,
+    BULK_REQUESTS, AddrAdd, BridgeAdd, LinkSet, MacvlanAdd, NetnsAdd, Op, Plan, Round,
+    RouteAdd, Stage, Step, VethAdd, VxlanAdd, check, plan,
 )
 from rawns.netlink import requests
 from rawns.netlink.constants import RT_TABLE
@@ -224,6 +224,11 @@ OPS = st.one_of(
     st.builds(VethAdd, name=MADE, peer=MADE, netns=SPACES, peer_netns=SPACES,
               up=st.booleans(), peer_up=st.booleans()),
     st.builds(BridgeAdd, name=MADE, netns=SPACES, up=st.booleans()),
+    st.builds(MacvlanAdd, name=MADE, parent=NAMED, netns=SPACES, parent_netns=SPACES,
+              mode=st.sampled_from(("bridge", "vepa")), up=st.booleans()),
+    st.builds(VxlanAdd, name=MADE, vni=st.integers(0, 99), netns=SPACES,
+              parent_netns=SPACES, remote=st.none() | st.just("192.0.2.1"),
+              port=st.none() | st.just(14789), dev=st.none() | NAMED, up=st.booleans()),
     st.builds(LinkSet, dev=NAMED, netns=SPACES, up=st.none() | st.booleans(),
               master=st.none() | NAMED),
     st.builds(AddrAdd, dev=NAMED, address=st.just("10.0.0.1/24"), netns=SPACES),
@@ -237,6 +242,8 @@ def links_named(op: Op) -> tuple[str, ...]:
         return (op.dev,) if op.master is None else (op.dev, op.master)
     if isinstance(op, (AddrAdd, RouteAdd)):
         return () if op.dev is None else (op.dev,)
+    if isinstance(op, (MacvlanAdd, VxlanAdd)):
+        return () if op.lower is None else (op.lower,)
     return ()
 
 
@@ -245,15 +252,24 @@ def links_made(step: Step) -> list[tuple[Optional[str], str, int]]:
     if isinstance(step.op, VethAdd):
         near, far = step.op.ends(step.swapped)
         return [(step.netns, near, step.index), (step.far_netns, far, step.peer_index)]
-    if isinstance(step.op, BridgeAdd):
-        return [(step.netns, step.op.name, step.index)]
+    if isinstance(step.op, (BridgeAdd, MacvlanAdd, VxlanAdd)):
+        return [(step.home, step.op.name, step.index)]
     return []
 
 
 @settings(max_examples=400, deadline=None)
 @given(ops=st.lists(OPS, max_size=25), first_index=st.integers(2, 40))
 def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
-    the_plan = plan([NetnsAdd(name=n) for n in FRESH_NAMES] + ops, first_index=first_index)
+    described = [NetnsAdd(name=n) for n in FRESH_NAMES] + ops
+    try:
+        check(described)
+    except ValueError:
+        # only a macvlan or vxlan on a link the batch makes in an existing
+        # namespace, or on another macvlan or vxlan of the batch
+        placed = [op for op in ops if isinstance(op, (MacvlanAdd, VxlanAdd))]
+        assert any(op.lower is not None for op in placed)
+        return
+    the_plan = plan(described, first_index=first_index)
     fresh, creations, rest = the_plan.rounds
     steps = the_plan.steps()
     where = {id(step): (number, step.netns, i) for number, by_netns in
@@ -274,7 +290,9 @@ def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
 
     # Rounds hold what they should.
     assert set(fresh) <= set(FRESH_NAMES)
-    assert not set(creations) & set(FRESH_NAMES)
+    # (a macvlan or vxlan on a link another namespace makes in round FRESH waits for it)
+    assert all(isinstance(s.op, (MacvlanAdd, VxlanAdd))
+               for n in set(creations) & set(FRESH_NAMES) for s in creations[n])
     assert all(s.op.stage is Stage.LINK_ADD for v in creations.values() for s in v)
     assert all(s.op.stage is not Stage.LINK_ADD for v in rest.values() for s in v)
     assert all(not s.lookup for v in fresh.values() for s in v)
@@ -294,8 +312,14 @@ def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
     for _, step in steps:
         for name in links_named(step.op):
             for maker in makers.get((step.netns, name), []):
+                index = step.links.get(name)
+                if maker is step or (index and index not in (
+                        i for n, m, i in links_made(maker) if (n, m) == (step.netns, name))):
+                    continue  # the same name made twice there: the kernel refuses one
                 r1, n1, i1 = where[id(maker)]
                 r2, n2, i2 = where[id(step)]
+                if name in step.lookup:  # looked up before its round is sent
+                    assert r1 < r2, (maker, step)
                 assert r1 < r2 or (r1 == r2 and n1 == n2 and i1 < i2), (maker, step)
 
     # Indexes: chosen only in fresh namespaces, distinct there, from first_index;
@@ -305,7 +329,7 @@ def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
         n: {"lo": {1}} for n in FRESH_NAMES}
     for _, step in steps:
         if step.op.stage is Stage.LINK_ADD:
-            assert (step.index != 0) == (step.netns in FRESH_NAMES)
+            assert (step.index != 0) == (step.home in FRESH_NAMES)
             assert step.peer_index == 0 or step.index != 0
             for netns, name, index in links_made(step):
                 if index:
@@ -319,11 +343,19 @@ def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
 
     # What is undone, and what is deleted from the fresh side.
     for _, step in steps:
-        assert step.undo == (step.netns not in FRESH_NAMES and not isinstance(step.op, LinkSet))
+        assert step.undo == (step.home not in FRESH_NAMES and not isinstance(step.op, LinkSet))
     assert sorted(the_plan.crossing) == sorted(
-        (step.netns, step.op.ends(step.swapped)[0]) for _, step in steps
-        if isinstance(step.op, VethAdd) and step.netns in FRESH_NAMES
-        and step.far_netns not in FRESH_NAMES)
+        [(step.netns, step.op.ends(step.swapped)[0]) for _, step in steps
+         if isinstance(step.op, VethAdd) and step.netns in FRESH_NAMES
+         and step.far_netns not in FRESH_NAMES]
+        + [(step.far_netns, step.op.name) for _, step in steps
+           if isinstance(step.op, (MacvlanAdd, VxlanAdd)) and step.carries
+           and step.far_netns in FRESH_NAMES and step.netns not in FRESH_NAMES])
+    # A macvlan or vxlan is sent from its parent's namespace, placed where asked.
+    for _, step in steps:
+        if isinstance(step.op, (MacvlanAdd, VxlanAdd)):
+            assert step.netns == step.op.parent_netns and step.home == step.op.netns
+            assert step.carries == (step.op.netns != step.op.parent_netns)
 
     # Every request can be built once its look-ups are answered.
     for _, step in steps:
