@@ -416,17 +416,19 @@ def check(ops: Sequence[Op]) -> None:
     macvlan or vxlan of the batch (made by another namespace's request in
     the same round)."""
     fresh = set(namespaces(ops))
-    made: dict[tuple[Optional[str], str], Sent] = {}
+    made: dict[tuple[Optional[str], str], list[Sent]] = {}
     for op in ops:
         if isinstance(op, VethAdd):
-            made[(op.netns, op.name)] = made[(op.peer_netns, op.peer)] = op
+            made.setdefault((op.netns, op.name), []).append(op)
+            made.setdefault((op.peer_netns, op.peer), []).append(op)
         elif isinstance(op, (BridgeAdd, MacvlanAdd, VxlanAdd)):
-            made[(op.netns, op.name)] = op
+            made.setdefault((op.netns, op.name), []).append(op)
     for op in ops:
         if not isinstance(op, Placed) or op.lower is None:
             continue
-        maker = made.get((op.parent_netns, op.lower))
-        if maker is None or (op.parent_netns in fresh and not isinstance(maker, Placed)):
+        makers = made.get((op.parent_netns, op.lower), [])
+        if not makers or (op.parent_netns in fresh
+                          and not any(isinstance(maker, Placed) for maker in makers)):
             continue
         where = "the caller's netns" if op.parent_netns is None else \
             f"netns {op.parent_netns!r}"
@@ -468,6 +470,11 @@ class _Planner:
         self.spaces: dict[Optional[str], _Space] = {
             name: _Space(True, {"lo": LOOPBACK_INDEX}, first_index) for name in self.namespaces}
         self.crossing: list[tuple[str, str]] = []
+        # a macvlan or vxlan is made by its parent's namespace, maybe in a
+        # later round: what its target names of it waits from the start
+        for op in self.ops:
+            if isinstance(op, Placed) and op.netns != op.parent_netns:
+                self._space(op.netns).foreign.add(op.name)
 
     def _space(self, name: Optional[str]) -> _Space:
         """What is known of namespace ``name``; one not made by the batch
