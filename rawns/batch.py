@@ -72,6 +72,14 @@ class Batch:
         self.threads = threads
         self._ops: list[Op] = []
         self._committed = False
+        self._run: Optional[_Run] = None
+
+    @property
+    def made(self) -> bool:
+        """Whether ``commit()`` made everything (and undid nothing): true from
+        its last step on, so that a caller interrupted just after it returned
+        knows there is something to remove."""
+        return self._run is not None and self._run.complete
 
     @property
     def ops(self) -> tuple[Op, ...]:
@@ -212,7 +220,8 @@ class Batch:
         if len(set(names)) != len(names):
             raise ValueError("a namespace is added twice in this batch")
         check(self._ops)
-        _Run(self._ops, self.threads).execute()
+        self._run = _Run(self._ops, self.threads)
+        self._run.execute()
 
 
 class _Run:
@@ -231,6 +240,7 @@ class _Run:
         self.fds: dict[Optional[str], int] = {}
         # the ifindexes looked up in each namespace, by name
         self.indexes: dict[Optional[str], dict[str, int]] = {}
+        self.complete = False  # everything made, nothing undone
 
     def execute(self) -> None:
         try:
@@ -245,7 +255,9 @@ class _Run:
             self._send_fresh(fresh, the_plan)
             self._send_each(creations)
             self._send_each(rest)
+            self.complete = True
         except BaseException:
+            self.complete = False
             while True:  # to its end, even if another Ctrl-C lands in it
                 try:
                     self._undo()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -466,3 +467,38 @@ def test_command_line_mistakes_are_one_line(tmp_path, prefix):
     assert rawns("up").stderr == "rawns: up: topology file is missing\n"
     assert rawns("graph", str(path), "png").returncode == 1
     assert my_namespaces(prefix) == []
+
+
+@pytest.mark.parametrize("when", ["links", "exec"])
+def test_sigterm_during_up_leaves_nothing(tmp_path, prefix, host, when):
+    """``rawns up`` takes SIGTERM (docker stop, systemd, timeout) as Ctrl-C:
+    while the batch makes the namespaces and links, or while exec lines run."""
+    count = 150
+    nodes = "\n".join(f"            n{i}: {{}}" for i in range(count))
+    links = "\n".join(f'            - endpoints: ["n{i}:eth1", "n{i + 1}:eth2"]'
+                      for i in range(count - 1))
+    path = lab_file(tmp_path, prefix, f"""\
+        topology:
+          defaults: {{kind: linux, exec: ["sleep 0.02"]}}
+          nodes:
+{nodes}
+          links:
+            - endpoints: ["n0:eth9", "host:h0"]
+{links}
+        """)
+    proc = subprocess.Popen([sys.executable, "-m", "rawns", "-n", host, "up", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.monotonic() + 60
+    # "links": as soon as a namespace is there; "exec": once they all are
+    wanted = 1 if when == "links" else count
+    while len(my_namespaces(prefix)) < wanted and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    if when == "exec":
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "Traceback" not in err and out == ""
+    assert my_namespaces(prefix) == [] and set(links_of(host)) == {"lo"}

@@ -64,8 +64,13 @@ def run(words: Words, opts: Options) -> int:
     start = time.monotonic()
     progress = _Progress() if (len(lab.spec.nodes) >= PROGRESS_NODES
                                and sys.stderr.isatty()) else None
+    from rawns.cli.interrupts import Interrupts
+
     try:
-        lab.up(progress=progress)
+        # SIGTERM (docker stop, systemd, timeout) as Ctrl-C: up removes what it
+        # made; a second signal waits until that is done
+        with Interrupts():
+            lab.up(progress=progress)
     except topology.ExecFailed as err:
         print(f"{PROG}: up: {err} (everything it made is removed)", file=sys.stderr)
         return 2

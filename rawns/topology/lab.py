@@ -106,10 +106,8 @@ class Topology:
         total = len(commands)
         if progress is not None:
             progress("links", 0, 1)
-        made = False
         try:
             batch.commit()  # undoes itself if it fails: then there is nothing to remove
-            made = True
             if progress is not None:
                 progress("links", 1, 1)
             for done, (node, netns, line, words) in enumerate(commands, 1):
@@ -117,9 +115,15 @@ class Topology:
                 if progress is not None:
                     progress("exec", done, total)
         except BaseException:
-            if made:  # all of it made by this call
-                with contextlib.suppress(Exception):
-                    self.down()
+            # batch.made, not a flag set after commit() returns: an interrupt
+            # landing between the two would leave everything behind
+            while batch.made:  # all of it made by this call
+                try:
+                    with contextlib.suppress(Exception):
+                        self.down()
+                    break
+                except KeyboardInterrupt:
+                    continue  # to its end, even if another Ctrl-C lands in it
             raise
 
     def _exec_lines(self) -> list[tuple[str, str, str, list[str]]]:
