@@ -56,7 +56,10 @@ from rawns.netlink.requests import AddressLike
 from rawns import fanout
 from rawns.nlsock import Outcome, RouteSocket
 
-__all__ = ["Batch"]
+__all__ = ["Batch", "Progress"]
+
+#: ``progress(phase, done, total)``: see ``Batch``.
+Progress = Callable[[str, int, int], None]
 
 
 class Batch:
@@ -66,10 +69,15 @@ class Batch:
     them all, or none.
 
     ``threads`` is passed to ``rawns.netns.add_many`` for the namespaces.
+    ``progress``, if given, is called as ``progress(phase, done, total)``:
+    phase ``"namespaces"`` as they are made (from add_many's worker threads
+    when ``threads`` > 1), then ``"links"`` as requests are written (links,
+    addresses, states, routes: ``total`` is all of them).
     """
 
-    def __init__(self, *, threads: int = 1) -> None:
+    def __init__(self, *, threads: int = 1, progress: Optional[Progress] = None) -> None:
         self.threads = threads
+        self.progress = progress
         self._ops: list[Op] = []
         self._committed = False
         self._run: Optional[_Run] = None
@@ -220,16 +228,20 @@ class Batch:
         if len(set(names)) != len(names):
             raise ValueError("a namespace is added twice in this batch")
         check(self._ops)
-        self._run = _Run(self._ops, self.threads)
+        self._run = _Run(self._ops, self.threads, self.progress)
         self._run.execute()
 
 
 class _Run:
     """One commit of a Batch: its sockets, what it made, and the undoing."""
 
-    def __init__(self, ops: Sequence[Op], threads: int) -> None:
+    def __init__(self, ops: Sequence[Op], threads: int,
+                 progress: Optional[Progress] = None) -> None:
         self.ops = ops
         self.threads = threads
+        self.progress = progress
+        self.sent = 0  # requests written, for progress
+        self.total = 0
         self.names = namespaces(ops)
         self.fresh = frozenset(self.names)
         self.created_netns: list[str] = []
@@ -246,11 +258,21 @@ class _Run:
         try:
             first_index = LOOPBACK_INDEX + 1
             if self.names:
-                netns_module.add_many(self.names, threads=self.threads)
+                progress = self.progress
+                if progress is not None:
+                    progress("namespaces", 0, len(self.names))
+                netns_module.add_many(
+                    self.names, threads=self.threads,
+                    progress=None if progress is None else
+                    lambda done, total: progress("namespaces", done, total))
                 self.created_netns = self.names
                 first_index = self._first_free_index(self.names[0])
             the_plan = plan(self.ops, first_index=first_index)
             self.crossing = the_plan.crossing
+            if self.progress is not None:
+                self.total = sum(len(steps) for by_netns in the_plan.rounds
+                                 for steps in by_netns.values())
+                self.progress("links", 0, self.total)
             fresh, creations, rest = the_plan.rounds
             self._send_fresh(fresh, the_plan)
             self._send_each(creations)
@@ -391,6 +413,10 @@ class _Run:
         """The messages of ``steps``; the fds of fresh namespaces they carry
         are appended to ``fds``, for the caller to close once the kernel has
         read them (so that a batch of any size holds few fds at a time)."""
+        if self.progress is not None:
+            # counted as they are made: request_many makes them chunk by chunk
+            self.sent += len(steps)
+            self.progress("links", self.sent, self.total)
         messages = []
         for step in steps:
             fd = None

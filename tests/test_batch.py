@@ -415,3 +415,17 @@ def test_macvlan_and_vxlan_input_is_checked_before_the_kernel():
         with pytest.raises(ValueError):
             call()
     assert batch.ops == ()
+
+
+def test_progress_counts_namespaces_then_requests_to_their_totals(prefix, ns):
+    host = ns()
+    seen: list[tuple[str, int, int]] = []
+    with Batch(progress=lambda *args: seen.append(args)) as batch:
+        describe_pods(batch, prefix, host, 150)
+    phases = [phase for phase, _, _ in seen]
+    assert phases == sorted(phases, key=["namespaces", "links"].index)
+    for phase, total in [("namespaces", 150), ("links", 150 * 5)]:  # + each far end up
+        counts = [(done, of) for p, done, of in seen if p == phase]
+        assert counts[0] == (0, total) and counts[-1] == (total, total)
+        assert [done for done, _ in counts] == sorted(done for done, _ in counts)
+        assert len(counts) > 2  # within the phase, not only at its ends

@@ -502,3 +502,83 @@ def test_sigterm_during_up_leaves_nothing(tmp_path, prefix, host, when):
     assert proc.returncode == 130, (out, err)
     assert "Traceback" not in err and out == ""
     assert my_namespaces(prefix) == [] and set(links_of(host)) == {"lo"}
+
+
+def progress_lab(tmp_path: Path, prefix: str, count: int) -> Path:
+    nodes = "\n".join(f"            n{i}: {{}}" for i in range(count))
+    links = "\n".join(f'            - endpoints: ["n{i}:eth1", "n{i + 1}:eth2"]'
+                      for i in range(count - 1))
+    return lab_file(tmp_path, prefix, f"""\
+        topology:
+          defaults: {{kind: linux, exec: ["ip link set lo mtu 9000"]}}
+          nodes:
+{nodes}
+          links:
+{links}
+        """)
+
+
+def test_up_shows_its_progress_on_a_terminal_and_nothing_elsewhere(tmp_path, prefix, host):
+    import pty
+
+    from rawns.cli.topology import PROGRESS_NODES
+
+    count = PROGRESS_NODES + 10
+    path = progress_lab(tmp_path, prefix, count)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # stderr a terminal (a pty): the phases, counted, on one line rewritten in place
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "rawns", "-n", host, "up", str(path)],
+                            stdout=subprocess.PIPE, stderr=follower, env=env)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the terminal's other side is closed
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, shown
+    text = shown.decode()
+    assert "\n" not in text and text.endswith("\r\x1b[K")  # cleared at the end
+    updates = [u.removesuffix("\x1b[K") for u in text.split("\r") if u.strip("\x1b[K")]
+    assert updates and all(u.startswith("rawns: up: ") for u in updates)
+    last = {}
+    for update in updates:
+        phase, counted = update.removeprefix("rawns: up: ").split(" ", 1)
+        last[phase] = counted
+    assert list(last) == ["namespaces", "links", "exec"]  # in that order, each once
+    requests = count + 2 * (count - 1)  # lo up, each link, the far end up
+    assert last["namespaces"].startswith(f"{count}/{count}, ")
+    assert last["links"].startswith(f"{requests}/{requests}, ")
+    assert last["exec"].startswith(f"{count}/{count}, ")
+    assert all(counted.endswith("/s") for counted in last.values())
+    subprocess.run([sys.executable, "-m", "rawns", "-n", host, "down", str(path)], env=env,
+                   check=True)
+    # stderr not a terminal: not a byte of progress
+    up = rawns("-n", host, "up", str(path))
+    assert up.returncode == 0 and up.stderr == ""
+    rawns("-n", host, "down", str(path))
+    assert my_namespaces(prefix) == []
+
+
+def test_progress_is_throttled_but_shows_each_phase_and_its_end():
+    import io
+
+    from rawns.cli.topology import _Progress
+
+    stream = io.StringIO()
+    progress = _Progress(stream)
+    progress.INTERVAL = 3600.0  # nothing between a phase's first and last update
+    for done in range(0, 1001):
+        progress("links", done, 1000)
+    progress("exec", 0, 5)
+    progress.done()
+    shown = stream.getvalue().split("\r")
+    assert shown[1:3] == ["rawns: up: links 0/1000\x1b[K"] + [shown[2]]
+    assert shown[2].startswith("rawns: up: links 1000/1000, ") and "/s" in shown[2]
+    assert shown[3:] == ["rawns: up: exec 0/5\x1b[K", "\x1b[K"]

@@ -39,8 +39,9 @@ from rawns.topology.state import InterfaceStatus, NodeStatus, Status
 __all__ = ["Topology", "load", "ExecFailed", "Status", "NodeStatus", "InterfaceStatus",
            "Progress"]
 
-#: ``progress(phase, done, total)``: phase is "links" (the batch: done is 0,
-#: then total) or "exec" (one call per line run).
+#: ``progress(phase, done, total)``, each phase in turn: "namespaces" (as
+#: they are made, some 64 at a time), "links" (the requests that make and set
+#: links, addresses and routes, as they are written), "exec" (each line run).
 Progress = Callable[[str, int, int], None]
 
 # Objects of rawns' command line an exec line may not name: they replace the
@@ -101,15 +102,13 @@ class Topology:
         self._check_kernel()
         if self.host is not None:
             os.close(netns_module.open_fd(self.host))  # it exists: refused now, not midway
-        batch = Batch()
+        batch = Batch(progress=progress)
         describe(self.spec, batch, self.host)
         total = len(commands)
-        if progress is not None:
-            progress("links", 0, 1)
         try:
             batch.commit()  # undoes itself if it fails: then there is nothing to remove
-            if progress is not None:
-                progress("links", 1, 1)
+            if progress is not None and total:
+                progress("exec", 0, total)
             for done, (node, netns, line, words) in enumerate(commands, 1):
                 _run_line(node, netns, line, words)
                 if progress is not None:
