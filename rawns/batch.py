@@ -377,16 +377,19 @@ class _Run:
         self._settle(where, steps, outcomes)
 
     def _send_fresh(self, by_netns: Requests, the_plan: Plan) -> None:
-        """The requests of the namespaces this batch made, all at once: one C
-        loop enters each in turn, opens its socket and sends them
+        """The requests of the namespaces this batch made, in the plan's
+        order (a namespace's may name a veth end made by one before it): one
+        C loop enters each in turn, opens its socket and sends them
         (``fanout.request_many``), so the calling thread never runs Python
         inside another namespace. A namespace with too many requests for
-        that goes first, on a socket of its own."""
-        for where in the_plan.alone:
-            self._send(where, by_netns[where])
-            self.sockets.pop(where).close()
-        if the_plan.together:
-            self._send_together(the_plan.together, by_netns)
+        that goes in its turn, on a socket of its own."""
+        for alone, names in the_plan.segments():
+            if alone:
+                (where,) = names
+                self._send(where, by_netns[where])
+                self.sockets.pop(where).close()
+            else:
+                self._send_together(names, by_netns)
 
     def _send_together(self, together: Sequence[str], by_netns: Requests) -> None:
         """The requests of ``together``, namespaces this batch made, by one

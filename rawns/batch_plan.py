@@ -8,9 +8,10 @@ says where and when each request is sent, and the runner (``rawns.batch``)
 only executes that:
 
     round FRESH      the requests of the namespaces the batch made, sent from
-                     inside them: one C loop writes them all (``together``); a
+                     inside them, namespace after namespace in the order they
+                     were described: one C loop writes them (``together``); a
                      namespace with more than BULK_REQUESTS requests gets a
-                     socket of its own (``alone``), before the others
+                     socket of its own (``alone``), in its turn
     round CREATIONS  links made from namespaces that already existed
     round REST       everything else, in existing namespaces, and what in a
                      fresh namespace had to wait for another one's requests
@@ -27,7 +28,11 @@ Invariants:
   requests there name it without a look-up; a veth with one end in a fresh
   namespace and the other in an existing one is made from the fresh side.
 - A request that names a link made by another namespace's requests (the far
-  end of a veth, a macvlan or vxlan placed there) waits for round REST, so it never races its creation. A link
+  end of a veth, a macvlan or vxlan placed there) comes after them: in round
+  FRESH when both namespaces are fresh and the maker's turn comes first (a
+  veth between two fresh namespaces is made from the one described first,
+  so its far end is brought up and addressed in the same round), else in
+  round REST; it never races its creation. A link
   whose index the plan cannot know (in an existing namespace, or numbered by
   the kernel) is named by the index the runner looks up (``Step.lookup``)
   just before round REST, or by name where the kernel takes one (``LinkSet``).
@@ -399,11 +404,34 @@ class Plan:
     alone: tuple[str, ...]
     crossing: tuple[tuple[str, str], ...]
 
+    def segments(self) -> list[tuple[bool, tuple[str, ...]]]:
+        """Round FRESH in sending order, the order the namespaces were
+        described in: (alone, names), each namespace ``alone`` by itself,
+        the others in runs of consecutive ones. The order matters: a
+        namespace's requests may name the end of a veth that the requests of
+        one before it make."""
+        out: list[tuple[bool, tuple[str, ...]]] = []
+        alone, fresh = set(self.alone), self.rounds[0]
+        run: list[str] = []
+        for name in self.namespaces:
+            if name not in fresh:
+                continue
+            if name in alone:
+                if run:
+                    out.append((False, tuple(run)))
+                    run = []
+                out.append((True, (name,)))
+            else:
+                run.append(name)
+        if run:
+            out.append((False, tuple(run)))
+        return out
+
     def steps(self) -> list[tuple[Round, Step]]:
-        """Every request with its round, in sending order (in round FRESH,
-        namespaces ``alone`` first)."""
+        """Every request with its round, in sending order (``segments`` in
+        round FRESH)."""
         fresh, creations, rest = self.rounds
-        order = [(Round.FRESH, fresh[name]) for name in self.alone + self.together]
+        order = [(Round.FRESH, fresh[name]) for _, names in self.segments() for name in names]
         order += [(Round.CREATIONS, steps) for steps in creations.values()]
         order += [(Round.REST, steps) for steps in rest.values()]
         return [(number, step) for number, steps in order for step in steps]
@@ -458,7 +486,9 @@ class _Space:
     next_index: int = 0
     # links made here by a request sent from another namespace (a veth's far
     # end): what names them waits for round REST
-    foreign: set[str] = field(default_factory=set)
+    # -> the fresh namespace whose round-FRESH requests make it (None: made
+    # in a later round)
+    foreign: dict[str, Optional[str]] = field(default_factory=dict)
 
 
 class _Planner:
@@ -470,11 +500,15 @@ class _Planner:
         self.spaces: dict[Optional[str], _Space] = {
             name: _Space(True, {"lo": LOOPBACK_INDEX}, first_index) for name in self.namespaces}
         self.crossing: list[tuple[str, str]] = []
+        # the order round FRESH sends the fresh namespaces' requests in
+        self.rank = {name: i for i, name in enumerate(self.namespaces)}
+        # far ends of veths made in round FRESH, to bring up from their side
+        self.far_ups: list[Sent] = []
         # a macvlan or vxlan is made by its parent's namespace, maybe in a
-        # later round: what its target names of it waits from the start
+        # later round: what its target names of it waits until it is placed
         for op in self.ops:
             if isinstance(op, Placed) and op.netns != op.parent_netns:
-                self._space(op.netns).foreign.add(op.name)
+                self._space(op.netns).foreign[op.name] = None
 
     def _space(self, name: Optional[str]) -> _Space:
         """What is known of namespace ``name``; one not made by the batch
@@ -506,30 +540,51 @@ class _Planner:
         whose index is not known yet; also the far ends of veths to bring up)."""
         later: list[Sent] = []
         by_netns: dict[Optional[str], list[Step]] = {}
-        for op in sorted(ops, key=_stage):
-            where, swapped = self._origin(op)
-            space = self._space(where)
-            if number is Round.FRESH and not space.fresh:
-                later.append(op)
-                continue
-            step = self._step(op, where, space, swapped, number, later)
-            if step is None:
-                later.append(op)
-            else:
-                by_netns.setdefault(where, []).append(step)
+        ordered = sorted(ops, key=_stage)
+        made = [op for op in ordered if op.stage is Stage.LINK_ADD]
+        for pass_ops in (made, None):
+            if pass_ops is None:  # then the rest, the far ends to bring up first
+                pass_ops = sorted(self.far_ups + [op for op in ordered
+                                                  if op.stage is not Stage.LINK_ADD],
+                                  key=_stage)
+                self.far_ups = []
+            for op in pass_ops:
+                where, swapped = self._origin(op)
+                space = self._space(where)
+                if number is Round.FRESH and not space.fresh:
+                    later.append(op)
+                    continue
+                step = self._step(op, where, space, swapped, number, later)
+                if step is None:
+                    later.append(op)
+                else:
+                    by_netns.setdefault(where, []).append(step)
         return by_netns, later
 
     def _origin(self, op: Sent) -> tuple[Optional[str], bool]:
         """Where ``op`` is sent from, and for a veth whether its ends swap:
         a veth with one end in a fresh namespace is made from that side, so
-        that its index there can be chosen. A macvlan or vxlan is made
-        from its parent's namespace."""
+        that its index there can be chosen; one between two fresh
+        namespaces from the one round FRESH writes to first, so that the
+        other can name its end in the same round. A macvlan or vxlan is
+        made from its parent's namespace."""
         if isinstance(op, Placed):
             return op.parent_netns, False
-        if (isinstance(op, VethAdd) and not self._space(op.netns).fresh
-                and self._space(op.peer_netns).fresh):
-            return op.peer_netns, True
+        if isinstance(op, VethAdd) and self._space(op.peer_netns).fresh:
+            if not self._space(op.netns).fresh:
+                return op.peer_netns, True
+            if self.rank.get(op.peer_netns or "", -1) < self.rank.get(op.netns or "", -1):
+                return op.peer_netns, True
         return op.netns, False
+
+    def _ready(self, space: _Space, where: Optional[str], name: Optional[str]) -> bool:
+        """Whether a request of round FRESH sent from ``where`` may name link
+        ``name``: not made by another namespace's requests, or by those of
+        a fresh namespace round FRESH writes to before ``where``."""
+        if name not in space.foreign:
+            return True
+        maker = space.foreign[name]
+        return maker is not None and where is not None and self.rank[maker] < self.rank[where]
 
     def _take_index(self, where: Optional[str], name: str) -> int:
         """The ifindex to ask for a link made in ``where``: the next free one
@@ -560,8 +615,9 @@ class _Planner:
         else:
             by_name, by_index = None, op.dev
         fresh_round = number is Round.FRESH
-        if fresh_round and (by_name in space.foreign or by_index in space.foreign):
-            return None  # its link comes with another namespace's requests
+        if fresh_round and not (self._ready(space, where, by_name)
+                                and self._ready(space, where, by_index)):
+            return None  # its link comes with another namespace's later requests
         indexes = space.indexes
         links = {}
         if by_name in indexes:
@@ -587,7 +643,8 @@ class _Planner:
         lookup: tuple[str, ...] = ()
         if lower is not None:
             fresh_round = number is Round.FRESH
-            index = None if fresh_round and lower in space.foreign else space.indexes.get(lower)
+            index = (space.indexes.get(lower) if not fresh_round
+                     or self._ready(space, where, lower) else None)
             if index is not None:
                 links[lower] = index
             elif fresh_round:
@@ -598,7 +655,7 @@ class _Planner:
         placed = target != where
         target_space = self._space(target)
         if placed:
-            target_space.foreign.add(op.name)
+            target_space.foreign[op.name] = where if number is Round.FRESH else None
             if target_space.fresh and not space.fresh:
                 assert target is not None  # fresh: made by the batch, so named
                 self.crossing.append((target, op.name))
@@ -613,12 +670,15 @@ class _Planner:
         index = self._take_index(where, near)
         # The kernel honours the peer's index only along with the first one's.
         peer_index = self._take_index(far_netns, far) if index and far_netns != where else 0
-        if far_netns != where:
-            self._space(far_netns).foreign.add(far)
-        if op.up if swapped else op.peer_up:
-            # a peer cannot come up as it is made: it is brought up from its side
-            later.append(LinkSet(dev=far, netns=far_netns, up=True))
         fresh = self._space(where).fresh
+        in_fresh_round = fresh and where is not None
+        if far_netns != where:
+            self._space(far_netns).foreign[far] = where if in_fresh_round else None
+        if op.up if swapped else op.peer_up:
+            # a peer cannot come up as it is made: it is brought up from its
+            # side, in this round if it is round FRESH (after its maker)
+            up = LinkSet(dev=far, netns=far_netns, up=True)
+            (self.far_ups if in_fresh_round else later).append(up)
         if fresh and where is not None and not self._space(far_netns).fresh:
             self.crossing.append((where, near))
         return Step(op=op, netns=where, index=index, peer_index=peer_index, swapped=swapped,
