@@ -443,6 +443,8 @@ def check(ops: Sequence[Op]) -> None:
     make (its index is looked up before the round that makes it), or by a
     macvlan or vxlan of the batch (made by another namespace's request in
     the same round)."""
+    if not any(isinstance(op, Placed) and op.lower is not None for op in ops):
+        return
     fresh = set(namespaces(ops))
     made: dict[tuple[Optional[str], str], list[Sent]] = {}
     for op in ops:
