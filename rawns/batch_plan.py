@@ -487,9 +487,9 @@ class _Space:
     indexes: dict[str, int] = field(default_factory=dict)
     next_index: int = 0
     # links made here by a request sent from another namespace (a veth's far
-    # end): what names them waits for round REST
-    # -> the fresh namespace whose round-FRESH requests make it (None: made
-    # in a later round)
+    # end, a macvlan or vxlan placed here) -> the fresh namespace whose
+    # round-FRESH requests make it (None: made in a later round); what names
+    # them comes after that namespace's turn in round FRESH, else in round REST
     foreign: dict[str, Optional[str]] = field(default_factory=dict)
 
 
