@@ -27,6 +27,8 @@ freeing namespaces between runs (``harness.kernel.wait_for_kernel``):
   links (``netns add``; ``link add A netns X mtu 9500 type veth peer name B
   netns Y mtu 9500``), then one ``ip -n NODE -batch`` per node for what goes
   inside it (``link set ... up``, ``addr add``); ``netns delete`` to finish;
+- ``rawns@DIR``: as ``rawns``, with the rawns of another checkout ``DIR``
+  (its own ``benchmarks/bench_topology.py`` worker): two versions side by side;
 - ``c``: the C reference's W2 (``benchmarks/c/ref.c``) with N pods: what it
   pays per namespace, per veth pair and per pod's inside, to price the same
   topology ("C equivalent": namespaces x ns + links x veth + nodes x inside).
@@ -170,6 +172,12 @@ def _worker(path: str, host: str) -> dict[str, float]:
     return {"up": up, "down": down}
 
 
+def run_other(tree: str, path: Path, host: str) -> dict[str, float]:
+    """One run of another checkout's rawns (``rawns@DIR``), as ``run_rawns``."""
+    worker = Path(tree).resolve() / "benchmarks" / "bench_topology.py"
+    return run_json([sys.executable, str(worker), "--_worker", str(path), "--host", host])
+
+
 def run_batch(path: Path, host: str) -> dict[str, float]:
     """One run of the hand-written Batch, in a fresh Python process."""
     return run_json([sys.executable, str(Path(__file__).resolve()), "--_worker", str(path),
@@ -232,7 +240,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=1000, help="nodes per topology (default 1000)")
     p.add_argument("--runs", type=int, default=3, help="runs of each peer per shape")
     p.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated: line,star,clos")
-    p.add_argument("--peers", default=",".join(PEERS), help="comma-separated: rawns,ip-batch,c")
+    p.add_argument("--peers", default=",".join(PEERS),
+                   help="comma-separated: rawns,batch,ip-batch,c, and rawns@DIR: another "
+                   "checkout's rawns")
     p.add_argument("--mode", choices=("tmpfs", "disk"), default="tmpfs",
                    help="tmpfs: /run/netns is a tmpfs in a private mount namespace; disk: "
                    "as it is here")
@@ -314,6 +324,8 @@ def _bench(args: argparse.Namespace) -> int:
                         measured = run_rawns(path, host)
                     elif peer == "batch":
                         measured = run_batch(path, host)
+                    elif peer.startswith("rawns@"):
+                        measured = run_other(peer.removeprefix("rawns@"), path, host)
                     elif peer == "ip-batch":
                         measured = run_ip_batch(data, host)
                     else:

@@ -44,8 +44,8 @@ from typing import Any, Optional, Union
 from rawns import convert
 from rawns import netns as netns_module
 from rawns.batch_plan import (
-    BULK_REQUESTS, LOOPBACK_INDEX, AddrAdd, BridgeAdd, LinkSet, NetnsAdd, Op, Plan, Requests, RouteAdd,
-    Step, VethAdd, namespaces, plan,
+    BULK_REQUESTS, LOOPBACK_INDEX, AddrAdd, BridgeAdd, LinkSet, MacvlanAdd, NetnsAdd, Op, Plan,
+    Requests, RouteAdd, Step, VethAdd, VxlanAdd, check, namespaces, plan,
 )
 from rawns.errors import KernelError
 from rawns.model import IPInterface, IPNetwork
@@ -56,21 +56,38 @@ from rawns.netlink.requests import AddressLike
 from rawns import fanout
 from rawns.nlsock import Outcome, RouteSocket
 
-__all__ = ["Batch"]
+__all__ = ["Batch", "Progress"]
+
+#: ``progress(phase, done, total)``: see ``Batch``.
+Progress = Callable[[str, int, int], None]
 
 
 class Batch:
-    """Describe namespaces, veth pairs, addresses, link changes and routes;
+    """Describe namespaces, veth pairs, bridges, macvlans, vxlans, addresses,
+    link changes and routes;
     ``commit()`` (or leaving the ``with`` block without an exception) makes
     them all, or none.
 
     ``threads`` is passed to ``rawns.netns.add_many`` for the namespaces.
+    ``progress``, if given, is called as ``progress(phase, done, total)``:
+    phase ``"namespaces"`` as they are made (from add_many's worker threads
+    when ``threads`` > 1), then ``"links"`` as requests are written (links,
+    addresses, states, routes: ``total`` is all of them).
     """
 
-    def __init__(self, *, threads: int = 1) -> None:
+    def __init__(self, *, threads: int = 1, progress: Optional[Progress] = None) -> None:
         self.threads = threads
+        self.progress = progress
         self._ops: list[Op] = []
         self._committed = False
+        self._run: Optional[_Run] = None
+
+    @property
+    def made(self) -> bool:
+        """Whether ``commit()`` made everything (and undid nothing): true from
+        its last step on, so that a caller interrupted just after it returned
+        knows there is something to remove."""
+        return self._run is not None and self._run.complete
 
     @property
     def ops(self) -> tuple[Op, ...]:
@@ -109,6 +126,59 @@ class Batch:
         """A bridge, like ``ip -n NETNS link add NAME type bridge``."""
         requests.check_ifname(name)
         self._ops.append(BridgeAdd(name=name, netns=netns, up=up))
+
+    def macvlan(self, name: str, parent: str, *, netns: Optional[str] = None,
+                parent_netns: Optional[str] = None, mode: str = "bridge", up: bool = True,
+                mtu: Optional[int] = None, address: Optional[str] = None) -> None:
+        """A macvlan ``name`` on link ``parent`` of ``parent_netns`` (None:
+        the caller's namespace), made there and placed in ``netns`` by the
+        same request; up unless told otherwise. Like ``ip -n PARENT_NETNS link
+        add NAME link PARENT [mtu N] [address MAC] netns NETNS type macvlan
+        mode MODE`` (modes: private, vepa, bridge, passthru, source)."""
+        requests.check_ifname(name)
+        requests.check_ifname(parent, "parent name")
+        if mode not in requests.MACVLAN_MODES:
+            raise ValueError(f"{mode!r} is not a macvlan mode: "
+                             f"{', '.join(requests.MACVLAN_MODES)}")
+        self._check_link(mtu, address)
+        self._ops.append(MacvlanAdd(name=name, parent=parent, netns=netns,
+                                    parent_netns=parent_netns, mode=mode, up=up, mtu=mtu,
+                                    address=address))
+
+    def vxlan(self, name: str, vni: int, *, netns: Optional[str] = None,
+              parent_netns: Optional[str] = None, remote: Optional[AddressLike] = None,
+              port: Optional[int] = None, dev: Optional[str] = None, up: bool = True,
+              mtu: Optional[int] = None, address: Optional[str] = None) -> None:
+        """A VXLAN device ``name`` with id ``vni``, made in ``parent_netns``
+        (None: the caller's namespace; its UDP sockets live there) and placed
+        in ``netns`` by the same request; ``remote`` is the far tunnel end,
+        ``port`` its UDP port (None: the kernel's 8472), ``dev`` the link of
+        ``parent_netns`` it sends through. Up unless told otherwise. Like
+        ``ip -n PARENT_NETNS link add NAME [mtu N] [address MAC] netns NETNS
+        type vxlan id VNI remote ADDR dstport PORT [dev DEV]``."""
+        requests.check_ifname(name)
+        if dev is not None:
+            requests.check_ifname(dev, "dev")
+        if isinstance(vni, bool) or not isinstance(vni, int) or not 0 <= vni < 1 << 24:
+            raise ValueError(f"{vni!r} is not a VNI (a whole number below 2**24)")
+        if remote is not None:
+            _check(remote, ipaddress.ip_address, "an IP address")
+            if ipaddress.ip_address(remote).is_multicast:
+                raise ValueError(f"remote {remote} is a multicast address")
+        if port is not None and (isinstance(port, bool) or not isinstance(port, int)
+                                 or not 0 < port <= 0xFFFF):
+            raise ValueError(f"{port!r} is not a UDP port")
+        self._check_link(mtu, address)
+        self._ops.append(VxlanAdd(name=name, vni=vni, netns=netns, parent_netns=parent_netns,
+                                  remote=remote, port=port, dev=dev, up=up, mtu=mtu,
+                                  address=address))
+
+    @staticmethod
+    def _check_link(mtu: Optional[int], address: Optional[str]) -> None:
+        if mtu is not None:
+            _check(mtu, _u32, "an MTU (a whole number)")
+        if address is not None:
+            _check(address, _mac, "a MAC address like '02:00:00:00:00:01'")
 
     def addr_add(self, dev: str, address: Union[str, IPInterface], *,
                  netns: Optional[str] = None) -> None:
@@ -157,15 +227,21 @@ class Batch:
         names = namespaces(self._ops)
         if len(set(names)) != len(names):
             raise ValueError("a namespace is added twice in this batch")
-        _Run(self._ops, self.threads).execute()
+        check(self._ops)
+        self._run = _Run(self._ops, self.threads, self.progress)
+        self._run.execute()
 
 
 class _Run:
     """One commit of a Batch: its sockets, what it made, and the undoing."""
 
-    def __init__(self, ops: Sequence[Op], threads: int) -> None:
+    def __init__(self, ops: Sequence[Op], threads: int,
+                 progress: Optional[Progress] = None) -> None:
         self.ops = ops
         self.threads = threads
+        self.progress = progress
+        self.sent = 0  # requests written, for progress
+        self.total = 0
         self.names = namespaces(ops)
         self.fresh = frozenset(self.names)
         self.created_netns: list[str] = []
@@ -176,21 +252,34 @@ class _Run:
         self.fds: dict[Optional[str], int] = {}
         # the ifindexes looked up in each namespace, by name
         self.indexes: dict[Optional[str], dict[str, int]] = {}
+        self.complete = False  # everything made, nothing undone
 
     def execute(self) -> None:
         try:
             first_index = LOOPBACK_INDEX + 1
             if self.names:
-                netns_module.add_many(self.names, threads=self.threads)
+                progress = self.progress
+                if progress is not None:
+                    progress("namespaces", 0, len(self.names))
+                netns_module.add_many(
+                    self.names, threads=self.threads,
+                    progress=None if progress is None else
+                    lambda done, total: progress("namespaces", done, total))
                 self.created_netns = self.names
                 first_index = self._first_free_index(self.names[0])
             the_plan = plan(self.ops, first_index=first_index)
             self.crossing = the_plan.crossing
+            if self.progress is not None:
+                self.total = sum(len(steps) for by_netns in the_plan.rounds
+                                 for steps in by_netns.values())
+                self.progress("links", 0, self.total)
             fresh, creations, rest = the_plan.rounds
             self._send_fresh(fresh, the_plan)
             self._send_each(creations)
             self._send_each(rest)
+            self.complete = True
         except BaseException:
+            self.complete = False
             while True:  # to its end, even if another Ctrl-C lands in it
                 try:
                     self._undo()
@@ -288,16 +377,19 @@ class _Run:
         self._settle(where, steps, outcomes)
 
     def _send_fresh(self, by_netns: Requests, the_plan: Plan) -> None:
-        """The requests of the namespaces this batch made, all at once: one C
-        loop enters each in turn, opens its socket and sends them
+        """The requests of the namespaces this batch made, in the plan's
+        order (a namespace's may name a veth end made by one before it): one
+        C loop enters each in turn, opens its socket and sends them
         (``fanout.request_many``), so the calling thread never runs Python
         inside another namespace. A namespace with too many requests for
-        that goes first, on a socket of its own."""
-        for where in the_plan.alone:
-            self._send(where, by_netns[where])
-            self.sockets.pop(where).close()
-        if the_plan.together:
-            self._send_together(the_plan.together, by_netns)
+        that goes in its turn, on a socket of its own."""
+        for alone, names in the_plan.segments():
+            if alone:
+                (where,) = names
+                self._send(where, by_netns[where])
+                self.sockets.pop(where).close()
+            else:
+                self._send_together(names, by_netns)
 
     def _send_together(self, together: Sequence[str], by_netns: Requests) -> None:
         """The requests of ``together``, namespaces this batch made, by one
@@ -324,6 +416,10 @@ class _Run:
         """The messages of ``steps``; the fds of fresh namespaces they carry
         are appended to ``fds``, for the caller to close once the kernel has
         read them (so that a batch of any size holds few fds at a time)."""
+        if self.progress is not None:
+            # counted as they are made: request_many makes them chunk by chunk
+            self.sent += len(steps)
+            self.progress("links", self.sent, self.total)
         messages = []
         for step in steps:
             fd = None
@@ -362,7 +458,7 @@ class _Run:
         for step in reversed(self.made):
             undo = step.op.undo(step)
             if undo is not None:
-                by_space.setdefault(step.netns, []).append(undo)
+                by_space.setdefault(step.home, []).append(undo)
         for where, undo_messages in by_space.items():
             try:
                 self._socket(where).exchange(undo_messages)
@@ -370,9 +466,10 @@ class _Run:
                 pass
         # A veth that leaves a namespace of ours is deleted from our side,
         # which deletes its far end at once (the namespace's own deletion
-        # would too, but later, in the kernel's cleanup work); deleting one
-        # that was never made is a harmless ENODEV, and no other link of the
-        # existing namespace is ever named.
+        # would too, but later, in the kernel's cleanup work), and so is a
+        # macvlan or vxlan placed in one of ours; deleting one that was never
+        # made is a harmless ENODEV, and no link of an existing namespace
+        # is ever named.
         crossing: dict[str, list[Message]] = {}
         for where, name in self.crossing:
             if where in self.created_netns:

@@ -1,15 +1,17 @@
 """The plan of a ``Batch``: which request goes to which namespace in which round (pure).
 
 A batch is a list of operations, one small frozen dataclass each (``NetnsAdd``,
-``VethAdd``, ``BridgeAdd``, ``LinkSet``, ``AddrAdd``, ``RouteAdd``); each builds
+``VethAdd``, ``BridgeAdd``, ``MacvlanAdd``, ``VxlanAdd``, ``LinkSet``, ``AddrAdd``,
+``RouteAdd``); each builds
 its request(s) with ``rawns.netlink.requests``. ``plan(ops, first_index=...)``
 says where and when each request is sent, and the runner (``rawns.batch``)
 only executes that:
 
     round FRESH      the requests of the namespaces the batch made, sent from
-                     inside them: one C loop writes them all (``together``); a
+                     inside them, namespace after namespace in the order they
+                     were described: one C loop writes them (``together``); a
                      namespace with more than BULK_REQUESTS requests gets a
-                     socket of its own (``alone``), before the others
+                     socket of its own (``alone``), in its turn
     round CREATIONS  links made from namespaces that already existed
     round REST       everything else, in existing namespaces, and what in a
                      fresh namespace had to wait for another one's requests
@@ -26,7 +28,11 @@ Invariants:
   requests there name it without a look-up; a veth with one end in a fresh
   namespace and the other in an existing one is made from the fresh side.
 - A request that names a link made by another namespace's requests (the far
-  end of a veth) waits for round REST, so it never races its creation. A link
+  end of a veth, a macvlan or vxlan placed there) comes after them: in round
+  FRESH when both namespaces are fresh and the maker's turn comes first (a
+  veth between two fresh namespaces is made from the one described first,
+  so its far end is brought up and addressed in the same round), else in
+  round REST; it never races its creation. A link
   whose index the plan cannot know (in an existing namespace, or numbered by
   the kernel) is named by the index the runner looks up (``Step.lookup``)
   just before round REST, or by name where the kernel takes one (``LinkSet``).
@@ -48,8 +54,8 @@ from rawns.netlink.requests import AddressLike
 from rawns.records import field, record, replace
 
 __all__ = [
-    "NetnsAdd", "VethAdd", "BridgeAdd", "LinkSet", "AddrAdd", "RouteAdd", "Op",
-    "Stage", "Round", "Step", "Plan", "plan", "namespaces",
+    "NetnsAdd", "VethAdd", "BridgeAdd", "MacvlanAdd", "VxlanAdd", "LinkSet", "AddrAdd", "RouteAdd", "Op",
+    "Stage", "Round", "Step", "Plan", "plan", "check", "namespaces",
     "BULK_REQUESTS", "LOOPBACK_INDEX",
 ]
 
@@ -155,6 +161,86 @@ class BridgeAdd:
 
 
 @record
+class MacvlanAdd:
+    """A macvlan on ``parent``, a link of ``parent_netns`` (None: the
+    caller's namespace), made there and placed in ``netns``. Like ``ip -n
+    PARENT_NETNS link add NAME link PARENT [mtu N] [address MAC] netns NETNS
+    type macvlan mode MODE``; up as it is made if ``up``."""
+
+    name: str
+    parent: str
+    netns: Optional[str] = None
+    parent_netns: Optional[str] = None
+    mode: str = "bridge"
+    up: bool = True
+    mtu: Optional[int] = None
+    address: Optional[str] = None
+
+    stage: ClassVar[Stage] = Stage.LINK_ADD
+
+    @property
+    def subject(self) -> str:
+        return f"link {self.name!r}"
+
+    @property
+    def lower(self) -> Optional[str]:
+        """The link of ``parent_netns`` it names by index."""
+        return self.parent
+
+    def request(self, step: Step, fd: Optional[int] = None) -> Message:
+        return requests.macvlan_add(self.name, step.links[self.parent], mode=self.mode,
+                                    mtu=self.mtu, address=self.address, netns_fd=fd,
+                                    up=self.up, index=step.index)
+
+    def undo(self, step: Step) -> Message:
+        """Deleting it where it was placed (``Step.home``)."""
+        return requests.link_del(ifname=self.name)
+
+
+@record
+class VxlanAdd:
+    """A VXLAN device ``name`` with id ``vni``, made in ``parent_netns``
+    (None: the caller's namespace; its UDP sockets live there) and placed in
+    ``netns``; ``remote`` the far tunnel end, ``port`` its UDP port (None:
+    the kernel's 8472), ``dev`` the link of ``parent_netns`` it sends
+    through. Like ``ip -n PARENT_NETNS link add NAME [mtu N] [address MAC]
+    netns NETNS type vxlan id VNI remote ADDR dstport PORT [dev DEV]``; up as
+    it is made if ``up``."""
+
+    name: str
+    vni: int
+    netns: Optional[str] = None
+    parent_netns: Optional[str] = None
+    remote: Optional[AddressLike] = None
+    port: Optional[int] = None
+    dev: Optional[str] = None
+    up: bool = True
+    mtu: Optional[int] = None
+    address: Optional[str] = None
+
+    stage: ClassVar[Stage] = Stage.LINK_ADD
+
+    @property
+    def subject(self) -> str:
+        return f"link {self.name!r}"
+
+    @property
+    def lower(self) -> Optional[str]:
+        """The link of ``parent_netns`` it names by index, if any."""
+        return self.dev
+
+    def request(self, step: Step, fd: Optional[int] = None) -> Message:
+        dev = None if self.dev is None else step.links[self.dev]
+        return requests.vxlan_add(self.name, self.vni, remote=self.remote, port=self.port,
+                                  dev=dev, mtu=self.mtu, address=self.address, netns_fd=fd,
+                                  up=self.up, index=step.index)
+
+    def undo(self, step: Step) -> Message:
+        """Deleting it where it was placed (``Step.home``)."""
+        return requests.link_del(ifname=self.name)
+
+
+@record
 class LinkSet:
     """A change of a link, like ``ip -n NETNS link set DEV [up|down] [mtu N]
     [master BR]``; what is None is left alone. Not undone."""
@@ -236,9 +322,11 @@ class RouteAdd:
 
 
 #: An operation of a batch.
-Op = Union[NetnsAdd, VethAdd, BridgeAdd, LinkSet, AddrAdd, RouteAdd]
+Op = Union[NetnsAdd, VethAdd, BridgeAdd, MacvlanAdd, VxlanAdd, LinkSet, AddrAdd, RouteAdd]
 #: An operation that sends a request (all but NetnsAdd).
-Sent = Union[VethAdd, BridgeAdd, LinkSet, AddrAdd, RouteAdd]
+Sent = Union[VethAdd, BridgeAdd, MacvlanAdd, VxlanAdd, LinkSet, AddrAdd, RouteAdd]
+#: The operations that make a link in one namespace and place it in another.
+Placed = (MacvlanAdd, VxlanAdd)
 
 # -- the plan ---------------------------------------------------------------------------
 
@@ -252,8 +340,9 @@ class Step:
     ``index`` (and a veth's ``peer_index``) asked of the kernel, 0 for the
     kernel's choice; ``swapped`` when a veth is made from its peer's side;
     ``carries`` when the request carries the fd of ``far_netns``, where the
-    veth's other end goes. ``undo``: made in an existing namespace, so
-    removed on failure with ``op.undo(step)`` (a namespace the batch made
+    veth's other end goes (or the macvlan or vxlan itself). ``undo``: what
+    it made lives in an existing namespace (``home``), so it is removed on
+    failure with ``op.undo(step)`` sent there (a namespace the batch made
     goes with everything in it).
 
     Plain data, not frozen: a plan of 500 pods holds some 3000 steps, and a
@@ -271,6 +360,12 @@ class Step:
     carries: bool = False
     far_netns: Optional[str] = None
     undo: bool = False
+
+    @property
+    def home(self) -> Optional[str]:
+        """The namespace what it made lives in (and its undo is sent to):
+        ``far_netns`` for a link placed there as it was made, else ``netns``."""
+        return self.far_netns if self.carries and isinstance(self.op, Placed) else self.netns
 
     def message(self, fd: Optional[int] = None) -> Message:
         """The request, carrying ``fd`` if ``carries``; every name in
@@ -294,8 +389,12 @@ class Plan:
     ``together``: the namespaces of round FRESH whose requests one C loop
     sends; the others of that round (``alone``) each go first, on a socket
     of their own. ``crossing``: (fresh namespace, link) for each veth made
-    from a fresh namespace into an existing one; on failure it is deleted
-    from the fresh side, whether or not its ack was read.
+    from a fresh namespace into an existing one, and each macvlan or vxlan
+    placed in a fresh namespace from an existing one; on failure it is
+    deleted from the fresh side, whether or not its ack was read (the
+    namespace's deletion would remove it too, but later, in the kernel's
+    cleanup work, while it still holds its peer, its MAC on its parent or
+    its VNI and port in the existing namespace).
     """
 
     namespaces: tuple[str, ...]
@@ -304,14 +403,66 @@ class Plan:
     alone: tuple[str, ...]
     crossing: tuple[tuple[str, str], ...]
 
+    def segments(self) -> list[tuple[bool, tuple[str, ...]]]:
+        """Round FRESH in sending order, the order the namespaces were
+        described in: (alone, names), each namespace ``alone`` by itself,
+        the others in runs of consecutive ones. The order matters: a
+        namespace's requests may name the end of a veth that the requests of
+        one before it make."""
+        out: list[tuple[bool, tuple[str, ...]]] = []
+        alone, fresh = set(self.alone), self.rounds[0]
+        run: list[str] = []
+        for name in self.namespaces:
+            if name not in fresh:
+                continue
+            if name in alone:
+                if run:
+                    out.append((False, tuple(run)))
+                    run = []
+                out.append((True, (name,)))
+            else:
+                run.append(name)
+        if run:
+            out.append((False, tuple(run)))
+        return out
+
     def steps(self) -> list[tuple[Round, Step]]:
-        """Every request with its round, in sending order (in round FRESH,
-        namespaces ``alone`` first)."""
+        """Every request with its round, in sending order (``segments`` in
+        round FRESH)."""
         fresh, creations, rest = self.rounds
-        order = [(Round.FRESH, fresh[name]) for name in self.alone + self.together]
+        order = [(Round.FRESH, fresh[name]) for _, names in self.segments() for name in names]
         order += [(Round.CREATIONS, steps) for steps in creations.values()]
         order += [(Round.REST, steps) for steps in rest.values()]
         return [(number, step) for number, steps in order for step in steps]
+
+
+def check(ops: Sequence[Op]) -> None:
+    """ValueError for what no plan can send in order: a macvlan or vxlan
+    whose parent link is made by the same batch in a namespace it did not
+    make (its index is looked up before the round that makes it), or by a
+    macvlan or vxlan of the batch (made by another namespace's request in
+    the same round)."""
+    if not any(isinstance(op, Placed) and op.lower is not None for op in ops):
+        return
+    fresh = set(namespaces(ops))
+    made: dict[tuple[Optional[str], str], list[Sent]] = {}
+    for op in ops:
+        if isinstance(op, VethAdd):
+            made.setdefault((op.netns, op.name), []).append(op)
+            made.setdefault((op.peer_netns, op.peer), []).append(op)
+        elif isinstance(op, (BridgeAdd, MacvlanAdd, VxlanAdd)):
+            made.setdefault((op.netns, op.name), []).append(op)
+    for op in ops:
+        if not isinstance(op, Placed) or op.lower is None:
+            continue
+        makers = made.get((op.parent_netns, op.lower), [])
+        if not makers or (op.parent_netns in fresh
+                          and not any(isinstance(maker, Placed) for maker in makers)):
+            continue
+        where = "the caller's netns" if op.parent_netns is None else \
+            f"netns {op.parent_netns!r}"
+        raise ValueError(f"link {op.name!r}: its parent {op.lower!r} in {where} is made by "
+                         f"the same batch; make it in an earlier one")
 
 
 def namespaces(ops: Sequence[Op]) -> list[str]:
@@ -335,8 +486,10 @@ class _Space:
     indexes: dict[str, int] = field(default_factory=dict)
     next_index: int = 0
     # links made here by a request sent from another namespace (a veth's far
-    # end): what names them waits for round REST
-    foreign: set[str] = field(default_factory=set)
+    # end, a macvlan or vxlan placed here) -> the fresh namespace whose
+    # round-FRESH requests make it (None: made in a later round); what names
+    # them comes after that namespace's turn in round FRESH, else in round REST
+    foreign: dict[str, Optional[str]] = field(default_factory=dict)
 
 
 class _Planner:
@@ -348,6 +501,15 @@ class _Planner:
         self.spaces: dict[Optional[str], _Space] = {
             name: _Space(True, {"lo": LOOPBACK_INDEX}, first_index) for name in self.namespaces}
         self.crossing: list[tuple[str, str]] = []
+        # the order round FRESH sends the fresh namespaces' requests in
+        self.rank = {name: i for i, name in enumerate(self.namespaces)}
+        # far ends of veths made in round FRESH, to bring up from their side
+        self.far_ups: list[Sent] = []
+        # a macvlan or vxlan is made by its parent's namespace, maybe in a
+        # later round: what its target names of it waits until it is placed
+        for op in self.ops:
+            if isinstance(op, Placed) and op.netns != op.parent_netns:
+                self._space(op.netns).foreign[op.name] = None
 
     def _space(self, name: Optional[str]) -> _Space:
         """What is known of namespace ``name``; one not made by the batch
@@ -379,27 +541,51 @@ class _Planner:
         whose index is not known yet; also the far ends of veths to bring up)."""
         later: list[Sent] = []
         by_netns: dict[Optional[str], list[Step]] = {}
-        for op in sorted(ops, key=_stage):
-            where, swapped = self._origin(op)
-            space = self._space(where)
-            if number is Round.FRESH and not space.fresh:
-                later.append(op)
-                continue
-            step = self._step(op, where, space, swapped, number, later)
-            if step is None:
-                later.append(op)
-            else:
-                by_netns.setdefault(where, []).append(step)
+        ordered = sorted(ops, key=_stage)
+        made = [op for op in ordered if op.stage is Stage.LINK_ADD]
+        for pass_ops in (made, None):
+            if pass_ops is None:  # then the rest, the far ends to bring up first
+                pass_ops = sorted(self.far_ups + [op for op in ordered
+                                                  if op.stage is not Stage.LINK_ADD],
+                                  key=_stage)
+                self.far_ups = []
+            for op in pass_ops:
+                where, swapped = self._origin(op)
+                space = self._space(where)
+                if number is Round.FRESH and not space.fresh:
+                    later.append(op)
+                    continue
+                step = self._step(op, where, space, swapped, number, later)
+                if step is None:
+                    later.append(op)
+                else:
+                    by_netns.setdefault(where, []).append(step)
         return by_netns, later
 
     def _origin(self, op: Sent) -> tuple[Optional[str], bool]:
         """Where ``op`` is sent from, and for a veth whether its ends swap:
         a veth with one end in a fresh namespace is made from that side, so
-        that its index there can be chosen."""
-        if (isinstance(op, VethAdd) and not self._space(op.netns).fresh
-                and self._space(op.peer_netns).fresh):
-            return op.peer_netns, True
+        that its index there can be chosen; one between two fresh
+        namespaces from the one round FRESH writes to first, so that the
+        other can name its end in the same round. A macvlan or vxlan is
+        made from its parent's namespace."""
+        if isinstance(op, Placed):
+            return op.parent_netns, False
+        if isinstance(op, VethAdd) and self._space(op.peer_netns).fresh:
+            if not self._space(op.netns).fresh:
+                return op.peer_netns, True
+            if self.rank.get(op.peer_netns or "", -1) < self.rank.get(op.netns or "", -1):
+                return op.peer_netns, True
         return op.netns, False
+
+    def _ready(self, space: _Space, where: Optional[str], name: Optional[str]) -> bool:
+        """Whether a request of round FRESH sent from ``where`` may name link
+        ``name``: not made by another namespace's requests, or by those of
+        a fresh namespace round FRESH writes to before ``where``."""
+        if name not in space.foreign:
+            return True
+        maker = space.foreign[name]
+        return maker is not None and where is not None and self.rank[maker] < self.rank[where]
 
     def _take_index(self, where: Optional[str], name: str) -> int:
         """The ifindex to ask for a link made in ``where``: the next free one
@@ -421,6 +607,8 @@ class _Planner:
         if isinstance(op, BridgeAdd):
             return Step(op=op, netns=where, index=self._take_index(where, op.name),
                         undo=not space.fresh)
+        if isinstance(op, Placed):
+            return self._placed(op, where, space, number)
         # A request names at most two links: one the kernel also finds by name
         # (a LinkSet's dev), and one it needs by index (master, or dev).
         if isinstance(op, LinkSet):
@@ -428,8 +616,9 @@ class _Planner:
         else:
             by_name, by_index = None, op.dev
         fresh_round = number is Round.FRESH
-        if fresh_round and (by_name in space.foreign or by_index in space.foreign):
-            return None  # its link comes with another namespace's requests
+        if fresh_round and not (self._ready(space, where, by_name)
+                                and self._ready(space, where, by_index)):
+            return None  # its link comes with another namespace's later requests
         indexes = space.indexes
         links = {}
         if by_name in indexes:
@@ -446,6 +635,35 @@ class _Planner:
         return Step(op=op, netns=where, links=links, lookup=lookup,
                     undo=not space.fresh and not isinstance(op, LinkSet))
 
+    def _placed(self, op: Union[MacvlanAdd, VxlanAdd], where: Optional[str], space: _Space,
+                number: Round) -> Optional[Step]:
+        """A macvlan or vxlan, sent from its parent's namespace ``where`` and
+        placed in ``op.netns``; None while its parent link's index must wait."""
+        lower = op.lower
+        links: dict[str, int] = {}
+        lookup: tuple[str, ...] = ()
+        if lower is not None:
+            fresh_round = number is Round.FRESH
+            index = (space.indexes.get(lower) if not fresh_round
+                     or self._ready(space, where, lower) else None)
+            if index is not None:
+                links[lower] = index
+            elif fresh_round:
+                return None  # made by another namespace, or numbered by the kernel
+            else:
+                lookup = (lower,)
+        target = op.netns
+        placed = target != where
+        target_space = self._space(target)
+        if placed:
+            target_space.foreign[op.name] = where if number is Round.FRESH else None
+            if target_space.fresh and not space.fresh:
+                assert target is not None  # fresh: made by the batch, so named
+                self.crossing.append((target, op.name))
+        return Step(op=op, netns=where, links=links, lookup=lookup,
+                    index=self._take_index(target, op.name), carries=placed,
+                    far_netns=target if placed else None, undo=not target_space.fresh)
+
     def _veth(self, op: VethAdd, where: Optional[str], swapped: bool,
               later: list[Sent]) -> Step:
         near, far = op.ends(swapped)
@@ -453,12 +671,15 @@ class _Planner:
         index = self._take_index(where, near)
         # The kernel honours the peer's index only along with the first one's.
         peer_index = self._take_index(far_netns, far) if index and far_netns != where else 0
-        if far_netns != where:
-            self._space(far_netns).foreign.add(far)
-        if op.up if swapped else op.peer_up:
-            # a peer cannot come up as it is made: it is brought up from its side
-            later.append(LinkSet(dev=far, netns=far_netns, up=True))
         fresh = self._space(where).fresh
+        in_fresh_round = fresh and where is not None
+        if far_netns != where:
+            self._space(far_netns).foreign[far] = where if in_fresh_round else None
+        if op.up if swapped else op.peer_up:
+            # a peer cannot come up as it is made: it is brought up from its
+            # side, in this round if it is round FRESH (after its maker)
+            up = LinkSet(dev=far, netns=far_netns, up=True)
+            (self.far_ups if in_fresh_round else later).append(up)
         if fresh and where is not None and not self._space(far_netns).fresh:
             self.crossing.append((where, near))
         return Step(op=op, netns=where, index=index, peer_index=peer_index, swapped=swapped,

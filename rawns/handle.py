@@ -384,14 +384,19 @@ class Handle(_OnOneSocket):
                        group: AddressLike | None = None, local: AddressLike | None = None,
                        port: int | None = None, dev: Device | None = None,
                        ttl: int | None = None, learning: bool | None = None,
-                       mtu: int | None = None, up: bool = False) -> None:
-        """Create a VXLAN device. Equals ``ip link add NAME type vxlan id VNI
-        [remote ADDR | group ADDR dev DEV] [local ADDR] [dstport PORT]``."""
+                       mtu: int | None = None, address: str | None = None,
+                       up: bool = False, netns: NetnsTarget | None = None) -> None:
+        """Create a VXLAN device. Equals ``ip link add NAME [address MAC] [netns
+        NS] type vxlan id VNI [remote ADDR | group ADDR dev DEV] [local ADDR]
+        [dstport PORT]``. With ``netns`` it is placed there as it is made; its
+        sockets, and ``dev``, stay in this namespace."""
         dev_index = None if dev is None else self.index_of(dev)
-        self._call(requests.vxlan_add(name, vni, remote=remote, group=group, local=local,
-                                      port=port, dev=dev_index, ttl=ttl, learning=learning,
-                                      mtu=mtu, up=up),
-                   f"link {name!r}")
+        with _netns_fd(netns) as fd:
+            self._call(requests.vxlan_add(name, vni, remote=remote, group=group, local=local,
+                                          port=port, dev=dev_index, ttl=ttl,
+                                          learning=learning, mtu=mtu, address=address,
+                                          netns_fd=fd, up=up),
+                       f"link {name!r}")
 
     def _add_link(self, request: Message, name: str, kind: str) -> None:
         """Send a link creation; a kernel without that kind says so in one line."""
@@ -414,15 +419,20 @@ class Handle(_OnOneSocket):
     def link_add_macvlan(self, name: str, link: Device, *, mode: str = "vepa",
                          nopromisc: bool = False, bcqueuelen: int | None = None,
                          tap: bool = False, mtu: int | None = None,
-                         address: str | None = None, up: bool = False) -> None:
+                         address: str | None = None, up: bool = False,
+                         netns: NetnsTarget | None = None) -> None:
         """Create a macvlan (``tap=True``: a macvtap) on ``link``. Equals ``ip
-        link add NAME link DEV type macvlan|macvtap mode private|vepa|bridge|
-        passthru|source [nopromisc] [bcqueuelen N]``."""
+        link add NAME link DEV [netns NS] type macvlan|macvtap mode private|
+        vepa|bridge|passthru|source [nopromisc] [bcqueuelen N]``. With
+        ``netns`` it is placed there as it is made (``link`` is of this
+        namespace)."""
         kind = "macvtap" if tap else "macvlan"
-        self._add_link(requests.macvlan_add(name, self.index_of(link), mode=mode,
-                                            nopromisc=nopromisc, bcqueuelen=bcqueuelen,
-                                            kind=kind, mtu=mtu, address=address, up=up),
-                       name, kind)
+        with _netns_fd(netns) as fd:
+            self._add_link(requests.macvlan_add(name, self.index_of(link), mode=mode,
+                                                nopromisc=nopromisc, bcqueuelen=bcqueuelen,
+                                                kind=kind, mtu=mtu, address=address,
+                                                netns_fd=fd, up=up),
+                           name, kind)
 
     def link_add_vlan(self, name: str, link: Device, vid: int, *,
                       protocol: str = "802.1Q", mtu: int | None = None,

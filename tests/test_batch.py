@@ -250,7 +250,8 @@ def test_veth_ends_get_their_mtu_and_mac_addresses(prefix, ns):
 
 def test_far_ends_in_many_fresh_namespaces_are_set_by_one_loop(prefix, monkeypatch):
     """A line of fresh namespaces: each far end is brought up and addressed
-    in round REST, all of them by one C loop (fanout.request_many)."""
+    in round FRESH, in its namespace's turn after the one that made it: one
+    C loop (fanout.request_many) for everything."""
     names = [f"{prefix}l{i}" for i in range(6)]
     calls = []
     real = fanout.request_many
@@ -267,9 +268,7 @@ def test_far_ends_in_many_fresh_namespaces_are_set_by_one_loop(prefix, monkeypat
             batch.veth("east", "west", netns=a, peer_netns=b)
             batch.addr_add("east", f"10.8.{i}.1/24", netns=a)
             batch.addr_add("west", f"10.8.{i}.2/24", netns=b)
-    # round FRESH (the last namespace has nothing to send then), then round
-    # REST: the far ends, each in its namespace
-    assert calls == [5, 5]
+    assert calls == [6]
     for i, name in enumerate(names[1:]):
         west = json.loads(run_ip("-n", name, "-j", "addr", "show", "west").stdout)[0]
         assert "UP" in west["flags"]
@@ -293,3 +292,139 @@ def test_a_failure_on_far_ends_of_fresh_namespaces_undoes_everything(prefix, ns)
     assert names[-1] in str(caught.value)
     assert not [n for n in netns.list() if n.startswith(prefix + "f")]
     assert host_links(host) == ["lo"]
+
+
+# -- macvlan and vxlan: made in their parent's namespace, placed in another -----------
+
+def detailed(where: str, dev: str) -> dict:
+    return json.loads(run_ip("-n", where, "-d", "-j", "link", "show", dev).stdout)[0]
+
+
+def parent_in(host: str) -> None:
+    """A veth inside ``host``, both ends up: ``par0`` is a parent for macvlans."""
+    run_ip("-n", host, "link", "add", "par0", "type", "veth", "peer", "name", "par1")
+    run_ip("-n", host, "link", "set", "par0", "up")
+    run_ip("-n", host, "link", "set", "par1", "up")
+
+
+def test_macvlans_and_a_vxlan_are_placed_in_fresh_namespaces_and_carry_traffic(prefix, ns):
+    from rawns.ping import ping
+
+    host, remote = ns(), ns()
+    parent_in(host)
+    # the underlay: host 192.0.2.1 -- 192.0.2.2 remote, whose vxlan is made by ip
+    run_ip("-n", host, "link", "add", "up0", "type", "veth", "peer", "name", "up1",
+           "netns", remote)
+    run_ip("-n", host, "addr", "add", "192.0.2.1/24", "dev", "up0")
+    run_ip("-n", host, "link", "set", "up0", "up")
+    run_ip("-n", remote, "addr", "add", "192.0.2.2/24", "dev", "up1")
+    run_ip("-n", remote, "link", "set", "up1", "up")
+    run_ip("-n", remote, "link", "add", "vx0", "type", "vxlan", "id", "42", "remote",
+           "192.0.2.1", "dstport", "14789")
+    run_ip("-n", remote, "addr", "add", "10.9.0.2/24", "dev", "vx0")
+    run_ip("-n", remote, "link", "set", "vx0", "up")
+    a, b = f"{prefix}ma", f"{prefix}mb"
+    with Batch() as batch:
+        for pod in (a, b):
+            batch.netns_add(pod)
+            batch.link_set("lo", up=True, netns=pod)
+        batch.macvlan("eth1", "par0", netns=a, parent_netns=host,
+                      address="02:00:00:00:0c:01")
+        batch.macvlan("eth1", "par0", netns=b, parent_netns=host, mode="vepa", mtu=1400)
+        batch.addr_add("eth1", "10.8.0.1/24", netns=a)
+        batch.addr_add("eth1", "10.8.0.2/24", netns=b)
+        batch.vxlan("vx1", 42, netns=a, parent_netns=host, remote="192.0.2.2", port=14789,
+                    dev="up0", address="02:00:00:00:0c:02")
+        batch.addr_add("vx1", "10.9.0.1/24", netns=a)
+
+    # ip's view: kinds, modes, MACs, MTU, the vxlan's id, remote, port and
+    # lower link, each placed from the host (link_netnsid: the host as the pod names it)
+    mv_a, mv_b, vx = detailed(a, "eth1"), detailed(b, "eth1"), detailed(a, "vx1")
+    host_index = {e["ifname"]: e["ifindex"] for e in
+                  json.loads(run_ip("-n", host, "-j", "link", "show").stdout)}
+    assert mv_a["linkinfo"]["info_kind"] == "macvlan"
+    assert mv_a["linkinfo"]["info_data"]["mode"] == "bridge"
+    assert mv_b["linkinfo"]["info_data"]["mode"] == "vepa"
+    assert mv_a["link_index"] == mv_b["link_index"] == host_index["par0"]
+    assert "link_netnsid" in mv_a and "link_netnsid" in vx
+    assert (mv_a["address"], mv_b["mtu"]) == ("02:00:00:00:0c:01", 1400)
+    assert "UP" in mv_a["flags"] and "UP" in mv_b["flags"] and "UP" in vx["flags"]
+    data = vx["linkinfo"]["info_data"]
+    assert (vx["linkinfo"]["info_kind"], data["id"], data["remote"], data["port"]) == (
+        "vxlan", 42, "192.0.2.2", 14789)
+    # (ip names the vxlan's lower link by its index, resolved where it looks: in the pod)
+    in_pod = {e["ifindex"]: e["ifname"] for e in
+              json.loads(run_ip("-n", a, "-j", "link", "show").stdout)}
+    assert data["link"] == in_pod.get(host_index["up0"], f"if{host_index['up0']}")
+    assert vx["address"] == "02:00:00:00:0c:02"
+    # nothing of them is left in the host
+    assert "eth1" not in host_index and "vx1" not in host_index
+    # traffic: between two macvlans of one parent (bridge mode), and through the tunnel
+    assert ping("10.8.0.2", netns=a, count=1, timeout=3)
+    assert ping("10.9.0.2", netns=a, count=1, timeout=3)
+
+
+def test_a_macvlan_placed_in_an_existing_namespace_is_undone_on_failure(prefix, ns):
+    host, target = ns(), ns()
+    parent_in(host)
+    with pytest.raises(OSError):
+        with Batch() as batch:
+            batch.netns_add(f"{prefix}mp")
+            batch.macvlan("mv0", "par0", netns=target, parent_netns=host)
+            batch.vxlan("vx0", 7, netns=f"{prefix}mp", parent_netns=host, remote="192.0.2.9")
+            batch.link_set("mv0", master="nosuchbridge", netns=target)  # fails last
+    assert pods_of(prefix) == []
+    assert host_links(target) == ["lo"]
+    assert sorted(host_links(host)) == ["lo", "par0", "par1"]
+    # the vxlan was deleted at once, not by the namespace's cleanup: its VNI is free
+    run_ip("-n", host, "link", "add", "vx9", "type", "vxlan", "id", "7", "remote",
+           "192.0.2.9", "dstport", "8472")
+
+
+def test_a_missing_parent_fails_and_leaves_nothing(prefix, ns):
+    host = ns()
+    with pytest.raises(OSError) as info:
+        with Batch() as batch:
+            batch.netns_add(f"{prefix}mq")
+            batch.macvlan("eth1", "nosuch", netns=f"{prefix}mq", parent_netns=host)
+    assert "nosuch" in str(info.value)
+    assert pods_of(prefix) == []
+
+
+def test_a_parent_made_by_the_same_batch_in_an_existing_namespace_is_refused(prefix, ns):
+    host = ns()
+    batch = Batch()
+    batch.netns_add(f"{prefix}mr")
+    batch.bridge("br0", netns=host)
+    batch.macvlan("eth1", "br0", netns=f"{prefix}mr", parent_netns=host)
+    with pytest.raises(ValueError, match="made by the same batch"):
+        batch.commit()
+    assert pods_of(prefix) == [] and host_links(host) == ["lo"]
+
+
+def test_macvlan_and_vxlan_input_is_checked_before_the_kernel():
+    batch = Batch()
+    for call in (lambda: batch.macvlan("eth1", "p", mode="nosuch"),
+                 lambda: batch.macvlan("a" * 16, "p"),
+                 lambda: batch.macvlan("eth1", "p", address="nonsense"),
+                 lambda: batch.vxlan("vx", 1 << 24),
+                 lambda: batch.vxlan("vx", 1, remote="239.1.1.1"),
+                 lambda: batch.vxlan("vx", 1, remote="nowhere"),
+                 lambda: batch.vxlan("vx", 1, port=0)):
+        with pytest.raises(ValueError):
+            call()
+    assert batch.ops == ()
+
+
+def test_progress_counts_namespaces_then_requests_to_their_totals(prefix, ns):
+    host = ns()
+    seen: list[tuple[str, int, int]] = []
+    with Batch(progress=lambda *args: seen.append(args)) as batch:
+        describe_pods(batch, prefix, host, 150)
+    phases = [phase for phase, _, _ in seen]
+    assert phases == sorted(phases, key=["namespaces", "links"].index)
+    for phase, total in [("namespaces", 150), ("links", 150 * 5)]:  # + each far end up
+        counts = [(done, of) for p, done, of in seen if p == phase]
+        assert counts[0] == (0, total) and counts[-1] == (total, total)
+        assert [done for done, _ in counts] == sorted(done for done, _ in counts)
+        assert len(counts) > 2  # within the phase, not only at its ends

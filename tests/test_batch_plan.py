@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from rawns.batch import Batch
 from rawns.batch_plan import (
-    BULK_REQUESTS, AddrAdd, BridgeAdd, LinkSet, NetnsAdd, Op, Plan, Round, RouteAdd, Stage,
-    Step, VethAdd, plan,
+    BULK_REQUESTS, AddrAdd, BridgeAdd, LinkSet, MacvlanAdd, NetnsAdd, Op, Plan, Round,
+    RouteAdd, Stage, Step, VethAdd, VxlanAdd, check, plan,
 )
 from rawns.netlink import requests
 from rawns.netlink.constants import RT_TABLE
@@ -71,7 +71,7 @@ def test_every_fresh_namespace_numbers_its_links_from_first_index():
     assert enslave.message() == requests.link_set(index=3, master=4)
 
 
-def test_a_veth_between_fresh_namespaces_is_named_on_its_far_side_only_in_round_rest():
+def test_a_veth_between_fresh_namespaces_is_made_from_the_first_and_its_far_end_set_after():
     ops: list[Op] = [NetnsAdd(name="b"), NetnsAdd(name="a"),
                      BridgeAdd(name="brb", netns="b"),
                      VethAdd(name="va", peer="vb", netns="a", peer_netns="b"),
@@ -80,16 +80,32 @@ def test_a_veth_between_fresh_namespaces_is_named_on_its_far_side_only_in_round_
                      AddrAdd(dev="va", address="10.5.0.1/24", netns="a")]
     the_plan = plan(ops, first_index=2)
     fresh, creations, rest = the_plan.rounds
-    veth = fresh["a"][0]
-    assert (veth.index, veth.peer_index, veth.carries, veth.far_netns) == (2, 3, True, "b")
-    assert ops_of(fresh["a"]) == [ops[3], ops[6]]   # va's own address goes at once
-    assert ops_of(fresh["b"]) == [ops[2]]
-    # b's requests might run before a's: what names vb waits, and needs no look-up
-    assert ops_of(rest["b"]) == [LinkSet(dev="vb", netns="b", up=True), ops[5], ops[4]]
-    assert all(step.lookup == () for step in rest["b"])
-    assert rest["b"][1].message() == requests.link_set(index=3, master=2)
-    assert rest["b"][2].message() == requests.addr_add(3, "10.5.0.2/24")
-    assert creations == {} and the_plan.crossing == ()
+    # b is written to first: the veth is made from there, va placed in a
+    veth = fresh["b"][1]
+    assert (veth.op, veth.swapped, veth.index, veth.peer_index, veth.far_netns) == (
+        ops[3], True, 3, 2, "a")
+    assert ops_of(fresh["b"]) == [ops[2], ops[3], ops[5], ops[4]]
+    assert fresh["b"][2].message() == requests.link_set(index=3, master=2)
+    # a's turn comes after b's: its end is there, brought up and addressed by index
+    assert ops_of(fresh["a"]) == [LinkSet(dev="va", netns="a", up=True), ops[6]]
+    assert fresh["a"][1].message() == requests.addr_add(2, "10.5.0.1/24")
+    assert the_plan.segments() == [(False, ("b", "a"))]
+    assert rest == {} and creations == {} and the_plan.crossing == ()
+
+
+def test_what_a_later_round_makes_in_a_fresh_namespace_is_named_there_in_round_rest():
+    ops: list[Op] = [NetnsAdd(name="a"),
+                     MacvlanAdd(name="mv", parent="eth0", netns="a", parent_netns="host"),
+                     AddrAdd(dev="mv", address="10.5.0.1/24", netns="a"),
+                     LinkSet(dev="lo", up=True, netns="a")]
+    the_plan = plan(ops, first_index=2)
+    fresh, creations, rest = the_plan.rounds
+    assert ops_of(fresh["a"]) == [ops[3]]
+    (made,) = creations["host"]
+    assert (made.lookup, made.index, made.far_netns, made.undo) == (("eth0",), 2, "a", False)
+    assert ops_of(rest["a"]) == [ops[2]] and rest["a"][0].lookup == ()
+    assert rest["a"][0].message() == requests.addr_add(2, "10.5.0.1/24")
+    assert the_plan.crossing == (("a", "mv"),)
 
 
 def test_existing_namespaces_make_links_in_round_creations_and_look_indexes_up():
@@ -141,12 +157,13 @@ def test_a_veth_inside_one_fresh_namespace_lets_the_kernel_number_its_peer():
                      AddrAdd(dev="y", address="10.0.0.1/24", netns="p"),
                      LinkSet(dev="y", mtu=1400, netns="p")]
     fresh, _, rest = plan(ops, first_index=2).rounds
-    veth, mtu = fresh["p"]
+    veth, up, mtu = fresh["p"]
     assert (veth.index, veth.peer_index, veth.carries) == (2, 0, False)
     assert veth.message() == requests.veth_add("x", "y", up=True, index=2)
-    assert mtu.message() == requests.link_set(ifname="y", mtu=1400)   # by name, at once
-    up, addr = rest["p"]
-    assert up.op == LinkSet(dev="y", netns="p", up=True)
+    # by name, at once
+    assert up.message() == requests.link_set(ifname="y", up=True)
+    assert mtu.message() == requests.link_set(ifname="y", mtu=1400)
+    (addr,) = rest["p"]
     assert addr.lookup == ("y",)
 
 
@@ -224,6 +241,11 @@ OPS = st.one_of(
     st.builds(VethAdd, name=MADE, peer=MADE, netns=SPACES, peer_netns=SPACES,
               up=st.booleans(), peer_up=st.booleans()),
     st.builds(BridgeAdd, name=MADE, netns=SPACES, up=st.booleans()),
+    st.builds(MacvlanAdd, name=MADE, parent=NAMED, netns=SPACES, parent_netns=SPACES,
+              mode=st.sampled_from(("bridge", "vepa")), up=st.booleans()),
+    st.builds(VxlanAdd, name=MADE, vni=st.integers(0, 99), netns=SPACES,
+              parent_netns=SPACES, remote=st.none() | st.just("192.0.2.1"),
+              port=st.none() | st.just(14789), dev=st.none() | NAMED, up=st.booleans()),
     st.builds(LinkSet, dev=NAMED, netns=SPACES, up=st.none() | st.booleans(),
               master=st.none() | NAMED),
     st.builds(AddrAdd, dev=NAMED, address=st.just("10.0.0.1/24"), netns=SPACES),
@@ -237,6 +259,8 @@ def links_named(op: Op) -> tuple[str, ...]:
         return (op.dev,) if op.master is None else (op.dev, op.master)
     if isinstance(op, (AddrAdd, RouteAdd)):
         return () if op.dev is None else (op.dev,)
+    if isinstance(op, (MacvlanAdd, VxlanAdd)):
+        return () if op.lower is None else (op.lower,)
     return ()
 
 
@@ -245,15 +269,24 @@ def links_made(step: Step) -> list[tuple[Optional[str], str, int]]:
     if isinstance(step.op, VethAdd):
         near, far = step.op.ends(step.swapped)
         return [(step.netns, near, step.index), (step.far_netns, far, step.peer_index)]
-    if isinstance(step.op, BridgeAdd):
-        return [(step.netns, step.op.name, step.index)]
+    if isinstance(step.op, (BridgeAdd, MacvlanAdd, VxlanAdd)):
+        return [(step.home, step.op.name, step.index)]
     return []
 
 
 @settings(max_examples=400, deadline=None)
 @given(ops=st.lists(OPS, max_size=25), first_index=st.integers(2, 40))
 def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
-    the_plan = plan([NetnsAdd(name=n) for n in FRESH_NAMES] + ops, first_index=first_index)
+    described = [NetnsAdd(name=n) for n in FRESH_NAMES] + ops
+    try:
+        check(described)
+    except ValueError:
+        # only a macvlan or vxlan on a link the batch makes in an existing
+        # namespace, or on another macvlan or vxlan of the batch
+        placed = [op for op in ops if isinstance(op, (MacvlanAdd, VxlanAdd))]
+        assert any(op.lower is not None for op in placed)
+        return
+    the_plan = plan(described, first_index=first_index)
     fresh, creations, rest = the_plan.rounds
     steps = the_plan.steps()
     where = {id(step): (number, step.netns, i) for number, by_netns in
@@ -274,7 +307,9 @@ def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
 
     # Rounds hold what they should.
     assert set(fresh) <= set(FRESH_NAMES)
-    assert not set(creations) & set(FRESH_NAMES)
+    # (a macvlan or vxlan on a link another namespace makes in round FRESH waits for it)
+    assert all(isinstance(s.op, (MacvlanAdd, VxlanAdd))
+               for n in set(creations) & set(FRESH_NAMES) for s in creations[n])
     assert all(s.op.stage is Stage.LINK_ADD for v in creations.values() for s in v)
     assert all(s.op.stage is not Stage.LINK_ADD for v in rest.values() for s in v)
     assert all(not s.lookup for v in fresh.values() for s in v)
@@ -286,7 +321,11 @@ def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
             assert stages == sorted(stages)
 
     # A link is named only after the request that makes it: in an earlier round,
-    # or earlier on the same socket (round FRESH: namespaces go in any order).
+    # earlier on the same socket, or in round FRESH by a namespace written to
+    # before (round FRESH goes through them in the order they were described).
+    rank = {name: i for i, name in enumerate(the_plan.namespaces)}
+    order = [name for _, names in the_plan.segments() for name in names]
+    assert order == [name for name in FRESH_NAMES if name in fresh]
     makers: dict[tuple[Optional[str], str], list[Step]] = {}
     for _, step in steps:
         for netns, name, _ in links_made(step):
@@ -294,9 +333,16 @@ def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
     for _, step in steps:
         for name in links_named(step.op):
             for maker in makers.get((step.netns, name), []):
+                index = step.links.get(name)
+                if maker is step or (index and index not in (
+                        i for n, m, i in links_made(maker) if (n, m) == (step.netns, name))):
+                    continue  # the same name made twice there: the kernel refuses one
                 r1, n1, i1 = where[id(maker)]
                 r2, n2, i2 = where[id(step)]
-                assert r1 < r2 or (r1 == r2 and n1 == n2 and i1 < i2), (maker, step)
+                if name in step.lookup:  # looked up before its round is sent
+                    assert r1 < r2, (maker, step)
+                assert r1 < r2 or (r1 == r2 and n1 == n2 and i1 < i2) or (
+                    r1 == r2 == FRESH and n1 != n2 and rank[n1] < rank[n2]), (maker, step)
 
     # Indexes: chosen only in fresh namespaces, distinct there, from first_index;
     # a request names a link by the index chosen for it (a name made twice in a
@@ -305,7 +351,7 @@ def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
         n: {"lo": {1}} for n in FRESH_NAMES}
     for _, step in steps:
         if step.op.stage is Stage.LINK_ADD:
-            assert (step.index != 0) == (step.netns in FRESH_NAMES)
+            assert (step.index != 0) == (step.home in FRESH_NAMES)
             assert step.peer_index == 0 or step.index != 0
             for netns, name, index in links_made(step):
                 if index:
@@ -319,11 +365,19 @@ def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
 
     # What is undone, and what is deleted from the fresh side.
     for _, step in steps:
-        assert step.undo == (step.netns not in FRESH_NAMES and not isinstance(step.op, LinkSet))
+        assert step.undo == (step.home not in FRESH_NAMES and not isinstance(step.op, LinkSet))
     assert sorted(the_plan.crossing) == sorted(
-        (step.netns, step.op.ends(step.swapped)[0]) for _, step in steps
-        if isinstance(step.op, VethAdd) and step.netns in FRESH_NAMES
-        and step.far_netns not in FRESH_NAMES)
+        [(step.netns, step.op.ends(step.swapped)[0]) for _, step in steps
+         if isinstance(step.op, VethAdd) and step.netns in FRESH_NAMES
+         and step.far_netns not in FRESH_NAMES]
+        + [(step.far_netns, step.op.name) for _, step in steps
+           if isinstance(step.op, (MacvlanAdd, VxlanAdd)) and step.carries
+           and step.far_netns in FRESH_NAMES and step.netns not in FRESH_NAMES])
+    # A macvlan or vxlan is sent from its parent's namespace, placed where asked.
+    for _, step in steps:
+        if isinstance(step.op, (MacvlanAdd, VxlanAdd)):
+            assert step.netns == step.op.parent_netns and step.home == step.op.netns
+            assert step.carries == (step.op.netns != step.op.parent_netns)
 
     # Every request can be built once its look-ups are answered.
     for _, step in steps:

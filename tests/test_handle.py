@@ -460,3 +460,22 @@ def test_a_slice_of_big_failing_requests_is_answered_in_full(ns):
         big = dataclasses.replace(taken, attrs=AttrList([*taken.attrs, alias, alias, alias]))
         outcomes = sock.exchange([big] * 300)
     assert all(isinstance(o.error, FileExistsError) for o in outcomes)
+
+
+def test_a_macvlan_and_a_vxlan_are_placed_in_another_namespace_as_they_are_made(pair):
+    a, b, ha, hb = pair
+    ha.link_add_veth("par0", "par1", up=True)
+    ha.link_add_macvlan("mv0", "par0", mode="bridge", netns=b, up=True,
+                        address="02:00:00:00:0d:01")
+    ha.link_add_vxlan("vx0", 9, remote="192.0.2.9", port=14789, dev="par0", netns=b,
+                      address="02:00:00:00:0d:02")
+    assert {link.name for link in ha.link_list()} == {"lo", "par0", "par1"}
+    mv = ip_json(b, "-d", "link", "show", "mv0")[0]
+    vx = ip_json(b, "-d", "link", "show", "vx0")[0]
+    assert (mv["linkinfo"]["info_kind"], mv["linkinfo"]["info_data"]["mode"]) == (
+        "macvlan", "bridge")
+    assert mv["link_index"] == ha.index_of("par0") and "UP" in mv["flags"]
+    assert mv["link_netnsid"] == hb.nsid_get(a) and mv["address"] == "02:00:00:00:0d:01"
+    assert (vx["linkinfo"]["info_data"]["id"], vx["address"]) == (9, "02:00:00:00:0d:02")
+    assert vx["link_netnsid"] == hb.nsid_get(a)
+    assert_links_match_ip(b, hb)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -203,6 +204,100 @@ def test_a_link_kind_the_kernel_lacks_is_refused_before_anything_is_made(tmp_pat
     assert my_namespaces(prefix) == [] and set(links_of(host)) == {"lo"}
 
 
+MACVLAN_VXLAN = """\
+    topology:
+      nodes:
+        a: {kind: linux}
+        b: {kind: linux}
+      links:
+        - type: macvlan
+          host-interface: par0
+          endpoint: {node: a, interface: eth1, mac: "02:00:00:00:0e:01", ipv4: 10.8.0.1/24}
+          vars: {role: uplink}          # templating only
+        - endpoints: ["b:eth1", "macvlan:par0"]
+          ipv4: [10.8.0.2/24, ""]
+        - type: macvlan
+          host-interface: par0
+          mode: vepa
+          mtu: 1400
+          endpoint: {node: b, interface: eth2}
+        - type: vxlan
+          remote: 192.0.2.2
+          vni: 42
+          parent-interface: up0
+          endpoint: {node: a, interface: vx1, mac: "02:00:00:00:0e:02", ipv4: 10.9.0.1/24}
+        - type: vxlan
+          remote: 192.0.2.2
+          vni: 43
+          udp-port: 4789
+          endpoint: {node: b, interface: vx1}
+"""
+
+
+def test_macvlan_and_vxlan_links_are_made_in_the_host_and_placed_in_their_nodes(
+        tmp_path, prefix, host, ns):
+    from rawns.ping import ping
+
+    # the host: par0 (a veth, both ends up) for the macvlans; up0 192.0.2.1 to a
+    # remote tunnel end 192.0.2.2, whose vxlan (VNI 42, containerlab's port) ip makes
+    remote = ns()
+    run_ip("-n", host, "link", "add", "par0", "type", "veth", "peer", "name", "par1")
+    run_ip("-n", host, "link", "add", "up0", "type", "veth", "peer", "name", "up1", "netns",
+           remote)
+    run_ip("-n", host, "addr", "add", "192.0.2.1/24", "dev", "up0")
+    run_ip("-n", remote, "addr", "add", "192.0.2.2/24", "dev", "up1")
+    run_ip("-n", remote, "link", "add", "vx0", "type", "vxlan", "id", "42", "remote",
+           "192.0.2.1", "dstport", "14789")
+    run_ip("-n", remote, "addr", "add", "10.9.0.2/24", "dev", "vx0")
+    for where, dev in [(host, "par0"), (host, "par1"), (host, "up0"), (remote, "up1"),
+                       (remote, "vx0")]:
+        run_ip("-n", where, "link", "set", dev, "up")
+    before = set(links_of(host))
+    lab = topology.load(lab_file(tmp_path, prefix, MACVLAN_VXLAN), host=host)
+    a, b = f"{prefix}lab-a", f"{prefix}lab-b"
+    for attempt in range(2):  # down removes them at once: up again right away works
+        lab.up()
+        host_index = {e["ifname"]: e["ifindex"] for e in ip_json(host, "link", "show")}
+        detail = {(n, e["ifname"]): e for n in (a, b) for e in ip_json(n, "-d", "link", "show")}
+        mv_a, mv_b, mv_b2 = detail[(a, "eth1")], detail[(b, "eth1")], detail[(b, "eth2")]
+        for mv, mode in [(mv_a, "bridge"), (mv_b, "bridge"), (mv_b2, "vepa")]:
+            assert mv["linkinfo"]["info_kind"] == "macvlan"
+            assert mv["linkinfo"]["info_data"]["mode"] == mode  # containerlab's default: bridge
+            assert mv["link_index"] == host_index["par0"] and "link_netnsid" in mv
+            assert "UP" in mv["flags"]
+        assert mv_a["address"] == "02:00:00:00:0e:01" and mv_b2["mtu"] == 1400
+        vx_a, vx_b = detail[(a, "vx1")], detail[(b, "vx1")]
+        data_a, data_b = vx_a["linkinfo"]["info_data"], vx_b["linkinfo"]["info_data"]
+        assert (data_a["id"], data_a["remote"], data_a["port"]) == (42, "192.0.2.2", 14789)
+        assert (data_b["id"], data_b["port"]) == (43, 4789)
+        assert "link" not in data_b  # no parent-interface: the host routes the remote
+        assert vx_a["address"] == "02:00:00:00:0e:02" and "UP" in vx_a["flags"]
+        assert set(links_of(host)) == before  # made there, but nothing of them stays
+        assert addresses(links_of(a)["eth1"]) >= {"10.8.0.1/24"}
+        assert ping("10.8.0.2", netns=a, count=1, timeout=3)  # two macvlans, bridge mode
+        assert ping("10.9.0.2", netns=a, count=1, timeout=3)  # through the tunnel
+        status = {i.name: i for i in lab.status().nodes[0].interfaces}
+        assert status["eth1"].mac == "02:00:00:00:0e:01" and status["vx1"].up
+        lab.down()
+        assert my_namespaces(prefix) == [] and set(links_of(host)) == before
+
+
+def test_a_macvlan_on_an_interface_the_topology_makes_is_refused(tmp_path, prefix, host):
+    with pytest.raises(TopologyError, match="made by this topology") as caught:
+        topology.load(lab_file(tmp_path, prefix, """\
+            topology:
+              nodes:
+                a: {kind: linux}
+                br0: {kind: bridge}
+              links:
+                - endpoints: ["a:eth1", "br0:p1"]
+                - type: macvlan
+                  host-interface: br0
+                  endpoint: {node: a, interface: eth2}
+            """), host=host)
+    assert caught.value.line == 9  # "- type: macvlan"
+
+
 def test_a_failing_exec_line_removes_everything(tmp_path, prefix, host):
     lab = topology.load(lab_file(tmp_path, prefix, """\
         topology:
@@ -372,3 +467,118 @@ def test_command_line_mistakes_are_one_line(tmp_path, prefix):
     assert rawns("up").stderr == "rawns: up: topology file is missing\n"
     assert rawns("graph", str(path), "png").returncode == 1
     assert my_namespaces(prefix) == []
+
+
+@pytest.mark.parametrize("when", ["links", "exec"])
+def test_sigterm_during_up_leaves_nothing(tmp_path, prefix, host, when):
+    """``rawns up`` takes SIGTERM (docker stop, systemd, timeout) as Ctrl-C:
+    while the batch makes the namespaces and links, or while exec lines run."""
+    count = 150
+    nodes = "\n".join(f"            n{i}: {{}}" for i in range(count))
+    links = "\n".join(f'            - endpoints: ["n{i}:eth1", "n{i + 1}:eth2"]'
+                      for i in range(count - 1))
+    path = lab_file(tmp_path, prefix, f"""\
+        topology:
+          defaults: {{kind: linux, exec: ["sleep 0.02"]}}
+          nodes:
+{nodes}
+          links:
+            - endpoints: ["n0:eth9", "host:h0"]
+{links}
+        """)
+    proc = subprocess.Popen([sys.executable, "-m", "rawns", "-n", host, "up", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.monotonic() + 60
+    # "links": as soon as a namespace is there; "exec": once they all are
+    wanted = 1 if when == "links" else count
+    while len(my_namespaces(prefix)) < wanted and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    if when == "exec":
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (out, err)
+    assert "Traceback" not in err and out == ""
+    assert my_namespaces(prefix) == [] and set(links_of(host)) == {"lo"}
+
+
+def progress_lab(tmp_path: Path, prefix: str, count: int) -> Path:
+    nodes = "\n".join(f"            n{i}: {{}}" for i in range(count))
+    links = "\n".join(f'            - endpoints: ["n{i}:eth1", "n{i + 1}:eth2"]'
+                      for i in range(count - 1))
+    return lab_file(tmp_path, prefix, f"""\
+        topology:
+          defaults: {{kind: linux, exec: ["ip link set lo mtu 9000"]}}
+          nodes:
+{nodes}
+          links:
+{links}
+        """)
+
+
+def test_up_shows_its_progress_on_a_terminal_and_nothing_elsewhere(tmp_path, prefix, host):
+    import pty
+
+    from rawns.cli.topology import PROGRESS_NODES
+
+    count = PROGRESS_NODES + 10
+    path = progress_lab(tmp_path, prefix, count)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # stderr a terminal (a pty): the phases, counted, on one line rewritten in place
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "rawns", "-n", host, "up", str(path)],
+                            stdout=subprocess.PIPE, stderr=follower, env=env)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the terminal's other side is closed
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, shown
+    text = shown.decode()
+    assert "\n" not in text and text.endswith("\r\x1b[K")  # cleared at the end
+    updates = [u.removesuffix("\x1b[K") for u in text.split("\r") if u.strip("\x1b[K")]
+    assert updates and all(u.startswith("rawns: up: ") for u in updates)
+    last = {}
+    for update in updates:
+        phase, counted = update.removeprefix("rawns: up: ").split(" ", 1)
+        last[phase] = counted
+    assert list(last) == ["namespaces", "links", "exec"]  # in that order, each once
+    requests = count + 2 * (count - 1)  # lo up, each link, the far end up
+    assert last["namespaces"].startswith(f"{count}/{count}, ")
+    assert last["links"].startswith(f"{requests}/{requests}, ")
+    assert last["exec"].startswith(f"{count}/{count}, ")
+    assert all(counted.endswith("/s") for counted in last.values())
+    subprocess.run([sys.executable, "-m", "rawns", "-n", host, "down", str(path)], env=env,
+                   check=True)
+    # stderr not a terminal: not a byte of progress
+    up = rawns("-n", host, "up", str(path))
+    assert up.returncode == 0 and up.stderr == ""
+    rawns("-n", host, "down", str(path))
+    assert my_namespaces(prefix) == []
+
+
+def test_progress_is_throttled_but_shows_each_phase_and_its_end():
+    import io
+
+    from rawns.cli.topology import _Progress
+
+    stream = io.StringIO()
+    progress = _Progress(stream)
+    progress.INTERVAL = 3600.0  # nothing between a phase's first and last update
+    for done in range(0, 1001):
+        progress("links", done, 1000)
+    progress("exec", 0, 5)
+    progress.done()
+    shown = stream.getvalue().split("\r")
+    assert shown[1:3] == ["rawns: up: links 0/1000\x1b[K"] + [shown[2]]
+    assert shown[2].startswith("rawns: up: links 1000/1000, ") and "/s" in shown[2]
+    assert shown[3:] == ["rawns: up: exec 0/5\x1b[K", "\x1b[K"]

@@ -101,11 +101,23 @@ def test_other_link_types_are_read():
         {"type": "vxlan", "remote": "192.0.2.1", "vni": 100,
          "endpoint": {"node": "a", "interface": "vx0"}},
         {"type": "dummy", "endpoint": {"node": "a", "interface": "d0"}},
+        {"type": "vxlan", "remote": "2001:db8::1", "vni": 7, "udp-port": 4789,
+         "parent-interface": "eth9", "mtu": 1400, "labels": {"x": "y"},
+         "endpoint": {"node": "a", "interface": "vx1", "mac": "02:00:00:00:00:07"}},
     ]))
     assert [(l.type, l.host_interface, l.mode) for l in spec.links[:2]] == [
         ("macvlan", "eth0", "bridge"), ("macvlan", "eth0", "vepa")]
     assert (spec.links[2].vni, spec.links[2].udp_port, spec.links[2].mtu) == (100, 14789, None)
+    assert spec.links[2].host_interface is None
     assert spec.links[3].type == "dummy"
+    vx = spec.links[4]
+    assert (vx.remote, vx.vni, vx.udp_port, vx.host_interface, vx.mtu) == (
+        "2001:db8::1", 7, 4789, "eth9", 1400)
+    assert vx.endpoints[0].mac == "02:00:00:00:00:07"
+    with pytest.raises(TopologyError, match="parent-interface"):
+        parse(lab({"a": {"kind": "linux"}}, [
+            {"type": "vxlan", "remote": "192.0.2.1", "vni": 1, "parent-interface": "x" * 16,
+             "endpoint": {"node": "a", "interface": "vx0"}}]))
 
 
 # -- inheritance ------------------------------------------------------------------------------

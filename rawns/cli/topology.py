@@ -15,9 +15,13 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rawns.cli.grammar import PROG, Options, ShowHelp, UsageError, Words, resolve
 from rawns.cli.session import emit_json
+
+if TYPE_CHECKING:
+    from typing import TextIO
 
 __all__ = ["run", "FORMATS", "PROGRESS_NODES"]
 
@@ -62,10 +66,15 @@ def run(words: Words, opts: Options) -> int:
         print(f"{PROG}: up: ignored, they configure containers: "
               f"{', '.join(lab.spec.ignored)}", file=sys.stderr)
     start = time.monotonic()
-    progress = _Progress() if (len(lab.spec.nodes) >= PROGRESS_NODES
-                               and sys.stderr.isatty()) else None
+    progress = _Progress(sys.stderr) if (len(lab.spec.nodes) >= PROGRESS_NODES
+                                         and sys.stderr.isatty()) else None
+    from rawns.cli.interrupts import Interrupts
+
     try:
-        lab.up(progress=progress)
+        # SIGTERM (docker stop, systemd, timeout) as Ctrl-C: up removes what it
+        # made; a second signal waits until that is done
+        with Interrupts():
+            lab.up(progress=progress)
     except topology.ExecFailed as err:
         print(f"{PROG}: up: {err} (everything it made is removed)", file=sys.stderr)
         return 2
@@ -78,26 +87,36 @@ def run(words: Words, opts: Options) -> int:
 
 
 class _Progress:
-    """``up``'s progress, on one line of the terminal."""
+    """``up``'s progress on one line of the terminal, rewritten in place:
+    the phase, items done of its total, and their rate since it began.
 
-    def __init__(self) -> None:
+    Called from add_many's worker threads too (one at a time: they report
+    under its lock)."""
+
+    #: a terminal needs no more than ten lines a second
+    INTERVAL = 0.1
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
         self.shown = False
+        self.phase = ""
+        self.began = 0.0
         self.last = 0.0
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         now = time.monotonic()
-        if phase == "exec" and done < total and now - self.last < 0.1:
-            return  # a terminal needs no more than ten lines a second
+        if phase != self.phase:
+            self.phase, self.began = phase, now
+        elif done < total and now - self.last < self.INTERVAL:
+            return
         self.last = now
-        if phase == "links":
-            text = "making namespaces and links..." if done == 0 else "links made"
-        else:
-            text = f"exec lines {done}/{total}"
-        sys.stderr.write(f"\r{PROG}: up: {text}\033[K")
-        sys.stderr.flush()
+        elapsed = now - self.began
+        rate = f", {done / elapsed:.0f}/s" if done and elapsed > 0 else ""
+        self.stream.write(f"\r{PROG}: up: {phase} {done}/{total}{rate}\033[K")
+        self.stream.flush()
         self.shown = True
 
     def done(self) -> None:
         if self.shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+            self.stream.write("\r\033[K")
+            self.stream.flush()

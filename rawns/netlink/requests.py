@@ -348,9 +348,12 @@ def vxlan_add(ifname: str, vni: int, *, remote: AddressLike | None = None,
               port: int | None = None, dev: int | None = None, ttl: int | None = None,
               learning: bool | None = None, mtu: int | None = None,
               address: str | None = None, netns_fd: int | None = None,
-              up: bool = False) -> Message:
+              up: bool = False, index: int = 0) -> Message:
     """RTM_NEWLINK for VXLAN: ``ip link add NAME type vxlan id VNI [remote|group
     ADDR] [local ADDR] [dstport PORT] [dev IFINDEX]``.
+
+    With ``netns_fd`` it is placed in that namespace as it is made (its
+    sockets stay in the sender's); ``index`` asks for that ifindex there.
 
     IPv4 addresses go in IFLA_VXLAN_GROUP/LOCAL, IPv6 in GROUP6/LOCAL6.
     ``group`` must be multicast (and usually wants ``dev``), ``remote`` not.
@@ -387,7 +390,7 @@ def vxlan_add(ifname: str, vni: int, *, remote: AddressLike | None = None,
     if port is not None:
         pairs.append((IFLA_VXLAN.IFLA_VXLAN_PORT, _int(port, "port", 0, 0xFFFF)))
     return link_add(ifname, "vxlan", info_data=list(_attrs(*pairs)), mtu=mtu,
-                    address=address, netns_fd=netns_fd, up=up)
+                    address=address, netns_fd=netns_fd, up=up, index=index)
 
 
 #: macvlan modes (IFLA_MACVLAN_MODE) by the name ip gives them.
@@ -416,11 +419,13 @@ def _choice(table: Mapping[str, int], value: Any, what: str) -> int:
 def macvlan_add(ifname: str, link: int, *, mode: str | int = "vepa", nopromisc: bool = False,
                 bcqueuelen: int | None = None, kind: str = "macvlan", mtu: int | None = None,
                 address: str | None = None, netns_fd: int | None = None,
-                up: bool = False) -> Message:
+                up: bool = False, index: int = 0) -> Message:
     """RTM_NEWLINK for a macvlan (or ``kind="macvtap"``) on the link ``link``
-    (ifindex): ``ip link add NAME link DEV type macvlan mode MODE [nopromisc]
-    [bcqueuelen N]``.  Modes: private, vepa (the kernel's default), bridge,
-    passthru (``nopromisc`` only there), source."""
+    (ifindex in the sender's namespace): ``ip link add NAME link DEV type
+    macvlan mode MODE [nopromisc] [bcqueuelen N]``.  Modes: private, vepa
+    (the kernel's default), bridge, passthru (``nopromisc`` only there),
+    source. With ``netns_fd`` it is placed in that namespace as it is made;
+    ``index`` asks for that ifindex there."""
     if kind not in ("macvlan", "macvtap"):
         raise EncodeError(f"macvlan kind must be 'macvlan' or 'macvtap', not {kind!r}")
     number = _choice(MACVLAN_MODES, mode, "macvlan mode")
@@ -433,7 +438,7 @@ def macvlan_add(ifname: str, link: int, *, mode: str | int = "vepa", nopromisc: 
         data.append(make_attr(IFLA_MACVLAN.IFLA_MACVLAN_BC_QUEUE_LEN,
                               _u32(bcqueuelen, "bcqueuelen")))
     return link_add(ifname, kind, info_data=data, link=link, mtu=mtu, address=address,
-                    netns_fd=netns_fd, up=up)
+                    netns_fd=netns_fd, up=up, index=index)
 
 
 def vlan_add(ifname: str, link: int, vid: int, *, protocol: str | int = "802.1Q",

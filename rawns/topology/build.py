@@ -7,6 +7,9 @@ Invariants:
   host links and bridges of the host go there, nowhere else.
 - Every link comes up, ``lo`` of every linux node too (containerlab's
   defaults); each end gets the MAC and addresses the file gives it.
+- A macvlan or vxlan is made in the host's namespace and placed in its
+  node's by the same request, as containerlab makes them there and moves
+  them into the container.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from rawns.topology.spec import Endpoint, Link, Spec
 __all__ = ["describe", "HostEnd", "Removal", "removal", "BUILT_LINKS"]
 
 #: The link types ``describe`` can make (the others are refused before anything is made).
-BUILT_LINKS = ("veth",)
+BUILT_LINKS = ("veth", "macvlan", "vxlan")
 
 
 def describe(spec: Spec, batch: Batch, host: Optional[str] = None) -> None:
@@ -37,12 +40,33 @@ def describe(spec: Spec, batch: Batch, host: Optional[str] = None) -> None:
     for link in spec.links:
         if link.type not in BUILT_LINKS:
             raise ValueError(f"{link}: rawns cannot make {link.type} links yet")
+        if link.type in ("macvlan", "vxlan"):
+            _placed(spec, batch, link, host)
+            continue
         near, far = link.endpoints
         batch.veth(near.interface, far.interface, netns=_where(spec, near.node, host),
                    peer_netns=_where(spec, far.node, host), mtu=link.mtu,
                    address=near.mac, peer_address=far.mac)
         for end in link.endpoints:
             _end(spec, batch, end, host)
+
+
+def _placed(spec: Spec, batch: Batch, link: Link, host: Optional[str]) -> None:
+    """A macvlan or vxlan, made in the host's namespace (on its
+    ``host_interface``, where its sockets live) and placed in its node's, as
+    containerlab makes them; it comes up, with the endpoint's MAC."""
+    (end,) = link.endpoints
+    where = _where(spec, end.node, host)
+    if link.type == "macvlan":
+        assert link.host_interface is not None and link.mode is not None  # (spec)
+        batch.macvlan(end.interface, link.host_interface, netns=where, parent_netns=host,
+                      mode=link.mode, mtu=link.mtu, address=end.mac)
+    else:
+        assert link.vni is not None  # (spec)
+        batch.vxlan(end.interface, link.vni, netns=where, parent_netns=host,
+                    remote=link.remote, port=link.udp_port, dev=link.host_interface,
+                    mtu=link.mtu, address=end.mac)
+    _end(spec, batch, end, host)
 
 
 def _end(spec: Spec, batch: Batch, end: Endpoint, host: Optional[str]) -> None:
@@ -74,18 +98,30 @@ class HostEnd:
 @record
 class Removal:
     """What ``down`` removes: ``host_ends`` and ``bridges`` in the host's
-    namespace (each only if it is still what the topology made), then the
-    ``namespaces`` of the linux nodes (with everything in them)."""
+    namespace (each only if it is still what the topology made), ``placed``:
+    (namespace, interface) of each macvlan and vxlan, deleted before their
+    namespace (whose deletion would remove them only later, in the kernel's
+    cleanup work, while they still hold their MAC on the host's interface or
+    their VNI and port there), then the ``namespaces`` of the linux nodes
+    (with everything in them)."""
 
     namespaces: tuple[str, ...]
     host_ends: tuple[HostEnd, ...]
     bridges: tuple[str, ...]
+    placed: tuple[tuple[str, str], ...] = ()
 
 
 def removal(spec: Spec) -> Removal:
     """What ``down`` removes for ``spec``."""
     ends = []
+    placed = []
     for link in spec.links:
+        if link.type in ("macvlan", "vxlan"):
+            (end,) = link.endpoints
+            where = spec.place(end.node)
+            assert where is not None  # (spec: on a linux node)
+            placed.append((where, end.interface))
+            continue
         if link.type != "veth":
             continue  # in a linux node's namespace: goes with it
         for this, other in (link.endpoints, tuple(reversed(link.endpoints))):
@@ -95,7 +131,8 @@ def removal(spec: Spec) -> Removal:
     bridges = tuple(node.name for node in spec.nodes
                     if node.kind == "bridge" and spec.place(node.name) is None)
     namespaces = tuple(node.netns for node in spec.nodes if node.netns is not None)
-    return Removal(namespaces=namespaces, host_ends=tuple(ends), bridges=bridges)
+    return Removal(namespaces=namespaces, host_ends=tuple(ends), bridges=bridges,
+                   placed=tuple(placed))
 
 
 def links_of(spec: Spec, node: str) -> list[tuple[Link, Endpoint]]:

@@ -13,8 +13,9 @@ Invariants:
   is involved. Other lines run in the namespace as ``ip netns exec`` runs
   them (``rawns.netns.run``), without a shell.
 - ``down`` is idempotent and removes only what the topology names: its
-  namespaces, its bridges in the host's namespace, and its interfaces there
-  only while their peer is still the topology's.
+  macvlans and vxlans (at once), its namespaces, its bridges in the host's
+  namespace, and its interfaces there only while their peer is still the
+  topology's.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ from rawns.topology.state import InterfaceStatus, NodeStatus, Status
 __all__ = ["Topology", "load", "ExecFailed", "Status", "NodeStatus", "InterfaceStatus",
            "Progress"]
 
-#: ``progress(phase, done, total)``: phase is "links" (the batch: done is 0,
-#: then total) or "exec" (one call per line run).
+#: ``progress(phase, done, total)``, each phase in turn: "namespaces" (as
+#: they are made, some 64 at a time), "links" (the requests that make and set
+#: links, addresses and routes, as they are written), "exec" (each line run).
 Progress = Callable[[str, int, int], None]
 
 # Objects of rawns' command line an exec line may not name: they replace the
@@ -100,25 +102,27 @@ class Topology:
         self._check_kernel()
         if self.host is not None:
             os.close(netns_module.open_fd(self.host))  # it exists: refused now, not midway
-        batch = Batch()
+        batch = Batch(progress=progress)
         describe(self.spec, batch, self.host)
         total = len(commands)
-        if progress is not None:
-            progress("links", 0, 1)
-        made = False
         try:
             batch.commit()  # undoes itself if it fails: then there is nothing to remove
-            made = True
-            if progress is not None:
-                progress("links", 1, 1)
+            if progress is not None and total:
+                progress("exec", 0, total)
             for done, (node, netns, line, words) in enumerate(commands, 1):
                 _run_line(node, netns, line, words)
                 if progress is not None:
                     progress("exec", done, total)
         except BaseException:
-            if made:  # all of it made by this call
-                with contextlib.suppress(Exception):
-                    self.down()
+            # batch.made, not a flag set after commit() returns: an interrupt
+            # landing between the two would leave everything behind
+            while batch.made:  # all of it made by this call
+                try:
+                    with contextlib.suppress(Exception):
+                        self.down()
+                    break
+                except KeyboardInterrupt:
+                    continue  # to its end, even if another Ctrl-C lands in it
             raise
 
     def _exec_lines(self) -> list[tuple[str, str, str, list[str]]]:
@@ -164,13 +168,15 @@ class Topology:
         cannot make."""
         from rawns.topology.build import BUILT_LINKS
 
+        known: dict[str, bool] = {"veth": True}  # (rawns cannot run without veth)
         for link in self.spec.links:
-            if link.type in BUILT_LINKS:
-                continue
-            if not kernel_has(link.type):
+            if link.type not in known:
+                known[link.type] = kernel_has(link.type)
+            if not known[link.type]:
                 raise _link_error(self.spec, link, f"this kernel has no {link.type!r} links "
                                   f"(is its module, {link.type}.ko, available?)")
-            raise _link_error(self.spec, link, f"rawns cannot make {link.type} links yet")
+            if link.type not in BUILT_LINKS:
+                raise _link_error(self.spec, link, f"rawns cannot make {link.type} links yet")
 
     # -- down -------------------------------------------------------------------------
 
@@ -180,6 +186,7 @@ class Topology:
         from rawns.handle import Handle
 
         what = removal(self.spec)
+        _delete_placed(what.placed)
         if not (what.host_ends or what.bridges):
             netns_module.delete_many(what.namespaces, missing_ok=True)
             return
@@ -308,6 +315,29 @@ def kernel_has(kind: str) -> bool:
     finally:
         os.close(fd)
     return outcome.error is None or outcome.error.errno != errno.EOPNOTSUPP
+
+
+def _delete_placed(placed: Sequence[tuple[str, str]]) -> None:
+    """Delete each (namespace, interface) that is there: macvlans and vxlans
+    go at once, not with their namespace's later cleanup (until which they
+    would still hold their MAC on the host's interface, their VNI and port)."""
+    from rawns.handle import Handle
+
+    by_netns: dict[str, list[str]] = {}
+    for where, name in placed:
+        by_netns.setdefault(where, []).append(name)
+    for where, names in by_netns.items():
+        try:
+            handle = Handle(where)
+        except FileNotFoundError:
+            continue  # not up
+        with handle:
+            for name in names:
+                try:
+                    handle.link_delete(name)
+                except KernelError as err:
+                    if err.errno not in (errno.ENODEV, errno.ENOENT):
+                        raise
 
 
 def _wait_gone(handle: Any, names: Sequence[str], timeout: float = 10.0) -> list[str]:

@@ -75,7 +75,8 @@ _LINK_KEYS = {
     "veth": frozenset({"type", "endpoints", "mtu", "ipv4", "ipv6"}),
     "host": frozenset({"type", "endpoint", "host-interface", "mtu"}),
     "macvlan": frozenset({"type", "endpoint", "host-interface", "mode", "mtu"}),
-    "vxlan": frozenset({"type", "endpoint", "remote", "vni", "udp-port", "mtu"}),
+    "vxlan": frozenset({"type", "endpoint", "remote", "vni", "udp-port", "parent-interface",
+                        "mtu"}),
     "dummy": frozenset({"type", "endpoint", "mtu"}),
 }
 _UNSUPPORTED_LINKS = {
@@ -138,8 +139,10 @@ class Link:
     """A link. ``veth``: two endpoints, each in its node (a ``host`` link is
     a veth whose second endpoint is the host's ``host-interface``); the
     others have one endpoint: ``macvlan`` on the host's ``host_interface``,
-    ``vxlan`` to ``remote``, ``dummy``. ``mtu`` is containerlab's default
-    where the file gives none (veth and host links)."""
+    ``vxlan`` to ``remote`` (through the host's ``host_interface``, its
+    ``parent-interface``, if given; else where the host routes ``remote``),
+    ``dummy``. ``mtu`` is containerlab's default where the file gives none
+    (veth and host links; a macvlan or vxlan takes the kernel's)."""
 
     type: str
     endpoints: tuple[Endpoint, ...]
@@ -606,8 +609,12 @@ class _Parser:
             vni = self.integer(item["vni"], f"{path}.vni", item, "vni", 0, 2**24 - 1)
             port = self.integer(item.get("udp-port", DEFAULT_VXLAN_PORT), f"{path}.udp-port",
                                 item, "udp-port", 1, 65535)
+            parent = None
+            if item.get("parent-interface") not in (None, ""):
+                parent = self.ifname(item["parent-interface"], f"{path}.parent-interface",
+                                     item, "parent-interface")
             return Link(type="vxlan", endpoints=(end,), mtu=mtu, line=line, remote=remote,
-                        vni=vni, udp_port=port)
+                        vni=vni, udp_port=port, host_interface=parent)
         return Link(type="dummy", endpoints=(end,), mtu=mtu, line=line)
 
     def brief_link(self, item: Mapping[Any, Any], path: str, line: Optional[int],
@@ -704,7 +711,9 @@ class _Parser:
     # Across the file -----------------------------------------------------------------
 
     def check_interfaces(self, spec: Spec, raw_links: Sequence[Any]) -> None:
-        """No two interfaces (nor a bridge) share a name in one namespace."""
+        """No two interfaces (nor a bridge) share a name in one namespace,
+        and the host's interface a macvlan or vxlan sits on is not one the
+        topology makes (it must be there before)."""
         seen: dict[tuple[Optional[str], str], str] = {}
         for node in spec.nodes:
             if node.kind == "bridge":
@@ -718,6 +727,14 @@ class _Parser:
                     raise self.error(f"{label}: {interface!r} is already {earlier} in {place}",
                                      f"topology.links[{i}]", raw_links, i)
                 seen[(where, interface)] = f"used by {label}"
+        for i, link in enumerate(spec.links):
+            if (link.type in ("macvlan", "vxlan") and link.host_interface is not None
+                    and (None, link.host_interface) in seen):
+                key = "host-interface" if link.type == "macvlan" else "parent-interface"
+                raise self.error(f"{link.host_interface!r} is made by this topology "
+                                 f"({seen[(None, link.host_interface)]}): a {link.type} "
+                                 f"link sits on an interface the host has already",
+                                 f"topology.links[{i}].{key}", raw_links, i)
 
 
 _LINK_TYPES_SET = frozenset(LINK_TYPES)
