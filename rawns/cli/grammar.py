@@ -241,6 +241,7 @@ OBJECT_TABLE: list[tuple[str, Sequence[str]]] = [
     ("down", ["down"]),
     ("show", ["show"]),
     ("graph", ["graph"]),
+    ("sysctl", ["sysctl"]),
     ("help", ["help"]),
 ]
 
@@ -260,7 +261,7 @@ OBJECT_COMMANDS: list[tuple[str, Sequence[str]]] = [
 USAGE = f"""\
 Usage: {PROG} [OPTIONS] OBJECT {{ COMMAND | help }}
 OBJECT := {{ link | addr | route | rule | neigh | tuntap | netns | monitor | ping
-           | demo | explain | up | down | show | graph }}
+           | sysctl | demo | explain | up | down | show | graph }}
 OPTIONS := {{ -n[etns] NAME | -j[son] | -p[retty] | -4 | -6 | -br[ief] | -o[neline] |
              -s[tats] | -d[etails] | -b[atch] FILE | -force | -a[ll] | --trace |
              -h[elp] | -V }}
@@ -358,6 +359,18 @@ Usage: {PROG} [-n NS] neigh add|replace ADDR lladdr MAC dev DEV
        {PROG} [-n NS] neigh delete ADDR dev DEV
        {PROG} [-n NS] [-j] [-4|-6] neigh show [dev DEV] [nud STATE|all]
          (NOARP entries are hidden unless asked for, as ip)
+""",
+    "sysctl": f"""\
+Usage: {PROG} [-n NS] [-j [-p]] sysctl [-n|-N|-b] [-e] [-q] [-w] KEY[=VALUE] ...
+       {PROG} [-n NS] sysctl -a [-r PATTERN] [--deprecated]
+         sysctl(8)'s grammar for the network sysctls (net.*) of NS, without a
+         fork: KEY prints 'KEY = VALUE' (a directory: every key below it),
+         KEY=VALUE writes; KEY as net.ipv4.ip_forward or net/ipv4/ip_forward
+         (net.ipv4.conf.eth0/5.forwarding names eth0.5). -n: values only,
+         -N: names only, -b: values without a newline, -e: no error for a
+         missing key, -q: nothing printed for a write, -w: every argument is
+         a write, -a: every net.* key (-r: those whose name matches PATTERN).
+         Output, errors and exit status are sysctl's; -j: one JSON object.
 """,
     "monitor": f"""\
 Usage: {PROG} [-n NS] [-j] monitor [link] [addr] [route] [neigh] [all]
