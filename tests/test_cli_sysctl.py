@@ -211,3 +211,20 @@ def test_the_printed_name_reads_back_as_the_same_file(key):
     assert netns.sysctl_path(name) == path
     assert netns.sysctl_name(path) == name
     assert "/" not in name.split(".")[0]
+
+
+@needs_root
+def test_batch_lines_write_each_namespace_and_errors_name_the_line(pod, ns, tmp_path):
+    other = ns()
+    script = tmp_path / "sysctl.batch"
+    script.write_text(f"-n {pod} sysctl -q net.ipv4.conf.all.arp_announce=2\n"
+                      f"-n {other} sysctl net.ipv4.conf.all.arp_announce=1 net.nosuch\n"
+                      f"-n {pod} sysctl -n net.ipv4.conf.all.arp_announce\n")
+    result = subprocess.run([sys.executable, "-m", "rawns", "-force", "-batch", str(script)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stdout == "net.ipv4.conf.all.arp_announce = 1\n2\n"
+    assert result.stderr == (f"rawns: {script}:2: cannot stat /proc/sys/net/nosuch: "
+                             "No such file or directory\n")
+    assert sysctl(other, "-n", "net.ipv4.conf.all.arp_announce")[0] == "1\n"
+    rawns(pod, "-q", "net.ipv4.conf.all.arp_announce=0")

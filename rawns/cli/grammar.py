@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from typing import Optional, Union
 
 __all__ = [
-    "PROG", "UsageError", "ShowHelp", "Options", "parse_options",
+    "PROG", "UsageError", "Reported", "ShowHelp", "Options", "parse_options",
     "resolve", "Words", "parse_int", "parse_float", "parse_ip", "verb",
     "OBJECT_TABLE", "OBJECT_MODULES", "OBJECT_COMMANDS", "USAGE", "HELP",
 ]
@@ -30,6 +30,17 @@ PROG = "rawns"
 
 class UsageError(Exception):
     """The command line is not one rawns understands."""
+
+
+class Reported(Exception):
+    """A command that went on past its errors (as sysctl(8) does): the error
+    lines, which the runner prints with its prefix (``rawns: FILE:LINE: ``
+    in a batch), and the exit status."""
+
+    def __init__(self, lines: list[str], status: int) -> None:
+        super().__init__("; ".join(lines))
+        self.lines = lines
+        self.status = status
 
 
 class ShowHelp(Exception):

@@ -5,7 +5,9 @@ a fork and an exec per call. Here each key is one call of
 ``rawns.netns.sysctl`` or ``rawns.netns.sysctl_list`` (the calling thread
 moves into NS and back), and what is printed, on stdout and stderr, is what
 procps-ng's sysctl prints there (``sysctl:`` written ``rawns:``), with its
-exit status: reads add up their failures, writes or theirs together.
+exit status: reads add up their failures, writes or theirs together. The
+errors come after the output (``Reported``), so that in a ``-batch`` they
+name the file and line as every other error does.
 
 Only ``net.*``: the other keys do not belong to a namespace; ``-a`` lists
 ``net`` (what ``sysctl -a`` prints under it). ``-j`` (a choice of rawns,
@@ -19,7 +21,7 @@ import os
 import sys
 
 from rawns import netns
-from rawns.cli.grammar import Options, ShowHelp, UsageError, Words
+from rawns.cli.grammar import Options, Reported, ShowHelp, UsageError, Words
 from rawns.errors import KernelError
 
 TYPE_CHECKING = False  # typing's, without importing typing (start-up)
@@ -109,6 +111,7 @@ class _Session:
         self.flags = flags
         self.json = json
         self.seen: dict[str, str] = {}
+        self.errors: list[str] = []
         self.status = 0
         self.match: Optional[Callable[[str], object]] = None
         if flags.pattern is not None:
@@ -120,8 +123,7 @@ class _Session:
                 raise UsageError(f"sysctl: bad pattern {flags.pattern!r}: {err}") from None
 
     def error(self, text: str) -> None:
-        sys.stdout.flush()  # the two streams in the order sysctl(8) writes them
-        print(f"rawns: {text}", file=sys.stderr)
+        self.errors.append(text)
 
     def shown(self, name: str, value: str) -> None:
         if self.match is not None and not self.match(name):
@@ -219,7 +221,8 @@ def run(words: Words, opts: Options) -> int:
 
         print(json.dumps(session.seen, indent=4 if opts.pretty else None,
                          separators=None if opts.pretty else (",", ":")))
-    sys.stdout.flush()
+    if session.errors:  # printed after the output, with the line's place in a batch
+        raise Reported(session.errors, session.status & 0xFF)
     return session.status & 0xFF
 
 
