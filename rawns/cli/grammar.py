@@ -282,7 +282,8 @@ OPTIONS := {{ -n[etns] NAME | -j[son] | -p[retty] | -4 | -6 | -br[ief] | -o[neli
   -4, -6    only IPv4 / IPv6 (addr, route, neigh, rule)
   -br       brief: one short line per link or address (link, addr)
   -o        one line per object (link, addr, route)
-  -s        statistics (link, addr); -s -s more of them
+  -s        statistics (link, addr; neigh and route: ages, probes, use counts);
+            -s -s more of them
   -d        details: the kind's data of a link, every field of a route
   -batch F  run the commands of file F ('-': stdin), one per line, in one process;
             a line may start with '-n NS'; -force goes on after a failed line
@@ -345,6 +346,21 @@ Usage: {PROG} [-n NS] addr add|replace ADDR/PLEN dev DEV [broadcast ADDR|+]
        {PROG} [-n NS] addr delete ADDR/PLEN dev DEV
        {PROG} [-n NS] [-j] [-br|-o] [-s [-s]] [-d] [-4|-6] addr show [[dev] DEV]
 """,
+    "route": f"""\
+Usage: {PROG} [-n NS] [-4|-6] route add|replace|delete [TYPE] PREFIX|default
+                 [via ADDR] [dev DEV] [metric N] [table T] [proto P] [scope S]
+                 [src ADDR] [mtu [lock] N] [advmss N] [onlink]
+                 [nexthop via ADDR dev DEV weight W ...]
+         TYPE := unicast | local | broadcast | multicast | throw | unreachable
+               | prohibit | blackhole
+       {PROG} [-n NS] [-j] [-o] [-s] [-d] [-4|-6] route show|flush
+                 [[root|match|exact] PREFIX|default] [table T|all] [dev DEV]
+                 [proto P] [scope S] [type TYPE] [via ADDR] [metric N]
+       {PROG} [-n NS] [-j] [-s] [-d] route get ADDR [from ADDR] [iif DEV] [oif DEV]
+                 [mark M]
+         (IPv4 and the main table unless told otherwise, as ip; -s adds the
+          kernel's use counts: 'users N', 'used N', 'age Nsec')
+""",
     "tuntap": f"""\
 Usage: {PROG} [-n NS] tuntap add|del [dev] NAME mode tun|tap [user U] [group G]
                  [multi_queue] [pi] [vnet_hdr] [one_queue]
@@ -368,8 +384,9 @@ Usage: {PROG} [-n NS] [-4|-6] rule add|delete [not] [from PREFIX|all] [to PREFIX
 Usage: {PROG} [-n NS] neigh add|replace ADDR lladdr MAC dev DEV
                  [nud permanent|noarp|reachable|stale]
        {PROG} [-n NS] neigh delete ADDR dev DEV
-       {PROG} [-n NS] [-j] [-4|-6] neigh show [dev DEV] [nud STATE|all]
-         (NOARP entries are hidden unless asked for, as ip)
+       {PROG} [-n NS] [-j] [-s] [-4|-6] neigh show [dev DEV] [nud STATE|all]
+         (NOARP entries are hidden unless asked for, as ip; -s adds what ip -s
+          adds: 'ref N', 'used USED/CONFIRMED/UPDATED' seconds ago, 'probes N')
 """,
     "sysctl": f"""\
 Usage: {PROG} [-n NS] [-j [-p]] sysctl [-n|-N|-b] [-e] [-q] [-w] KEY[=VALUE] ...
