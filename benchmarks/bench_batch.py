@@ -12,7 +12,18 @@ up``; ``-n POD link set lo up``. The same work is timed three more ways:
   POD -batch`` per pod (an ip batch line cannot take ``-n``);
 - ``python-batch``: a Python process that imports rawns and makes the same
   ``rawns.Batch`` (its start-up counted, as the CLI's is);
-- ``batch-inside``: that process's own clock around ``Batch`` alone.
+- ``batch-inside``: that process's own clock around ``Batch`` alone;
+- ``rawns-inside``: the same for the command line, ``rawns.cli.dispatch.main(
+  ["-batch", FILE])`` timed inside a process that imported it first: what the
+  ``-batch`` runner costs in-process (reading, planning, the Batch), start-up
+  left out.
+
+Start-up (the interpreter and the imports) is counted in ``rawns -batch`` and
+``python-batch`` and left out of the two ``-inside`` figures: compare each
+with its kind. The children run with the bytecode cache on, warmed once before
+the first run (a shell that sets PYTHONDONTWRITEBYTECODE, as this project's
+does, would otherwise have every run compile rawns from source, which an
+installed package never does).
 
 Each run starts from nothing with the run's prefix and waits for the kernel to
 free the previous run's namespaces; the host namespace is made before the
@@ -36,7 +47,8 @@ sys.path.insert(0, str(CHECKOUT))  # the checkout's rawns
 
 from rawns import netns  # noqa: E402
 
-ENV = {**os.environ, "PYTHONPATH": str(CHECKOUT)}
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+ENV["PYTHONPATH"] = str(CHECKOUT)
 
 
 def pods(prefix: str, n: int) -> list[tuple[str, str, str]]:
@@ -77,6 +89,16 @@ print(time.perf_counter() - started)
 """
 
 
+RAWNS_INSIDE = """
+import sys, time
+import rawns.batch, rawns.cli.batch, rawns.cli.dispatch
+started = time.perf_counter()
+status = rawns.cli.dispatch.main(["-batch", sys.argv[1]])
+print(time.perf_counter() - started)
+raise SystemExit(status)
+"""
+
+
 def run(argv: list[str], stdin: str | None = None) -> str:
     result = subprocess.run(argv, input=stdin, text=True, capture_output=True, env=ENV)
     if result.returncode != 0:
@@ -88,6 +110,10 @@ def peer_rawns_batch(host: str, items: list, path: str) -> dict[str, float]:
     started = time.perf_counter()
     run([sys.executable, "-m", "rawns", "-batch", path])
     return {"rawns -batch": time.perf_counter() - started}
+
+
+def peer_rawns_inside(host: str, items: list, path: str) -> dict[str, float]:
+    return {"rawns-inside": float(run([sys.executable, "-c", RAWNS_INSIDE, path]))}
 
 
 def peer_python_batch(host: str, items: list, path: str) -> dict[str, float]:
@@ -110,7 +136,7 @@ def peer_ip_batch(host: str, items: list, path: str) -> dict[str, float]:
 
 
 PEERS = {"rawns -batch": peer_rawns_batch, "python-batch": peer_python_batch,
-         "ip-batch": peer_ip_batch}
+         "ip-batch": peer_ip_batch, "rawns-inside": peer_rawns_inside}
 
 
 def settle(seconds: float) -> None:
@@ -132,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".batch", delete=False) as handle:
         handle.write(batch_file(host, items))
         path = handle.name
+    # compile rawns's bytecode once, outside the clock (see the module docstring)
+    run([sys.executable, "-c", "import rawns.batch, rawns.cli.batch, rawns.cli.dispatch"])
     try:
         for _ in range(args.rounds):
             for peer in order:
@@ -150,10 +178,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"W2-shaped batch file, N={args.n} pods ({5 * args.n} lines); median of "
           f"{len(times['rawns -batch'])} runs each, A B B A")
     print(f"{'peer':14} {'total ms':>9} {'us/pod':>8} {'ratio':>7}")
-    for peer, values in times.items():
-        median = statistics.median(values)
+    medians = {peer: statistics.median(values) for peer, values in times.items()}
+    for peer, median in medians.items():
         print(f"{peer:14} {median * 1000:9.1f} {median / args.n * 1e6:8.0f} "
               f"{median / base:6.2f}x")
+    print(f"whole command: ip-batch / rawns -batch = "
+          f"{medians['ip-batch'] / medians['rawns -batch']:.2f} (target >= 4); "
+          f"rawns -batch / python-batch = "
+          f"{medians['rawns -batch'] / medians['python-batch']:.2f} (target <= 1.3)")
+    print(f"in-process: rawns-inside / batch-inside = "
+          f"{medians['rawns-inside'] / medians['batch-inside']:.2f}; "
+          f"ip-batch / rawns-inside = {medians['ip-batch'] / medians['rawns-inside']:.2f}")
     return 0
 
 
