@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -56,9 +57,11 @@ def lan():
             run_ip("-n", name, "addr", "add", v6, "dev", dev, "nodad")
             run_ip("-n", name, "link", "set", dev, "up")
             run_ip("-n", name, "link", "set", "lo", "up")
-        for target in ("10.9.0.2", "fd00::2"):
-            subprocess.run([sys.executable, "-m", "rawns", "-n", a, "ping", "-c", "1", "-W",
-                            "5", target], check=True, capture_output=True)
+        _carrier(a, "v1")
+        _carrier(b, "v2")
+        for target in ("10.9.0.2", "fd00::2"):  # exit status 0: a reply came
+            subprocess.run([sys.executable, "-m", "rawns", "-n", a, "ping", "-c", "3", "-i",
+                            "0.2", "-W", "5", target], check=True, capture_output=True)
         run_ip("-n", a, "neigh", "add", "10.9.0.7", "lladdr", "02:00:00:00:00:07", "dev",
                "v1")
         run_ip("-n", a, "neigh", "add", "10.9.0.10", "lladdr", "02:00:00:00:00:0a", "dev",
@@ -73,6 +76,17 @@ def lan():
         yield a
     finally:
         _remove_netns_with_prefix(prefix)
+
+
+def _carrier(ns: str, dev: str) -> None:
+    """Wait until ``dev`` is up with its carrier (a moment after both ends are)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if json.loads(run_ip("-n", ns, "-j", "link", "show", dev).stdout)[0].get(
+                "operstate") == "UP":
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{dev} in {ns} has no carrier")
 
 
 _TIMES = re.compile(r"(used )(\d+)/(\d+)/(\d+)|(expires )(-?\d+)(sec)|(age )(\d+)(sec )")
