@@ -25,6 +25,11 @@ the first run (a shell that sets PYTHONDONTWRITEBYTECODE, as this project's
 does, would otherwise have every run compile rawns from source, which an
 installed package never does).
 
+``--plan-only`` leaves the kernel out: in this process, A B B A, it times
+reading and planning the file (``rawns.cli.batch.fast_batch``, what ``rawns
+-batch`` does before ``commit``; and the general reader, ``read_lines`` then
+``fast_plan``) against a Python loop making the same ``rawns.Batch``.
+
 Each run starts from nothing with the run's prefix and waits for the kernel to
 free the previous run's namespaces; the host namespace is made before the
 clock starts and everything is removed after it stops. Peers run A B B A;
@@ -144,12 +149,63 @@ def settle(seconds: float) -> None:
     time.sleep(seconds)
 
 
+def plan_only(n: int, rounds: int) -> int:
+    """Reading and planning the file against building the same Batch, no kernel."""
+    from rawns import Batch
+    from rawns.cli.batch import Line, fast_batch, fast_plan, read_lines
+    from rawns.cli.grammar import Options
+
+    host = "rnsbbplan-host"
+    items = pods("rnsbbplan-", n)
+    text = batch_file(host, items)
+
+    def python_batch() -> object:
+        batch = Batch()
+        for pod, vh, address in items:
+            batch.netns_add(pod)
+            batch.veth(vh, "eth0", netns=host, peer_netns=pod, up=True, peer_up=False)
+            batch.addr_add("eth0", address, netns=pod)
+            batch.link_set("eth0", up=True, netns=pod)
+            batch.link_set("lo", up=True, netns=pod)
+        return batch
+
+    def one_pass() -> object:
+        return fast_batch(text, Options())
+
+    def general() -> object:
+        return fast_plan([line for line in read_lines(text, Options())
+                          if isinstance(line, Line)])
+
+    peers = {"python-batch": python_batch, "fast_batch": one_pass, "general": general}
+    made = {name: peer() for name, peer in peers.items()}
+    assert len({tuple(b.ops) for b in made.values()}) == 1  # type: ignore[attr-defined]
+    times: dict[str, list[float]] = {}
+    order = list(peers) + list(reversed(peers))
+    for _ in range(rounds * 5):
+        for name in order:
+            started = time.perf_counter()
+            peers[name]()
+            times.setdefault(name, []).append(time.perf_counter() - started)
+    base = statistics.median(times["python-batch"])
+    print(f"planning a W2-shaped file of N={n} pods ({5 * n} lines), no kernel; median of "
+          f"{len(times['python-batch'])} runs each, A B B A")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"{name:14} {median * 1000:9.2f} ms {median / n * 1e6:8.1f} us/pod "
+              f"{median / base:6.2f}x")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=500, help="pods (default 500)")
     parser.add_argument("--rounds", type=int, default=2, help="A B B A rounds")
     parser.add_argument("--settle", type=float, default=3.0, help="seconds between runs")
+    parser.add_argument("--plan-only", action="store_true",
+                        help="time reading and planning only, no kernel (see above)")
     args = parser.parse_args(argv)
+    if args.plan_only:
+        return plan_only(args.n, args.rounds)
     prefix = f"rnsbb{os.getpid()}-"
     host = prefix + "host"
     items = pods(prefix, args.n)
