@@ -13,10 +13,12 @@ up``; ``-n POD link set lo up``. The same work is timed three more ways:
 - ``python-batch``: a Python process that imports rawns and makes the same
   ``rawns.Batch`` (its start-up counted, as the CLI's is);
 - ``batch-inside``: that process's own clock around ``Batch`` alone;
-- ``rawns-inside``: the same for the command line, ``rawns.cli.dispatch.main(
-  ["-batch", FILE])`` timed inside a process that imported it first: what the
-  ``-batch`` runner costs in-process (reading, planning, the Batch), start-up
-  left out.
+- ``rawns-inside``: the same for the command line, from the same runs as
+  ``rawns -batch``: that process is ``python -c`` importing ``rawns.cli`` (and
+  the modules ``-batch`` loads) and then timing ``rawns.cli.main(["-batch",
+  FILE])`` on its own clock, the code ``python -m rawns -batch FILE`` runs
+  (``rawns/__main__.py`` is those two lines): what the ``-batch`` runner
+  costs in-process (reading, planning, the Batch), start-up left out.
 
 Start-up (the interpreter and the imports) is counted in ``rawns -batch`` and
 ``python-batch`` and left out of the two ``-inside`` figures: compare each
@@ -94,11 +96,12 @@ print(time.perf_counter() - started)
 """
 
 
-RAWNS_INSIDE = """
+RAWNS_BATCH = """
 import sys, time
-import rawns.batch, rawns.cli.batch, rawns.cli.dispatch
+from rawns.cli import main
+import rawns.batch, rawns.cli.batch
 started = time.perf_counter()
-status = rawns.cli.dispatch.main(["-batch", sys.argv[1]])
+status = main(["-batch", sys.argv[1]])
 print(time.perf_counter() - started)
 raise SystemExit(status)
 """
@@ -113,12 +116,8 @@ def run(argv: list[str], stdin: str | None = None) -> str:
 
 def peer_rawns_batch(host: str, items: list, path: str) -> dict[str, float]:
     started = time.perf_counter()
-    run([sys.executable, "-m", "rawns", "-batch", path])
-    return {"rawns -batch": time.perf_counter() - started}
-
-
-def peer_rawns_inside(host: str, items: list, path: str) -> dict[str, float]:
-    return {"rawns-inside": float(run([sys.executable, "-c", RAWNS_INSIDE, path]))}
+    inside = float(run([sys.executable, "-c", RAWNS_BATCH, path]))
+    return {"rawns -batch": time.perf_counter() - started, "rawns-inside": inside}
 
 
 def peer_python_batch(host: str, items: list, path: str) -> dict[str, float]:
@@ -141,7 +140,7 @@ def peer_ip_batch(host: str, items: list, path: str) -> dict[str, float]:
 
 
 PEERS = {"rawns -batch": peer_rawns_batch, "python-batch": peer_python_batch,
-         "ip-batch": peer_ip_batch, "rawns-inside": peer_rawns_inside}
+         "ip-batch": peer_ip_batch}
 
 
 def settle(seconds: float) -> None:
