@@ -813,8 +813,8 @@ def sysctl_name(key: str) -> str:
 SYSCTL_DEPRECATED = frozenset({"base_reachable_time", "retrans_time"})
 
 
-def sysctl_list(ns: NetnsTarget | None, key: str = "net", *,
-                deprecated: bool = False) -> builtins.list[tuple[str, str]]:
+def sysctl_list(ns: NetnsTarget | None, key: str = "net", *, deprecated: bool = False,
+                values: bool = True) -> builtins.list[tuple[str, str]]:
     """``(name, value)`` of every readable network sysctl at or below ``key``
     in the namespace ``ns`` (None: the calling thread's own), as ``ip netns
     exec NS sysctl KEY`` lists them: names as ``sysctl_name`` writes them,
@@ -828,16 +828,19 @@ def sysctl_list(ns: NetnsTarget | None, key: str = "net", *,
     itself is a file, a write-only one gives ``[]`` and a failed read is a
     KernelError. A missing ``key`` is a KernelError (ENOENT) naming it; one
     directory walk per call, on the calling thread, moved into ``ns`` and back.
+    ``values=False`` reads no file (each value is ``""``): the names ``sysctl
+    -N`` lists, among them those whose read would fail.
     """
     path = _PROC_SYS + "net" if key == "net" else sysctl_path(key)
     subject = f"sysctl {key!r}" + ("" if ns is None else f" in {describe(ns)}")
     if ns is None:
-        return _sysctl_walk(path, deprecated, subject)
+        return _sysctl_walk(path, deprecated, values, subject)
     with enter(ns):
-        return _sysctl_walk(path, deprecated, subject)
+        return _sysctl_walk(path, deprecated, values, subject)
 
 
-def _sysctl_walk(path: str, deprecated: bool, subject: str) -> builtins.list[tuple[str, str]]:
+def _sysctl_walk(path: str, deprecated: bool, values: bool,
+                 subject: str) -> builtins.list[tuple[str, str]]:
     try:
         mode = os.stat(path).st_mode
     except OSError as err:
@@ -845,15 +848,15 @@ def _sysctl_walk(path: str, deprecated: bool, subject: str) -> builtins.list[tup
     if mode & 0o170000 != 0o040000:  # not a directory (stat.S_ISDIR, without stat)
         if not mode & 0o400:
             return []
-        value = _sysctl_here(path, None, subject)
+        value = _sysctl_here(path, None, subject) if values else ""
         assert value is not None
         return [(sysctl_name(path), value)]
     found: builtins.list[tuple[str, str]] = []
-    _sysctl_directory(path, deprecated, subject, found)
+    _sysctl_directory(path, deprecated, values, subject, found)
     return found
 
 
-def _sysctl_directory(directory: str, deprecated: bool, subject: str,
+def _sysctl_directory(directory: str, deprecated: bool, values: bool, subject: str,
                       found: builtins.list[tuple[str, str]]) -> None:
     """Append what ``directory`` holds to ``found``: its entries in byte
     order, a subdirectory's contents where its name falls (as sysctl(8))."""
@@ -864,12 +867,12 @@ def _sysctl_directory(directory: str, deprecated: bool, subject: str,
     for entry in entries:
         try:
             if entry.is_dir(follow_symlinks=False):
-                _sysctl_directory(entry.path, deprecated, subject, found)
+                _sysctl_directory(entry.path, deprecated, values, subject, found)
                 continue
             if not entry.stat().st_mode & 0o400 or (
                     not deprecated and entry.name in SYSCTL_DEPRECATED):
                 continue
-            value = _sysctl_here(entry.path, None, subject)
+            value = _sysctl_here(entry.path, None, subject) if values else ""
         except (OSError, KernelError):
             continue
         assert value is not None

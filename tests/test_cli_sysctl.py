@@ -59,6 +59,8 @@ CASES = [
     ["-w", "net.ipv4.ip_forward=0"],
     ["-n", "net.ipv4.ip_forward", "net.core.somaxconn"],
     ["-N", "net.ipv4.conf.lo"],
+    ["-N", "net.ipv6.conf"],  # names of files whose read fails (stable_secret) too
+    ["-N", "net.ipv6.conf.lo.stable_secret"],
     ["net.ipv4.conf.lo"],
     ["net"],
     ["--deprecated", "net.ipv4.neigh.lo"],
@@ -102,11 +104,22 @@ def test_as_sysctl_prints_it(pod, args):
 
 
 @needs_root
-def test_all_is_the_net_part_of_sysctl_a(pod):
-    out, err, status = rawns(pod, "-a")
-    full, _, _ = sysctl(pod, "-a")
-    assert out == "".join(line for line in full.splitlines(keepends=True)
-                          if line.startswith("net."))
+@pytest.mark.parametrize("flags", [["-a"], ["-a", "-N"], ["-A", "-n"]])
+def test_all_is_the_net_part_of_sysctl_a(pod, flags):
+    out, err, status = rawns(pod, *flags)
+    full, _, _ = sysctl(pod, "-a", "-N")
+    names = [line for line in full.splitlines(keepends=True) if line.startswith("net.")]
+    if flags == ["-a", "-N"]:
+        assert out == "".join(names)
+    else:
+        full, _, _ = sysctl(pod, *flags)
+        everything = full.splitlines(keepends=True)
+        if "-n" in flags:  # values alone: those of the net.* keys, found by name
+            listed, _, _ = sysctl(pod, "net")
+            assert out == "".join(line.split(" = ", 1)[1] for line in
+                                  listed.splitlines(keepends=True))
+        else:
+            assert out == "".join(line for line in everything if line.startswith("net."))
     assert (err, status) == ("", 0)
     assert out.count("\n") > 100
 

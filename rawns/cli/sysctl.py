@@ -146,7 +146,8 @@ class _Session:
             self.status -= 1
             return
         try:
-            found = netns.sysctl_list(self.ns, key, deprecated=self.flags.deprecated)
+            found = netns.sysctl_list(self.ns, key, deprecated=self.flags.deprecated,
+                                      values=self.json or not self.flags.names)
         except ValueError as err:
             self.error(str(err))
             self.status += 1
