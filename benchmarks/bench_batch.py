@@ -12,7 +12,25 @@ up``; ``-n POD link set lo up``. The same work is timed three more ways:
   POD -batch`` per pod (an ip batch line cannot take ``-n``);
 - ``python-batch``: a Python process that imports rawns and makes the same
   ``rawns.Batch`` (its start-up counted, as the CLI's is);
-- ``batch-inside``: that process's own clock around ``Batch`` alone.
+- ``batch-inside``: that process's own clock around ``Batch`` alone;
+- ``rawns-inside``: the same for the command line, from the same runs as
+  ``rawns -batch``: that process is ``python -c`` importing ``rawns.cli`` (and
+  the modules ``-batch`` loads) and then timing ``rawns.cli.main(["-batch",
+  FILE])`` on its own clock, the code ``python -m rawns -batch FILE`` runs
+  (``rawns/__main__.py`` is those two lines): what the ``-batch`` runner
+  costs in-process (reading, planning, the Batch), start-up left out.
+
+Start-up (the interpreter and the imports) is counted in ``rawns -batch`` and
+``python-batch`` and left out of the two ``-inside`` figures: compare each
+with its kind. The children run with the bytecode cache on, warmed once before
+the first run (a shell that sets PYTHONDONTWRITEBYTECODE, as this project's
+does, would otherwise have every run compile rawns from source, which an
+installed package never does).
+
+``--plan-only`` leaves the kernel out: in this process, A B B A, it times
+reading and planning the file (``rawns.cli.batch.fast_batch``, what ``rawns
+-batch`` does before ``commit``; and the general reader, ``read_lines`` then
+``fast_plan``) against a Python loop making the same ``rawns.Batch``.
 
 Each run starts from nothing with the run's prefix and waits for the kernel to
 free the previous run's namespaces; the host namespace is made before the
@@ -35,8 +53,11 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(CHECKOUT))  # the checkout's rawns
 
 from rawns import netns  # noqa: E402
+sys.path.insert(0, str(CHECKOUT / "benchmarks"))
+from harness.kernel import netns_objects, wait_for_kernel  # noqa: E402
 
-ENV = {**os.environ, "PYTHONPATH": str(CHECKOUT)}
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+ENV["PYTHONPATH"] = str(CHECKOUT)
 
 
 def pods(prefix: str, n: int) -> list[tuple[str, str, str]]:
@@ -77,6 +98,17 @@ print(time.perf_counter() - started)
 """
 
 
+RAWNS_BATCH = """
+import sys, time
+from rawns.cli import main
+import rawns.batch, rawns.cli.batch
+started = time.perf_counter()
+status = main(["-batch", sys.argv[1]])
+print(time.perf_counter() - started)
+raise SystemExit(status)
+"""
+
+
 def run(argv: list[str], stdin: str | None = None) -> str:
     result = subprocess.run(argv, input=stdin, text=True, capture_output=True, env=ENV)
     if result.returncode != 0:
@@ -86,8 +118,8 @@ def run(argv: list[str], stdin: str | None = None) -> str:
 
 def peer_rawns_batch(host: str, items: list, path: str) -> dict[str, float]:
     started = time.perf_counter()
-    run([sys.executable, "-m", "rawns", "-batch", path])
-    return {"rawns -batch": time.perf_counter() - started}
+    inside = float(run([sys.executable, "-c", RAWNS_BATCH, path]))
+    return {"rawns -batch": time.perf_counter() - started, "rawns-inside": inside}
 
 
 def peer_python_batch(host: str, items: list, path: str) -> dict[str, float]:
@@ -113,17 +145,73 @@ PEERS = {"rawns -batch": peer_rawns_batch, "python-batch": peer_python_batch,
          "ip-batch": peer_ip_batch}
 
 
-def settle(seconds: float) -> None:
-    """Let the kernel finish freeing the last run's namespaces."""
+def settle(seconds: float, baseline: int | None, n: int) -> None:
+    """Let the kernel finish freeing the last run's namespaces (``wait_for_kernel``:
+    its netns work idle and the ``struct net`` count back to ``baseline``, with
+    the slack bench.py allows), then ``seconds`` more: the peer that follows
+    ip's many processes must not pay for their cleanup."""
+    wait_for_kernel(None if baseline is None else baseline + 8 + n // 100)
     time.sleep(seconds)
+
+
+def plan_only(n: int, rounds: int) -> int:
+    """Reading and planning the file against building the same Batch, no kernel."""
+    from rawns import Batch
+    from rawns.cli.batch import Line, fast_batch, fast_plan, read_lines
+    from rawns.cli.grammar import Options
+
+    host = "rnsbbplan-host"
+    items = pods("rnsbbplan-", n)
+    text = batch_file(host, items)
+
+    def python_batch() -> object:
+        batch = Batch()
+        for pod, vh, address in items:
+            batch.netns_add(pod)
+            batch.veth(vh, "eth0", netns=host, peer_netns=pod, up=True, peer_up=False)
+            batch.addr_add("eth0", address, netns=pod)
+            batch.link_set("eth0", up=True, netns=pod)
+            batch.link_set("lo", up=True, netns=pod)
+        return batch
+
+    def one_pass() -> object:
+        return fast_batch(text, Options())
+
+    def general() -> object:
+        return fast_plan([line for line in read_lines(text, Options())
+                          if isinstance(line, Line)])
+
+    peers = {"python-batch": python_batch, "fast_batch": one_pass, "general": general}
+    made = {name: peer() for name, peer in peers.items()}
+    assert len({tuple(b.ops) for b in made.values()}) == 1  # type: ignore[attr-defined]
+    times: dict[str, list[float]] = {}
+    order = list(peers) + list(reversed(peers))
+    for _ in range(rounds * 5):
+        for name in order:
+            started = time.perf_counter()
+            peers[name]()
+            times.setdefault(name, []).append(time.perf_counter() - started)
+    base = statistics.median(times["python-batch"])
+    print(f"planning a W2-shaped file of N={n} pods ({5 * n} lines), no kernel; median of "
+          f"{len(times['python-batch'])} runs each, A B B A")
+    for name, values in times.items():
+        median = statistics.median(values)
+        print(f"{name:14} {median * 1000:9.2f} ms {median / n * 1e6:8.1f} us/pod "
+              f"{median / base:6.2f}x")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=500, help="pods (default 500)")
     parser.add_argument("--rounds", type=int, default=2, help="A B B A rounds")
-    parser.add_argument("--settle", type=float, default=3.0, help="seconds between runs")
+    parser.add_argument("--settle", type=float, default=1.0,
+                        help="seconds between runs, once the kernel has freed the last's")
+    parser.add_argument("--plan-only", action="store_true",
+                        help="time reading and planning only, no kernel (see above)")
     args = parser.parse_args(argv)
+    if args.plan_only:
+        return plan_only(args.n, args.rounds)
     prefix = f"rnsbb{os.getpid()}-"
     host = prefix + "host"
     items = pods(prefix, args.n)
@@ -132,10 +220,13 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".batch", delete=False) as handle:
         handle.write(batch_file(host, items))
         path = handle.name
+    baseline = netns_objects()
+    # compile rawns's bytecode once, outside the clock (see the module docstring)
+    run([sys.executable, "-c", "import rawns.batch, rawns.cli.batch, rawns.cli.dispatch"])
     try:
         for _ in range(args.rounds):
             for peer in order:
-                settle(args.settle)
+                settle(args.settle, baseline, args.n)
                 netns.add(host)
                 try:
                     for key, value in PEERS[peer](host, items, path).items():
@@ -150,10 +241,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"W2-shaped batch file, N={args.n} pods ({5 * args.n} lines); median of "
           f"{len(times['rawns -batch'])} runs each, A B B A")
     print(f"{'peer':14} {'total ms':>9} {'us/pod':>8} {'ratio':>7}")
-    for peer, values in times.items():
-        median = statistics.median(values)
+    medians = {peer: statistics.median(values) for peer, values in times.items()}
+    for peer, median in medians.items():
         print(f"{peer:14} {median * 1000:9.1f} {median / args.n * 1e6:8.0f} "
               f"{median / base:6.2f}x")
+    print(f"whole command: ip-batch / rawns -batch = "
+          f"{medians['ip-batch'] / medians['rawns -batch']:.2f} (target >= 4); "
+          f"rawns -batch / python-batch = "
+          f"{medians['rawns -batch'] / medians['python-batch']:.2f} (target <= 1.3)")
+    print(f"in-process: rawns-inside / batch-inside = "
+          f"{medians['rawns-inside'] / medians['batch-inside']:.2f}; "
+          f"ip-batch / rawns-inside = {medians['ip-batch'] / medians['rawns-inside']:.2f}")
     return 0
 
 

@@ -444,12 +444,23 @@ def _route(header: Any, attrs: dict[str, Any]) -> Route:
         iif=attrs.get("RTA_IIF"),
         cloned=cloned,
         cache=_cache_flags(flags) if cloned else (),
-        expires=(cacheinfo.expires // _USER_HZ or None) if cacheinfo is not None else None,
+        expires=_seconds(cacheinfo.expires) if cacheinfo is not None else None,
+        users=0 if cacheinfo is None else cacheinfo.clntref,
+        used=0 if cacheinfo is None else cacheinfo.used,
+        age=0 if cacheinfo is None else cacheinfo.lastuse // _USER_HZ,
     )
 
 
 _RTM_F_CLONED = int(RTM_F.RTM_F_CLONED)
 _USER_HZ = 100  # the unit of rta_expires: clock ticks (USER_HZ), as ip reads them
+
+
+def _seconds(ticks: int) -> Optional[int]:
+    """rta_expires in seconds as ip prints it (C's division: towards zero, so
+    that -150 ticks, a route past its time, is -1), or None when it is 0."""
+    if not ticks:
+        return None
+    return ticks // _USER_HZ if ticks > 0 else -(-ticks // _USER_HZ)
 # ip's names of the route metrics (its mx_names), by RTAX number.
 METRIC_NAMES = {int(m): m.name[len("RTAX_"):].lower() for m in RTAX
                 if m not in (RTAX.RTAX_UNSPEC, RTAX.RTAX_LOCK)}
@@ -514,12 +525,19 @@ def _neighbour(header: Any, attrs: dict[str, Any]) -> Neighbour:
     dst = attrs.get("NDA_DST")
     if not isinstance(dst, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
         raise ValueError(f"NDA_DST is {dst!r}, not an IP address")
+    cacheinfo = attrs.get("NDA_CACHEINFO")
+    probes = attrs.get("NDA_PROBES")
     return _new_neighbour(
         index=header.ifindex,
         dst=dst,
         lladdr=attrs.get("NDA_LLADDR"),
         state=_nud_names(header.state),
         flags=_ntf_names(header.flags),
+        used=None if cacheinfo is None else cacheinfo.used // _USER_HZ,
+        confirmed=None if cacheinfo is None else cacheinfo.confirmed // _USER_HZ,
+        updated=None if cacheinfo is None else cacheinfo.updated // _USER_HZ,
+        refcnt=0 if cacheinfo is None else cacheinfo.refcnt,
+        probes=None if probes is None else int(probes),
     )
 
 

@@ -263,7 +263,11 @@ class Route:
     iif: Optional[int] = None                # ``route get ... iif DEV``
     cloned: bool = False                     # RTM_F_CLONED: a lookup's result (route get)
     cache: tuple[str, ...] = ()              # its route-cache flags: ("local",)...
-    expires: Optional[int] = None            # seconds left, for routes that expire
+    expires: Optional[int] = None            # seconds left (< 0: overdue), for routes that expire
+    # RTA_CACHEINFO's use counts, which ``ip -s`` prints where not zero
+    users: int = 0                           # rta_clntref: references held
+    used: int = 0                            # rta_used
+    age: int = 0                             # rta_lastuse: seconds since last used
 
     def metric_value(self, name: str) -> Union[int, str, None]:
         """The value of one metric (``"mtu"``, ``"advmss"``...), or None."""
@@ -274,10 +278,11 @@ class Route:
 
     def to_json(self, names: Optional[dict[int, str]] = None, *,
                 show_table: bool = True, details: bool = False,
-                hide: frozenset[str] = frozenset()) -> dict[str, Any]:
+                hide: frozenset[str] = frozenset(), stats: bool = False) -> dict[str, Any]:
         """One element of ``ip -j route show``: what ip leaves out by default
         (unicast type, main table, boot protocol, global scope) is left out,
-        unless ``details`` (``ip -d``). ``show_table=False`` also leaves out
+        unless ``details`` (``ip -d``); ``stats`` (``ip -s``) adds the use
+        counts that are not zero (``users``, ``used``, ``age``). ``show_table=False`` also leaves out
         the table, as ip does when the listing asked for one table; ``hide``
         names the keys a listing filtered on exactly (``dev``, ``protocol``,
         ``scope``, ``gateway``, ``metric``...), which ip does not repeat."""
@@ -318,8 +323,12 @@ class Route:
             out["uid"] = self.uid
         if self.cloned and self.family == _AF_INET:
             out["cache"] = list(self.cache)
-        if self.expires:
+        if self.expires is not None:
             out["expires"] = self.expires
+        if stats:
+            for key, count in (("users", self.users), ("used", self.used), ("age", self.age)):
+                if count:
+                    out[key] = count
         if self.metrics:
             values: dict[str, Any] = {}
             for name, value in self.metrics:
@@ -351,14 +360,25 @@ class Neighbour:
     lladdr: Optional[str] = None            # MAC, None while INCOMPLETE/FAILED
     state: frozenset[str] = frozenset()     # {"REACHABLE"}, {"PERMANENT"}...
     flags: frozenset[str] = frozenset()     # {"router", "proxy", ...}
+    # NDA_CACHEINFO and NDA_PROBES, which ``ip -s neigh`` prints: seconds
+    # since the entry was used, confirmed and updated (None: not reported),
+    # the references held, and the probes sent
+    used: Optional[int] = None
+    confirmed: Optional[int] = None
+    updated: Optional[int] = None
+    refcnt: int = 0
+    probes: Optional[int] = None
 
     @property
     def family(self) -> int:
         """AF_INET or AF_INET6, as a plain int."""
         return _AF_INET if self.dst.version == 4 else _AF_INET6
 
-    def to_json(self, names: Optional[dict[int, str]] = None) -> dict[str, Any]:
-        """One element of ``ip -j neigh show``."""
+    def to_json(self, names: Optional[dict[int, str]] = None, *,
+                stats: bool = False) -> dict[str, Any]:
+        """One element of ``ip -j neigh show``; ``stats``: of ``ip -j -s neigh
+        show`` (``refcnt`` when not zero, ``used``, ``confirmed``,
+        ``updated``, ``probes``)."""
         names = names or {}
         out: dict[str, Any] = {"dst": str(self.dst),
                                "dev": names.get(self.index, str(self.index))}
@@ -368,6 +388,15 @@ class Neighbour:
                           ("ext_learned", "extern_learn"), ("offloaded", "offload")):
             if flag in self.flags:
                 out[key] = None
+        if stats:
+            if self.refcnt:
+                out["refcnt"] = self.refcnt
+            if self.used is not None:
+                out["used"] = self.used
+                out["confirmed"] = self.confirmed
+                out["updated"] = self.updated
+            if self.probes is not None:
+                out["probes"] = self.probes
         if self.state:
             out["state"] = [s for s in _NUD_ORDER if s in self.state] + sorted(
                 s for s in self.state if s not in _NUD_ORDER)

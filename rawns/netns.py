@@ -82,6 +82,9 @@ __all__ = [
     "execvp",
     "sysctl",
     "sysctl_path",
+    "sysctl_name",
+    "sysctl_list",
+    "SYSCTL_DEPRECATED",
     "pids",
     "attach",
     "tun_processes",
@@ -821,20 +824,105 @@ def sysctl_path(key: str) -> str:
     """The /proc/sys file of the network sysctl ``key``, or ValueError.
 
     ``key`` is written as sysctl(8) writes it, ``net.ipv4.ip_forward``, or
-    with slashes, ``net/ipv4/conf/eth0.5/forwarding`` (the form for interface
-    names that hold a dot). Only ``net.*`` keys: the others do not belong to
-    a network namespace, and reading them "inside" one would silently give
-    the machine's values. No part may be empty, ``.`` or ``..``, or hold NUL.
+    with slashes, ``net/ipv4/conf/eth0.5/forwarding``; as with sysctl(8), the
+    first separator tells which: in the dotted form a ``/`` stands for a dot
+    inside a name (``net.ipv4.conf.eth0/5.forwarding``). Only ``net.*`` keys:
+    the others do not belong to a network namespace, and reading them
+    "inside" one would silently give the machine's values. No part may be
+    empty, ``.`` or ``..``, or hold NUL.
     """
     if not isinstance(key, str):
         raise TypeError(f"sysctl key must be str, not {type(key).__name__}")
-    parts = key.split("/") if "/" in key else key.split(".")
+    dot, slash = key.find("."), key.find("/")
+    if slash != -1 and (dot == -1 or slash < dot):
+        parts = key.split("/")
+    else:
+        parts = [part.replace("/", ".") for part in key.split(".")]
     if parts[0] != "net" or len(parts) < 2:
         raise ValueError(f"sysctl key {key!r} is not a network sysctl (net.*)")
     for part in parts:
         if part in ("", ".", "..") or "\0" in part:
             raise ValueError(f"sysctl key {key!r} has an invalid part {part!r}")
     return _PROC_SYS + "/".join(parts)
+
+
+def sysctl_name(key: str) -> str:
+    """``key`` (either spelling, or its /proc/sys path) as sysctl(8) prints
+    it: dotted, a dot inside a name written ``/`` (``net.ipv4.conf.eth0/5.forwarding``).
+    ValueError as ``sysctl_path``."""
+    path = key if key.startswith(_PROC_SYS) else sysctl_path(key)
+    return ".".join(part.replace(".", "/") for part in path[len(_PROC_SYS):].split("/"))
+
+
+#: What sysctl(8) leaves out of a listing unless given --deprecated (each
+#: has a successor in milliseconds), as file names.
+SYSCTL_DEPRECATED = frozenset({"base_reachable_time", "retrans_time"})
+
+
+def sysctl_list(ns: NetnsTarget | None, key: str = "net", *, deprecated: bool = False,
+                values: bool = True) -> builtins.list[tuple[str, str]]:
+    """``(name, value)`` of every readable network sysctl at or below ``key``
+    in the namespace ``ns`` (None: the calling thread's own), as ``ip netns
+    exec NS sysctl KEY`` lists them: names as ``sysctl_name`` writes them,
+    each directory in byte order of its entries, values as the files hold
+    them (without the final newline).
+
+    Below a directory, files that cannot be read are left out as sysctl(8)
+    leaves them out: write-only ones (``net.ipv4.route.flush``), those that
+    refuse a read (an unset ``stable_secret``: EIO), those that vanish while
+    listed, and ``SYSCTL_DEPRECATED`` unless ``deprecated``. When ``key``
+    itself is a file, a write-only one gives ``[]`` and a failed read is a
+    KernelError. A missing ``key`` is a KernelError (ENOENT) naming it; one
+    directory walk per call, on the calling thread, moved into ``ns`` and back.
+    ``values=False`` reads no file (each value is ``""``): the names ``sysctl
+    -N`` lists, among them those whose read would fail.
+    """
+    path = _PROC_SYS + "net" if key == "net" else sysctl_path(key)
+    subject = f"sysctl {key!r}" + ("" if ns is None else f" in {describe(ns)}")
+    if ns is None:
+        return _sysctl_walk(path, deprecated, values, subject)
+    with enter(ns):
+        return _sysctl_walk(path, deprecated, values, subject)
+
+
+def _sysctl_walk(path: str, deprecated: bool, values: bool,
+                 subject: str) -> builtins.list[tuple[str, str]]:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as err:
+        raise kernel_error(err.errno or errno.EIO, syscall="stat", subject=subject) from err
+    if mode & 0o170000 != 0o040000:  # not a directory (stat.S_ISDIR, without stat)
+        if not mode & 0o400:
+            return []
+        value = _sysctl_here(path, None, subject) if values else ""
+        assert value is not None
+        return [(sysctl_name(path), value)]
+    found: builtins.list[tuple[str, str]] = []
+    _sysctl_directory(path, deprecated, values, subject, found)
+    return found
+
+
+def _sysctl_directory(directory: str, deprecated: bool, values: bool, subject: str,
+                      found: builtins.list[tuple[str, str]]) -> None:
+    """Append what ``directory`` holds to ``found``: its entries in byte
+    order, a subdirectory's contents where its name falls (as sysctl(8))."""
+    try:
+        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+    except OSError:
+        return  # vanished while listed (a device went away)
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                _sysctl_directory(entry.path, deprecated, values, subject, found)
+                continue
+            if not entry.stat().st_mode & 0o400 or (
+                    not deprecated and entry.name in SYSCTL_DEPRECATED):
+                continue
+            value = _sysctl_here(entry.path, None, subject) if values else ""
+        except (OSError, KernelError):
+            continue
+        assert value is not None
+        found.append((sysctl_name(entry.path), value))
 
 
 if not TYPE_CHECKING:

@@ -658,6 +658,12 @@ def _route_head(data: dict[str, Any]) -> str:
         text += "\n    cache " + (f"<{flags}> " if flags else "")
     if "expires" in data:
         text += f"expires {data['expires']}sec "
+    if "users" in data:
+        text += f"users {data['users']} "
+    if "used" in data:
+        text += f"used {data['used']} "
+    if "age" in data:
+        text += f"age {data['age']}sec "
     return text
 
 
@@ -701,17 +707,27 @@ def route_lines(data: dict[str, Any], *, locked: frozenset[str] = frozenset(),
 
 
 def neigh_line(data: dict[str, Any]) -> str:
-    """One line of ``ip neigh show`` (from ``Neighbour.to_json``)."""
-    parts = [data["dst"]]
+    """One line of ``ip neigh show`` (from ``Neighbour.to_json``), byte for
+    byte: each word followed by a space, and with ``-s`` (``to_json(stats=True)``)
+    ip's ``ref N``, ``used U/C/U`` and ``probes N``, spaced as ip spaces them
+    (``used 1/1/1probes 4``)."""
+    text = f"{data['dst']} "
     if "dev" in data:
-        parts += ["dev", data["dev"]]
+        text += f"dev {data['dev']} "
     if "lladdr" in data:
-        parts += ["lladdr", data["lladdr"]]
+        text += f"lladdr {data['lladdr']} "
     for flag in ("router", "proxy", "extern_learn", "offload"):
         if flag in data:
-            parts.append(flag)
-    parts += data.get("state", [])
-    return " ".join(parts)
+            text += f"{flag} "
+    if "refcnt" in data:
+        text += f" ref {data['refcnt']}"
+    if "used" in data:
+        text += f" used {data['used']}/{data['confirmed']}/{data['updated']}"
+    if "probes" in data:
+        text += f"probes {data['probes']} "
+    for state in data.get("state", ()):
+        text += f"{state} "
+    return text
 
 
 def rule_line(data: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from conftest import run_ip
-from rawns.cli.batch import Line, fast_plan, read_lines
+from rawns.cli.batch import Line, fast_batch, fast_plan, read_lines
 from rawns.cli.grammar import Options
 from test_cli_routes import ip, rawns
 
@@ -101,6 +101,49 @@ def test_a_w2_file_is_one_batch_and_what_is_not_is_not() -> None:
                  "addr add 10.0.0.1/24 dev eth0 label eth0:1\n"):
         lines = [line for line in read_lines(text, Options()) if isinstance(line, Line)]
         assert fast_plan(lines) is None, text
+
+
+def _general(text: str, base: Options) -> object:
+    lines = read_lines(text, base)
+    if not all(isinstance(line, Line) for line in lines):
+        return None
+    batch = fast_plan([line for line in lines if isinstance(line, Line)])
+    return None if batch is None else batch.ops
+
+
+def test_the_one_pass_reader_plans_what_the_general_one_plans() -> None:
+    """``fast_batch`` (run_batch's first try) gives the Batch that read_lines
+    and fast_plan give, or None; where it gives None the general path runs."""
+    texts = [W2.format(p="x"), "-n a link add v0 mtu abc type veth peer name v1\n",
+             "-n a addr add 10.0.0.1/24\n", "-n a/b link set lo up\n",
+             "-n x link set lo up\nnetns add x\n", "-netns y link set lo up\n",
+             "--netns y link set lo mtu 1400\n-n y link set lo\n"]
+    assert fast_batch(texts[0], Options()) is not None
+    for text in texts:
+        fast = fast_batch(text, Options())
+        assert (None if fast is None else fast.ops) == _general(text, Options()), text
+    base = Options()
+    base.netns = "host"
+    fast = fast_batch("link add a type veth peer name b netns p\n", base)
+    assert fast is not None and fast.ops == _general(
+        "link add a type veth peer name b netns p\n", base)
+    base.json = True
+    assert fast_batch("link set lo up\n", base) is None
+
+
+_WORDS = st.sampled_from(["-n", "p0", "p1", "host", "netns", "add", "link", "addr", "set",
+                          "up", "down", "type", "veth", "bridge", "peer", "name", "eth0",
+                          "lo", "10.0.0.1/24", "dev", "mtu", "1400", "master", "br0", "-j",
+                          "local", "10.0.0.2", "x/y", "7", "change", "l", "a"])
+
+
+@given(st.lists(st.lists(_WORDS, min_size=1, max_size=9), max_size=6))
+def test_the_one_pass_reader_agrees_on_any_lines(lines: list[list[str]]) -> None:
+    text = "".join(" ".join(words) + "\n" for words in lines)
+    fast = fast_batch(text, Options())
+    general = _general(text, Options())
+    assert (None if fast is None else fast.ops) == general or (
+        fast is None and "-j" in text)  # -j is for the general reader alone
 
 
 # --- against ip ----------------------------------------------------------------------------

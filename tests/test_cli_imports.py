@@ -13,7 +13,7 @@ import pytest
 OBJECT_MODULES = {"rawns.cli.link", "rawns.cli.addr", "rawns.cli.route", "rawns.cli.neigh",
                   "rawns.cli.netns", "rawns.cli.monitor", "rawns.cli.ping", "rawns.cli.demo",
                   "rawns.cli.explain",
-                  "rawns.cli.rule", "rawns.cli.tuntap", "rawns.cli.batch"}
+                  "rawns.cli.rule", "rawns.cli.tuntap", "rawns.cli.batch", "rawns.cli.sysctl"}
 
 
 def loaded(*args: str) -> set[str]:
@@ -45,6 +45,9 @@ def test_a_command_loads_only_its_objects_module(ns):
     assert modules & OBJECT_MODULES == {"rawns.cli.addr"}
     modules = loaded("-n", a, "rule")
     assert modules & OBJECT_MODULES == {"rawns.cli.rule"}
+    modules = loaded("-n", a, "sysctl", "net.ipv4.ip_forward", "net.core")
+    assert modules & OBJECT_MODULES == {"rawns.cli.sysctl"}
+    assert not {"rawns.handle", "rawns.netlink", "rawns.show", "rawns.nlsock"} & modules
 
 
 def test_explain_loads_the_protocol_only(tmp_path):

@@ -122,7 +122,7 @@ def test_route_builder_matches_the_constructor() -> None:
                   metric=20, flags=frozenset({"onlink"}), pref=None,
                   src=None, tos=0, nexthops=(), metrics=(("mtu", 1300),),
                   locked=frozenset({"mtu"}), mark=None, uid=None, iif=None, cloned=False,
-                  cache=(), expires=None)
+                  cache=(), expires=None, users=2, used=1, age=9)
     built, plain = convert._new_route(**fields), Route(**fields)
     assert (built, hash(built), repr(built)) == (plain, hash(plain), repr(plain))
 

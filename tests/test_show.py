@@ -148,7 +148,7 @@ def test_route_and_neighbour_lines() -> None:
                           lladdr="02:00:00:00:00:09", state=frozenset({"PERMANENT"}),
                           flags=frozenset({"router"}))
     assert show.neigh_line(neighbour.to_json({2: "x0"})) == (
-        "192.168.10.9 dev x0 lladdr 02:00:00:00:00:09 router PERMANENT")
+        "192.168.10.9 dev x0 lladdr 02:00:00:00:00:09 router PERMANENT ")
 
 
 def test_visible_neighbours_hide_noarp_unless_asked() -> None:

@@ -20,7 +20,7 @@ Modules: :mod:`grammar` (options, words, values, usage text), :mod:`session`
 (``-batch FILE``), and one module per OBJECT, imported only when that object
 is asked for: :mod:`link`, :mod:`addr`, :mod:`route`, :mod:`rule`,
 :mod:`neigh`, :mod:`tuntap`, :mod:`netns`, :mod:`monitor`, :mod:`ping`,
-:mod:`demo`, :mod:`explain`; :mod:`topology` serves ``up``, ``down``, ``show`` and
+:mod:`demo`, :mod:`explain`, :mod:`sysctl`; :mod:`topology` serves ``up``, ``down``, ``show`` and
 ``graph`` (``grammar.OBJECT_MODULES``).
 """
 

@@ -15,7 +15,8 @@ import os
 import sys
 
 from rawns.cli.grammar import (
-    HELP, OBJECT_MODULES, OBJECT_TABLE, PROG, USAGE, Options, ShowHelp, UsageError, Words,
+    HELP, OBJECT_MODULES, OBJECT_TABLE, PROG, USAGE, Options, Reported, ShowHelp, UsageError,
+    Words,
     parse_options, resolve,
 )
 from rawns.errors import PRIVILEGE_HINT, ExtensionMissingError, KernelError, RawnsError
@@ -125,6 +126,11 @@ def run_command(args: list[str], opts: Options, prefix: str = f"{PROG}: ") -> in
     except ShowHelp as request:
         print(HELP.get(request.obj, USAGE), end="")
         return 0
+    except Reported as report:
+        sys.stdout.flush()
+        for line in report.lines:
+            print(f"{prefix}{line}", file=sys.stderr)
+        return report.status
     except UsageError as err:
         print(f"{prefix}{err}", file=sys.stderr)
         return EXIT_USAGE

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from typing import Optional, Union
 
 __all__ = [
-    "PROG", "UsageError", "ShowHelp", "Options", "parse_options",
+    "PROG", "UsageError", "Reported", "ShowHelp", "Options", "parse_options",
     "resolve", "Words", "parse_int", "parse_float", "parse_ip", "verb",
     "OBJECT_TABLE", "OBJECT_MODULES", "OBJECT_COMMANDS", "USAGE", "HELP",
 ]
@@ -30,6 +30,17 @@ PROG = "rawns"
 
 class UsageError(Exception):
     """The command line is not one rawns understands."""
+
+
+class Reported(Exception):
+    """A command that went on past its errors (as sysctl(8) does): the error
+    lines, which the runner prints with its prefix (``rawns: FILE:LINE: ``
+    in a batch), and the exit status."""
+
+    def __init__(self, lines: list[str], status: int) -> None:
+        super().__init__("; ".join(lines))
+        self.lines = lines
+        self.status = status
 
 
 class ShowHelp(Exception):
@@ -241,6 +252,7 @@ OBJECT_TABLE: list[tuple[str, Sequence[str]]] = [
     ("down", ["down"]),
     ("show", ["show"]),
     ("graph", ["graph"]),
+    ("sysctl", ["sysctl"]),
     ("help", ["help"]),
 ]
 
@@ -260,7 +272,7 @@ OBJECT_COMMANDS: list[tuple[str, Sequence[str]]] = [
 USAGE = f"""\
 Usage: {PROG} [OPTIONS] OBJECT {{ COMMAND | help }}
 OBJECT := {{ link | addr | route | rule | neigh | tuntap | netns | monitor | ping
-           | demo | explain | up | down | show | graph }}
+           | sysctl | demo | explain | up | down | show | graph }}
 OPTIONS := {{ -n[etns] NAME | -j[son] | -p[retty] | -4 | -6 | -br[ief] | -o[neline] |
              -s[tats] | -d[etails] | -b[atch] FILE | -force | -a[ll] | --trace |
              -h[elp] | -V }}
@@ -270,7 +282,8 @@ OPTIONS := {{ -n[etns] NAME | -j[son] | -p[retty] | -4 | -6 | -br[ief] | -o[neli
   -4, -6    only IPv4 / IPv6 (addr, route, neigh, rule)
   -br       brief: one short line per link or address (link, addr)
   -o        one line per object (link, addr, route)
-  -s        statistics (link, addr); -s -s more of them
+  -s        statistics (link, addr; neigh and route: ages, probes, use counts);
+            -s -s more of them
   -d        details: the kind's data of a link, every field of a route
   -batch F  run the commands of file F ('-': stdin), one per line, in one process;
             a line may start with '-n NS'; -force goes on after a failed line
@@ -333,6 +346,21 @@ Usage: {PROG} [-n NS] addr add|replace ADDR/PLEN dev DEV [broadcast ADDR|+]
        {PROG} [-n NS] addr delete ADDR/PLEN dev DEV
        {PROG} [-n NS] [-j] [-br|-o] [-s [-s]] [-d] [-4|-6] addr show [[dev] DEV]
 """,
+    "route": f"""\
+Usage: {PROG} [-n NS] [-4|-6] route add|replace|delete [TYPE] PREFIX|default
+                 [via ADDR] [dev DEV] [metric N] [table T] [proto P] [scope S]
+                 [src ADDR] [mtu [lock] N] [advmss N] [onlink]
+                 [nexthop via ADDR dev DEV weight W ...]
+         TYPE := unicast | local | broadcast | multicast | throw | unreachable
+               | prohibit | blackhole
+       {PROG} [-n NS] [-j] [-o] [-s] [-d] [-4|-6] route show|flush
+                 [[root|match|exact] PREFIX|default] [table T|all] [dev DEV]
+                 [proto P] [scope S] [type TYPE] [via ADDR] [metric N]
+       {PROG} [-n NS] [-j] [-s] [-d] route get ADDR [from ADDR] [iif DEV] [oif DEV]
+                 [mark M]
+         (IPv4 and the main table unless told otherwise, as ip; -s adds the
+          kernel's use counts: 'users N', 'used N', 'age Nsec')
+""",
     "tuntap": f"""\
 Usage: {PROG} [-n NS] tuntap add|del [dev] NAME mode tun|tap [user U] [group G]
                  [multi_queue] [pi] [vnet_hdr] [one_queue]
@@ -356,8 +384,21 @@ Usage: {PROG} [-n NS] [-4|-6] rule add|delete [not] [from PREFIX|all] [to PREFIX
 Usage: {PROG} [-n NS] neigh add|replace ADDR lladdr MAC dev DEV
                  [nud permanent|noarp|reachable|stale]
        {PROG} [-n NS] neigh delete ADDR dev DEV
-       {PROG} [-n NS] [-j] [-4|-6] neigh show [dev DEV] [nud STATE|all]
-         (NOARP entries are hidden unless asked for, as ip)
+       {PROG} [-n NS] [-j] [-s] [-4|-6] neigh show [dev DEV] [nud STATE|all]
+         (NOARP entries are hidden unless asked for, as ip; -s adds what ip -s
+          adds: 'ref N', 'used USED/CONFIRMED/UPDATED' seconds ago, 'probes N')
+""",
+    "sysctl": f"""\
+Usage: {PROG} [-n NS] [-j [-p]] sysctl [-n|-N|-b] [-e] [-q] [-w] KEY[=VALUE] ...
+       {PROG} [-n NS] sysctl -a [-r PATTERN] [--deprecated]
+         sysctl(8)'s grammar for the network sysctls (net.*) of NS, without a
+         fork: KEY prints 'KEY = VALUE' (a directory: every key below it),
+         KEY=VALUE writes; KEY as net.ipv4.ip_forward or net/ipv4/ip_forward
+         (net.ipv4.conf.eth0/5.forwarding names eth0.5). -n: values only,
+         -N: names only, -b: values without a newline, -e: no error for a
+         missing key, -q: nothing printed for a write, -w: every argument is
+         a write, -a: every net.* key (-r: those whose name matches PATTERN).
+         Output, errors and exit status are sysctl's; -j: one JSON object.
 """,
     "monitor": f"""\
 Usage: {PROG} [-n NS] [-j] monitor [link] [addr] [route] [neigh] [all]

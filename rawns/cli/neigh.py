@@ -68,7 +68,7 @@ def _show(words: Words, opts: Options) -> int:
     with open_handle(opts) as handle:
         names = show.index_names(handle.link_list())
         entries = show.visible_neighbours(handle.neigh_list(dev, family=opts.family), states)
-    data = [n.to_json(names) for n in entries]
+    data = [n.to_json(names, stats=opts.stats > 0) for n in entries]
     if dev is not None:
         for entry in data:
             entry.pop("dev", None)

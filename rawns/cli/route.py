@@ -217,8 +217,8 @@ def _list(words: Words, opts: Options, *, flush: bool) -> int:
             return _print_in_one_pass(handle, names, opts, table, family)
         routes = handle.route_list(table=table, family=family, **kwargs)
     hidden = frozenset(hide)
-    data = [r.to_json(names, show_table=every, details=opts.details, hide=hidden)
-            for r in routes]
+    data = [r.to_json(names, show_table=every, details=opts.details, hide=hidden,
+                      stats=opts.stats > 0) for r in routes]
     if opts.json:
         emit_json(opts, data)
     else:
@@ -278,7 +278,7 @@ def _get(words: Words, opts: Options) -> int:
     with open_handle(opts) as handle:
         route = handle.route_get(address, **kwargs)
         names = show.index_names(handle.link_list())
-    entry = route.to_json(names, details=opts.details)
+    entry = route.to_json(names, details=opts.details, stats=opts.stats > 0)
     if opts.json:
         emit_json(opts, [entry])
     else:
