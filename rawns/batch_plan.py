@@ -506,9 +506,10 @@ class _Planner:
         # far ends of veths made in round FRESH, to bring up from their side
         self.far_ups: list[Sent] = []
         # a macvlan or vxlan is made by its parent's namespace, maybe in a
-        # later round: what its target names of it waits until it is placed
+        # later round (its parent's index unknown yet, even in its own
+        # namespace): what its target names of it waits until it is made
         for op in self.ops:
-            if isinstance(op, Placed) and op.netns != op.parent_netns:
+            if isinstance(op, Placed):
                 self._space(op.netns).foreign[op.name] = None
 
     def _space(self, name: Optional[str]) -> _Space:
@@ -655,7 +656,10 @@ class _Planner:
         target = op.netns
         placed = target != where
         target_space = self._space(target)
-        if placed:
+        if not placed:
+            # made here, before what this namespace's requests name of it
+            target_space.foreign.pop(op.name, None)
+        else:
             target_space.foreign[op.name] = where if number is Round.FRESH else None
             if target_space.fresh and not space.fresh:
                 assert target is not None  # fresh: made by the batch, so named
