@@ -15,7 +15,7 @@ import pickle
 from typing import Any
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from rawns.netlink import constants
 from rawns.netlink.constants import ENUMS, KernelEnum, KernelFlag
@@ -166,6 +166,10 @@ def test_flag_values_and_operations_agree(case: tuple[Any, int, int]) -> None:
 @settings(max_examples=100, deadline=None)
 @given(cls=st.sampled_from(FLAGS), value=st.sampled_from([2.0, "1", None, b"\x01"]))
 def test_flag_lookups_of_what_is_not_an_int_agree(cls: Any, value: Any) -> None:
+    # 3.11 finds a float equal to a composite value only once that composite
+    # has been made (its pseudo-members join _value2member_map_): an answer that
+    # depends on the process's history, so only a defined member's value is asked.
+    assume(not isinstance(value, float) or int(value) in cls._names_)
     assert outcome(cls, value) == outcome(TWINS[cls], value)
 
 
