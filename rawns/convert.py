@@ -57,6 +57,7 @@ __all__ = [
     "address_flag_names",
     "nud_state_names",
     "neighbour_flag_names",
+    "USER_HZ",
 ]
 
 if TYPE_CHECKING:
@@ -447,12 +448,12 @@ def _route(header: Any, attrs: dict[str, Any]) -> Route:
         expires=_seconds(cacheinfo.expires) if cacheinfo is not None else None,
         users=0 if cacheinfo is None else cacheinfo.clntref,
         used=0 if cacheinfo is None else cacheinfo.used,
-        age=0 if cacheinfo is None else cacheinfo.lastuse // _USER_HZ,
+        age=0 if cacheinfo is None else cacheinfo.lastuse // USER_HZ,
     )
 
 
 _RTM_F_CLONED = int(RTM_F.RTM_F_CLONED)
-_USER_HZ = 100  # the unit of rta_expires: clock ticks (USER_HZ), as ip reads them
+USER_HZ = 100  # the unit of rta_expires: clock ticks (USER_HZ), as ip reads them
 
 
 def _seconds(ticks: int) -> Optional[int]:
@@ -460,7 +461,7 @@ def _seconds(ticks: int) -> Optional[int]:
     that -150 ticks, a route past its time, is -1), or None when it is 0."""
     if not ticks:
         return None
-    return ticks // _USER_HZ if ticks > 0 else -(-ticks // _USER_HZ)
+    return ticks // USER_HZ if ticks > 0 else -(-ticks // USER_HZ)
 # ip's names of the route metrics (its mx_names), by RTAX number.
 METRIC_NAMES = {int(m): m.name[len("RTAX_"):].lower() for m in RTAX
                 if m not in (RTAX.RTAX_UNSPEC, RTAX.RTAX_LOCK)}
@@ -533,9 +534,9 @@ def _neighbour(header: Any, attrs: dict[str, Any]) -> Neighbour:
         lladdr=attrs.get("NDA_LLADDR"),
         state=_nud_names(header.state),
         flags=_ntf_names(header.flags),
-        used=None if cacheinfo is None else cacheinfo.used // _USER_HZ,
-        confirmed=None if cacheinfo is None else cacheinfo.confirmed // _USER_HZ,
-        updated=None if cacheinfo is None else cacheinfo.updated // _USER_HZ,
+        used=None if cacheinfo is None else cacheinfo.used // USER_HZ,
+        confirmed=None if cacheinfo is None else cacheinfo.confirmed // USER_HZ,
+        updated=None if cacheinfo is None else cacheinfo.updated // USER_HZ,
         refcnt=0 if cacheinfo is None else cacheinfo.refcnt,
         probes=None if probes is None else int(probes),
     )

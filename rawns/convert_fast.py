@@ -58,6 +58,7 @@ _ADDR = -1    # an IP address of the header's family
 _ANY = -2     # any size, value not read (the model ignores it)
 _TEXT = -3    # a NUL-terminated string, any size
 _HW = -4      # a link-layer address, any size
+_QUAD = -5    # four u32s (nda_cacheinfo), read as v, w, x, y
 
 _MISS = object()   # a generated reader's answer: not my shape
 _SLOW = object()   # ... my shape, but a value only convert's reader may judge
@@ -136,7 +137,7 @@ _NAMESPACE: dict[str, Any] = {
     "addresses": _ADDRESSES, "address": _address, "interfaces": _INTERFACES,
     "interface": _interface, "lladdrs": _LLADDRS, "lladdr": _lladdr, "labels": _LABELS,
     "label": _label, "ifa_names": _NAMES[0], "nud_names": _NAMES[1],
-    "ntf_names": _NAMES[2], "name": _names,
+    "ntf_names": _NAMES[2], "name": _names, "USER_HZ": convert.USER_HZ,
     "scopes": [convert.SCOPE_NAMES.get(number, str(number)) for number in range(256)],
 }
 
@@ -232,6 +233,9 @@ class _Kind:
             elif want == _TEXT:
                 if length < 5:
                     raise _Slow
+            elif want == _QUAD:
+                if length != 20:
+                    raise _Slow
             elif want >= 0 and length - 4 != want:
                 raise _Slow
             seen |= 1 << kind
@@ -258,10 +262,12 @@ class _Kind:
                 fmt += f"I{payload + pad}x"
                 names.append(f"h{index}")
             else:
-                fmt += f"I{'I' if want == 4 else 'II8x' if want == 16 else f'{payload}s'}"
+                fmt += "I" + ("I" if want == 4 else "II8x" if want == 16
+                              else "IIII" if want == _QUAD else f"{payload}s")
                 fmt += f"{pad}x" if pad else ""
-                names.append(f"h{index}, v{index}" + (", w{index}".format(
-                    index=index) if want == 16 else ""))
+                more = ("w", "x", "y") if want == _QUAD else ("w",) if want == 16 else ()
+                names.append(", ".join([f"h{index}", f"v{index}"]
+                                       + [f"{letter}{index}" for letter in more]))
                 value[kind] = f"v{index}"
             checks.append(f"h{index} != {_header_word(length, kind)}")
         if family is not None:
@@ -366,20 +372,30 @@ def _neighbour_body(value: dict[int, str], family: int) -> list[str]:
         lines += [f"    hw = lladdrs.get({value[2]})", "    if hw is None:",
                   f"        hw = lladdr({value[2]})"]
         hw = "hw"
+    used = confirmed = updated = probes = "None"
+    refcnt = "0"
+    if 3 in value:  # NDA_CACHEINFO: v confirmed, w used, x updated, y refcnt (ticks)
+        cache = value[3]
+        confirmed = f"{cache} // USER_HZ"
+        used, updated = (f"{cache.replace('v', letter)} // USER_HZ" for letter in "wx")
+        refcnt = cache.replace("v", "y")
+    if 4 in value:  # NDA_PROBES
+        probes = value[4]
     lines += ["    state_names = nud_names.get(state)", "    if state_names is None:",
               "        state_names = name(1, state)",
               "    flag_names = ntf_names.get(nflags)", "    if flag_names is None:",
               "        flag_names = name(2, nflags)",
               _construct("new_neighbour", Neighbour, dict(
                   index="ifindex", dst="dst", lladdr=hw, state="state_names",
-                  flags="flag_names"))]
+                  flags="flag_names", used=used, confirmed=confirmed, updated=updated,
+                  refcnt=refcnt, probes=probes))]
     return lines
 
 
 _NEIGHBOURS_KIND = _Kind(
     int(RTM.RTM_NEWNEIGH), "=BxxxiHBB", "family, ifindex, state, nflags, ntype",
-    {1: ("NDA_DST", _ADDR), 2: ("NDA_LLADDR", _HW), 3: ("NDA_CACHEINFO", _ANY),
-     4: ("NDA_PROBES", _ANY), 5: ("NDA_VLAN", _ANY), 6: ("NDA_PORT", _ANY),
+    {1: ("NDA_DST", _ADDR), 2: ("NDA_LLADDR", _HW), 3: ("NDA_CACHEINFO", _QUAD),
+     4: ("NDA_PROBES", 4), 5: ("NDA_VLAN", _ANY), 6: ("NDA_PORT", _ANY),
      7: ("NDA_VNI", _ANY), 8: ("NDA_IFINDEX", _ANY), 9: ("NDA_MASTER", _ANY),
      10: ("NDA_LINK_NETNSID", _ANY), 11: ("NDA_SRC_VNI", _ANY), 12: ("NDA_PROTOCOL", _ANY),
      13: ("NDA_NH_ID", _ANY), 15: ("NDA_FLAGS_EXT", _ANY), 16: ("NDA_NDM_STATE_MASK", _ANY),
