@@ -87,8 +87,16 @@ BATCH_CHILD = """
     import os, signal, sys, threading, time
     from rawns import Batch
     main = threading.main_thread().ident
-    threading.Timer({delay}, signal.pthread_kill, (main, signal.SIGINT)).start()
-    batch = Batch(threads={threads})
+    armed = []
+
+    def progress(phase, done, total):
+        # the interrupt is timed from the start of the namespaces' phase, not
+        # from the start of the script: a faster Batch would otherwise finish first
+        if phase == "namespaces" and not armed:
+            armed.append(threading.Timer({delay}, signal.pthread_kill, (main, signal.SIGINT)))
+            armed[0].start()
+
+    batch = Batch(threads={threads}, progress=progress)
     for i in range({count}):
         batch.netns_add(f"{prefix}{{i}}")
         batch.link_set("lo", up=True, netns=f"{prefix}{{i}}")
@@ -104,7 +112,7 @@ BATCH_CHILD = """
 
 @needs_root
 def test_batch_in_threads_interrupted_while_making_its_namespaces(prefix):
-    for run, delay in enumerate((0.25, 0.35, 0.45)):
+    for run, delay in enumerate((0.01, 0.05, 0.1)):
         own = f"{prefix}{run}-"
         result = run_child(BATCH_CHILD.format(prefix=own, count=1500, delay=delay, threads=2))
         assert result.returncode == 0, result.stderr
