@@ -582,3 +582,37 @@ def test_progress_is_throttled_but_shows_each_phase_and_its_end():
     assert shown[1:3] == ["rawns: up: links 0/1000\x1b[K"] + [shown[2]]
     assert shown[2].startswith("rawns: up: links 1000/1000, ") and "/s" in shown[2]
     assert shown[3:] == ["rawns: up: exec 0/5\x1b[K", "\x1b[K"]
+
+
+def test_an_interrupt_python_drops_still_undoes_up(tmp_path, prefix, host):
+    """A SIGTERM whose KeyboardInterrupt is raised inside an at-fork hook (the
+    fork that runs an exec line) is dropped by Python ("Exception ignored
+    in"); ``up`` must still end as interrupted, with nothing left."""
+    path = lab_file(tmp_path, prefix, """\
+        topology:
+          defaults: {kind: linux, exec: ["true"]}
+          nodes: {a: {}, b: {}}
+          links:
+            - endpoints: ["a:eth1", "b:eth1"]
+        """)
+    script = textwrap.dedent(f"""
+        import os, signal, sys
+        from rawns.cli import main
+        fired = []
+
+        def after_fork_in_parent():
+            if not fired:
+                fired.append(1)
+                os.kill(os.getpid(), signal.SIGTERM)
+                for _ in range(10000):  # the handler runs here, inside the hook
+                    pass
+
+        os.register_at_fork(after_in_parent=after_fork_in_parent)
+        sys.exit(main(["-n", {host!r}, "up", {str(path)!r}]))
+        """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
+    assert "Exception ignored" in result.stderr  # the hook did drop it
+    assert result.returncode == 130, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    assert my_namespaces(prefix) == [] and set(links_of(host)) == {"lo"}

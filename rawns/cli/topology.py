@@ -73,8 +73,15 @@ def run(words: Words, opts: Options) -> int:
     try:
         # SIGTERM (docker stop, systemd, timeout) as Ctrl-C: up removes what it
         # made; a second signal waits until that is done
-        with Interrupts():
+        with Interrupts() as interrupts:
             lab.up(progress=progress)
+            if interrupts.raised:
+                # The signal's KeyboardInterrupt was raised where Python drops
+                # exceptions ("Exception ignored in": an at-fork hook of the fork
+                # that ran an exec line): undo as if it had arrived.
+                with interrupts.held():
+                    lab.down()
+                raise KeyboardInterrupt
     except topology.ExecFailed as err:
         print(f"{PROG}: up: {err} (everything it made is removed)", file=sys.stderr)
         return 2
