@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -194,11 +195,21 @@ def test_kernel_dumps(wired) -> None:
 
 
 def test_read_many_equals_handles(wired) -> None:
-    snapshots = read_many(wired * 20, ("addr", "neigh"))
-    for snapshot in snapshots:
-        with Handle(snapshot.netns) as handle:
-            assert list(snapshot.addresses) == handle.addr_list()
-            assert list(snapshot.neighbours) == handle.neigh_list()
+    # The kernel may add a neighbour between two reads (IPv6 multicast entries
+    # come as the links start talking): a difference is read again, not believed.
+    for _attempt in range(5):
+        snapshots = read_many(wired * 20, ("addr", "neigh"))
+        differences = []
+        for snapshot in snapshots:
+            with Handle(snapshot.netns) as handle:
+                assert list(snapshot.addresses) == handle.addr_list()
+                if list(snapshot.neighbours) != handle.neigh_list():
+                    differences.append(snapshot.netns)
+        if not differences:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"read_many's neighbours differ from a Handle's in {differences}")
     first = snapshots[0]
     assert {str(a.address) for a in first.addresses} >= {"10.1.0.1/24", "10.3.0.1/32",
                                                          "fd02::1/64"}
