@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import subprocess
 
 import pytest
@@ -18,6 +19,12 @@ import pytest
 pytest_plugins = ["rawns.pytest_plugin"]
 
 RUN_DIR = "/run/netns"
+
+# A script that starts the suite in the background (`cmd &`) hands it SIGINT
+# ignored, and every child it runs would inherit that: the interrupt tests send
+# their children Ctrl-C as a terminal does, so the suite takes it back.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 _counter = itertools.count()
 
 
