@@ -35,6 +35,7 @@ from _thread import allocate_lock  # threading.Lock, without importing threading
 from rawns import convert
 from rawns.model import Address, Neighbour
 from rawns.netlink import Frame
+from rawns.netlink.attrs import NLA_HEADER
 from rawns.netlink.constants import RTM
 from rawns.netlink.fast import fast_constructor
 from rawns.records import fields as records_fields
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = ["read_address", "read_neighbour"]
 
-_NLA = struct.Struct("=HH")
+_NLA = NLA_HEADER
 _SHAPES = 256          # shapes per message type, at most
 _CACHE_LIMIT = 4096    # entries per value cache, at most (then cleared)
 _FOREVER = 0xFFFFFFFF  # INFINITY_LIFE_TIME: a lifetime that does not expire

@@ -41,13 +41,15 @@ from typing import Any, Optional
 
 from rawns import convert, show
 from rawns.netlink import Frame
+from rawns.netlink.attrs import NLA_HEADER
 from rawns.netlink.constants import RTA, RTM
+from rawns.netlink.structs import RtMsg
 
 __all__ = ["route_printer"]
 
 _NEWROUTE = int(RTM.RTM_NEWROUTE)
-_RTMSG = struct.Struct("=BBBBBBBBI")  # struct rtmsg
-_NLA = struct.Struct("=HH")
+_RTMSG = RtMsg.STRUCT
+_NLA = NLA_HEADER
 _SIZES = {int(AF_INET): 4, int(AF_INET6): 16}
 
 _DST = int(RTA.RTA_DST)
