@@ -629,6 +629,38 @@ def test_run_overlays_etc_netns(prefix, tmp_path):
         assert "rawns-overlay-test" not in f.read()
 
 
+def test_run_takes_a_signal_that_lands_during_fork_after_it(prefix):
+    """A handler that raises (as a face's Ctrl-C and SIGTERM do) does not run
+    inside fork()'s at-fork hooks, where Python would drop its exception and
+    print a traceback: the signal waits until the fork is over and raises
+    from ``run``, and the child is still waited for."""
+    name = prefix + "sig"
+    netns.add(name)
+    script = textwrap.dedent(f"""\
+        import os, signal, sys
+        from rawns import netns
+
+        def interrupt(*_):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, interrupt)
+        os.register_at_fork(after_in_parent=lambda: os.kill(os.getpid(), signal.SIGTERM))
+        try:
+            netns.run({name!r}, ["true"])
+        except KeyboardInterrupt:
+            try:
+                os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                sys.exit(0)  # interrupted, and the child was reaped
+            sys.exit(2)
+        sys.exit(1)
+        """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(
+                              os.path.abspath(netns.__file__)))})
+    assert (done.returncode, done.stderr) == (0, "")
+
+
 def test_run_missing_namespace_fails_in_the_caller(prefix):
     with pytest.raises(FileNotFoundError):
         netns.run(prefix + "nope", ["true"])

@@ -77,8 +77,8 @@ def run(words: Words, opts: Options) -> int:
             lab.up(progress=progress)
             if interrupts.raised:
                 # The signal's KeyboardInterrupt was raised where Python drops
-                # exceptions ("Exception ignored in": an at-fork hook of the fork
-                # that ran an exec line): undo as if it had arrived.
+                # exceptions ("Exception ignored in": a __del__, a callback);
+                # netns.run keeps it out of fork's hooks. Undo as if it had arrived.
                 with interrupts.held():
                     lab.down()
                 raise KeyboardInterrupt
