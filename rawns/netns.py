@@ -23,6 +23,7 @@ from __future__ import annotations
 import builtins
 import errno
 import fcntl
+import _signal  # signal's functions: built in, unlike signal.py (start-up; no file to read)
 import os
 from _thread import _local, allocate_lock  # threading's, without importing threading
 
@@ -829,13 +830,11 @@ def run(name: str, argv: Sequence[str]) -> int:
     # A signal handler that raises (Ctrl-C, a face's SIGTERM) must not run
     # inside fork()'s at-fork hooks, where Python drops the exception with a
     # traceback on stderr: the signals wait, blocked, until fork() is over.
-    import signal  # here: the commands that never fork start faster without it
-
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGINT, signal.SIGTERM))
+    mask = _signal.pthread_sigmask(_signal.SIG_BLOCK, (_signal.SIGINT, _signal.SIGTERM))
     try:
         pid = os.fork()
     except BaseException:
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, mask)
         os.close(report_r)
         os.close(report_w)
         raise
@@ -843,7 +842,7 @@ def run(name: str, argv: Sequence[str]) -> int:
         try:
             os.close(report_r)
             _prepare_child(name)
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # exec keeps the mask
+            _signal.pthread_sigmask(_signal.SIG_SETMASK, mask)  # exec keeps the mask
             os.execvp(argv[0], builtins.list(argv))
         except BaseException as err:
             code = getattr(err, "errno", None) or errno.EIO
@@ -855,7 +854,7 @@ def run(name: str, argv: Sequence[str]) -> int:
     os.close(report_w)
     try:
         with os.fdopen(report_r, "rb") as report:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a held signal lands here
+            _signal.pthread_sigmask(_signal.SIG_SETMASK, mask)  # a held signal lands here
             failure = report.read()
     finally:
         _, status = os.waitpid(pid, 0)
