@@ -23,7 +23,6 @@ from __future__ import annotations
 import builtins
 import errno
 import fcntl
-import _signal  # signal's functions: built in, unlike signal.py (start-up; no file to read)
 import os
 from _thread import _local, allocate_lock  # threading's, without importing threading
 
@@ -32,6 +31,7 @@ from rawns.errors import KernelError, RawnsError, kernel_error
 
 TYPE_CHECKING = False  # typing's, without importing typing (start-up)
 if TYPE_CHECKING:
+    import signal as _signal
     import threading
     from collections.abc import Callable, Iterable, Iterator, Sequence
     from contextlib import contextmanager
@@ -43,6 +43,10 @@ if TYPE_CHECKING:
         def nsid_get(self, netns: NetnsTarget | None = None, *, pid: int | None = None
                      ) -> int | None: ...
 else:
+    # signal.py's functions, built in: no file to import (start-up, and a
+    # process that dropped its privileges may not read the library's files)
+    import _signal
+
     def contextmanager(function: Any) -> Any:
         """contextlib's, imported on the first call: few commands use one, and
         contextlib costs ~1.5 ms of every command's start-up."""
