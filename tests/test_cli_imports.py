@@ -111,19 +111,47 @@ COSTLY = {"dataclasses", "inspect", "ast", "dis", "tokenize", "socket", "selecto
           "threading", "subprocess"}
 
 
+def command_modules(argv: list[str]) -> set[str]:
+    """:func:`new_modules` of the command line running ``argv`` (its output dropped)."""
+    return new_modules(f"import sys, io\nfrom rawns.cli import main\n"
+                       f"out, sys.stdout = sys.stdout, io.StringIO()\n"
+                       f"status = main({argv!r})\nsys.stdout = out\nassert status == 0")
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
-@pytest.mark.parametrize("args", [["-n", "{ns}", "link", "show"], ["link", "show"],
-                                  ["netns", "list"], ["-n", "{ns}", "-j", "link", "show"],
-                                  ["-n", "{ns}", "addr", "show"]])
+@pytest.mark.parametrize("args", [["-n", "{ns}", "addr", "show"]])
 def test_netlink_commands_load_none_of_the_costly_standard_library(ns, args):
     a = ns()
     argv = [arg.replace("{ns}", a) for arg in args]
-    modules = new_modules(f"import sys, io\nfrom rawns.cli import main\n"
-                          f"out, sys.stdout = sys.stdout, io.StringIO()\n"
-                          f"status = main({argv!r})\nsys.stdout = out\nassert status == 0")
+    modules = command_modules(argv)
     assert "rawns.records" in modules and "rawns.handle" in modules
     assert not COSTLY & modules, sorted(COSTLY & modules)
     if "-j" in argv:
         assert "json" in modules
     else:
         assert "json" not in modules
+
+
+# What the lean read path (rawns.link_fast) loads: the netns add/del set, its own
+# module and the object's; no protocol package, no models, no show.
+LEAN = {"rawns", "rawns.cli", "rawns.cli.dispatch", "rawns.cli.grammar", "rawns.cli.session",
+        "rawns.errors", "rawns.netns", "rawns.syscalls", "rawns._native", "rawns._native.lib",
+        "rawns.link_fast"}
+LEAN_STDLIB_NEVER = COSTLY | {"typing", "enum", "re", "json", "ipaddress", "contextlib",
+                              "collections", "functools"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+@pytest.mark.parametrize("args", [["-n", "{ns}", "link", "show"], ["link", "show"],
+                                  ["-n", "{ns}", "-j", "link", "show"],
+                                  ["-n", "{ns}", "-br", "link", "show"],
+                                  ["-n", "{ns}", "-o", "link", "show", "up"],
+                                  ["-n", "{ns}", "link", "show", "dev", "lo"],
+                                  ["netns", "list"], ["-j", "netns", "list"]])
+def test_read_commands_take_the_lean_path(ns, args):
+    a = ns()
+    argv = [arg.replace("{ns}", a) for arg in args]
+    modules = command_modules(argv)
+    ours = {m for m in modules if m.startswith("rawns")}
+    assert ours == LEAN | {"rawns.cli.netns" if "netns" in argv else "rawns.cli.link"}
+    assert not LEAN_STDLIB_NEVER & modules, sorted(LEAN_STDLIB_NEVER & modules)
