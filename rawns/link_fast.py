@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Slow", "NESTS", "SOCKET_OPTIONS", "read_links", "link_entries", "link_text",
            "json_text", "nsid_request", "read_nsids", "show_links", "nsids",
-           "link_dump_request"]
+           "link_dump_request", "nsid_dump_request", "read_nsid_dump"]
 
 
 class Slow(Exception):
@@ -434,6 +434,37 @@ def nsid_request(seq: int, fd: int) -> bytes:
     return _NSID_REQUEST.pack(28, _RTM_GETNSID, _NLM_F_REQUEST, seq, 0, 8, _NETNSA_FD, fd)
 
 
+def nsid_dump_request(seq: int) -> bytes:
+    """``requests.nsid_dump()`` encoded with ``seq``."""
+    return _HDR.pack(17, _RTM_GETNSID, _NLM_F_REQUEST | _NLM_F_DUMP, seq, 0) + bytes(4)
+
+
+def read_nsid_dump(datagrams: Iterable[bytes], seq: int, port: int) -> tuple[bool, bool]:
+    """Whether a RTM_GETNSID dump's datagrams hold any id, and whether its
+    NLMSG_DONE came. Slow for anything but RTM_NEWNSID and a plain NLMSG_DONE."""
+    some = False
+    for data in datagrams:
+        pos, size = 0, len(data)
+        while pos < size:
+            if size - pos < 16:
+                raise Slow
+            length, mtype, flags, mseq, mpid = _HDR.unpack_from(data, pos)
+            end = pos + length
+            if length < 16 or end > size or mseq != seq or mpid != port or (
+                    flags & _NLM_F_DUMP_INTR):
+                raise Slow
+            if mtype == _NLMSG_DONE:
+                if end - pos != 20 or _S32.unpack_from(data, pos + 16)[0] != 0 or (
+                        (end + 3) & ~3) < size:
+                    raise Slow
+                return some, True
+            if mtype != _RTM_NEWNSID:
+                raise Slow
+            some = True
+            pos = (end + 3) & ~3
+    return some, False
+
+
 def read_nsids(datagrams: Iterable[bytes], port: int, asked: dict[int, str],
                found: dict[str, int]) -> None:
     """Record in ``found`` (name -> nsid) the answers to the RTM_GETNSID
@@ -513,8 +544,36 @@ class _Socket:
             if done:
                 return links
 
+    def any_nsid(self) -> bool:
+        """Whether this namespace has given any other an id: if not, no name
+        has one here (RTM_GETNSID by fd only reads, it never assigns)."""
+        self.sock.send(nsid_dump_request(1))
+        while True:
+            some, done = read_nsid_dump(syscalls.recv_many(self.sock.fileno()), 1, self.port)
+            if some or done:
+                if not done:
+                    self.drain_dump(1)
+                return some
+
+    def drain_dump(self, seq: int) -> None:
+        """Read the rest of dump ``seq`` (its replies are not needed)."""
+        while True:
+            for data in syscalls.recv_many(self.sock.fileno()):
+                pos, size = 0, len(data)
+                while pos < size:
+                    if size - pos < 16:
+                        raise Slow
+                    length, mtype, _, mseq, _ = _HDR.unpack_from(data, pos)
+                    if length < 16 or mseq != seq:
+                        raise Slow
+                    if mtype == _NLMSG_DONE or mtype == _NLMSG_ERROR:
+                        return
+                    pos = (pos + length + 3) & ~3
+
     def nsids(self, names: list[str]) -> dict[str, int]:
         found: dict[str, int] = {}
+        if not names or not self.any_nsid():
+            return found
         seq = 1
         for first in range(0, len(names), _BATCH):
             asked: dict[int, str] = {}

@@ -133,6 +133,7 @@ def test_requests_are_the_references():
     assert link_fast.link_dump_request(7) == encode(_stamped(dump, 7))
     get = requests.nsid_get(fd=42)
     assert link_fast.nsid_request(9, 42) == encode(_stamped(get, 9))
+    assert link_fast.nsid_dump_request(3) == encode(_stamped(requests.nsid_dump(), 3))
 
 
 def _stamped(message, seq):
@@ -378,6 +379,29 @@ def test_nsids_are_netns_nsids(zoo, ns, prefix):
     with Handle(host) as handle:
         assert link_fast.nsids(host, names) == netns.nsids(handle, names)
     assert other in link_fast.nsids(host, names)
+    # fresh has given no id to anyone: the dump says so, and no name is asked
+    with Handle(fresh) as handle:
+        assert link_fast.nsids(fresh, names) == netns.nsids(handle, names) == {}
+    # ids given by the other side too: listing other's links gives host an id
+    # there (the kernel assigns one to name q1's peer)
+    assert "link-netns" in link_fast.show_links(other)
+    with Handle(other) as handle:
+        assert link_fast.nsids(other, names) == netns.nsids(handle, names)
+        assert host in link_fast.nsids(other, names)
+
+
+@root
+def test_an_nsid_dump_of_many_ids_is_read_whole(ns):
+    """More ids than one datagram of the dump holds: the rest of the dump is
+    read before the names are asked."""
+    names = [ns() for _ in range(40)]
+    hub = names[0]
+    with Handle(hub) as handle:
+        for name in names[1:]:
+            handle.nsid_set(name)
+        expected = netns.nsids(handle, names)
+    assert len(expected) == 39
+    assert link_fast.nsids(hub, names) == expected
 
 
 @root
