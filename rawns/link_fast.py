@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any, Optional
 
-__all__ = ["Slow", "NESTS", "SOCKET_OPTIONS", "read_links", "link_entries", "link_text",
+__all__ = ["Slow", "NESTS", "SOCKET_OPTIONS", "read_link", "read_links", "link_entries", "link_text",
            "json_text", "nsid_request", "read_nsids", "show_links", "nsids",
            "link_dump_request", "nsid_dump_request", "read_nsid_dump"]
 

@@ -176,6 +176,15 @@ def test_golden_dump(style):
     assert assert_same_or_slow((DATA / "link_dump.bin").read_bytes(), style)
 
 
+def test_golden_nsid_dump():
+    from rawns.netlink import decode
+
+    data = (DATA / "nsid_dump.bin").read_bytes()
+    seq, port = struct.unpack_from("=8xII", data)
+    some, done = link_fast.read_nsid_dump([data], seq, port)
+    assert done and some == any(m.type == 88 for m in decode(data))  # RTM_NEWNSID
+
+
 # --- hypothesis: link messages, clean and hostile ----------------------------------------
 
 def attr(kind: int, payload: bytes) -> bytes:
@@ -268,6 +277,60 @@ def test_clean_dumps_print_on_the_lean_path(data, style):
             reference_text(data, NSIDS, **style)
         return
     assert lean == reference_text(data, NSIDS, **style)
+
+
+@st.composite
+def nsid_answers(draw):
+    """One answer to an RTM_GETNSID: an id (or -1), an error, or odd bytes."""
+    seq, port = 5, 77
+    kind = draw(st.sampled_from(["id", "attrs", "error", "hostile"]))
+    if kind == "error":
+        body = struct.pack("=i", -draw(st.integers(1, 200))) + struct.pack(
+            "=IHHII", 28, 90, 1, seq, 0)
+        return struct.pack("=IHHII", 16 + len(body), 2, 0, seq, port) + body
+    if kind == "id":
+        attrs = attr(1, struct.pack("=i", draw(st.integers(-1, 2**31 - 1))))
+    else:
+        attrs = b"".join(draw(st.lists(st.builds(attr, st.integers(0, 5) | st.just(0x8001),
+                                                 st.binary(max_size=9)), max_size=3)))
+    body = bytes(4) + attrs
+    data = struct.pack("=IHHII", 16 + len(body), 88, 0, seq, port) + body
+    if kind == "hostile":
+        data = bytearray(data)
+        data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+        data = bytes(data[:draw(st.integers(0, len(data)))])
+    return data
+
+
+@settings(max_examples=300, deadline=None)
+@given(nsid_answers())
+def test_nsid_answers_read_as_the_reference(data):
+    """``read_nsids`` finds the id ``Handle.nsid_get`` would return (None: no
+    id, an error or a reply it cannot decode, all of which ``netns.nsids``
+    leaves out), or says Slow."""
+    from rawns.errors import DecodeError
+    from rawns.netlink import decode
+
+    found: dict[str, int] = {}
+    asked = {5: "x"}
+    try:
+        link_fast.read_nsids([data], 77, asked, found)
+    except link_fast.Slow:
+        return
+    if asked:  # no answer in these bytes: the caller reads on
+        assert not data and not found
+        return
+    try:
+        messages = decode(data)
+    except DecodeError:
+        assert found == {}
+        return
+    answers = [m for m in messages if m.type == 88]
+    if answers:
+        nsid = answers[0].get("NETNSA_NSID", -1)
+        assert found == ({} if nsid < 0 else {"x": nsid})
+    else:
+        assert messages[0].type == 2 and messages[0].error and found == {}
 
 
 # --- the real kernel -----------------------------------------------------------------------
