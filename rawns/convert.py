@@ -403,7 +403,18 @@ def route_from_message(message: Message) -> Route:
     return _checked(_route, message.header, _values(message.attrs), message.type)
 
 
+#: The attributes a Route takes as numbers or addresses: a payload of the
+#: wrong size stays bytes in the decode (explain shows it), and makes no Route.
+_ROUTE_TYPED = ("RTA_DST", "RTA_SRC", "RTA_GATEWAY", "RTA_PREFSRC", "RTA_OIF", "RTA_IIF",
+                "RTA_PRIORITY", "RTA_TABLE", "RTA_PREF", "RTA_MARK", "RTA_UID",
+                "RTA_CACHEINFO")
+
+
 def _route(header: Any, attrs: dict[str, Any]) -> Route:
+    for name in _ROUTE_TYPED:
+        value = attrs.get(name)
+        if value.__class__ is bytes:
+            raise TypeError(f"{name} of {len(value)} bytes does not fit its type")
     family = int(header.family)
     dst = attrs.get("RTA_DST")
     network = None

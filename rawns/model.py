@@ -13,6 +13,7 @@ Invariants:
 from __future__ import annotations
 
 import ipaddress
+from _socket import inet_ntop  # socket's, without its enum classes
 
 from rawns.records import field, record
 
@@ -46,6 +47,20 @@ _RT_TABLE_MAIN = 254  # linux/rtnetlink.h
 _FAMILY_NAMES: dict[int, str] = {_AF_INET: "inet", _AF_INET6: "inet6"}
 # The tables ip names (its rt_tables file): RT_TABLE_DEFAULT, _MAIN, _LOCAL.
 _TABLE_NAMES = {253: "default", _RT_TABLE_MAIN: "main", 255: "local"}
+
+
+def ip_text(address: IPAddress) -> str:
+    """``address`` as ip writes it, which is glibc's inet_ntop: as ``str``
+    does, except an IPv6 address that holds an IPv4 one (``::ffff:10.0.0.1``,
+    ``::10.0.0.1``), which ipaddress (before Python 3.13) writes in hex."""
+    if address.version == 4:
+        return str(address)
+    return inet_ntop(_AF_INET6, address.packed)
+
+
+def net_text(network: IPNetwork) -> str:
+    """``network`` as ip writes it: ``ip_text`` of its address, ``/``, its length."""
+    return f"{ip_text(network.network_address)}/{network.prefixlen}"
 
 
 def _family_name(family: int) -> str:
@@ -177,12 +192,12 @@ class Address:
     def to_json(self) -> dict[str, Any]:
         """One element of ``addr_info`` in ``ip -j addr show``."""
         out: dict[str, Any] = {"family": _family_name(self.family),
-                               "local": str(self.address.ip)}
+                               "local": ip_text(self.address.ip)}
         if self.peer is not None:
-            out["address"] = str(self.peer.ip)
+            out["address"] = ip_text(self.peer.ip)
         out["prefixlen"] = self.prefixlen
         if self.broadcast is not None:
-            out["broadcast"] = str(self.broadcast)
+            out["broadcast"] = ip_text(self.broadcast)
         out["scope"] = self.scope
         for flag in ("secondary", "tentative", "deprecated", "nodad", "optimistic",
                      "dadfailed", "noprefixroute", "home"):
@@ -213,7 +228,7 @@ class NextHop:
         names = names or {}
         out: dict[str, Any] = {}
         if self.gateway is not None:
-            out["gateway"] = str(self.gateway)
+            out["gateway"] = ip_text(self.gateway)
         if self.oif:
             out["dev"] = names.get(self.oif, f"if{self.oif}")
         out["weight"] = self.weight
@@ -293,16 +308,16 @@ class Route:
         if self.dst is None:
             out["dst"] = "default"
         elif self.dst.prefixlen == self.dst.max_prefixlen:
-            out["dst"] = str(self.dst.network_address)
+            out["dst"] = ip_text(self.dst.network_address)
         else:
-            out["dst"] = str(self.dst)
+            out["dst"] = net_text(self.dst)
         if self.src is not None:
-            out["from"] = (str(self.src.network_address)
-                           if self.src.prefixlen == self.src.max_prefixlen else str(self.src))
+            out["from"] = (ip_text(self.src.network_address)
+                           if self.src.prefixlen == self.src.max_prefixlen else net_text(self.src))
         if self.tos:
             out["tos"] = _DSFIELDS.get(self.tos, f"0x{self.tos:02x}")
         if self.gateway is not None:
-            out["gateway"] = str(self.gateway)
+            out["gateway"] = ip_text(self.gateway)
         if self.oif is not None:
             out["dev"] = names.get(self.oif, f"if{self.oif}")
         if show_table and (self.table != _RT_TABLE_MAIN or details):
@@ -313,7 +328,7 @@ class Route:
             if self.scope != "global" or details:
                 out["scope"] = self.scope
         if self.prefsrc is not None:
-            out["prefsrc"] = str(self.prefsrc)
+            out["prefsrc"] = ip_text(self.prefsrc)
         if self.metric is not None:
             out["metric"] = self.metric
         out["flags"] = route_flags(self.flags)
@@ -380,7 +395,7 @@ class Neighbour:
         show`` (``refcnt`` when not zero, ``used``, ``confirmed``,
         ``updated``, ``probes``)."""
         names = names or {}
-        out: dict[str, Any] = {"dst": str(self.dst),
+        out: dict[str, Any] = {"dst": ip_text(self.dst),
                                "dev": names.get(self.index, str(self.index))}
         if self.lladdr is not None:
             out["lladdr"] = self.lladdr
@@ -473,7 +488,7 @@ class Rule:
             out["not"] = None
         for key, prefix in (("src", self.src), ("dst", self.dst)):
             if prefix is not None:
-                out[key] = str(prefix.network_address)
+                out[key] = ip_text(prefix.network_address)
                 if prefix.prefixlen != prefix.max_prefixlen:
                     out[f"{key}len"] = prefix.prefixlen
             elif key == "src":
@@ -911,15 +926,15 @@ def _vxlan_json(data: dict[str, Any], names: dict[int, str]) -> dict[str, Any]:
     group6 = data.get(v + "GROUP6")
     if v + "GROUP" in data:
         if group is not None and int(group):
-            out["group" if group.is_multicast else "remote"] = str(group)
+            out["group" if group.is_multicast else "remote"] = ip_text(group)
     elif group6 is not None and int(group6):
-        out["group6" if group6.is_multicast else "remote6"] = str(group6)
+        out["group6" if group6.is_multicast else "remote6"] = ip_text(group6)
     local, local6 = data.get(v + "LOCAL"), data.get(v + "LOCAL6")
     if v + "LOCAL" in data:
         if local is not None and int(local):
-            out["local"] = str(local)
+            out["local"] = ip_text(local)
     elif local6 is not None and int(local6):
-        out["local6"] = str(local6)
+        out["local6"] = ip_text(local6)
     link = data.get(v + "LINK")
     if link:
         out["link"] = names.get(int(link), f"if{int(link)}")

@@ -32,7 +32,6 @@ Invariants:
 
 from __future__ import annotations
 
-import ipaddress
 import struct
 from _socket import AF_INET, AF_INET6, inet_ntop  # socket's, without its enum classes
 
@@ -84,23 +83,14 @@ _TEXTS_LIMIT = 4096
 
 
 def _text(packed: bytes) -> str:
-    """``str(ipaddress.ip_address(packed))``, sooner: inet_ntop writes what
-    ipaddress writes, but for IPv6 addresses with an IPv4 tail (``::ffff:
-    1.2.3.4``), which ipaddress spells in hex."""
+    """The address ``packed`` as ip writes it (inet_ntop; ``model.ip_text``)."""
     text = _TEXTS.get(packed)
     if text is None:
-        text = _ntop(packed)
+        text = inet_ntop(AF_INET if len(packed) == 4 else AF_INET6, packed)
         if len(_TEXTS) >= _TEXTS_LIMIT:
             _TEXTS.clear()
         _TEXTS[packed] = text
     return text
-
-
-def _ntop(packed: bytes) -> str:
-    if len(packed) == 4:
-        return inet_ntop(AF_INET, packed)
-    text = inet_ntop(AF_INET6, packed)
-    return str(ipaddress.IPv6Address(packed)) if "." in text else text
 
 
 def _name(table: dict[int, str], number: int) -> str:
@@ -290,10 +280,6 @@ class _Printer:
             lines.append(f"        if from_bytes({dst}, 'big') & ((1 << ({bits} - dst_len)) - 1):")
             lines.append("            return SLOW")
             lines.append(f"        dst = ntop({af}, {dst}) + '/' + str(dst_len)")
-            if family == int(AF_INET6):
-                lines.append("    if '.' in dst:")
-                lines.append(f"        dst = str(IPv6Address({dst})) + ('' if dst_len == 128 "
-                             f"else '/' + str(dst_len))")
         else:
             lines.append("    if dst_len:")
             lines.append("        return SLOW")
@@ -343,7 +329,7 @@ class _Printer:
         namespace: dict[str, Any] = {
             "unpack": struct.Struct(fmt).unpack_from, "MISS": _MISS, "SLOW": _SLOW,
             "ntop": inet_ntop, "AF_INET": AF_INET, "AF_INET6": AF_INET6,
-            "from_bytes": int.from_bytes, "IPv6Address": ipaddress.IPv6Address,
+            "from_bytes": int.from_bytes,
             "texts": _TEXTS, "text": _text, "types": self.types,
             "protocols": self.protocols, "scopes": self.scopes, "prefs": self.prefs,
             "devices": self.devices, "device": self.device, "tables": self.tables,

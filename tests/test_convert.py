@@ -174,3 +174,36 @@ def test_captured_rules_are_what_ip_showed() -> None:
     assert "".join(show.rule_line(r.to_json(details=True)) + "\n"
                    for r in v4 + v6) == oracle["text"]
     assert {r.action for r in rules} >= {"lookup", "goto", "blackhole", "prohibit"}
+
+
+def _route_reply(*attrs: tuple[int, bytes]) -> bytes:
+    """An RTM_NEWROUTE for 10.0.0.0/24 in main with the raw attributes given."""
+    import struct
+    body = struct.pack("BBBBBBBBI", 2, 24, 0, 0, 254, 3, 0, 1, 0)
+    for kind, payload in attrs:
+        length = 4 + len(payload)
+        body += struct.pack("HH", length, kind) + payload + bytes(-length % 4)
+    return struct.pack("IHHII", 16 + len(body), int(RTM.RTM_NEWROUTE), 2, 1, 0) + body
+
+
+# RTA_DST, _OIF, _GATEWAY, _PRIORITY, _PREFSRC, _TABLE, _MARK, _PREF, _UID, _IIF
+@pytest.mark.parametrize("kind", [1, 4, 5, 6, 7, 15, 16, 20, 25, 3])
+@pytest.mark.parametrize("size", [2, 3, 5])
+def test_a_route_attribute_of_the_wrong_size_makes_no_route(kind, size):
+    """A payload that does not fit its attribute stays bytes in the decode;
+    the Route refuses it with a DecodeError (before: a Route holding bytes
+    where a number belongs, and a TypeError when it was printed)."""
+    given = [(kind, bytes(range(1, size + 1)))]
+    if kind != 1:
+        given.insert(0, (1, bytes([10, 0, 0, 0])))
+    data = _route_reply(*given)
+    with pytest.raises(DecodeError, match="does not fit its type"):
+        convert.read_route(data, frames(data)[0])
+
+
+def test_a_route_with_attributes_of_the_right_size_is_read():
+    import struct
+    data = _route_reply((1, bytes([10, 0, 0, 0])), (16, struct.pack("I", 7)),
+                        (6, struct.pack("I", 5)))
+    route = convert.read_route(data, frames(data)[0])
+    assert (str(route.dst), route.mark, route.metric) == ("10.0.0.0/24", 7, 5)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 import subprocess
 import sys
 
-from rawns.model import Address, Neighbour, Route
+from hypothesis import given, strategies as st
+
+from rawns.model import Address, Neighbour, Route, ip_text, net_text
 from rawns.netlink.constants import AF, RT_TABLE
 
 
@@ -42,3 +45,28 @@ def test_link_statistics_has_the_kernels_counters() -> None:
     kernel = [field.name for field in dataclasses.fields(LinkCounters)]
     ours = [field.name for field in dataclasses.fields(LinkStatistics)]
     assert ours[:len(kernel)] == kernel
+
+
+# --- addresses as ip writes them ------------------------------------------------
+
+
+@given(st.integers(0, 2**128 - 1), st.integers(0, 128))
+def test_ipv6_text_is_inet_ntops_and_reads_back(number, prefixlen):
+    address = ipaddress.IPv6Address(number)
+    assert ip_text(address) == socket.inet_ntop(socket.AF_INET6, address.packed)
+    assert ipaddress.IPv6Address(ip_text(address)) == address
+    network = ipaddress.IPv6Network((number, prefixlen), strict=False)
+    assert net_text(network) == f"{ip_text(network.network_address)}/{prefixlen}"
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_ipv4_text_is_str(number):
+    assert ip_text(ipaddress.IPv4Address(number)) == str(ipaddress.IPv4Address(number))
+
+
+def test_ipv6_with_an_ipv4_inside_is_written_dotted_as_ip_does():
+    assert ip_text(ipaddress.IPv6Address("::ffff:a00:1")) == "::ffff:10.0.0.1"
+    assert ip_text(ipaddress.IPv6Address("::a00:1")) == "::10.0.0.1"
+    assert ip_text(ipaddress.IPv6Address("::2")) == "::2"
+    route = Route(dst=ipaddress.IPv6Network("::ffff:a00:0/104"))
+    assert route.to_json()["dst"] == "::ffff:10.0.0.0/104"

@@ -455,6 +455,44 @@ def test_delete_many_holds_the_namespaces_until_its_loop_ends(prefix):
     assert net_fds() == held_before
 
 
+def test_deleting_holds_what_delete_deletes_until_the_block_ends(prefix):
+    """In a ``deleting()`` block each ``delete`` removes the name at once and
+    keeps the namespace held (one fd each) until the block ends; a nested
+    block is part of the outer one, and nothing is held after it."""
+    names = [f"{prefix}{i}" for i in range(5)]
+    netns.add_many(names)
+    inodes = [netns_inode(n) for n in names]
+    held_before = net_fds()
+    with netns.deleting():
+        for name in names[:3]:
+            netns.delete(name)
+        with netns.deleting():
+            netns.delete(names[3])
+        assert net_fds() - held_before == set(inodes[:4])
+        assert set(netns.list()) & set(names) == {names[4]}
+    assert net_fds() == held_before
+    netns.delete(names[4])  # outside a block: held by nothing
+    assert net_fds() == held_before
+    assert not set(netns.list()) & set(names)
+
+
+def test_deleting_releases_on_failure_and_holds_only_its_threads_deletes(prefix):
+    names = [f"{prefix}{i}" for i in range(3)]
+    netns.add_many(names)
+    inodes = [netns_inode(n) for n in names]
+    held_before = net_fds()
+    other = threading.Thread(target=netns.delete, args=(names[2],))
+    with pytest.raises(FileNotFoundError, match="never"):
+        with netns.deleting():
+            netns.delete(names[0])
+            other.start()
+            other.join()  # deleted by another thread: not held by this block
+            assert net_fds() - held_before == {inodes[0]}
+            netns.delete(prefix + "never")
+    assert net_fds() == held_before
+    assert set(netns.list()) & set(names) == {names[1]}
+
+
 def test_delete_many_failing_midway_names_the_failure_and_holds_nothing(prefix):
     names = [f"{prefix}{i}" for i in range(6)]
     netns.add_many(names[:3] + names[4:])  # names[3] does not exist
