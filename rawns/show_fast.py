@@ -32,11 +32,13 @@ Invariants:
 
 from __future__ import annotations
 
-import json
 import struct
-from collections.abc import Callable
 from _socket import AF_INET, AF_INET6, inet_ntop  # socket's, without its enum classes
-from typing import Any, Optional
+
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Optional
 
 from rawns import convert, show
 from rawns.netlink import Frame
@@ -183,7 +185,11 @@ class _Printer:
         text = self.devices.get(oif)
         if text is None:
             name = self.names.get(oif, f"if{oif}")
-            text = self.devices[oif] = json.dumps(name) if self.as_json else name
+            if self.as_json:
+                import json  # only -j needs it (json imports re)
+
+                name = json.dumps(name)
+            text = self.devices[oif] = name
         return text
 
     def table_part(self, number: int) -> str:

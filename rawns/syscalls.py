@@ -14,7 +14,6 @@ Invariants:
 from __future__ import annotations
 
 import errno
-import functools
 import os
 from _thread import allocate_lock
 
@@ -499,10 +498,21 @@ def _inbox() -> tuple[Any, Any, Any, Any]:
     return inbox
 
 
-@functools.lru_cache(maxsize=8)
+# A dict, not functools.lru_cache: functools (with collections) costs ~5 ms of the
+# start-up of every command that loads this module.
+_SOCKOPTS: dict[tuple[tuple[int, int, int], ...], Any] = {}
+
+
 def _sockopts(options: tuple[tuple[int, int, int], ...]) -> Any:
-    """``options`` as the C array ``exchange_many`` takes (made once per tuple)."""
-    return ffi.new("struct rawns_sockopt[]", [list(option) for option in options])
+    """``options`` as the C array ``exchange_many`` takes (made once per tuple;
+    at most 8 are kept)."""
+    made = _SOCKOPTS.get(options)
+    if made is None:
+        if len(_SOCKOPTS) >= 8:
+            _SOCKOPTS.clear()
+        made = _SOCKOPTS[options] = ffi.new("struct rawns_sockopt[]",
+                                            [list(option) for option in options])
+    return made
 
 
 def exchange_many(paths: Sequence[bytes], protocol: int, datagrams: Sequence[Sequence[bytes]],

@@ -79,7 +79,8 @@ def test_import_rawns_loads_nothing_else():
 def test_version_and_help_load_neither_typing_nor_dataclasses():
     for args in (["-V"], ["help"]):
         modules = new_modules(f"from rawns.cli import main\nmain({args!r})")
-        assert not {"typing", "dataclasses", "inspect", "socket"} & modules, args
+        assert not {"typing", "dataclasses", "inspect", "socket", "enum", "re", "functools",
+                    "collections", "fcntl", "_cffi_backend"} & modules, args
         assert {m for m in modules if m.startswith("rawns")} <= {
             "rawns", "rawns.cli", "rawns.cli.dispatch", "rawns.cli.grammar", "rawns.errors"}
 
@@ -97,7 +98,8 @@ def test_netns_add_and_del_load_no_netlink(prefix):
                                  "rawns.syscalls", "rawns._native", "rawns._native.lib"}, verb
         # the costly parts of the standard library stay unloaded too
         assert not {"typing", "dataclasses", "inspect", "socket", "ipaddress", "json",
-                    "threading"} & modules, verb
+                    "threading", "enum", "re", "functools", "collections", "struct",
+                    "_socket"} & modules, verb
 
 
 # What the netlink commands must not load: dataclasses (and with it inspect, ast,
@@ -111,19 +113,48 @@ COSTLY = {"dataclasses", "inspect", "ast", "dis", "tokenize", "socket", "selecto
           "threading", "subprocess"}
 
 
+def command_modules(argv: list[str]) -> set[str]:
+    """:func:`new_modules` of the command line running ``argv`` (its output dropped)."""
+    return new_modules(f"import sys, io\nfrom rawns.cli import main\n"
+                       f"out, sys.stdout = sys.stdout, io.StringIO()\n"
+                       f"status = main({argv!r})\nsys.stdout = out\nassert status == 0")
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
-@pytest.mark.parametrize("args", [["-n", "{ns}", "link", "show"], ["link", "show"],
-                                  ["netns", "list"], ["-n", "{ns}", "-j", "link", "show"],
-                                  ["-n", "{ns}", "addr", "show"]])
+@pytest.mark.parametrize("args", [["-n", "{ns}", "addr", "show"]])
 def test_netlink_commands_load_none_of_the_costly_standard_library(ns, args):
     a = ns()
     argv = [arg.replace("{ns}", a) for arg in args]
-    modules = new_modules(f"import sys, io\nfrom rawns.cli import main\n"
-                          f"out, sys.stdout = sys.stdout, io.StringIO()\n"
-                          f"status = main({argv!r})\nsys.stdout = out\nassert status == 0")
+    modules = command_modules(argv)
     assert "rawns.records" in modules and "rawns.handle" in modules
     assert not COSTLY & modules, sorted(COSTLY & modules)
     if "-j" in argv:
         assert "json" in modules
     else:
         assert "json" not in modules
+
+
+# What the lean read path (rawns.link_fast) loads: the netns add/del set, its own
+# module and the object's; no protocol package, no models, no show.
+LEAN = {"rawns", "rawns.cli", "rawns.cli.dispatch", "rawns.cli.grammar", "rawns.cli.session",
+        "rawns.errors", "rawns.netns", "rawns.syscalls", "rawns._native", "rawns._native.lib",
+        "rawns.link_fast"}
+# ... and of the standard library, no more than these (the C modules of netns
+# add's path, and struct and _socket for the dump)
+LEAN_STDLIB = {"__future__", "errno", "fcntl", "_cffi_backend", "struct", "_struct", "_socket"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+@pytest.mark.parametrize("args", [["-n", "{ns}", "link", "show"], ["link", "show"],
+                                  ["-n", "{ns}", "-j", "link", "show"],
+                                  ["-n", "{ns}", "-br", "link", "show"],
+                                  ["-n", "{ns}", "-o", "link", "show", "up"],
+                                  ["-n", "{ns}", "link", "show", "dev", "lo"],
+                                  ["netns", "list"], ["-j", "netns", "list"]])
+def test_read_commands_take_the_lean_path(ns, args):
+    a = ns()
+    argv = [arg.replace("{ns}", a) for arg in args]
+    modules = command_modules(argv)
+    ours = {m for m in modules if m.startswith("rawns")}
+    assert ours == LEAN | {"rawns.cli.netns" if "netns" in argv else "rawns.cli.link"}
+    assert modules - ours <= LEAN_STDLIB, sorted(modules - ours - LEAN_STDLIB)

@@ -6,7 +6,9 @@ through :mod:`rawns.show`.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 from rawns import netns, show
 from rawns.cli.grammar import OBJECT_COMMANDS, Options, UsageError, Words, parse_ip, verb

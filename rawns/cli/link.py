@@ -6,7 +6,9 @@ through :mod:`rawns.show`.
 
 from __future__ import annotations
 
-from rawns import netns, show
+import sys
+
+from rawns import netns
 from rawns.cli.grammar import PROG, Options, UsageError, Words, parse_ip, verb
 from rawns.cli.session import emit_brief, emit_json, open_handle
 
@@ -75,6 +77,20 @@ def _show(words: Words, opts: Options) -> int:
                 raise UsageError(f"link show: two devices given ({dev!r} and {word!r})")
             dev = word
     full = opts.details or opts.stats > 0
+    if not (full or opts.pretty or opts.trace or kind is not None or master is not None):
+        from rawns import link_fast  # the lean path: no codec, no models (start-up)
+
+        try:
+            text = link_fast.show_links(opts.netns, dev=dev, only_up=only_up,
+                                        as_json=opts.json, brief=opts.brief,
+                                        oneline=opts.oneline)
+        except link_fast.Slow:
+            pass  # unusual: the reference below prints it, or says what is wrong
+        else:
+            sys.stdout.write(text)
+            return 0
+    from rawns import show
+
     with open_handle(opts) as handle:
         every = handle.link_list(details=full and dev is None and kind is None
                                  and master is None)

@@ -102,11 +102,23 @@ def _list(opts: Options) -> int:
     names = netns.list()
     ids: dict[str, int] = {}
     if names:
-        with open_handle(opts) as handle:
-            ids = netns.nsids(handle, names)
+        from rawns import link_fast  # RTM_GETNSID on a bare socket (start-up)
+
+        try:
+            if opts.trace:
+                raise link_fast.Slow
+            ids = link_fast.nsids(opts.netns, names)
+        except link_fast.Slow:
+            with open_handle(opts) as handle:
+                ids = netns.nsids(handle, names)
     if opts.json:
-        emit_json(opts, [dict(name=n, **({"id": ids[n]} if n in ids else {}))
-                         for n in names])
+        entries = [dict(name=n, **({"id": ids[n]} if n in ids else {})) for n in names]
+        if opts.pretty:
+            emit_json(opts, entries)
+        else:
+            from rawns.link_fast import json_text  # show.json_text's bytes, without show
+
+            print(json_text(entries))
     else:
         for name in names:
             print(f"{name} (id: {ids[name]})" if name in ids else name)

@@ -6,7 +6,9 @@ Each echo is one call of ``rawns.ping.ping``; no ping binary is needed.
 from __future__ import annotations
 
 import time
-from typing import Optional
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from typing import Optional
 
 from rawns.cli.grammar import Options, ShowHelp, UsageError, Words, parse_float, parse_ip
 from rawns.ping import ping

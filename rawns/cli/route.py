@@ -6,8 +6,10 @@ Each command is one call of a ``Handle``'s ``route_*``; ``show`` and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Optional
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, Optional
 
 from rawns import show
 from rawns.cli.grammar import Options, UsageError, Words, parse_int, parse_ip, verb

@@ -6,8 +6,10 @@ through :mod:`rawns.show`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 from rawns import show
 from rawns.cli.grammar import Options, UsageError, Words, parse_int, verb

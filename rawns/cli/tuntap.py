@@ -6,8 +6,10 @@ inside the namespace of ``-n``); ``show`` prints as ip does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+TYPE_CHECKING = False  # typing's, without importing typing (start-up)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 from rawns.cli.grammar import Options, UsageError, Words, parse_int, verb
 from rawns.cli.session import emit_json, open_handle
