@@ -38,7 +38,10 @@ _CONVERTERS = {
 }
 _READERS = (convert.read_link, convert.read_address, convert.read_route,
             convert.read_neighbour)
-_SLOW = 0.5  # seconds: no single input may take longer
+# seconds no single input may take: a guard against a parser that blows up
+# (quadratic, looping), set far above any machine's load or GC pause (an
+# input takes ~50 ms; 0.5 s once failed under a loaded two-core run)
+_SLOW = 5.0
 # The conversation read_many forks for each namespace: two dumps with readers.
 _BULK = Conversation()
 _BULK.send([requests.addr_dump(), requests.neigh_dump()],
