@@ -92,6 +92,11 @@ def test_two_pods_ping_each_other_over_ipv6(mode, ns, tmp_path):
     v6 = [[ip["address"].split("/")[0] for ip in r["ips"] if ":" in ip["address"]][0]
           for r in (first, second)]
     for source, target in ((a, v6[1]), (b, v6[0])):
+        # The host's ends settle their IPv6 (DAD) on their own time, seconds
+        # on a loaded machine: wait for the first echo, then want three.
+        deadline = time.monotonic() + 20
+        while ping(target, netns=source, count=1, timeout=1.0)[0].rtt is None:
+            assert time.monotonic() < deadline, (source, target)
         echoes = ping(target, netns=source, count=3, timeout=3.0)
         assert all(e.rtt is not None for e in echoes), (source, target)
 
