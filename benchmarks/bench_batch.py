@@ -83,9 +83,12 @@ def batch_file(host: str, items: list[tuple[str, str, str]]) -> str:
 
 PYTHON_BATCH = """
 import sys, time
+begun = time.time()
 items = [line.split() for line in sys.stdin.read().splitlines()]
 host = sys.argv[1]
 from rawns import Batch
+import rawns.batch
+imported = time.time()
 started = time.perf_counter()
 with Batch() as batch:
     for pod, vh, address in items:
@@ -94,19 +97,24 @@ with Batch() as batch:
         batch.addr_add("eth0", address, netns=pod)
         batch.link_set("eth0", up=True, netns=pod)
         batch.link_set("lo", up=True, netns=pod)
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, begun, imported, time.time())
 """
 
 
 RAWNS_BATCH = """
 import sys, time
+begun = time.time()
 from rawns.cli import main
 import rawns.batch, rawns.cli.batch
+imported = time.time()
 started = time.perf_counter()
 status = main(["-batch", sys.argv[1]])
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, begun, imported, time.time())
 raise SystemExit(status)
 """
+
+#: The interpreter of the two rawns peers (``--python``).
+PYTHON = sys.executable
 
 
 def run(argv: list[str], stdin: str | None = None) -> str:
@@ -116,17 +124,30 @@ def run(argv: list[str], stdin: str | None = None) -> str:
     return result.stdout
 
 
+def _split(name: str, launched: float, ended: float, whole: float, output: str
+           ) -> dict[str, float]:
+    """The whole run, its in-process figure, and the wall-clock split of the
+    rest: the interpreter until the script's first line (``-start``), the
+    imports (``-imports``), and from the work's end until the process was
+    reaped (``-exit``)."""
+    inside, begun, imported, done = (float(x) for x in output.split())
+    return {name: whole, f"{name}:inside": inside, f"{name}:start": begun - launched,
+            f"{name}:imports": imported - begun, f"{name}:exit": ended - done}
+
+
 def peer_rawns_batch(host: str, items: list, path: str) -> dict[str, float]:
-    started = time.perf_counter()
-    inside = float(run([sys.executable, "-c", RAWNS_BATCH, path]))
-    return {"rawns -batch": time.perf_counter() - started, "rawns-inside": inside}
+    launched, started = time.time(), time.perf_counter()
+    output = run([PYTHON, "-c", RAWNS_BATCH, path])
+    whole, ended = time.perf_counter() - started, time.time()
+    return _split("rawns -batch", launched, ended, whole, output)
 
 
 def peer_python_batch(host: str, items: list, path: str) -> dict[str, float]:
     text = "".join(" ".join(item) + "\n" for item in items)
-    started = time.perf_counter()
-    inside = float(run([sys.executable, "-c", PYTHON_BATCH, host], text))
-    return {"python-batch": time.perf_counter() - started, "batch-inside": inside}
+    launched, started = time.time(), time.perf_counter()
+    output = run([PYTHON, "-c", PYTHON_BATCH, host], text)
+    whole, ended = time.perf_counter() - started, time.time()
+    return _split("python-batch", launched, ended, whole, output)
 
 
 def peer_ip_batch(host: str, items: list, path: str) -> dict[str, float]:
@@ -209,7 +230,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds between runs, once the kernel has freed the last's")
     parser.add_argument("--plan-only", action="store_true",
                         help="time reading and planning only, no kernel (see above)")
+    parser.add_argument("--python", default=sys.executable,
+                        help="interpreter of the rawns peers (default: this one); e.g. a "
+                             "venv's, whose start-up has none of this machine's .pth files")
     args = parser.parse_args(argv)
+    global PYTHON
+    PYTHON = args.python
     if args.plan_only:
         return plan_only(args.n, args.rounds)
     prefix = f"rnsbb{os.getpid()}-"
@@ -222,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         path = handle.name
     baseline = netns_objects()
     # compile rawns's bytecode once, outside the clock (see the module docstring)
-    run([sys.executable, "-c", "import rawns.batch, rawns.cli.batch, rawns.cli.dispatch"])
+    run([PYTHON, "-c", "import rawns.batch, rawns.cli.batch, rawns.cli.dispatch"])
     try:
         for _ in range(args.rounds):
             for peer in order:
@@ -239,12 +265,21 @@ def main(argv: list[str] | None = None) -> int:
         os.unlink(path)
     base = statistics.median(times["rawns -batch"])
     print(f"W2-shaped batch file, N={args.n} pods ({5 * args.n} lines); median of "
-          f"{len(times['rawns -batch'])} runs each, A B B A")
-    print(f"{'peer':14} {'total ms':>9} {'us/pod':>8} {'ratio':>7}")
+          f"{len(times['rawns -batch'])} runs each, A B B A; rawns peers run by {PYTHON}")
+    print(f"{'peer':22} {'total ms':>9} {'us/pod':>8} {'ratio':>7}")
     medians = {peer: statistics.median(values) for peer, values in times.items()}
     for peer, median in medians.items():
-        print(f"{peer:14} {median * 1000:9.1f} {median / args.n * 1e6:8.0f} "
-              f"{median / base:6.2f}x")
+        if ":" not in peer:
+            print(f"{peer:22} {median * 1000:9.1f} {median / args.n * 1e6:8.0f} "
+                  f"{median / base:6.2f}x")
+    print("wall-clock split, medians ms: start (interpreter and site) + imports + "
+          "inside (the work) + exit")
+    for peer in ("rawns -batch", "python-batch"):
+        parts = [medians[f"{peer}:{part}"] * 1000
+                 for part in ("start", "imports", "inside", "exit")]
+        print(f"{peer:22} " + " + ".join(f"{part:.1f}" for part in parts))
+    medians["rawns-inside"] = medians["rawns -batch:inside"]
+    medians["batch-inside"] = medians["python-batch:inside"]
     print(f"whole command: ip-batch / rawns -batch = "
           f"{medians['ip-batch'] / medians['rawns -batch']:.2f} (target >= 4); "
           f"rawns -batch / python-batch = "
