@@ -1,6 +1,7 @@
 """``rawns -batch FILE`` on a W2-shaped file against ``ip -batch`` and ``rawns.Batch``.
 
-    python benchmarks/bench_batch.py [-n 500] [--rounds 2]
+    python benchmarks/bench_batch.py [-n 500] [--rounds 2] [--python V/bin/python]
+                                     [--baseline OTHER_CHECKOUT]
 
 The file makes N pods, one line per step, any line naming its namespace with
 ``-n``: ``netns add POD``; ``-n HOST link add vhI up type veth peer name eth0
@@ -17,8 +18,20 @@ up``; ``-n POD link set lo up``. The same work is timed three more ways:
   ``rawns -batch``: that process is ``python -c`` importing ``rawns.cli`` (and
   the modules ``-batch`` loads) and then timing ``rawns.cli.main(["-batch",
   FILE])`` on its own clock, the code ``python -m rawns -batch FILE`` runs
-  (``rawns/__main__.py`` is those two lines): what the ``-batch`` runner
-  costs in-process (reading, planning, the Batch), start-up left out.
+  (``rawns/__main__.py``: those lines, and ``gc.freeze()`` before the exit
+  where the checkout's entry point does it): what the ``-batch`` runner
+  costs in-process (reading, planning, the Batch), start-up left out;
+- ``baseline -batch`` (``--baseline DIR``): ``rawns -batch`` of another
+  checkout, in the same runs (before and after, side by side).
+
+Each rawns peer also reports the wall-clock split of its whole run: the
+interpreter until the script's first line (``start``: the interpreter and
+``site``), the imports, the work (``inside``), and from the work's end until
+the process was reaped (``exit``). ``--python`` runs the rawns peers with
+another interpreter: a venv's (``python -m venv V; V/bin/pip install cffi``)
+has none of the ``.pth`` files this machine's interpreter runs at start-up
+(an editable install's finder, a CA bundle hook: ~45-80 ms per process here,
+against ~15-20 ms for a bare start), as a user's installed rawns would not.
 
 Start-up (the interpreter and the imports) is counted in ``rawns -batch`` and
 ``python-batch`` and left out of the two ``-inside`` figures: compare each
@@ -110,6 +123,10 @@ imported = time.time()
 started = time.perf_counter()
 status = main(["-batch", sys.argv[1]])
 print(time.perf_counter() - started, begun, imported, time.time())
+import gc, os, rawns
+with open(os.path.join(os.path.dirname(rawns.__file__), "__main__.py")) as entry:
+    if "gc.freeze()" in entry.read():
+        gc.freeze()  # as this checkout's python -m rawns (and scripts/rawns) does
 raise SystemExit(status)
 """
 
@@ -117,8 +134,9 @@ raise SystemExit(status)
 PYTHON = sys.executable
 
 
-def run(argv: list[str], stdin: str | None = None) -> str:
-    result = subprocess.run(argv, input=stdin, text=True, capture_output=True, env=ENV)
+def run(argv: list[str], stdin: str | None = None, env: dict[str, str] | None = None) -> str:
+    result = subprocess.run(argv, input=stdin, text=True, capture_output=True,
+                            env=ENV if env is None else env)
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:4])}: {result.stderr.strip()[:400]}")
     return result.stdout
@@ -140,6 +158,17 @@ def peer_rawns_batch(host: str, items: list, path: str) -> dict[str, float]:
     output = run([PYTHON, "-c", RAWNS_BATCH, path])
     whole, ended = time.perf_counter() - started, time.time()
     return _split("rawns -batch", launched, ended, whole, output)
+
+
+#: ``--baseline DIR``: another checkout whose ``rawns -batch`` runs beside this one's.
+BASELINE: str | None = None
+
+
+def peer_baseline_batch(host: str, items: list, path: str) -> dict[str, float]:
+    launched, started = time.time(), time.perf_counter()
+    output = run([PYTHON, "-c", RAWNS_BATCH, path], env={**ENV, "PYTHONPATH": str(BASELINE)})
+    whole, ended = time.perf_counter() - started, time.time()
+    return _split("baseline -batch", launched, ended, whole, output)
 
 
 def peer_python_batch(host: str, items: list, path: str) -> dict[str, float]:
@@ -233,9 +262,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", default=sys.executable,
                         help="interpreter of the rawns peers (default: this one); e.g. a "
                              "venv's, whose start-up has none of this machine's .pth files")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="another checkout (with its built extension): its rawns -batch "
+                             "runs as one more peer, side by side (before/after)")
     args = parser.parse_args(argv)
-    global PYTHON
+    global PYTHON, BASELINE
     PYTHON = args.python
+    if args.baseline:
+        BASELINE = args.baseline
+        PEERS["baseline -batch"] = peer_baseline_batch
     if args.plan_only:
         return plan_only(args.n, args.rounds)
     prefix = f"rnsbb{os.getpid()}-"
@@ -249,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     baseline = netns_objects()
     # compile rawns's bytecode once, outside the clock (see the module docstring)
     run([PYTHON, "-c", "import rawns.batch, rawns.cli.batch, rawns.cli.dispatch"])
+    if BASELINE:
+        run([PYTHON, "-c", "import rawns.batch, rawns.cli.batch, rawns.cli.dispatch"],
+            env={**ENV, "PYTHONPATH": BASELINE})
     try:
         for _ in range(args.rounds):
             for peer in order:
@@ -274,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{median / base:6.2f}x")
     print("wall-clock split, medians ms: start (interpreter and site) + imports + "
           "inside (the work) + exit")
-    for peer in ("rawns -batch", "python-batch"):
+    for peer in [p for p in PEERS if p != "ip-batch"]:
         parts = [medians[f"{peer}:{part}"] * 1000
                  for part in ("start", "imports", "inside", "exit")]
         print(f"{peer:22} " + " + ".join(f"{part:.1f}" for part in parts))
@@ -284,6 +322,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{medians['ip-batch'] / medians['rawns -batch']:.2f} (target >= 4); "
           f"rawns -batch / python-batch = "
           f"{medians['rawns -batch'] / medians['python-batch']:.2f} (target <= 1.3)")
+    if BASELINE:
+        print(f"baseline ({BASELINE}): ip-batch / baseline -batch = "
+              f"{medians['ip-batch'] / medians['baseline -batch']:.2f}; "
+              f"baseline -batch / rawns -batch = "
+              f"{medians['baseline -batch'] / medians['rawns -batch']:.2f}")
     print(f"in-process: rawns-inside / batch-inside = "
           f"{medians['rawns-inside'] / medians['batch-inside']:.2f}; "
           f"ip-batch / rawns-inside = {medians['ip-batch'] / medians['rawns-inside']:.2f}")
