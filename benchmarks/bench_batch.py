@@ -270,7 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     PYTHON = args.python
     if args.baseline:
         BASELINE = args.baseline
-        PEERS["baseline -batch"] = peer_baseline_batch
+        # beside rawns -batch, away from ip-batch (whose namespaces the kernel
+        # is still freeing when the next peer starts)
+        peers = list(PEERS.items())
+        PEERS.clear()
+        PEERS.update([peers[0], ("baseline -batch", peer_baseline_batch), *peers[1:]])
     if args.plan_only:
         return plan_only(args.n, args.rounds)
     prefix = f"rnsbb{os.getpid()}-"
