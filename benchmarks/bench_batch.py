@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -297,8 +298,12 @@ def main(argv: list[str] | None = None) -> int:
                 settle(args.settle, baseline, args.n)
                 netns.add(host)
                 try:
+                    before = resource.getrusage(resource.RUSAGE_CHILDREN)
                     for key, value in PEERS[peer](host, items, path).items():
                         times.setdefault(key, []).append(value)
+                    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    times.setdefault(f"{peer}:cpu", []).append(
+                        after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
                 finally:
                     netns.delete_many([pod for pod, _, _ in items], missing_ok=True)
                     netns.delete(host)
@@ -308,12 +313,16 @@ def main(argv: list[str] | None = None) -> int:
     base = statistics.median(times["rawns -batch"])
     print(f"W2-shaped batch file, N={args.n} pods ({5 * args.n} lines); median of "
           f"{len(times['rawns -batch'])} runs each, A B B A; rawns peers run by {PYTHON}")
-    print(f"{'peer':22} {'total ms':>9} {'us/pod':>8} {'ratio':>7}")
+    print(f"{'peer':22} {'total ms':>9} {'us/pod':>8} {'ratio':>7} {'CPU ms':>8} {'ratio':>7}")
     medians = {peer: statistics.median(values) for peer, values in times.items()}
+    cpu_base = medians["rawns -batch:cpu"]
     for peer, median in medians.items():
         if ":" not in peer:
+            cpu = medians[f"{peer}:cpu"]
             print(f"{peer:22} {median * 1000:9.1f} {median / args.n * 1e6:8.0f} "
-                  f"{median / base:6.2f}x")
+                  f"{median / base:6.2f}x {cpu * 1000:8.1f} {cpu / cpu_base:6.2f}x")
+    print("(CPU: user + system time of the peer's processes, getrusage of the children;"
+          " the kernel's own threads are not in it)")
     print("wall-clock split, medians ms: start (interpreter and site) + imports + "
           "inside (the work) + exit")
     for peer in [p for p in PEERS if p != "ip-batch"]:
