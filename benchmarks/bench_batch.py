@@ -136,8 +136,10 @@ PYTHON = sys.executable
 
 
 def run(argv: list[str], stdin: str | None = None, env: dict[str, str] | None = None) -> str:
+    # cwd "/": ``python -c`` puts the working directory first on sys.path, and
+    # run from a checkout it would import that checkout's rawns, not PYTHONPATH's
     result = subprocess.run(argv, input=stdin, text=True, capture_output=True,
-                            env=ENV if env is None else env)
+                            env=ENV if env is None else env, cwd="/")
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:4])}: {result.stderr.strip()[:400]}")
     return result.stdout
@@ -252,6 +254,38 @@ def plan_only(n: int, rounds: int) -> int:
     return 0
 
 
+def imports_only(runs: int) -> int:
+    """What -batch's start-up costs without its work: ``python -c pass``, and the
+    imports of ``rawns -batch`` for this checkout (and ``--baseline``'s), each
+    a fresh process, A B B A; wall clock and CPU (user + system) medians."""
+    code = "from rawns.cli import main; import rawns.batch, rawns.cli.batch"
+    peers = {"python -c pass": ("pass", ENV),
+             "imports of -batch": (code, ENV)}
+    if BASELINE:
+        peers["imports, baseline"] = (code, {**ENV, "PYTHONPATH": BASELINE})
+    for _, env in peers.values():
+        run([PYTHON, "-c", code], env=env)  # bytecode written once
+    wall: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    order = list(peers) + list(reversed(peers))
+    for _ in range(runs):
+        for name in order:
+            source, env = peers[name]
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            run([PYTHON, "-c", source], env=env)
+            wall.setdefault(name, []).append(time.perf_counter() - started)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu.setdefault(name, []).append(after.ru_utime - before.ru_utime
+                                            + after.ru_stime - before.ru_stime)
+    print(f"start-up of -batch without its work, {PYTHON}; median of {2 * runs} runs each")
+    print(f"{'':22} {'wall ms':>8} {'CPU ms':>8}")
+    for name in peers:
+        print(f"{name:22} {statistics.median(wall[name]) * 1000:8.1f} "
+              f"{statistics.median(cpu[name]) * 1000:8.1f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=500, help="pods (default 500)")
@@ -266,6 +300,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", metavar="DIR",
                         help="another checkout (with its built extension): its rawns -batch "
                              "runs as one more peer, side by side (before/after)")
+    parser.add_argument("--imports-only", action="store_true",
+                        help="time start-up alone: python -c pass, and -batch's imports "
+                             "(this checkout's and --baseline's), --rounds x 10 runs each")
     args = parser.parse_args(argv)
     global PYTHON, BASELINE
     PYTHON = args.python
@@ -278,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         PEERS.update([peers[0], ("baseline -batch", peer_baseline_batch), *peers[1:]])
     if args.plan_only:
         return plan_only(args.n, args.rounds)
+    if args.imports_only:
+        return imports_only(args.rounds * 10)
     prefix = f"rnsbb{os.getpid()}-"
     host = prefix + "host"
     items = pods(prefix, args.n)
