@@ -102,7 +102,6 @@ class _Task:
         self._error: BaseException | None = None
         self.thread = threading.Thread(target=self._main, args=(run, before),
                                        name="rawns-many")
-        self.thread.start()
 
     def _main(self, run: Callable[[], Any], before: _Task | None) -> None:
         try:
@@ -150,7 +149,8 @@ def _overlapped(jobs: Iterable[J], run: Callable[[J], R]) -> Iterator[tuple[J, R
 
     def submit(job: J) -> _Task:
         task = _Task(functools.partial(run, job), submitted[-1] if submitted else None)
-        submitted.append(task)
+        submitted.append(task)  # before it starts: a Ctrl-C in start() still finds it
+        task.thread.start()
         return task
 
     try:
