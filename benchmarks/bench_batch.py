@@ -1,6 +1,7 @@
 """``rawns -batch FILE`` on a W2-shaped file against ``ip -batch`` and ``rawns.Batch``.
 
-    python benchmarks/bench_batch.py [-n 500] [--rounds 2]
+    python benchmarks/bench_batch.py [-n 500] [--rounds 2] [--python V/bin/python]
+                                     [--baseline OTHER_CHECKOUT]
 
 The file makes N pods, one line per step, any line naming its namespace with
 ``-n``: ``netns add POD``; ``-n HOST link add vhI up type veth peer name eth0
@@ -17,8 +18,20 @@ up``; ``-n POD link set lo up``. The same work is timed three more ways:
   ``rawns -batch``: that process is ``python -c`` importing ``rawns.cli`` (and
   the modules ``-batch`` loads) and then timing ``rawns.cli.main(["-batch",
   FILE])`` on its own clock, the code ``python -m rawns -batch FILE`` runs
-  (``rawns/__main__.py`` is those two lines): what the ``-batch`` runner
-  costs in-process (reading, planning, the Batch), start-up left out.
+  (``rawns/__main__.py``: those lines, and ``gc.freeze()`` before the exit
+  where the checkout's entry point does it): what the ``-batch`` runner
+  costs in-process (reading, planning, the Batch), start-up left out;
+- ``baseline -batch`` (``--baseline DIR``): ``rawns -batch`` of another
+  checkout, in the same runs (before and after, side by side).
+
+Each rawns peer also reports the wall-clock split of its whole run: the
+interpreter until the script's first line (``start``: the interpreter and
+``site``), the imports, the work (``inside``), and from the work's end until
+the process was reaped (``exit``). ``--python`` runs the rawns peers with
+another interpreter: a venv's (``python -m venv V; V/bin/pip install cffi``)
+has none of the ``.pth`` files this machine's interpreter runs at start-up
+(an editable install's finder, a CA bundle hook: ~45-80 ms per process here,
+against ~15-20 ms for a bare start), as a user's installed rawns would not.
 
 Start-up (the interpreter and the imports) is counted in ``rawns -batch`` and
 ``python-batch`` and left out of the two ``-inside`` figures: compare each
@@ -42,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -83,9 +97,12 @@ def batch_file(host: str, items: list[tuple[str, str, str]]) -> str:
 
 PYTHON_BATCH = """
 import sys, time
+begun = time.time()
 items = [line.split() for line in sys.stdin.read().splitlines()]
 host = sys.argv[1]
 from rawns import Batch
+import rawns.batch
+imported = time.time()
 started = time.perf_counter()
 with Batch() as batch:
     for pod, vh, address in items:
@@ -94,39 +111,75 @@ with Batch() as batch:
         batch.addr_add("eth0", address, netns=pod)
         batch.link_set("eth0", up=True, netns=pod)
         batch.link_set("lo", up=True, netns=pod)
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, begun, imported, time.time())
 """
 
 
 RAWNS_BATCH = """
 import sys, time
+begun = time.time()
 from rawns.cli import main
 import rawns.batch, rawns.cli.batch
+imported = time.time()
 started = time.perf_counter()
 status = main(["-batch", sys.argv[1]])
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, begun, imported, time.time())
+import gc, os, rawns
+with open(os.path.join(os.path.dirname(rawns.__file__), "__main__.py")) as entry:
+    if "gc.freeze()" in entry.read():
+        gc.freeze()  # as this checkout's python -m rawns (and scripts/rawns) does
 raise SystemExit(status)
 """
 
+#: The interpreter of the two rawns peers (``--python``).
+PYTHON = sys.executable
 
-def run(argv: list[str], stdin: str | None = None) -> str:
-    result = subprocess.run(argv, input=stdin, text=True, capture_output=True, env=ENV)
+
+def run(argv: list[str], stdin: str | None = None, env: dict[str, str] | None = None) -> str:
+    # cwd "/": ``python -c`` puts the working directory first on sys.path, and
+    # run from a checkout it would import that checkout's rawns, not PYTHONPATH's
+    result = subprocess.run(argv, input=stdin, text=True, capture_output=True,
+                            env=ENV if env is None else env, cwd="/")
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:4])}: {result.stderr.strip()[:400]}")
     return result.stdout
 
 
+def _split(name: str, launched: float, ended: float, whole: float, output: str
+           ) -> dict[str, float]:
+    """The whole run, its in-process figure, and the wall-clock split of the
+    rest: the interpreter until the script's first line (``-start``), the
+    imports (``-imports``), and from the work's end until the process was
+    reaped (``-exit``)."""
+    inside, begun, imported, done = (float(x) for x in output.split())
+    return {name: whole, f"{name}:inside": inside, f"{name}:start": begun - launched,
+            f"{name}:imports": imported - begun, f"{name}:exit": ended - done}
+
+
 def peer_rawns_batch(host: str, items: list, path: str) -> dict[str, float]:
-    started = time.perf_counter()
-    inside = float(run([sys.executable, "-c", RAWNS_BATCH, path]))
-    return {"rawns -batch": time.perf_counter() - started, "rawns-inside": inside}
+    launched, started = time.time(), time.perf_counter()
+    output = run([PYTHON, "-c", RAWNS_BATCH, path])
+    whole, ended = time.perf_counter() - started, time.time()
+    return _split("rawns -batch", launched, ended, whole, output)
+
+
+#: ``--baseline DIR``: another checkout whose ``rawns -batch`` runs beside this one's.
+BASELINE: str | None = None
+
+
+def peer_baseline_batch(host: str, items: list, path: str) -> dict[str, float]:
+    launched, started = time.time(), time.perf_counter()
+    output = run([PYTHON, "-c", RAWNS_BATCH, path], env={**ENV, "PYTHONPATH": str(BASELINE)})
+    whole, ended = time.perf_counter() - started, time.time()
+    return _split("baseline -batch", launched, ended, whole, output)
 
 
 def peer_python_batch(host: str, items: list, path: str) -> dict[str, float]:
     text = "".join(" ".join(item) + "\n" for item in items)
-    started = time.perf_counter()
-    inside = float(run([sys.executable, "-c", PYTHON_BATCH, host], text))
-    return {"python-batch": time.perf_counter() - started, "batch-inside": inside}
+    launched, started = time.time(), time.perf_counter()
+    output = run([PYTHON, "-c", PYTHON_BATCH, host], text)
+    whole, ended = time.perf_counter() - started, time.time()
+    return _split("python-batch", launched, ended, whole, output)
 
 
 def peer_ip_batch(host: str, items: list, path: str) -> dict[str, float]:
@@ -201,6 +254,38 @@ def plan_only(n: int, rounds: int) -> int:
     return 0
 
 
+def imports_only(runs: int) -> int:
+    """What -batch's start-up costs without its work: ``python -c pass``, and the
+    imports of ``rawns -batch`` for this checkout (and ``--baseline``'s), each
+    a fresh process, A B B A; wall clock and CPU (user + system) medians."""
+    code = "from rawns.cli import main; import rawns.batch, rawns.cli.batch"
+    peers = {"python -c pass": ("pass", ENV),
+             "imports of -batch": (code, ENV)}
+    if BASELINE:
+        peers["imports, baseline"] = (code, {**ENV, "PYTHONPATH": BASELINE})
+    for _, env in peers.values():
+        run([PYTHON, "-c", code], env=env)  # bytecode written once
+    wall: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    order = list(peers) + list(reversed(peers))
+    for _ in range(runs):
+        for name in order:
+            source, env = peers[name]
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            run([PYTHON, "-c", source], env=env)
+            wall.setdefault(name, []).append(time.perf_counter() - started)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu.setdefault(name, []).append(after.ru_utime - before.ru_utime
+                                            + after.ru_stime - before.ru_stime)
+    print(f"start-up of -batch without its work, {PYTHON}; median of {2 * runs} runs each")
+    print(f"{'':22} {'wall ms':>8} {'CPU ms':>8}")
+    for name in peers:
+        print(f"{name:22} {statistics.median(wall[name]) * 1000:8.1f} "
+              f"{statistics.median(cpu[name]) * 1000:8.1f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=500, help="pods (default 500)")
@@ -209,9 +294,29 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds between runs, once the kernel has freed the last's")
     parser.add_argument("--plan-only", action="store_true",
                         help="time reading and planning only, no kernel (see above)")
+    parser.add_argument("--python", default=sys.executable,
+                        help="interpreter of the rawns peers (default: this one); e.g. a "
+                             "venv's, whose start-up has none of this machine's .pth files")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="another checkout (with its built extension): its rawns -batch "
+                             "runs as one more peer, side by side (before/after)")
+    parser.add_argument("--imports-only", action="store_true",
+                        help="time start-up alone: python -c pass, and -batch's imports "
+                             "(this checkout's and --baseline's), --rounds x 10 runs each")
     args = parser.parse_args(argv)
+    global PYTHON, BASELINE
+    PYTHON = args.python
+    if args.baseline:
+        BASELINE = args.baseline
+        # beside rawns -batch, away from ip-batch (whose namespaces the kernel
+        # is still freeing when the next peer starts)
+        peers = list(PEERS.items())
+        PEERS.clear()
+        PEERS.update([peers[0], ("baseline -batch", peer_baseline_batch), *peers[1:]])
     if args.plan_only:
         return plan_only(args.n, args.rounds)
+    if args.imports_only:
+        return imports_only(args.rounds * 10)
     prefix = f"rnsbb{os.getpid()}-"
     host = prefix + "host"
     items = pods(prefix, args.n)
@@ -222,15 +327,22 @@ def main(argv: list[str] | None = None) -> int:
         path = handle.name
     baseline = netns_objects()
     # compile rawns's bytecode once, outside the clock (see the module docstring)
-    run([sys.executable, "-c", "import rawns.batch, rawns.cli.batch, rawns.cli.dispatch"])
+    run([PYTHON, "-c", "import rawns.batch, rawns.cli.batch, rawns.cli.dispatch"])
+    if BASELINE:
+        run([PYTHON, "-c", "import rawns.batch, rawns.cli.batch, rawns.cli.dispatch"],
+            env={**ENV, "PYTHONPATH": BASELINE})
     try:
         for _ in range(args.rounds):
             for peer in order:
                 settle(args.settle, baseline, args.n)
                 netns.add(host)
                 try:
+                    before = resource.getrusage(resource.RUSAGE_CHILDREN)
                     for key, value in PEERS[peer](host, items, path).items():
                         times.setdefault(key, []).append(value)
+                    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    times.setdefault(f"{peer}:cpu", []).append(
+                        after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
                 finally:
                     netns.delete_many([pod for pod, _, _ in items], missing_ok=True)
                     netns.delete(host)
@@ -239,16 +351,34 @@ def main(argv: list[str] | None = None) -> int:
         os.unlink(path)
     base = statistics.median(times["rawns -batch"])
     print(f"W2-shaped batch file, N={args.n} pods ({5 * args.n} lines); median of "
-          f"{len(times['rawns -batch'])} runs each, A B B A")
-    print(f"{'peer':14} {'total ms':>9} {'us/pod':>8} {'ratio':>7}")
+          f"{len(times['rawns -batch'])} runs each, A B B A; rawns peers run by {PYTHON}")
+    print(f"{'peer':22} {'total ms':>9} {'us/pod':>8} {'ratio':>7} {'CPU ms':>8} {'ratio':>7}")
     medians = {peer: statistics.median(values) for peer, values in times.items()}
+    cpu_base = medians["rawns -batch:cpu"]
     for peer, median in medians.items():
-        print(f"{peer:14} {median * 1000:9.1f} {median / args.n * 1e6:8.0f} "
-              f"{median / base:6.2f}x")
+        if ":" not in peer:
+            cpu = medians[f"{peer}:cpu"]
+            print(f"{peer:22} {median * 1000:9.1f} {median / args.n * 1e6:8.0f} "
+                  f"{median / base:6.2f}x {cpu * 1000:8.1f} {cpu / cpu_base:6.2f}x")
+    print("(CPU: user + system time of the peer's processes, getrusage of the children;"
+          " the kernel's own threads are not in it)")
+    print("wall-clock split, medians ms: start (interpreter and site) + imports + "
+          "inside (the work) + exit")
+    for peer in [p for p in PEERS if p != "ip-batch"]:
+        parts = [medians[f"{peer}:{part}"] * 1000
+                 for part in ("start", "imports", "inside", "exit")]
+        print(f"{peer:22} " + " + ".join(f"{part:.1f}" for part in parts))
+    medians["rawns-inside"] = medians["rawns -batch:inside"]
+    medians["batch-inside"] = medians["python-batch:inside"]
     print(f"whole command: ip-batch / rawns -batch = "
           f"{medians['ip-batch'] / medians['rawns -batch']:.2f} (target >= 4); "
           f"rawns -batch / python-batch = "
           f"{medians['rawns -batch'] / medians['python-batch']:.2f} (target <= 1.3)")
+    if BASELINE:
+        print(f"baseline ({BASELINE}): ip-batch / baseline -batch = "
+              f"{medians['ip-batch'] / medians['baseline -batch']:.2f}; "
+              f"baseline -batch / rawns -batch = "
+              f"{medians['baseline -batch'] / medians['rawns -batch']:.2f}")
     print(f"in-process: rawns-inside / batch-inside = "
           f"{medians['rawns-inside'] / medians['batch-inside']:.2f}; "
           f"ip-batch / rawns-inside = {medians['ip-batch'] / medians['rawns-inside']:.2f}")

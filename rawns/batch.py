@@ -39,9 +39,7 @@ import errno
 import ipaddress
 import os
 from collections.abc import Callable, Sequence
-from typing import Any, Optional, Union
 
-from rawns import convert
 from rawns import netns as netns_module
 from rawns.batch_plan import (
     BULK_REQUESTS, LOOPBACK_INDEX, AddrAdd, BridgeAdd, LinkSet, MacvlanAdd, NetnsAdd, Op, Plan,
@@ -55,6 +53,10 @@ from rawns.netlink.constants import RT_TABLE, RTM
 from rawns.netlink.requests import AddressLike
 from rawns import fanout
 from rawns.nlsock import Outcome, RouteSocket
+
+TYPE_CHECKING = False  # typing's, without importing typing (-batch start-up)
+if TYPE_CHECKING:
+    from typing import Any, Optional, Union
 
 __all__ = ["Batch", "Progress"]
 
@@ -206,7 +208,11 @@ class Batch:
             _check(dst, ipaddress.ip_network, "'default' or a network like '10.0.0.0/24'")
         if gateway is not None:
             _check(gateway, ipaddress.ip_address, "an IP address")
-        number = RT_TABLE.RT_TABLE_MAIN if table is None else convert.table_number(table)
+        number: int = RT_TABLE.RT_TABLE_MAIN
+        if table is not None:
+            from rawns import convert  # here: the -batch path loads it only for a route's table
+
+            number = convert.table_number(table)
         self._ops.append(RouteAdd(dst=dst, netns=netns, gateway=gateway, dev=dev,
                                   metric=metric, table=number))
 

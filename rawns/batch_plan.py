@@ -44,14 +44,19 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from enum import IntEnum
-from typing import ClassVar, Optional, Union
 
 from rawns.model import IPInterface, IPNetwork
 from rawns.netlink import Message, requests
 from rawns.netlink.constants import RT_TABLE
 from rawns.netlink.requests import AddressLike
 from rawns.records import field, record, replace
+
+TYPE_CHECKING = False  # typing's, without importing typing or enum (-batch start-up)
+if TYPE_CHECKING:
+    from enum import IntEnum
+    from typing import ClassVar, Optional, Union
+else:
+    from rawns.netlink.names import KernelEnum as IntEnum
 
 __all__ = [
     "NetnsAdd", "VethAdd", "BridgeAdd", "MacvlanAdd", "VxlanAdd", "LinkSet", "AddrAdd", "RouteAdd", "Op",
@@ -322,9 +327,9 @@ class RouteAdd:
 
 
 #: An operation of a batch.
-Op = Union[NetnsAdd, VethAdd, BridgeAdd, MacvlanAdd, VxlanAdd, LinkSet, AddrAdd, RouteAdd]
+Op = NetnsAdd | VethAdd | BridgeAdd | MacvlanAdd | VxlanAdd | LinkSet | AddrAdd | RouteAdd
 #: An operation that sends a request (all but NetnsAdd).
-Sent = Union[VethAdd, BridgeAdd, MacvlanAdd, VxlanAdd, LinkSet, AddrAdd, RouteAdd]
+Sent = VethAdd | BridgeAdd | MacvlanAdd | VxlanAdd | LinkSet | AddrAdd | RouteAdd
 #: The operations that make a link in one namespace and place it in another.
 Placed = (MacvlanAdd, VxlanAdd)
 
@@ -378,7 +383,7 @@ class Step:
 
 
 #: One round: each namespace's requests, in sending order (namespaces too).
-Requests = Mapping[Optional[str], Sequence[Step]]
+Requests = Mapping[str | None, Sequence[Step]]
 
 
 @record

@@ -28,8 +28,6 @@ import errno
 import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
 
 from rawns import netlink, syscalls
 from rawns.errors import KernelError, RawnsError, kernel_error
@@ -38,6 +36,10 @@ from rawns.netlink.constants import NETLINK_ROUTE, NLM_F
 from rawns.netlink.conversation import NEED_DATA, Conversation, DumpDone, Reader
 from rawns.nlsock import SMALL_BATCH, SOCKET_OPTIONS, Outcome
 from rawns.records import field, record
+
+TYPE_CHECKING = False  # typing's, without importing typing (-batch start-up)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
 
 __all__ = ["request_many", "dump_many"]
 
@@ -48,8 +50,9 @@ _FIRST_CHUNK = 16     # the first C loop: the caller starts early
 # request, with its nlmsgerr header and the kernel's extack text.
 _ANSWER_OVERHEAD = 512
 
-J = TypeVar("J")
-R = TypeVar("R")
+if TYPE_CHECKING:
+    J = TypeVar("J")
+    R = TypeVar("R")
 
 
 # --- overlapping the C loops with the caller ------------------------------------------
@@ -81,6 +84,59 @@ class _Finished:
         return interrupted
 
 
+class _Task:
+    """One job run in a helper thread of its own once the job before it has
+    run: what ``_overlapped`` took from ``ThreadPoolExecutor(max_workers=1)``
+    (jobs in order, one at a time, ``result``, ``cancel`` before the start),
+    without ``concurrent.futures``, whose ``logging`` import alone was ~10 ms
+    of ``rawns -batch``'s start-up."""
+
+    def __init__(self, run: Callable[[], Any], before: _Task | None) -> None:
+        self.finished = _Finished()  # the job ran to its end (not set if cancelled)
+        self.ran = threading.Event()  # ran or cancelled: the next job may start
+        self._done = threading.Lock()  # held until ``ran``: ``result`` waits on it
+        self._done.acquire()
+        self._state = threading.Lock()  # guards ``_cancelled``/``_started``
+        self._cancelled = self._started = False
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self.thread = threading.Thread(target=self._main, args=(run, before),
+                                       name="rawns-many")
+
+    def _main(self, run: Callable[[], Any], before: _Task | None) -> None:
+        try:
+            if before is not None:
+                before.ran.wait()
+            with self._state:
+                if self._cancelled:
+                    return
+                self._started = True
+            try:
+                self._value = run()
+            except BaseException as err:  # handed to the caller by result()
+                self._error = err
+            finally:
+                self.finished.set()
+        finally:
+            self.ran.set()
+            self._done.release()
+
+    def cancel(self) -> bool:
+        """Drop the job if it has not started; False if it has."""
+        with self._state:
+            if not self._started:
+                self._cancelled = True
+            return self._cancelled
+
+    def result(self) -> Any:
+        """Wait (KeyboardInterrupt may cut it short) and return or raise."""
+        self._done.acquire()
+        self._done.release()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
 def _overlapped(jobs: Iterable[J], run: Callable[[J], R]) -> Iterator[tuple[J, R]]:
     """``(job, run(job))`` for each of ``jobs``, in order, ``run`` running in
     a helper thread one job ahead: while it runs job k+1, the caller handles
@@ -89,23 +145,16 @@ def _overlapped(jobs: Iterable[J], run: Callable[[J], R]) -> Iterator[tuple[J, R
     failure of ``run`` is raised here; when the caller stops, jobs not yet
     started are dropped, and the one running is waited for (through any
     KeyboardInterrupt, raised once it is over)."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rawns-many")
-    submitted: list[tuple[Future[R], _Finished]] = []
+    submitted: list[_Task] = []
 
-    def tracked(job: J, finished: _Finished) -> R:
-        try:
-            return run(job)
-        finally:
-            finished.set()
-
-    def submit(job: J) -> Future[R]:
-        finished = _Finished()
-        future = pool.submit(tracked, job, finished)
-        submitted.append((future, finished))
-        return future
+    def submit(job: J) -> _Task:
+        task = _Task(functools.partial(run, job), submitted[-1] if submitted else None)
+        submitted.append(task)  # before it starts: a Ctrl-C in start() still finds it
+        task.thread.start()
+        return task
 
     try:
-        running: tuple[J, Future[R]] | None = None
+        running: tuple[J, _Task] | None = None
         for job in jobs:
             started = submit(job)
             if running is not None:
@@ -115,10 +164,15 @@ def _overlapped(jobs: Iterable[J], run: Callable[[J], R]) -> Iterator[tuple[J, R
             yield running[0], running[1].result()
     finally:
         interrupted = False
-        for future, finished in submitted:
-            if not finished.finished and not future.cancel():  # started: wait for it
-                interrupted |= finished.wait()
-        pool.shutdown(wait=True, cancel_futures=True)
+        for task in submitted:
+            if not task.finished.finished and not task.cancel():  # started: wait for it
+                interrupted |= task.finished.wait()
+        for task in submitted:  # each has run or was dropped: their threads end at once
+            while task.thread.is_alive():
+                try:
+                    task.thread.join()
+                except KeyboardInterrupt:
+                    interrupted = True
         if interrupted:
             raise KeyboardInterrupt
 

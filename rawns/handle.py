@@ -630,7 +630,7 @@ class Handle(_OnOneSocket):
                    protocol: int | str | None = None, scope: int | str | None = None,
                    type: str | Sequence[str] | None = None,
                    gateway: NetworkLike | AddressLike | None = None,
-                   metric: int | None = None) -> list[Route]:
+                   metric: int | None = None, cache: bool = False) -> list[Route]:
         """Routes of one table (``table=None``: all tables). Equals
         ``ip [-4|-6] route show [table T|all] [dev DEV] [[exact] PREFIX | root PREFIX
         | match PREFIX] [proto P] [scope S] [type T...] [via PREFIX] [metric N]``.
@@ -638,6 +638,13 @@ class Handle(_OnOneSocket):
         ``dst`` is the exact destination (``"default"`` or a prefix), ``root``
         the routes inside a prefix, ``match`` the routes that contain one (those
         a lookup could use); ``gateway`` an address or prefix the gateway lies in.
+
+        ``cache=True`` lists the route cache instead, ``ip route show cache
+        ...``: the exception routes the kernel made from traffic (a path MTU
+        learnt from ICMP Frag Needed / Packet Too Big, a redirect), each
+        ``cloned``, with ``expires`` and its ``mtu``. The dump carries
+        RTM_F_CLONED; the kernel (5.3 on) then sends exceptions only, which
+        are still checked here by their own RTM_F_CLONED, as ip does.
         """
         table_number = None if table in (None, "all") else convert.table_number(table)
         oif = None if dev is None else self.index_of(dev)
@@ -647,7 +654,8 @@ class Handle(_OnOneSocket):
                                         gateway=gateway, metric=metric)
         try:
             routes = self._objects(requests.route_dump(family=family_number,
-                                                       table=table_number, oif=oif),
+                                                       table=table_number, oif=oif,
+                                                       cloned=cache),
                                    convert.read_route)
         except FileNotFoundError:
             # A namespace's main table exists only once it holds a route; ip shows
@@ -657,7 +665,8 @@ class Handle(_OnOneSocket):
             return []
         # The kernel may ignore filters it does not know for a family: apply them here too.
         return [r for r in routes
-                if (table_number is None or r.table == table_number)
+                if r.cloned == cache
+                and (table_number is None or r.table == table_number)
                 and (oif is None or r.oif == oif)
                 and (family_number == 0 or r.family == family_number)
                 and (selector is None or selector.matches(r))]
@@ -726,20 +735,42 @@ class Handle(_OnOneSocket):
                     match: NetworkLike | None = None, protocol: int | str | None = None,
                     scope: int | str | None = None, type: str | Sequence[str] | None = None,
                     gateway: NetworkLike | AddressLike | None = None,
-                    metric: int | None = None) -> list[Route]:
+                    metric: int | None = None, cache: bool = False) -> list[Route]:
         """Remove every route ``route_list`` with the same selectors lists, and
         return them. Equals ``ip route flush SELECTORS``. As ip, it lists
         and removes again until nothing is left that matches (removing a
         route may make another appear or vanish); a route that is already
-        gone when its turn comes is not an error."""
+        gone when its turn comes is not an error.
+
+        ``cache=True`` empties the route cache (``ip [-4|-6] route flush cache``;
+        ``family=None``: both families). IPv6 exceptions are removed one by one
+        as listed (RTM_DELROUTE with RTM_F_CLONED), selectors applying. IPv4
+        has no message for that (it would remove the FIB route itself): as ip,
+        its cache is flushed whole by writing ``net.ipv4.route.flush`` inside
+        the namespace, which makes every IPv4 exception stale at once, so
+        selectors with IPv4 are a ValueError. The IPv4 entries returned are
+        those listed just before that write."""
+        family_number = convert.family_number(family)
         removed: list[Route] = []
+        if cache and family_number in (0, AF_INET):
+            selectors = (dev, dst, root, match, protocol, scope, type, gateway, metric)
+            if any(value is not None for value in selectors) or table not in ("main", None,
+                                                                              "all"):
+                raise ValueError("route flush cache: the IPv4 route cache is flushed whole; "
+                                 "selectors need family 6")
+            removed = self.route_list(table=None, family=AF_INET, cache=True)
+            self._flush_ipv4_cache()
+            if family_number == AF_INET:
+                return removed
+            family = AF_INET6
         for _ in range(_FLUSH_ROUNDS):
             routes = self.route_list(table=table, family=family, dev=dev, dst=dst, root=root,
                                      match=match, protocol=protocol, scope=scope, type=type,
-                                     gateway=gateway, metric=metric)
+                                     gateway=gateway, metric=metric, cache=cache)
             if not routes:
                 break
-            outcomes = self._sock.exchange([requests.route_del_exact(**_route_fields(r))
+            outcomes = self._sock.exchange([requests.route_del_exact(**_route_fields(r),
+                                                                     cloned=cache)
                                             for r in routes])
             for route, outcome in zip(routes, outcomes):
                 if outcome.error is None:
@@ -748,6 +779,21 @@ class Handle(_OnOneSocket):
                     outcome.error.subject = f"route {_route_text(route)}"
                     raise outcome.error
         return removed
+
+    def _flush_ipv4_cache(self) -> None:
+        """Write -1 to net.ipv4.route.flush in this handle's namespace: the
+        one found from the socket (SIOCGSKNS), as ``_sibling`` does."""
+        try:
+            fd = self._sock.netns_fd()
+        except PermissionError:
+            if not self._own:
+                raise
+            netns_module.sysctl(None, "net.ipv4.route.flush", -1)
+            return
+        try:
+            netns_module.sysctl(fd, "net.ipv4.route.flush", -1)
+        finally:
+            os.close(fd)
 
     def route_get(self, dst: AddressLike, *, source: AddressLike | None = None,
                   iif: Device | None = None, oif: Device | None = None,

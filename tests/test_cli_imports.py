@@ -158,3 +158,36 @@ def test_read_commands_take_the_lean_path(ns, args):
     ours = {m for m in modules if m.startswith("rawns")}
     assert ours == LEAN | {"rawns.cli.netns" if "netns" in argv else "rawns.cli.link"}
     assert modules - ours <= LEAN_STDLIB, sorted(modules - ours - LEAN_STDLIB)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_batch_loads_no_typing_enum_re_nor_concurrent_futures(prefix, tmp_path):
+    """``rawns -batch`` of a W2-shaped file (what bench_batch.py times) loads
+    neither typing (and with it re, enum, contextlib) nor concurrent.futures
+    (and with it logging, traceback...), nor the read side (handle, convert,
+    show). Run without site (-S; site-packages on the path by hand): this
+    machine's .pth files import typing and re before any code of rawns."""
+    import sysconfig
+
+    import rawns
+
+    host, pod = f"{prefix}host", f"{prefix}pod"
+    path = tmp_path / "w2.batch"
+    path.write_text(f"netns add {host}\nnetns add {pod}\n"
+                    f"-n {host} link add vh0 up type veth peer name eth0 netns {pod}\n"
+                    f"-n {pod} addr add 10.0.0.2/16 dev eth0\n-n {pod} link set eth0 up\n"
+                    f"-n {pod} link set lo up\n")
+    probe = ("import sys\nbefore = set(sys.modules)\nfrom rawns.cli import main\n"
+             f"status = main(['-batch', {str(path)!r}])\n"
+             "print(' '.join(sorted(set(sys.modules) - before)))\nraise SystemExit(status)\n")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(rawns.__file__)))
+    paths = [root] + sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+    result = subprocess.run([sys.executable, "-S", "-c", probe], capture_output=True, text=True,
+                            timeout=60, env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)})
+    assert result.returncode == 0, result.stderr
+    modules = set(result.stdout.split())
+    assert {"rawns.batch", "rawns.fanout", "rawns.cli.batch"} <= modules
+    unwanted = {"typing", "enum", "re", "contextlib", "concurrent.futures", "logging",
+                "traceback", "rawns.convert", "rawns.handle", "rawns.show", "socket",
+                "dataclasses", "inspect"}
+    assert not unwanted & modules, sorted(unwanted & modules)

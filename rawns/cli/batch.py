@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Optional
 
 from rawns.cli.grammar import (
     OBJECT_TABLE, PROG, Options, UsageError, parse_options, resolve,
 )
 
+TYPE_CHECKING = False  # typing's, without importing typing (-batch start-up)
 if TYPE_CHECKING:
+    from typing import Optional
+
     from rawns.batch import Batch
 
 __all__ = ["run_batch", "read_lines", "Line", "fast_plan", "fast_batch", "Runner"]
@@ -206,7 +208,7 @@ def fast_batch(text: str, base: Options) -> Optional[Batch]:
     return planner.finish()
 
 
-_Link = tuple[Optional[str], str]
+_Link = tuple[str | None, str]
 
 
 class _NotBatchable(Exception):

@@ -355,11 +355,13 @@ Usage: {PROG} [-n NS] [-4|-6] route add|replace|delete [TYPE] PREFIX|default
                | prohibit | blackhole
        {PROG} [-n NS] [-j] [-o] [-s] [-d] [-4|-6] route show|flush
                  [[root|match|exact] PREFIX|default] [table T|all] [dev DEV]
-                 [proto P] [scope S] [type TYPE] [via ADDR] [metric N]
+                 [proto P] [scope S] [type TYPE] [via ADDR] [metric N] [cache]
        {PROG} [-n NS] [-j] [-s] [-d] route get ADDR [from ADDR] [iif DEV] [oif DEV]
                  [mark M]
          (IPv4 and the main table unless told otherwise, as ip; -s adds the
-          kernel's use counts: 'users N', 'used N', 'age Nsec')
+          kernel's use counts: 'users N', 'used N', 'age Nsec'; 'cache': the
+          exception routes (path MTU, redirects); 'flush cache' empties IPv4's
+          whole, as ip, and removes the IPv6 ones the selectors pick with -6)
 """,
     "tuntap": f"""\
 Usage: {PROG} [-n NS] tuntap add|del [dev] NAME mode tun|tap [user U] [group G]

@@ -155,10 +155,15 @@ def _list(words: Words, opts: Options, *, flush: bool) -> int:
     kwargs: dict[str, Any] = {}
     types: list[str] = []
     hide: set[str] = set()
+    cache = False
     while words:
         word = words.pop("")
-        if word == "table":
+        if word in ("cache", "cached", "cloned"):
+            cache = True  # the route cache: exceptions (PMTU, redirects), as ip
+        elif word == "table":
             table = words.value("table")
+            if table == "cache":
+                cache, table = True, "main"
         elif word in ("dev", "oif"):
             kwargs["dev"] = words.value(word)
             hide.add("dev")
@@ -196,8 +201,8 @@ def _list(words: Words, opts: Options, *, flush: bool) -> int:
         else:
             raise UsageError(f"{where}: unexpected {word!r} (supported: [to] [root|match|"
                              "exact] PREFIX|default, table T|all, dev DEV, proto P, "
-                             "scope S, type T, via ADDR, metric N)")
-    if flush and not kwargs and not types and table == "main":
+                             "scope S, type T, via ADDR, metric N, cache)")
+    if flush and not kwargs and not types and table == "main" and not cache:
         raise UsageError('"route flush" requires arguments (a selector: dev, table, '
                          'proto, PREFIX, ...)')
     if types:
@@ -205,6 +210,10 @@ def _list(words: Words, opts: Options, *, flush: bool) -> int:
     every = table == "all"
     # As ip: IPv4 unless -6, or both families when listing every table.
     family = opts.family or (None if every else 4)
+    if flush and cache:
+        return _flush_cache(opts, family, table, kwargs)
+    if cache:
+        kwargs["cache"] = True
     with open_handle(opts) as handle:
         if flush:
             removed = handle.route_flush(table=table, family=family, **kwargs)
@@ -215,7 +224,7 @@ def _list(words: Words, opts: Options, *, flush: bool) -> int:
                 print("Nothing to flush.")
             return 0
         names = show.index_names(handle.link_list())
-        if not kwargs and not (opts.json and opts.pretty):
+        if not kwargs and not (opts.json and opts.pretty):  # cache lists take the model path
             return _print_in_one_pass(handle, names, opts, table, family)
         routes = handle.route_list(table=table, family=family, **kwargs)
     hidden = frozenset(hide)
@@ -227,6 +236,27 @@ def _list(words: Words, opts: Options, *, flush: bool) -> int:
         for route, entry in zip(routes, data):
             for line in show.route_lines(entry, locked=route.locked, oneline=opts.oneline):
                 print(line)
+    return 0
+
+
+def _flush_cache(opts: Options, family: Optional[int], table: str,
+                 kwargs: dict[str, Any]) -> int:
+    """``route flush cache``, as ip: IPv4 (the default family) has its cache
+    flushed whole whatever the selectors say; ``-6`` removes the exceptions
+    the selectors pick, one by one (both, for ``table all`` without -4/-6)."""
+    with open_handle(opts) as handle:
+        if family != 6:
+            handle.route_flush(family=4, cache=True)
+            if opts.stats:
+                print("*** IPv4 routing cache is flushed.")
+        if family == 4:
+            return 0
+        removed = handle.route_flush(table=table, family=6, cache=True, **kwargs)
+    if opts.stats and removed:
+        print(f"\n*** Round 1, deleting {len(removed)} entries ***")
+        print("*** Flush is complete after 1 round ***")
+    elif opts.stats:
+        print("Nothing to flush.")
     return 0
 
 

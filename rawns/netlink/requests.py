@@ -34,7 +34,7 @@ from .codecs import parse_hwaddr
 from .constants import (
     AF, FIB_RULE, FR_ACT, FRA, IFA, IFA_F, IFF, IFLA, IFLA_BOND, IFLA_BR, IFLA_BRPORT, IFLA_INFO,
     IFLA_IPVLAN, IFLA_MACVLAN, IFLA_VLAN, IFLA_VRF, IFLA_VXLAN, NDA, NETNSA, NLM_F,
-    NTF, NUD, RT_SCOPE, RT_TABLE, RTA, RTAX, RTM, RTN, RTNH_F, RTPROT, VETH_INFO, IFNAMSIZ,
+    NTF, NUD, RT_SCOPE, RT_TABLE, RTA, RTAX, RTM, RTM_F, RTN, RTNH_F, RTPROT, VETH_INFO, IFNAMSIZ,
 )
 from .message import Message
 from .fast import fast_constructor, make_attr, new_message
@@ -788,12 +788,14 @@ def route_del_exact(*, family: int, dst: Any, table: int, tos: int = 0,
                     metric: int | None = None, protocol: int = RTPROT.RTPROT_UNSPEC,
                     scope: int = RT_SCOPE.RT_SCOPE_NOWHERE, type: int = RTN.RTN_UNSPEC,
                     oif: int | None = None, gateway: AddressLike | None = None,
-                    src: Any = None) -> Message:
+                    src: Any = None, cloned: bool = False) -> Message:
     """RTM_DELROUTE for one route as a dump showed it (what ``ip route flush``
     sends for each route it removes): every field that tells it from its
     neighbours, so that the kernel removes that one and no other.
 
     ``dst`` and ``src`` are networks (None: the default route, no source).
+    ``cloned=True`` (RTM_F_CLONED) removes an IPv6 exception route (``ip -6
+    route flush cache``); IPv4 would ignore the flag and remove the FIB route.
     """
     family = _int(family, "family", 0, 255)
     header_table, table_attr = _table_fields(table)
@@ -820,7 +822,8 @@ def route_del_exact(*, family: int, dst: Any, table: int, tos: int = 0,
     header = RtMsg(family=family, dst_len=dst_len, src_len=src_len,
                    tos=_int(tos, "tos", 0, 255), table=header_table,
                    protocol=_int(protocol, "protocol", 0, 255),
-                   scope=_int(scope, "scope", 0, 255), type=_int(type, "type", 0, 255))
+                   scope=_int(scope, "scope", 0, 255), type=_int(type, "type", 0, 255),
+                   flags=int(RTM_F.RTM_F_CLONED) if cloned else 0)
     return _message(RTM.RTM_DELROUTE, _CHANGE, header, attrs)
 
 
@@ -848,11 +851,13 @@ def route_get(dst: AddressLike, *, oif: int | None = None,
 
 
 def route_dump(*, family: int = AF.AF_UNSPEC, table: int | None = None,
-               oif: int | None = None) -> Message:
+               oif: int | None = None, cloned: bool = False) -> Message:
     """RTM_GETROUTE dump: ``ip route show [table T] [dev OIF]`` (``-6`` = family).
 
     ``table`` and ``oif`` filter in the kernel (rtm_table / RTA_TABLE above
     255, RTA_OIF); everything else in the rtmsg stays zero for strict checking.
+    ``cloned=True`` sets RTM_F_CLONED in rtm_flags: ``ip route show cache``,
+    the kernel's exception routes (PMTU, redirects) instead of the FIB's.
     """
     attrs: list[Attr] = []
     header_table = 0
@@ -862,7 +867,8 @@ def route_dump(*, family: int = AF.AF_UNSPEC, table: int | None = None,
             attrs.append(table_attr)
     if oif is not None:
         attrs.append(make_attr(RTA.RTA_OIF, _ifindex(oif, "oif")))
-    header = RtMsg(family=_int(family, "family", 0, 255), table=header_table)
+    header = RtMsg(family=_int(family, "family", 0, 255), table=header_table,
+                   flags=int(RTM_F.RTM_F_CLONED) if cloned else 0)
     return _message(RTM.RTM_GETROUTE, _DUMP, header, attrs)
 
 
