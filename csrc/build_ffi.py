@@ -123,12 +123,21 @@ struct rawns_answer {
     unsigned int datagrams;
     int overflowed;
 };
+struct rawns_progress {
+    int done;
+    int finished;
+    int ticks;
+    int waiting;
+    int stop;
+};
 int rawns_exchange_many(const char *paths, int count, int open_flags, int protocol,
                         const struct rawns_sockopt *options, int option_count,
                         const char *datagrams,
                         const unsigned int *datagram_lengths,
                         const unsigned int *datagram_counts, struct rawns_inbox *inbox,
-                        struct rawns_answer *answers, struct rawns_tally *tally);
+                        struct rawns_answer *answers, struct rawns_tally *tally,
+                        struct rawns_progress *progress);
+int rawns_progress_wait(struct rawns_progress *progress, int target);
 """
 
 ffibuilder = FFI()

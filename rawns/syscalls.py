@@ -536,15 +536,8 @@ def exchange_many(paths: Sequence[bytes], protocol: int, datagrams: Sequence[Seq
     sockopts = _sockopts(options)
     if lib.rawns_exchange_many(_joined(paths), len(paths), open_flags, protocol, sockopts,
                                len(options), b"".join(flat), sizes, counts, c, answers,
-                               tally._c) < 0:
-        err = ffi.errno
-        if tally.stranded:
-            raise stranded(err)
-        if tally.failed_step == lib.RAWNS_EXCHANGE_CHECK_HOME:
-            raise _cannot_return(err, _subject(paths[0]))
-        syscall, subject = _EXCHANGE_STEPS.get(tally.failed_step, ("setns", None))
-        raise kernel_error(err, syscall=syscall,
-                           subject=subject or _subject(paths[tally.done]))
+                               tally._c, ffi.NULL) < 0:
+        raise _exchange_error(ffi.errno, paths, tally)
     data = ffi.buffer(out, c.used)[:]
     read: list[list[bytes] | None] = []
     start = position = 0
@@ -561,3 +554,106 @@ def exchange_many(paths: Sequence[bytes], protocol: int, datagrams: Sequence[Seq
             position += 1
         read.append(own)
     return read
+
+
+def _exchange_error(err: int, paths: Sequence[bytes], tally: Tally) -> Exception:
+    """The error of an exchange_many loop that failed with ``err``."""
+    if tally.stranded:
+        return stranded(err)
+    if tally.failed_step == lib.RAWNS_EXCHANGE_CHECK_HOME:
+        return _cannot_return(err, _subject(paths[0]))
+    syscall, subject = _EXCHANGE_STEPS.get(tally.failed_step, ("setns", None))
+    return kernel_error(err, syscall=syscall, subject=subject or _subject(paths[tally.done]))
+
+
+_uncleared: Any = None  # ffi.new_allocator(should_clear_after_alloc=False), made on first use
+
+
+class ExchangeStream:
+    """``exchange_many`` of the same ``datagrams`` in every namespace of
+    ``paths``, run by one thread (``run``) while another takes each
+    namespace's answer as soon as it is whole (``wait``, ``answer``): the
+    reader needs no interpreter lock from the loop, which runs in C from the
+    first namespace to the last.
+
+    ``run`` stops early (``stopped_at``) when the answers fill the stream's
+    inbox, when the reader has called ``stop``, or at the first namespace
+    that fails (``error``); the caller starts another stream for the rest.
+    Its buffers are its own, so the reader may take answers from this one
+    while another thread's ``exchange_many`` runs.
+    """
+
+    __slots__ = ("paths", "tally", "error", "_progress", "_args", "_inbox", "_out",
+                 "_lengths", "_answers", "_taken", "_start", "_position", "_scratch")
+
+    def __init__(self, paths: Sequence[bytes], protocol: int, datagrams: Sequence[bytes],
+                 *, nofollow: bool = False, options: tuple[tuple[int, int, int], ...] = (),
+                 inbox_bytes: int = INBOX_BYTES, inbox_datagrams: int = INBOX_DATAGRAMS
+                 ) -> None:
+        global _uncleared
+        if _uncleared is None:  # the loop writes what it uses: zeroing megabytes is waste
+            _uncleared = ffi.new_allocator(should_clear_after_alloc=False)
+        count = len(paths)
+        self.paths = paths
+        self.tally = Tally()
+        self.error: Exception | None = None
+        self._progress = ffi.new("struct rawns_progress *")
+        scratch = _uncleared("char[]", _RECV_SLOT * _RECV_SLOTS)
+        self._out = _uncleared("char[]", inbox_bytes)
+        self._lengths = _uncleared("unsigned int[]", inbox_datagrams)
+        inbox = self._inbox = ffi.new("struct rawns_inbox *")
+        inbox.scratch, inbox.slot_size, inbox.slots = scratch, _RECV_SLOT, _RECV_SLOTS
+        inbox.out, inbox.size = self._out, inbox_bytes
+        inbox.lengths, inbox.max_lengths = self._lengths, inbox_datagrams
+        self._answers = ffi.new("struct rawns_answer[]", count)
+        self._scratch = scratch  # the inbox struct does not keep it alive
+        sizes = ffi.new("unsigned int[]", [len(datagram) for datagram in datagrams] * count)
+        counts = ffi.new("unsigned int[]", [len(datagrams)] * count)
+        # Everything the loop reads, kept alive (here) while it runs.
+        self._args = (_joined(paths), count, os.O_NOFOLLOW if nofollow else 0, protocol,
+                      _sockopts(options), len(options), b"".join(datagrams) * count, sizes,
+                      counts, inbox, self._answers, self.tally._c, self._progress)
+        self._taken = 0     # the reader's place: namespaces,
+        self._start = 0     # ... bytes of the inbox
+        self._position = 0  # ... and datagrams
+
+    def run(self) -> None:
+        """The C loop (in the thread that is not the reader); sets ``error``
+        to the KernelError of namespace ``stopped_at`` if it failed there."""
+        if lib.rawns_exchange_many(*self._args) < 0:
+            self.error = _exchange_error(ffi.errno, self.paths, self.tally)
+
+    def wait(self, target: int) -> int:
+        """Wait until ``target`` namespaces are answered, or the loop is over
+        (then fewer); returns how many are."""
+        done: int = lib.rawns_progress_wait(self._progress, target)
+        return done
+
+    @property
+    def stopped_at(self) -> int:
+        """Once the loop is over: how many namespaces it answered."""
+        done: int = self._progress.done
+        return done
+
+    def stop(self) -> None:
+        """Let the loop start no further namespace."""
+        self._progress.stop = 1
+
+    def answer(self) -> list[bytes] | None:
+        """The next namespace's datagrams (of those ``wait`` said are
+        answered, in order), or None when they did not fit the inbox."""
+        answer = self._answers[self._taken]
+        self._taken += 1
+        if answer.overflowed:
+            return None
+        out, lengths = self._out, self._lengths
+        start, position = self._start, self._position
+        own = []
+        for _ in range(answer.datagrams):
+            length = lengths[position]
+            own.append(ffi.unpack(out + start, length))
+            start += length
+            position += 1
+        self._start, self._position = start, position
+        return own
+
