@@ -372,6 +372,9 @@ def _read_chunk(paths: Sequence[bytes], wire: list[bytes], nofollow: bool
 def _whole_dumps(template: Conversation, datagrams: list[bytes]) -> list[list[Any]] | None:
     """The replies of each request of ``template`` in ``datagrams``, or None
     unless every dump ended (NLMSG_DONE) uninterrupted and unrefused."""
+    plain = template.plain_dumps(datagrams)  # the usual answers, in one pass
+    if plain is not None:
+        return plain
     conversation = template.fork()
     for data in datagrams:
         conversation.receive_data(data)
