@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
 #include <sys/syscall.h>
 #include <linux/futex.h>
 #include <limits.h>
@@ -206,6 +207,44 @@ int rawns_socket_in(int netns_fd, int family, int type, int protocol, int *faile
     close(home);
     if (sock < 0)
         errno = saved;
+    return sock;
+}
+
+int rawns_netlink_socket_in(int netns_fd, int protocol, const struct rawns_sockopt *options,
+                            int option_count, unsigned int *port_id, int *failed_step)
+{
+    int sock;
+    if (netns_fd >= 0) {
+        sock = rawns_socket_in(netns_fd, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol,
+                               failed_step);
+    } else {
+        sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+        if (sock < 0)
+            *failed_step = RAWNS_SOCKET_CREATE;
+    }
+    if (sock < 0)
+        return -1;
+    int step = 0;
+    struct sockaddr_nl address = {.nl_family = AF_NETLINK};
+    socklen_t size = sizeof address;
+    for (int o = 0; o < option_count && !step; o++) {
+        const struct rawns_sockopt *option = &options[o];
+        if (setsockopt(sock, option->level, option->name, &option->value,
+                       sizeof option->value) < 0)
+            step = RAWNS_SOCKET_OPTION;
+    }
+    if (!step && bind(sock, (struct sockaddr *)&address, sizeof address) < 0)
+        step = RAWNS_SOCKET_BIND;
+    if (!step && getsockname(sock, (struct sockaddr *)&address, &size) < 0)
+        step = RAWNS_SOCKET_NAME;
+    if (step) {
+        int saved = errno;
+        close(sock);
+        errno = saved;
+        *failed_step = step;
+        return -1;
+    }
+    *port_id = address.nl_pid;
     return sock;
 }
 

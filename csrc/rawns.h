@@ -89,6 +89,9 @@ enum rawns_socket_step {
     RAWNS_SOCKET_CREATE = 3,     /* socket() */
     RAWNS_SOCKET_RETURN = 4,     /* setns back home: the thread is left inside */
     RAWNS_SOCKET_CHECK_HOME = 5, /* setns into its own: could the thread come back? */
+    RAWNS_SOCKET_OPTION = 6,     /* setsockopt (rawns_netlink_socket_in) */
+    RAWNS_SOCKET_BIND = 7,       /* bind */
+    RAWNS_SOCKET_NAME = 8,       /* getsockname */
 };
 
 /* socket(2) inside the network namespace behind `netns_fd`: the calling
@@ -218,4 +221,14 @@ int rawns_exchange_many(const char *paths, int count, int open_flags, int protoc
  * while another runs rawns_exchange_many: a futex wait, with no lock. */
 int rawns_progress_wait(struct rawns_progress *progress, int target);
 
+
+/* A netlink socket of `protocol` (SOCK_RAW, SOCK_CLOEXEC) as every rawns
+ * socket is opened: inside the namespace behind `netns_fd` as
+ * rawns_socket_in does (or where the thread is, if `netns_fd` < 0), its
+ * `option_count` `options` set in order, bound (the kernel picks the port
+ * id) and the port id stored in `*port_id`: one call instead of one per
+ * syscall. Returns the fd, or -1 with errno set and the step (an enum
+ * rawns_socket_step) in `*failed_step`; nothing is left open on failure. */
+int rawns_netlink_socket_in(int netns_fd, int protocol, const struct rawns_sockopt *options,
+                            int option_count, unsigned int *port_id, int *failed_step);
 #endif

@@ -115,23 +115,19 @@ class RouteSocket:
 
     def __init__(self, netns_fd: int | None = None, *, groups: Iterable[int] = (),
                  large_buffer: bool = True) -> None:
-        fd = syscalls.socket_fd_in(netns_fd, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)
+        # Made, its options set and bound by one C call (the port id known).
+        fd, port_id = syscalls.netlink_socket_in(netns_fd, NETLINK_ROUTE, SOCKET_OPTIONS)
         try:
             self._sock = _plain_socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, fileno=fd)
         except BaseException:  # e.g. KeyboardInterrupt right after the C call
             os.close(fd)
             raise
         try:
-            setsockopt = self._sock.setsockopt
-            for level, option, value in SOCKET_OPTIONS:
-                setsockopt(level, option, value)
             self._large_buffer = False
             if large_buffer:
                 self._grow_buffer()
-            self._sock.bind((0, 0))
             for group in groups:
-                setsockopt(SOL_NETLINK, _ADD_MEMBERSHIP, group)
-            port_id: int = self._sock.getsockname()[0]
+                self._sock.setsockopt(SOL_NETLINK, _ADD_MEMBERSHIP, group)
         except BaseException:
             self._sock.close()
             raise

@@ -297,6 +297,9 @@ _SOCKET_STEPS = {  # step of rawns_socket_in -> (syscall, subject)
     lib.RAWNS_SOCKET_CREATE: ("socket", None),
     lib.RAWNS_SOCKET_CHECK_HOME: ("setns", "the thread's own netns"),  # _cannot_return
     lib.RAWNS_SOCKET_RETURN: ("setns", "the thread's own netns"),  # stranded
+    lib.RAWNS_SOCKET_OPTION: ("setsockopt", None),
+    lib.RAWNS_SOCKET_BIND: ("bind", None),
+    lib.RAWNS_SOCKET_NAME: ("getsockname", None),
 }
 
 
@@ -339,6 +342,28 @@ def socket_fd_in(netns_fd: int | None, family: int, type: int, proto: int = 0) -
         syscall, subject = _SOCKET_STEPS.get(failed_step[0], ("socket", None))
         raise kernel_error(ffi.errno, syscall=syscall, subject=subject)
     return fd
+
+
+def netlink_socket_in(netns_fd: int | None, protocol: int,
+                      options: tuple[tuple[int, int, int], ...] = ()) -> tuple[int, int]:
+    """A bound netlink socket of ``protocol`` (``socket_fd_in``'s, inside
+    the namespace behind ``netns_fd``, or where the thread is if None) with
+    each of ``options`` (``(level, option, value)``) set, in one C call:
+    its fd (O_CLOEXEC; the caller closes it) and its port id. Raises
+    KernelError naming the failed syscall; nothing is left open then."""
+    failed_step = ffi.new("int *")
+    port_id = ffi.new("unsigned int *")
+    fd: int = lib.rawns_netlink_socket_in(-1 if netns_fd is None else netns_fd, protocol,
+                                          _sockopts(options), len(options), port_id,
+                                          failed_step)
+    if fd < 0:
+        if failed_step[0] == lib.RAWNS_SOCKET_RETURN:
+            raise stranded(ffi.errno)
+        if failed_step[0] == lib.RAWNS_SOCKET_CHECK_HOME:
+            raise _cannot_return(ffi.errno, None)
+        syscall, subject = _SOCKET_STEPS.get(failed_step[0], ("socket", None))
+        raise kernel_error(ffi.errno, syscall=syscall, subject=subject)
+    return fd, int(port_id[0])
 
 
 def _socket_fd(family: int, type: int, proto: int) -> int:
