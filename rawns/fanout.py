@@ -329,9 +329,9 @@ def _streamed(paths: Sequence[bytes], wire: list[bytes], nofollow: bool
                 ready = stream.wait(taken + 1)
                 if ready <= taken:
                     break  # the loop is over
-                while taken < ready:
+                for answer in stream.answers(ready):
                     taken += 1
-                    yield stream.answer()
+                    yield answer
         finally:
             stream.stop()
             if finished.wait():

@@ -618,6 +618,8 @@ class ExchangeStream:
         global _uncleared
         if _uncleared is None:  # the loop writes what it uses: zeroing megabytes is waste
             _uncleared = ffi.new_allocator(should_clear_after_alloc=False)
+        if ffi.sizeof("struct rawns_answer") != 8:  # answers() reads them as int pairs
+            raise AssertionError("struct rawns_answer is not two 32-bit ints")
         count = len(paths)
         self.paths = paths
         self.tally = Tally()
@@ -664,21 +666,35 @@ class ExchangeStream:
         """Let the loop start no further namespace."""
         self._progress.stop = 1
 
-    def answer(self) -> list[bytes] | None:
-        """The next namespace's datagrams (of those ``wait`` said are
-        answered, in order), or None when they did not fit the inbox."""
-        answer = self._answers[self._taken]
-        self._taken += 1
-        if answer.overflowed:
-            return None
-        out, lengths = self._out, self._lengths
-        start, position = self._start, self._position
-        own = []
-        for _ in range(answer.datagrams):
-            length = lengths[position]
-            own.append(ffi.unpack(out + start, length))
-            start += length
-            position += 1
-        self._start, self._position = start, position
-        return own
+    def answers(self, ready: int) -> list[list[bytes] | None]:
+        """The datagrams of each namespace answered since the last call, up
+        to namespace ``ready`` (as ``wait`` returned it), in order; None for
+        one whose answer did not fit the inbox. Their bytes and lengths are
+        copied out of C memory in one go each, then cut here."""
+        taken, start, position = self._taken, self._start, self._position
+        if ready <= taken:
+            return []
+        # struct rawns_answer is two 32-bit ints (checked in __init__):
+        # (datagrams, overflowed) per namespace.
+        pairs = ffi.unpack(ffi.cast("unsigned int *", self._answers + taken),
+                           2 * (ready - taken))
+        counts = pairs[0::2]
+        total = sum(counts)
+        lengths = ffi.unpack(self._lengths + position, total)
+        size = sum(lengths)
+        data = ffi.unpack(self._out + start, size)
+        made: list[list[bytes] | None] = []
+        at = index = 0
+        for count, overflowed in zip(counts, pairs[1::2]):
+            if overflowed:
+                made.append(None)  # its datagrams are not in the inbox (count is 0)
+                continue
+            own = []
+            for length in lengths[index:index + count]:
+                own.append(data[at:at + length])
+                at += length
+            index += count
+            made.append(own)
+        self._taken, self._start, self._position = ready, start + size, position + total
+        return made
 
