@@ -207,6 +207,10 @@ def _header_word(length: int, kind: int) -> int:
     return word
 
 
+# Compiled readers by their source (shapes that differ only in sizes share one).
+_CODE: dict[str, Any] = {}
+
+
 class _Kind:
     """One message type's fused readers: its shapes, by reply length."""
 
@@ -309,6 +313,7 @@ class _Kind:
             fmt += f"{-self.header_size & 3}x"
         names = [self.fields]
         checks = []
+        constants: dict[str, int] = {}
         value: dict[int, str] = {}
         for index, (kind, length) in enumerate(attrs):
             payload = length - 4
@@ -326,18 +331,27 @@ class _Kind:
                 names.append(", ".join([f"h{index}", f"v{index}"]
                                        + [f"{letter}{index}" for letter in more]))
                 value[kind] = f"v{index}"
-            checks.append(f"h{index} != {_header_word(length, kind)}")
+            # The expected words are globals of the function, not literals:
+            # shapes that differ only in sizes (a label's, a link-layer
+            # address's) then share one compiled code object.
+            checks.append(f"h{index} != H{index}")
+            constants[f"H{index}"] = _header_word(length, kind)
         if family is not None:
-            checks.append(f"family != {family}")
+            checks.append("family != FAMILY")
+            constants["FAMILY"] = family
         lines = [f"    {', '.join(names)}, = unpack(data, body)"]
         if checks:
             lines += [f"    if {' or '.join(checks)}:", "        return MISS"]
         lines += self.body(value, family or 0)
         source = "def read(data, body):\n" + "\n".join(lines) + "\n"
+        code = _CODE.get(source)
+        if code is None:  # compiling costs ~0.3 ms: a process's first replies pay it
+            code = compile(source, f"<fused reader of {self.mtype}>", "exec")
+            if len(_CODE) < 4 * _SHAPES:
+                _CODE[source] = code
         namespace = dict(_NAMESPACE, unpack=struct.Struct(fmt).unpack_from,
-                         new_address=_new_address, new_neighbour=_new_neighbour)
-        exec(compile(source, f"<fused reader of {self.mtype}, shape {attrs}>", "exec"),
-             namespace)
+                         new_address=_new_address, new_neighbour=_new_neighbour, **constants)
+        exec(code, namespace)
         made: Callable[[bytes, int], Any] = namespace["read"]
         return made
 
