@@ -153,8 +153,19 @@ def test_answers_too_big_for_the_inbox_are_read_through_a_handle(ns, monkeypatch
     assert len(read[3].addresses) == 2 + 60 + 1
 
 
+def _steady(snapshots):
+    """Snapshots without what moves with the clock alone: a neighbour's
+    used/confirmed/updated are seconds since, and a loaded machine takes
+    more than a second over the reads compared."""
+    clockless = ("used", "confirmed", "updated")
+    return [(s.netns, s.links, s.addresses, s.routes,
+             tuple(tuple(getattr(n, f) for f in type(n).__slots__ if f not in clockless)
+                   for n in s.neighbours or ()))
+            for s in snapshots]
+
+
 def test_several_threads_read_at_once(furnished):
-    expected = [by_handle(name) for name in furnished]
+    expected = _steady([by_handle(name) for name in furnished])
     results: list = []
     errors: list = []
 
@@ -171,7 +182,7 @@ def test_several_threads_read_at_once(furnished):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert len(results) == 80 and all(r == expected for r in results)
+    assert len(results) == 80 and all(_steady(r) == expected for r in results)
 
 
 def test_every_datagram_can_be_traced(furnished):
