@@ -75,6 +75,9 @@ enum rawns_socket_step {
     RAWNS_SOCKET_CREATE,
     RAWNS_SOCKET_RETURN,
     RAWNS_SOCKET_CHECK_HOME,
+    RAWNS_SOCKET_OPTION,
+    RAWNS_SOCKET_BIND,
+    RAWNS_SOCKET_NAME,
     ...
 };
 int rawns_socket_in(int netns_fd, int family, int type, int protocol, int *failed_step);
@@ -123,12 +126,23 @@ struct rawns_answer {
     unsigned int datagrams;
     int overflowed;
 };
+struct rawns_progress {
+    int done;
+    int finished;
+    int ticks;
+    int waiting;
+    int stop;
+};
 int rawns_exchange_many(const char *paths, int count, int open_flags, int protocol,
                         const struct rawns_sockopt *options, int option_count,
                         const char *datagrams,
                         const unsigned int *datagram_lengths,
                         const unsigned int *datagram_counts, struct rawns_inbox *inbox,
-                        struct rawns_answer *answers, struct rawns_tally *tally);
+                        struct rawns_answer *answers, struct rawns_tally *tally,
+                        struct rawns_progress *progress);
+int rawns_progress_wait(struct rawns_progress *progress, int target);
+int rawns_netlink_socket_in(int netns_fd, int protocol, const struct rawns_sockopt *options,
+                            int option_count, unsigned int *port_id, int *failed_step);
 """
 
 ffibuilder = FFI()

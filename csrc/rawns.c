@@ -8,6 +8,10 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
+#include <sys/syscall.h>
+#include <linux/futex.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "rawns.h"
@@ -206,6 +210,44 @@ int rawns_socket_in(int netns_fd, int family, int type, int protocol, int *faile
     return sock;
 }
 
+int rawns_netlink_socket_in(int netns_fd, int protocol, const struct rawns_sockopt *options,
+                            int option_count, unsigned int *port_id, int *failed_step)
+{
+    int sock;
+    if (netns_fd >= 0) {
+        sock = rawns_socket_in(netns_fd, AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol,
+                               failed_step);
+    } else {
+        sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+        if (sock < 0)
+            *failed_step = RAWNS_SOCKET_CREATE;
+    }
+    if (sock < 0)
+        return -1;
+    int step = 0;
+    struct sockaddr_nl address = {.nl_family = AF_NETLINK};
+    socklen_t size = sizeof address;
+    for (int o = 0; o < option_count && !step; o++) {
+        const struct rawns_sockopt *option = &options[o];
+        if (setsockopt(sock, option->level, option->name, &option->value,
+                       sizeof option->value) < 0)
+            step = RAWNS_SOCKET_OPTION;
+    }
+    if (!step && bind(sock, (struct sockaddr *)&address, sizeof address) < 0)
+        step = RAWNS_SOCKET_BIND;
+    if (!step && getsockname(sock, (struct sockaddr *)&address, &size) < 0)
+        step = RAWNS_SOCKET_NAME;
+    if (step) {
+        int saved = errno;
+        close(sock);
+        errno = saved;
+        *failed_step = step;
+        return -1;
+    }
+    *port_id = address.nl_pid;
+    return sock;
+}
+
 int rawns_open_in(int netns_fd, const char *path, int flags, int *failed_step)
 {
     int home = open(THREAD_NETNS, O_RDONLY | O_CLOEXEC);
@@ -382,12 +424,66 @@ static int open_socket(int protocol, const struct rawns_sockopt *options, int op
     return sock;
 }
 
+static int exchange_loop(const char *paths, int count, int open_flags, int protocol,
+                         const struct rawns_sockopt *options, int option_count,
+                         const char *datagrams,
+                         const unsigned int *datagram_lengths,
+                         const unsigned int *datagram_counts, struct rawns_inbox *inbox,
+                         struct rawns_answer *answers, struct rawns_tally *tally,
+                         struct rawns_progress *progress);
+
+/* Tells a reader waiting in rawns_progress_wait that `progress` moved: the
+ * tick changes before the wake, so a reader about to sleep on the old tick
+ * does not (futex(2) compares it first). */
+static void progress_tick(struct rawns_progress *progress)
+{
+    __atomic_add_fetch(&progress->ticks, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&progress->waiting, __ATOMIC_SEQ_CST))
+        syscall(SYS_futex, &progress->ticks, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+int rawns_progress_wait(struct rawns_progress *progress, int target)
+{
+    for (;;) {
+        int ticks = __atomic_load_n(&progress->ticks, __ATOMIC_SEQ_CST);
+        int done = __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
+        if (done >= target || __atomic_load_n(&progress->finished, __ATOMIC_SEQ_CST))
+            return __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&progress->waiting, 1, __ATOMIC_SEQ_CST);
+        /* Returns at once if the tick moved since it was read (EAGAIN), and
+         * on a signal (EINTR): either way, look again. */
+        syscall(SYS_futex, &progress->ticks, FUTEX_WAIT_PRIVATE, ticks, NULL, NULL, 0);
+        __atomic_store_n(&progress->waiting, 0, __ATOMIC_SEQ_CST);
+    }
+}
+
 int rawns_exchange_many(const char *paths, int count, int open_flags, int protocol,
                         const struct rawns_sockopt *options, int option_count,
                         const char *datagrams,
                         const unsigned int *datagram_lengths,
                         const unsigned int *datagram_counts, struct rawns_inbox *inbox,
-                        struct rawns_answer *answers, struct rawns_tally *tally)
+                        struct rawns_answer *answers, struct rawns_tally *tally,
+                        struct rawns_progress *progress)
+{
+    int rc = exchange_loop(paths, count, open_flags, protocol, options, option_count,
+                           datagrams, datagram_lengths, datagram_counts, inbox, answers,
+                           tally, progress);
+    if (progress) {
+        int saved = errno;
+        __atomic_store_n(&progress->finished, 1, __ATOMIC_SEQ_CST);
+        progress_tick(progress);
+        errno = saved;
+    }
+    return rc;
+}
+
+static int exchange_loop(const char *paths, int count, int open_flags, int protocol,
+                         const struct rawns_sockopt *options, int option_count,
+                         const char *datagrams,
+                         const unsigned int *datagram_lengths,
+                         const unsigned int *datagram_counts, struct rawns_inbox *inbox,
+                         struct rawns_answer *answers, struct rawns_tally *tally,
+                         struct rawns_progress *progress)
 {
     const char *path = paths;
     const char *datagram = datagrams;
@@ -400,6 +496,8 @@ int rawns_exchange_many(const char *paths, int count, int open_flags, int protoc
     if (home < 0)
         return fail(tally, step);
     for (int i = 0; i < count; i++) {
+        if (progress && __atomic_load_n(&progress->stop, __ATOMIC_SEQ_CST))
+            break; /* the reader has gone: start no further namespace */
         size_t used = inbox->used;
         unsigned int first = inbox->count;
         unsigned int own = datagram_counts[i];
@@ -437,6 +535,12 @@ int rawns_exchange_many(const char *paths, int count, int open_flags, int protoc
         answers[i].datagrams = inbox->count - first;
         answers[i].overflowed = !fit;
         tally->done = i + 1;
+        if (progress) {
+            /* Its answer (inbox, answers[i]) is written before it is
+             * published: the reader may take it from now on. */
+            __atomic_store_n(&progress->done, i + 1, __ATOMIC_SEQ_CST);
+            progress_tick(progress);
+        }
         path += strlen(path) + 1;
         for (unsigned int d = 0; d < own; d++)
             datagram += lengths[d];

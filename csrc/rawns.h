@@ -89,6 +89,9 @@ enum rawns_socket_step {
     RAWNS_SOCKET_CREATE = 3,     /* socket() */
     RAWNS_SOCKET_RETURN = 4,     /* setns back home: the thread is left inside */
     RAWNS_SOCKET_CHECK_HOME = 5, /* setns into its own: could the thread come back? */
+    RAWNS_SOCKET_OPTION = 6,     /* setsockopt (rawns_netlink_socket_in) */
+    RAWNS_SOCKET_BIND = 7,       /* bind */
+    RAWNS_SOCKET_NAME = 8,       /* getsockname */
 };
 
 /* socket(2) inside the network namespace behind `netns_fd`: the calling
@@ -168,6 +171,17 @@ struct rawns_answer {
     int overflowed;         /* one did not fit (its slot or the inbox): some are missing */
 };
 
+/* How far rawns_exchange_many has got, for a reader in another thread (see
+ * `progress` below); all zero before the call, then written only through
+ * atomics. */
+struct rawns_progress {
+    int done;     /* namespaces whose answers are whole in the inbox */
+    int finished; /* 1: the loop is over (its tally and errno are final) */
+    int ticks;    /* changes whenever done or finished does: the futex word */
+    int waiting;  /* 1 while a reader sleeps in rawns_progress_wait */
+    int stop;     /* set by the reader: start no further namespace */
+};
+
 /* For each of `count` namespace paths (NUL-terminated strings laid end to end,
  * each opened with O_RDONLY|O_CLOEXEC|`open_flags`): enter the namespace, open
  * socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, protocol) there, set its
@@ -187,13 +201,34 @@ struct rawns_answer {
  * is marked `overflowed`. (Its datagrams were sent: a caller whose requests
  * change things sizes the inbox for the largest answers instead.) Returns 0
  * with `tally->done` namespaces exchanged with (all of them, or fewer if the
- * inbox filled up), or -1 with errno set when namespace `tally->done` failed at
- * `tally->failed_step`. */
+ * inbox filled up, or `progress->stop` was set), or -1 with errno set when
+ * namespace `tally->done` failed at `tally->failed_step`.
+ *
+ * `progress`, if not NULL, publishes each namespace as soon as its answer is
+ * whole in the inbox and `answers`, then that the loop is over (errno kept):
+ * another thread may read those answers while the loop goes on (waiting in
+ * rawns_progress_wait), and stop it between two namespaces. */
 int rawns_exchange_many(const char *paths, int count, int open_flags, int protocol,
                         const struct rawns_sockopt *options, int option_count,
                         const char *datagrams,
                         const unsigned int *datagram_lengths,
                         const unsigned int *datagram_counts, struct rawns_inbox *inbox,
-                        struct rawns_answer *answers, struct rawns_tally *tally);
+                        struct rawns_answer *answers, struct rawns_tally *tally,
+                        struct rawns_progress *progress);
 
+/* Waits until `progress->done` reaches `target` or the loop has finished;
+ * returns `progress->done`. Meant for the thread that reads the answers
+ * while another runs rawns_exchange_many: a futex wait, with no lock. */
+int rawns_progress_wait(struct rawns_progress *progress, int target);
+
+
+/* A netlink socket of `protocol` (SOCK_RAW, SOCK_CLOEXEC) as every rawns
+ * socket is opened: inside the namespace behind `netns_fd` as
+ * rawns_socket_in does (or where the thread is, if `netns_fd` < 0), its
+ * `option_count` `options` set in order, bound (the kernel picks the port
+ * id) and the port id stored in `*port_id`: one call instead of one per
+ * syscall. Returns the fd, or -1 with errno set and the step (an enum
+ * rawns_socket_step) in `*failed_step`; nothing is left open on failure. */
+int rawns_netlink_socket_in(int netns_fd, int protocol, const struct rawns_sockopt *options,
+                            int option_count, unsigned int *port_id, int *failed_step);
 #endif

@@ -11,13 +11,16 @@ Invariants:
 - The caller's thread never leaves its namespace: the C loops move the
   thread that runs them and bring it home before they return (or raise the
   failure to return, which ends everything).
-- Beyond 16 namespaces the C loops run in one helper thread, one chunk ahead
-  of the caller, who meanwhile makes the next chunk and checks the answers of
-  the last; when the caller stops, no further chunk is started and the one
-  running is waited for.
-- Each chunk's answers fit the thread's inbox (``syscalls.INBOX_BYTES``):
-  ``request_many`` sizes its chunks for the largest answers (every request
-  failing), ``dump_many`` reads again what did not fit.
+- Beyond 16 namespaces the C loops run in one helper thread: for
+  ``request_many`` one chunk ahead of the caller, who meanwhile makes the
+  next chunk and checks the answers of the last; for ``dump_many`` one loop
+  over them all, whose answers the caller takes one namespace at a time as
+  they come (the loop never needs the interpreter lock, so it never waits
+  for the caller). When the caller stops, no further chunk or namespace is
+  started and the one running is waited for.
+- Answers fit their inbox (``syscalls.INBOX_BYTES``): ``request_many``
+  sizes its chunks for the largest answers (every request failing),
+  ``dump_many`` reads again what did not fit.
 - Every answer is checked by a Conversation: a request is never taken as
   answered unless the kernel's reply says so.
 """
@@ -27,7 +30,7 @@ from __future__ import annotations
 import errno
 import functools
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 
 from rawns import netlink, syscalls
 from rawns.errors import KernelError, RawnsError, kernel_error
@@ -197,16 +200,6 @@ def _chunk_sizes() -> Iterator[int]:
         size = min(2 * size, _CHUNK)
 
 
-def _growing(items: Sequence[J]) -> Iterator[Sequence[J]]:
-    """``items`` in chunks of ``_chunk_sizes``."""
-    start = 0
-    for size in _chunk_sizes():
-        if start >= len(items):
-            return
-        yield items[start:start + size]
-        start += size
-
-
 # --- requests: a Batch's round -------------------------------------------------------
 
 @record(frozen=False, kw_only=False, slots=False)
@@ -318,11 +311,11 @@ def dump_many(paths: Sequence[bytes], requests: Sequence[Message],
     """Run the dump ``requests`` in each namespace of ``paths``, on a socket
     opened there for them, by one C loop per chunk of namespaces
     (``syscalls.exchange_many``; ``nofollow``: the paths are opened without
-    following a symlink). Beyond 16 namespaces, the C loops run in a helper
-    thread, one chunk ahead of the caller, who reads the replies: the
-    kernel's work and Python's overlap, and the caller's thread never leaves
-    its namespace (below, the C loop moves it, and brings it home before it
-    returns).
+    following a symlink). Beyond 16 namespaces, one C loop runs in a helper
+    thread and the caller reads each namespace's replies as soon as they are
+    whole (``_streamed``): the kernel's work and Python's overlap, and the
+    caller's thread never leaves its namespace (below, the C loop moves its
+    own thread, and brings it home before it returns).
 
     Yields, for each namespace in order, the replies of each request (what
     its reader made of them, see ``Conversation.send``), checked by a
@@ -339,8 +332,12 @@ def dump_many(paths: Sequence[bytes], requests: Sequence[Message],
     # Sent one at a time: a dump request sent while another dump of the
     # socket is still running is refused (EBUSY).
     wire = [data[frame[0]:frame[1]] for frame in netlink.frames(data)]
-    run = functools.partial(_read_chunk, wire=wire, nofollow=nofollow)
-    for _, answers in _in_turn(_growing(paths), run, len(paths) > _FIRST_CHUNK):
+    answers: Iterable[list[bytes] | None]
+    if len(paths) > _FIRST_CHUNK:
+        answers = _streamed(paths, wire, nofollow)
+    else:
+        answers = _read_chunk(paths, wire, nofollow)
+    try:
         for answer in answers:
             if trace is not None and answer is not None:
                 for data in wire:
@@ -348,6 +345,57 @@ def dump_many(paths: Sequence[bytes], requests: Sequence[Message],
                 for data in answer:
                     trace("recv", data)
             yield None if answer is None else _whole_dumps(template, answer)
+    finally:
+        if isinstance(answers, Generator):
+            answers.close()  # a helper thread's loop stops now, not when collected
+
+
+def _streamed(paths: Sequence[bytes], wire: list[bytes], nofollow: bool
+              ) -> Generator[list[bytes] | None, None, None]:
+    """What each namespace of ``paths`` answered to ``wire`` (None: read it
+    another way), in order, each as soon as it is whole: one C loop in a
+    helper thread goes from namespace to namespace without coming back to
+    Python (``syscalls.ExchangeStream``), so that it never waits for the
+    interpreter lock while the caller reads; it starts again after a
+    namespace it could not enter or read, or when its inbox is full. When
+    the caller stops, the loop starts no further namespace and the one it is
+    in is waited for."""
+    position = 0
+    while position < len(paths):
+        rest = paths[position:]
+        stream = syscalls.ExchangeStream(rest, NETLINK_ROUTE, wire, nofollow=nofollow,
+                                         options=SOCKET_OPTIONS,
+                                         inbox_bytes=syscalls.INBOX_BYTES,
+                                         inbox_datagrams=syscalls.INBOX_DATAGRAMS)
+        finished = _Finished()
+
+        def run(stream: syscalls.ExchangeStream = stream, finished: _Finished = finished
+                ) -> None:
+            try:
+                stream.run()
+            finally:
+                finished.set()
+
+        threading.Thread(target=run, name="rawns-many", daemon=True).start()
+        taken = 0
+        try:
+            while True:
+                ready = stream.wait(taken + 1)
+                if ready <= taken:
+                    break  # the loop is over
+                for answer in stream.answers(ready):
+                    taken += 1
+                    yield answer
+        finally:
+            stream.stop()
+            if finished.wait():
+                raise KeyboardInterrupt
+        position += taken
+        if stream.error is not None:
+            if stream.tally.failed_step in syscalls.EXCHANGE_FATAL_STEPS:
+                raise stream.error
+            position += 1  # read that one again on its own: then it fails first
+            yield None
 
 
 def _read_chunk(paths: Sequence[bytes], wire: list[bytes], nofollow: bool
@@ -378,6 +426,9 @@ def _read_chunk(paths: Sequence[bytes], wire: list[bytes], nofollow: bool
 def _whole_dumps(template: Conversation, datagrams: list[bytes]) -> list[list[Any]] | None:
     """The replies of each request of ``template`` in ``datagrams``, or None
     unless every dump ended (NLMSG_DONE) uninterrupted and unrefused."""
+    plain = template.plain_dumps(datagrams)  # the usual answers, in one pass
+    if plain is not None:
+        return plain
     conversation = template.fork()
     for data in datagrams:
         conversation.receive_data(data)

@@ -115,23 +115,19 @@ class RouteSocket:
 
     def __init__(self, netns_fd: int | None = None, *, groups: Iterable[int] = (),
                  large_buffer: bool = True) -> None:
-        fd = syscalls.socket_fd_in(netns_fd, AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)
+        # Made, its options set and bound by one C call (the port id known).
+        fd, port_id = syscalls.netlink_socket_in(netns_fd, NETLINK_ROUTE, SOCKET_OPTIONS)
         try:
             self._sock = _plain_socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE, fileno=fd)
         except BaseException:  # e.g. KeyboardInterrupt right after the C call
             os.close(fd)
             raise
         try:
-            setsockopt = self._sock.setsockopt
-            for level, option, value in SOCKET_OPTIONS:
-                setsockopt(level, option, value)
             self._large_buffer = False
             if large_buffer:
                 self._grow_buffer()
-            self._sock.bind((0, 0))
             for group in groups:
-                setsockopt(SOL_NETLINK, _ADD_MEMBERSHIP, group)
-            port_id: int = self._sock.getsockname()[0]
+                self._sock.setsockopt(SOL_NETLINK, _ADD_MEMBERSHIP, group)
         except BaseException:
             self._sock.close()
             raise
@@ -226,7 +222,7 @@ class RouteSocket:
         what ``reader`` made of each, see ``Conversation.send``), retrying
         when the kernel reports the dump was interrupted."""
         for _ in range(_DUMP_RETRIES):
-            outcome = self.exchange([request], (reader,))[0]
+            outcome = self._dump_once(request, reader)
             if outcome.error is not None:
                 if subject:
                     outcome.error.subject = subject
@@ -236,6 +232,32 @@ class RouteSocket:
         raise DumpInterrupted(
             f"{request.type_name} dump interrupted by concurrent changes "
             f"{_DUMP_RETRIES} times in a row")
+
+    def _dump_once(self, request: Message, reader: Reader | None) -> Outcome:
+        """``exchange([request], (reader,))[0]`` for one dump: when the first
+        read brings its whole, plain answer (the usual case: one recvmmsg
+        takes up to 8 datagrams), it is read in one pass
+        (``Conversation.plain_dumps``); anything else goes through the
+        conversation as in ``exchange``."""
+        outcome = Outcome(request=request)
+        conversation = self._conversation
+        with self._lock:
+            data = conversation.send((request,), (reader,))
+            try:
+                self._send(data)
+                datagrams = self._recv()
+                plain = conversation.plain_dumps(datagrams)
+                if plain is not None:
+                    conversation.abandon()  # answered in full: nothing is outstanding
+                    outcome.replies = plain[0]
+                    return outcome
+                for datagram in datagrams:
+                    conversation.receive_data(datagram)
+                self._drain([outcome])
+            except BaseException:
+                conversation.abandon()
+                raise
+        return outcome
 
     def _send(self, data: bytes) -> None:
         if self.trace is not None:

@@ -70,10 +70,9 @@ def read_many(namespaces: Iterable[NetnsTarget], kinds: Iterable[str] = KINDS, *
     Namespaces are given as to ``Handle``: names, paths or fds. Equals ``ip
     -n NS link; ip -n NS addr; ip -n NS route; ip -n NS neigh`` for each, at
     close to the kernel's own speed: one C loop enters each namespace in
-    turn, opens a socket there and runs the dumps, and is back home before
-    any reply is read; above 16 namespaces the loops run in a helper thread,
-    ahead of the caller, who reads the replies meanwhile (two cores then
-    share the work). ``progress(done, total)`` is called every 256
+    turn, opens a socket there and runs the dumps; above 16 namespaces it
+    runs in a helper thread and the caller reads each namespace's replies as
+    soon as they are whole (two cores then share the work). ``progress(done, total)`` is called every 256
     namespaces or so; ``trace``, as ``Handle.trace``, with ("send"|"recv",
     bytes) for every datagram (``rawns.netlink.explain`` shows one field by
     field). Raises what ``Handle`` raises for the first namespace

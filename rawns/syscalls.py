@@ -296,6 +296,9 @@ _SOCKET_STEPS = {  # step of rawns_socket_in -> (syscall, subject)
     lib.RAWNS_SOCKET_CREATE: ("socket", None),
     lib.RAWNS_SOCKET_CHECK_HOME: ("setns", "the thread's own netns"),  # _cannot_return
     lib.RAWNS_SOCKET_RETURN: ("setns", "the thread's own netns"),  # stranded
+    lib.RAWNS_SOCKET_OPTION: ("setsockopt", None),
+    lib.RAWNS_SOCKET_BIND: ("bind", None),
+    lib.RAWNS_SOCKET_NAME: ("getsockname", None),
 }
 
 
@@ -338,6 +341,28 @@ def socket_fd_in(netns_fd: int | None, family: int, type: int, proto: int = 0) -
         syscall, subject = _SOCKET_STEPS.get(failed_step[0], ("socket", None))
         raise kernel_error(ffi.errno, syscall=syscall, subject=subject)
     return fd
+
+
+def netlink_socket_in(netns_fd: int | None, protocol: int,
+                      options: tuple[tuple[int, int, int], ...] = ()) -> tuple[int, int]:
+    """A bound netlink socket of ``protocol`` (``socket_fd_in``'s, inside
+    the namespace behind ``netns_fd``, or where the thread is if None) with
+    each of ``options`` (``(level, option, value)``) set, in one C call:
+    its fd (O_CLOEXEC; the caller closes it) and its port id. Raises
+    KernelError naming the failed syscall; nothing is left open then."""
+    failed_step = ffi.new("int *")
+    port_id = ffi.new("unsigned int *")
+    fd: int = lib.rawns_netlink_socket_in(-1 if netns_fd is None else netns_fd, protocol,
+                                          _sockopts(options), len(options), port_id,
+                                          failed_step)
+    if fd < 0:
+        if failed_step[0] == lib.RAWNS_SOCKET_RETURN:
+            raise stranded(ffi.errno)
+        if failed_step[0] == lib.RAWNS_SOCKET_CHECK_HOME:
+            raise _cannot_return(ffi.errno, None)
+        syscall, subject = _SOCKET_STEPS.get(failed_step[0], ("socket", None))
+        raise kernel_error(ffi.errno, syscall=syscall, subject=subject)
+    return fd, int(port_id[0])
 
 
 def _socket_fd(family: int, type: int, proto: int) -> int:
@@ -546,15 +571,8 @@ def exchange_many(paths: Sequence[bytes], protocol: int, datagrams: Sequence[Seq
     sockopts = _sockopts(options)
     if lib.rawns_exchange_many(_joined(paths), len(paths), open_flags, protocol, sockopts,
                                len(options), b"".join(flat), sizes, counts, c, answers,
-                               tally._c) < 0:
-        err = ffi.errno
-        if tally.stranded:
-            raise stranded(err)
-        if tally.failed_step == lib.RAWNS_EXCHANGE_CHECK_HOME:
-            raise _cannot_return(err, _subject(paths[0]))
-        syscall, subject = _EXCHANGE_STEPS.get(tally.failed_step, ("setns", None))
-        raise kernel_error(err, syscall=syscall,
-                           subject=subject or _subject(paths[tally.done]))
+                               tally._c, ffi.NULL) < 0:
+        raise _exchange_error(ffi.errno, paths, tally)
     data = ffi.buffer(out, c.used)[:]
     read: list[list[bytes] | None] = []
     start = position = 0
@@ -571,3 +589,122 @@ def exchange_many(paths: Sequence[bytes], protocol: int, datagrams: Sequence[Seq
             position += 1
         read.append(own)
     return read
+
+
+def _exchange_error(err: int, paths: Sequence[bytes], tally: Tally) -> Exception:
+    """The error of an exchange_many loop that failed with ``err``."""
+    if tally.stranded:
+        return stranded(err)
+    if tally.failed_step == lib.RAWNS_EXCHANGE_CHECK_HOME:
+        return _cannot_return(err, _subject(paths[0]))
+    syscall, subject = _EXCHANGE_STEPS.get(tally.failed_step, ("setns", None))
+    return kernel_error(err, syscall=syscall, subject=subject or _subject(paths[tally.done]))
+
+
+_uncleared: Any = None  # ffi.new_allocator(should_clear_after_alloc=False), made on first use
+
+
+class ExchangeStream:
+    """``exchange_many`` of the same ``datagrams`` in every namespace of
+    ``paths``, run by one thread (``run``) while another takes each
+    namespace's answer as soon as it is whole (``wait``, ``answer``): the
+    reader needs no interpreter lock from the loop, which runs in C from the
+    first namespace to the last.
+
+    ``run`` stops early (``stopped_at``) when the answers fill the stream's
+    inbox, when the reader has called ``stop``, or at the first namespace
+    that fails (``error``); the caller starts another stream for the rest.
+    Its buffers are its own, so the reader may take answers from this one
+    while another thread's ``exchange_many`` runs.
+    """
+
+    __slots__ = ("paths", "tally", "error", "_progress", "_args", "_inbox", "_out",
+                 "_lengths", "_answers", "_taken", "_start", "_position", "_scratch")
+
+    def __init__(self, paths: Sequence[bytes], protocol: int, datagrams: Sequence[bytes],
+                 *, nofollow: bool = False, options: tuple[tuple[int, int, int], ...] = (),
+                 inbox_bytes: int = INBOX_BYTES, inbox_datagrams: int = INBOX_DATAGRAMS
+                 ) -> None:
+        global _uncleared
+        if _uncleared is None:  # the loop writes what it uses: zeroing megabytes is waste
+            _uncleared = ffi.new_allocator(should_clear_after_alloc=False)
+        if ffi.sizeof("struct rawns_answer") != 8:  # answers() reads them as int pairs
+            raise AssertionError("struct rawns_answer is not two 32-bit ints")
+        count = len(paths)
+        self.paths = paths
+        self.tally = Tally()
+        self.error: Exception | None = None
+        self._progress = ffi.new("struct rawns_progress *")
+        scratch = _uncleared("char[]", _RECV_SLOT * _RECV_SLOTS)
+        self._out = _uncleared("char[]", inbox_bytes)
+        self._lengths = _uncleared("unsigned int[]", inbox_datagrams)
+        inbox = self._inbox = ffi.new("struct rawns_inbox *")
+        inbox.scratch, inbox.slot_size, inbox.slots = scratch, _RECV_SLOT, _RECV_SLOTS
+        inbox.out, inbox.size = self._out, inbox_bytes
+        inbox.lengths, inbox.max_lengths = self._lengths, inbox_datagrams
+        self._answers = ffi.new("struct rawns_answer[]", count)
+        self._scratch = scratch  # the inbox struct does not keep it alive
+        sizes = ffi.new("unsigned int[]", [len(datagram) for datagram in datagrams] * count)
+        counts = ffi.new("unsigned int[]", [len(datagrams)] * count)
+        # Everything the loop reads, kept alive (here) while it runs.
+        self._args = (_joined(paths), count, os.O_NOFOLLOW if nofollow else 0, protocol,
+                      _sockopts(options), len(options), b"".join(datagrams) * count, sizes,
+                      counts, inbox, self._answers, self.tally._c, self._progress)
+        self._taken = 0     # the reader's place: namespaces,
+        self._start = 0     # ... bytes of the inbox
+        self._position = 0  # ... and datagrams
+
+    def run(self) -> None:
+        """The C loop (in the thread that is not the reader); sets ``error``
+        to the KernelError of namespace ``stopped_at`` if it failed there."""
+        if lib.rawns_exchange_many(*self._args) < 0:
+            self.error = _exchange_error(ffi.errno, self.paths, self.tally)
+
+    def wait(self, target: int) -> int:
+        """Wait until ``target`` namespaces are answered, or the loop is over
+        (then fewer); returns how many are."""
+        done: int = lib.rawns_progress_wait(self._progress, target)
+        return done
+
+    @property
+    def stopped_at(self) -> int:
+        """Once the loop is over: how many namespaces it answered."""
+        done: int = self._progress.done
+        return done
+
+    def stop(self) -> None:
+        """Let the loop start no further namespace."""
+        self._progress.stop = 1
+
+    def answers(self, ready: int) -> list[list[bytes] | None]:
+        """The datagrams of each namespace answered since the last call, up
+        to namespace ``ready`` (as ``wait`` returned it), in order; None for
+        one whose answer did not fit the inbox. Their bytes and lengths are
+        copied out of C memory in one go each, then cut here."""
+        taken, start, position = self._taken, self._start, self._position
+        if ready <= taken:
+            return []
+        # struct rawns_answer is two 32-bit ints (checked in __init__):
+        # (datagrams, overflowed) per namespace.
+        pairs = ffi.unpack(ffi.cast("unsigned int *", self._answers + taken),
+                           2 * (ready - taken))
+        counts = pairs[0::2]
+        total = sum(counts)
+        lengths = ffi.unpack(self._lengths + position, total)
+        size = sum(lengths)
+        data = ffi.unpack(self._out + start, size)
+        made: list[list[bytes] | None] = []
+        at = index = 0
+        for count, overflowed in zip(counts, pairs[1::2]):
+            if overflowed:
+                made.append(None)  # its datagrams are not in the inbox (count is 0)
+                continue
+            own = []
+            for length in lengths[index:index + count]:
+                own.append(data[at:at + length])
+                at += length
+            index += count
+            made.append(own)
+        self._taken, self._start, self._position = ready, start + size, position + total
+        return made
+

@@ -138,9 +138,15 @@ def check(data: bytes) -> None:
     while conversation.next_event() is not NEED_DATA:
         pass
     try:  # what read_many does with one namespace's answers
-        fanout._whole_dumps(_BULK, [data])
+        whole = fanout._whole_dumps(_BULK, [data])
     except DecodeError:
-        pass
+        whole = DecodeError
+    try:  # its one-pass reading of the usual answers, which must agree
+        plain = _BULK.plain_dumps([data])
+    except DecodeError:
+        plain = DecodeError
+    if plain is not None and plain != whole:
+        raise AssertionError("plain_dumps read what the conversation did not")
     if time.perf_counter() - started > _SLOW:
         raise AssertionError(f"input of {len(data)} bytes took too long")
 

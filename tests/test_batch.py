@@ -118,6 +118,15 @@ def test_interrupt_at_any_exchange_undoes_everything(prefix, ns, monkeypatch, fa
             raise KeyboardInterrupt
         return real(self, requests, *readers)
 
+    # A dump is an exchange too, read in one pass when it can be (_dump_once).
+    real_dump = RouteSocket._dump_once
+
+    def interrupted_dump(self, request, reader):
+        calls["n"] += 1
+        if calls["n"] == fail_at:
+            raise KeyboardInterrupt
+        return real_dump(self, request, reader)
+
     real_many = fanout.request_many
 
     def interrupted_many(paths, requests, **options):
@@ -131,12 +140,14 @@ def test_interrupt_at_any_exchange_undoes_everything(prefix, ns, monkeypatch, fa
         return outcomes
 
     monkeypatch.setattr(RouteSocket, "exchange", interrupted)
+    monkeypatch.setattr(RouteSocket, "_dump_once", interrupted_dump)
     monkeypatch.setattr(fanout, "request_many", interrupted_many)
     home = os.stat("/proc/thread-self/ns/net").st_ino
     with pytest.raises(KeyboardInterrupt):
         with Batch() as batch:
             describe_pods(batch, prefix, host, 6)
     monkeypatch.setattr(RouteSocket, "exchange", real)
+    monkeypatch.setattr(RouteSocket, "_dump_once", real_dump)
     monkeypatch.setattr(fanout, "request_many", real_many)
     assert pods_of(prefix) == []
     assert host_links(host) == ["lo"]

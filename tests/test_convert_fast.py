@@ -218,3 +218,155 @@ def test_read_many_equals_handles(wired) -> None:
     assert any(a.valid_lft is not None for a in first.addresses)
     assert any(n.lladdr is None for n in first.neighbours)
     assert any("router" in n.flags for n in first.neighbours)
+
+
+# --- interfaces built by copying their network's state --------------------------------
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([4, 16]), st.integers(0, 2**128 - 1),
+                          st.integers(0, 128)), min_size=1, max_size=20))
+def test_interfaces_equal_ipaddress_s(entries) -> None:
+    """Interfaces copied from their network's (``convert_fast._interface``)
+    are what ``ipaddress`` makes, attribute for attribute, whatever the
+    cache held before."""
+    import ipaddress
+
+    for size, number, prefixlen in entries:
+        number %= 2 ** (8 * size)
+        prefixlen %= 8 * size + 1
+        packed = number.to_bytes(size, "big")
+        made = convert_fast._interface(packed, prefixlen)
+        cls = ipaddress.IPv4Interface if size == 4 else ipaddress.IPv6Interface
+        expected = cls((number, prefixlen))
+        assert type(made) is cls and made == expected and hash(made) == hash(expected)
+        assert vars(made) == vars(expected) and repr(made) == repr(expected)
+        assert (made.ip, made.network, made.netmask, made.hostmask, made.with_prefixlen) == \
+            (expected.ip, expected.network, expected.netmask, expected.hostmask,
+             expected.with_prefixlen)
+        if size == 16:
+            assert made.scope_id is None and str(made) == str(expected)
+    assert convert_fast._CLONES == {4: True, 16: True} or not any(convert_fast._CLONES.values())
+
+
+# --- Conversation.plain_dumps: the usual answers in one pass ------------------------
+
+def _bulk_template():
+    from rawns.netlink import requests
+    from rawns.netlink.conversation import Conversation
+
+    template = Conversation(first_seq=1)
+    template.send([requests.addr_dump(), requests.neigh_dump()],
+                  [convert_fast.read_address, convert_fast.read_neighbour])
+    return template
+
+
+def _with_header(data: bytes, seq: int, flags: int | None = None) -> bytes:
+    length, mtype, old_flags, _, pid = struct.unpack_from("=IHHII", data)
+    return struct.pack("=IHHII", length, mtype, old_flags if flags is None else flags,
+                       seq, pid) + data[16:]
+
+
+def _done(seq: int, error: int = 0, flags: int = 2, length: int = 20) -> bytes:
+    body = struct.pack("=i", error) + bytes(length - 20)
+    return struct.pack("=IHHII", length, 3, flags, seq, 0) + body
+
+
+@st.composite
+def dump_answers(draw):
+    """Two dumps' answers as the kernel sends them (replies, a plain
+    NLMSG_DONE each, split into datagrams anywhere), often spoilt: a reply
+    numbered for the other dump or none, an interrupted flag, an error, a
+    DONE that is not plain, a message of netlink's own, one too many or
+    missing."""
+    template = _bulk_template()
+    seqs = [1, 2]  # as _bulk_template's conversation numbers its dumps
+    messages = []
+    for seq in seqs:
+        for reply in draw(st.lists(replies(), max_size=4)):
+            if len(reply) >= 16:
+                messages.append(_with_header(reply, seq))
+        messages.append(_done(seq))
+    spoil = draw(st.integers(0, 9))
+    if spoil and messages:
+        at = draw(st.integers(0, len(messages) - 1))
+        kind = draw(st.integers(0, 6))
+        if kind == 0:
+            messages[at] = _with_header(messages[at], draw(st.sampled_from(
+                [seqs[0], seqs[1], 0, 999])))
+        elif kind == 1:
+            messages[at] = _with_header(messages[at], struct.unpack_from("=I", messages[at], 8)[0],
+                                        flags=0x10 | 2)
+        elif kind == 2:
+            messages.insert(at, _done(seqs[0], error=draw(st.sampled_from([-1, -16]))))
+        elif kind == 3:
+            messages.insert(at, _done(draw(st.sampled_from(seqs)), length=24))
+        elif kind == 4:
+            messages.insert(at, struct.pack("=IHHII", 16, 1, 0, seqs[0], 0))  # NLMSG_NOOP
+        elif kind == 5:
+            del messages[at]
+        else:
+            messages.append(draw(st.sampled_from(messages)))
+    cuts = sorted(draw(st.lists(st.integers(0, len(messages)), max_size=3)))
+    bounds = [0, *cuts, len(messages)]
+    datagrams = [b"".join(messages[a:b]) for a, b in zip(bounds, bounds[1:])]
+    return template, [d for d in datagrams if d]
+
+
+def _by_fork(template, datagrams):
+    from rawns.netlink.conversation import NEED_DATA, DumpDone
+
+    conversation = template.fork()
+    for data in datagrams:
+        conversation.receive_data(data)
+    if conversation.outstanding:
+        return None
+    replies_by_dump = [[]] * template.outstanding
+    while (event := conversation.next_event()) is not NEED_DATA:
+        if not isinstance(event, DumpDone) or event.interrupted:
+            return None
+        replies_by_dump[event.index] = event.replies
+    return replies_by_dump
+
+
+def _result(read):
+    try:
+        made = read()
+    except DecodeError as err:
+        return ("error", str(err))
+    if made is None:
+        return None
+    return [[None if o is None else (type(o), tuple(getattr(o, n) for n in type(o).__slots__))
+             for o in replies] for replies in made]
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dump_answers())
+def test_plain_dumps_ends_as_a_fork_does(answers) -> None:
+    """Whatever the answers, ``plain_dumps`` returns None or what a fork of
+    the conversation fed them ends with (the same models, the same
+    DecodeError), and leaves the template as it was."""
+    template, datagrams = answers
+    before = template.unanswered()
+    fast = _result(lambda: template.plain_dumps(datagrams))
+    assert template.unanswered() == before
+    if fast is not None:
+        assert fast == _result(lambda: _by_fork(template, datagrams))
+
+
+def test_plain_dumps_reads_the_kernel_s_usual_answers(wired) -> None:
+    """On namespaces' real answers it does not give up, and reads what the
+    fork reads."""
+    from rawns import fanout, netns, nlsock, syscalls
+    from rawns.netlink import encode, requests
+
+    template = _bulk_template()  # numbers its two dumps 1 and 2
+    wire = [encode(requests.addr_dump().with_seq(1)), encode(requests.neigh_dump().with_seq(2))]
+    paths = [os.fsencode(netns.path_of(name)) for name in wired]
+    for answer in syscalls.exchange_many(paths, 0, [wire] * len(paths), syscalls.Tally(),
+                                         options=nlsock.SOCKET_OPTIONS):
+        plain = template.plain_dumps(answer)
+        assert plain is not None and plain == _by_fork(template, answer)
+        assert plain == fanout._whole_dumps(template, answer)
+    first = syscalls.exchange_many(paths[:1], 0, [wire], syscalls.Tally(),
+                                   options=nlsock.SOCKET_OPTIONS)[0]
+    assert len(template.plain_dumps(first)[0]) >= 5  # wired[0]'s addresses

@@ -479,3 +479,46 @@ def test_a_macvlan_and_a_vxlan_are_placed_in_another_namespace_as_they_are_made(
     assert (vx["linkinfo"]["info_data"]["id"], vx["address"]) == (9, "02:00:00:00:0d:02")
     assert vx["link_netnsid"] == hb.nsid_get(a)
     assert_links_match_ip(b, hb)
+
+
+# --- a dump read in one pass when its first read brings all of it (nlsock._dump_once) ---
+
+def _address_keys(addresses):
+    return sorted((a.index, str(a.address), a.label, a.scope) for a in addresses)
+
+
+def test_a_dump_larger_than_one_read_is_whole(ns):
+    """3000 addresses: more datagrams than one recvmmsg takes, so the one-pass
+    reading gives up and the conversation reads the rest; ip agrees."""
+    name = ns()
+    run_ip("-n", name, "link", "add", "va", "type", "veth", "peer", "name", "vb")
+    lines = "".join(f"addr add 10.{k // 250}.{k % 250}.1/32 dev va\n" for k in range(3000))
+    import subprocess
+    subprocess.run(["ip", "-n", name, "-batch", "-"], input=lines, text=True, check=True)
+    with Handle(name) as h:
+        seen: list[bytes] = []
+        h._sock.trace = lambda way, data: seen.append(data) if way == "recv" else None
+        listed = h.addr_list()
+    assert len(seen) > 8  # more than one recvmmsg's worth
+    shown = json.loads(run_ip("-n", name, "-j", "addr", "show").stdout)
+    expected = sorted((link["ifindex"], info["local"], info.get("label"), info["scope"])
+                      for link in shown for info in link["addr_info"])
+    assert len(listed) == len(expected) == 3000  # lo is down: it has none
+    assert sorted((a.index, str(a.address.ip), a.label, a.scope) for a in listed) == [
+        (index, local, label, scope) for index, local, label, scope in expected]
+
+
+def test_a_stale_answer_before_a_dump_is_dropped(ns):
+    """A reply of another exchange queued before the dump's (here: a link
+    request sent behind the conversation's back): the one-pass reading gives
+    up, the conversation drops it, and the dump's own answer is what it is."""
+    from rawns.netlink import encode, requests
+
+    name = ns()
+    run_ip("-n", name, "addr", "add", "10.9.8.7/24", "dev", "lo")
+    with Handle(name) as h:
+        expected = h.addr_list()
+        stale = encode(requests.link_get(ifname="lo").with_seq(0x7FFF0000))
+        h._sock._sock.send(stale)
+        assert h.addr_list() == expected
+        assert h.addr_list() == expected  # and the socket is clean afterwards

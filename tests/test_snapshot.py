@@ -17,7 +17,7 @@ import threading
 import pytest
 
 import rawns
-from rawns import Handle, fanout, netns, nlsock, syscalls
+from rawns import Handle, convert, fanout, netns, nlsock, syscalls
 from rawns import snapshot as snapshot_module
 from rawns.errors import KernelError
 from rawns.netlink import IfInfoMsg, Message, NlMsgErr, NlMsgHdr, encode, requests
@@ -153,8 +153,19 @@ def test_answers_too_big_for_the_inbox_are_read_through_a_handle(ns, monkeypatch
     assert len(read[3].addresses) == 2 + 60 + 1
 
 
+def _steady(snapshots):
+    """Snapshots without what moves with the clock alone: a neighbour's
+    used/confirmed/updated are seconds since, and a loaded machine takes
+    more than a second over the reads compared."""
+    clockless = ("used", "confirmed", "updated")
+    return [(s.netns, s.links, s.addresses, s.routes,
+             tuple(tuple(getattr(n, f) for f in type(n).__slots__ if f not in clockless)
+                   for n in s.neighbours or ()))
+            for s in snapshots]
+
+
 def test_several_threads_read_at_once(furnished):
-    expected = [by_handle(name) for name in furnished]
+    expected = _steady([by_handle(name) for name in furnished])
     results: list = []
     errors: list = []
 
@@ -171,7 +182,7 @@ def test_several_threads_read_at_once(furnished):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert len(results) == 80 and all(r == expected for r in results)
+    assert len(results) == 80 and all(_steady(r) == expected for r in results)
 
 
 def test_every_datagram_can_be_traced(furnished):
@@ -378,3 +389,99 @@ def test_the_helpers_exceptions_reach_the_caller():
     with pytest.raises(KernelError):
         next(results)
     assert _helpers() == []
+
+
+# --- the streamed loop (more than 16 namespaces: syscalls.ExchangeStream) -----------
+
+def test_a_missing_namespace_among_many_is_named_and_the_thread_stays_home(ns, prefix):
+    """The streamed loop stops at the namespace it cannot enter, and starts
+    again after it; the missing one is then read through a Handle, which
+    names it."""
+    names = [ns() for _ in range(30)]
+    home = os.readlink("/proc/thread-self/ns/net")
+    with pytest.raises(FileNotFoundError) as caught:
+        rawns.read_many([*names[:20], f"{prefix}gone", *names[20:]])
+    assert f"{prefix}gone" in str(caught.value)
+    assert os.readlink("/proc/thread-self/ns/net") == home
+
+
+def test_the_stream_goes_on_after_a_namespace_it_could_not_read(ns, prefix, monkeypatch):
+    """A namespace the loop cannot enter (here: a plain file, not a
+    namespace) becomes a None the caller reads another way; the loop starts
+    again after it and every other answer is whole and in order."""
+    names = [ns() for _ in range(24)]
+    bogus = f"/run/netns/{prefix}plainfile"
+    with open(bogus, "w"):
+        pass
+    try:
+        paths = [os.fsencode(netns.path_of(name)) for name in names]
+        paths.insert(17, os.fsencode(bogus))
+        answers = list(fanout.dump_many(paths, [requests.link_dump()], [convert.read_link]))
+    finally:
+        os.unlink(bogus)
+    assert len(answers) == 25 and answers[17] is None
+    others = answers[:17] + answers[18:]
+    assert all(answer is not None and [link.name for link in answer[0]] == ["lo"]
+               for answer in others)
+
+
+def test_a_stream_the_caller_leaves_starts_no_further_namespace(ns, monkeypatch):
+    """The caller takes three answers and stops: the thread that ran the
+    loop has finished when close returns, and the caller's thread is home.
+    (Whether the loop was still running then is up to the scheduler; that
+    it starts no namespace once stopped is the next test.)"""
+    names = [ns() for _ in range(40)]
+    paths = [os.fsencode(netns.path_of(name)) for name in names]
+    made: list[syscalls.ExchangeStream] = []
+    real = syscalls.ExchangeStream
+
+    def stream(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(syscalls, "ExchangeStream", stream)
+    home = os.readlink("/proc/thread-self/ns/net")
+    answers = fanout.dump_many(paths, [requests.link_dump()])
+    taken = [next(answers) for _ in range(3)]
+    answers.close()
+    assert all(answer is not None for answer in taken)
+    assert len(made) == 1
+    assert made[0].wait(len(paths)) == made[0].stopped_at  # over: waits for nothing
+    assert 3 <= made[0].stopped_at <= len(paths)
+    assert not [t for t in threading.enumerate() if t.name == "rawns-many"]
+    assert os.readlink("/proc/thread-self/ns/net") == home
+
+
+def test_a_stopped_stream_starts_no_namespace(ns):
+    paths = [os.fsencode(netns.path_of(ns())) for _ in range(2)]
+    stream = syscalls.ExchangeStream(paths, 0, [encode(requests.link_dump().with_seq(1))])
+    stream.stop()
+    stream.run()
+    assert stream.error is None and stream.stopped_at == 0 and stream.wait(1) == 0
+
+
+def test_the_stream_answers_as_exchange_many_does(furnished, ns):
+    """The same loop, run by another thread and taken namespace by namespace,
+    gives the datagrams the loop on the calling thread gives (the kinds
+    whose answers do not change by themselves)."""
+    names = furnished + [ns() for _ in range(2)]
+    paths = [os.fsencode(netns.path_of(name)) for name in names]
+    wire = [encode(requests.link_dump().with_seq(1)), encode(requests.addr_dump().with_seq(2))]
+    expected = syscalls.exchange_many(paths, 0, [wire] * len(paths), syscalls.Tally(),
+                                      options=nlsock.SOCKET_OPTIONS)
+    stream = syscalls.ExchangeStream(paths, 0, wire, options=nlsock.SOCKET_OPTIONS)
+    worker = threading.Thread(target=stream.run)
+    worker.start()
+    got = []
+    while (ready := stream.wait(len(got) + 1)) > len(got):
+        got += stream.answers(ready)
+    worker.join()
+    assert stream.error is None and stream.stopped_at == len(paths)
+
+    def messages(answer):
+        # The link dump carries counters (statistics) that move between two
+        # reads: those are compared by type, number and size, the rest whole.
+        return [(m.type, m.seq, len(encode(m))) if m.type == RTM.RTM_NEWLINK else encode(m)
+                for data in answer for m in rawns.netlink.decode(data)]
+
+    assert [messages(a) for a in got] == [messages(a) for a in expected]

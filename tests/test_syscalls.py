@@ -84,3 +84,61 @@ def test_open_in_opens_inside_the_namespace_and_comes_home(ns) -> None:
     with pytest.raises(OSError) as caught:
         syscalls.ioctl_int(0x7FFF, syscalls.TUNSETPERSIST, 1)
     assert caught.value.errno == 9  # EBADF, named
+
+
+# --- netlink_socket_in: a RouteSocket's socket made, set and bound in one call ---------
+
+def _socket_netns(fd: int) -> str:
+    import fcntl
+
+    ns_fd = fcntl.ioctl(fd, syscalls.SIOCGSKNS)
+    try:
+        return os.readlink(f"/proc/self/fd/{ns_fd}")
+    finally:
+        os.close(ns_fd)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_netlink_socket_in_is_made_inside_set_and_bound(ns):
+    import socket as socket_module
+
+    from rawns import netns
+    from rawns.netlink.constants import NETLINK_ROUTE, NETLINK_SOCKOPT, SOL_NETLINK
+    from rawns.nlsock import SOCKET_OPTIONS
+
+    name = ns()
+    home = os.readlink("/proc/thread-self/ns/net")
+    target = netns.open_fd(name)
+    try:
+        fd, port_id = syscalls.netlink_socket_in(target, NETLINK_ROUTE, SOCKET_OPTIONS)
+        expected_ns = f"net:[{os.fstat(target).st_ino}]"
+    finally:
+        os.close(target)
+    sock = socket_module.socket(socket_module.AF_NETLINK, socket_module.SOCK_RAW,
+                                NETLINK_ROUTE, fileno=fd)
+    try:
+        assert os.readlink("/proc/thread-self/ns/net") == home
+        assert _socket_netns(fd) == expected_ns != home
+        assert sock.getsockname()[0] == port_id != 0
+        assert not os.get_inheritable(fd)
+        for level, option, value in SOCKET_OPTIONS:
+            assert sock.getsockopt(level, option) == value
+        assert sock.getsockopt(SOL_NETLINK, int(NETLINK_SOCKOPT.NETLINK_GET_STRICT_CHK)) == 1
+    finally:
+        sock.close()
+    own, own_port = syscalls.netlink_socket_in(None, NETLINK_ROUTE)
+    try:
+        assert _socket_netns(own) == home and own_port != 0
+    finally:
+        os.close(own)
+
+
+def test_netlink_socket_in_names_a_refused_option_and_leaves_nothing_open():
+    from rawns.errors import KernelError
+    from rawns.netlink.constants import NETLINK_ROUTE
+
+    before = sorted(os.listdir("/proc/self/fd"))
+    with pytest.raises(KernelError) as caught:
+        syscalls.netlink_socket_in(None, NETLINK_ROUTE, ((270, 0x7FFF, 1),))  # no such option
+    assert caught.value.syscall == "setsockopt"
+    assert sorted(os.listdir("/proc/self/fd")) == before
