@@ -466,7 +466,10 @@ def delete(name: str) -> None:
     except OSError:
         fd = None  # not held; the delete below says what is wrong
     try:
-        _delete_paths([path], missing_ok=False)
+        try:
+            syscalls.delete_many((path,), _deleting.tally)
+        except KernelError:  # again, the slow way: a stale file, or the error to raise
+            _delete_paths([path], missing_ok=False)
     except BaseException:
         if fd is not None:
             os.close(fd)
@@ -503,6 +506,7 @@ def deleting() -> Iterator[None]:
     held: builtins.list[int] = []
     _deleting.held = held
     _deleting.budget = max(1, _hold_budget(1 << 20))
+    _deleting.tally = syscalls.Tally()
     try:
         yield
     finally:
