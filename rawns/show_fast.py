@@ -40,27 +40,43 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Optional
 
-from rawns import convert, show
-from rawns.netlink import Frame
-from rawns.netlink.attrs import NLA_HEADER
-from rawns.netlink.constants import RTA, RTM
-from rawns.netlink.structs import RtMsg
+    from rawns.netlink import Frame
 
-__all__ = ["route_printer"]
+__all__ = ["route_printer", "ROUTE_TYPE_NAMES", "PROTOCOL_NAMES", "SCOPE_NAMES",
+           "TABLE_NAMES", "IPV6_PREF_NAMES", "RTM_NEWROUTE", "RTMSG", "NLA_HEADER"]
 
-_NEWROUTE = int(RTM.RTM_NEWROUTE)
-_RTMSG = RtMsg.STRUCT
+# The protocol's numbers and ``convert``'s names as literals: the lean
+# ``route show`` (rawns.route_fast) imports neither rawns.netlink nor convert.
+# tests/test_show_fast.py checks each against its source.
+RTM_NEWROUTE = 24
+RTMSG = struct.Struct("=BBBBBBBBI")   # netlink.structs.RtMsg.STRUCT
+NLA_HEADER = struct.Struct("=HH")     # netlink.attrs.NLA_HEADER
+SCOPE_NAMES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
+PROTOCOL_NAMES = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static",
+                  8: "gated", 9: "ra", 10: "mrt", 11: "zebra", 12: "bird", 13: "dnrouted",
+                  14: "xorp", 15: "ntk", 16: "dhcp", 17: "mrouted", 18: "keepalived",
+                  42: "babel", 99: "openr", 186: "bgp", 187: "isis", 188: "ospf", 189: "rip",
+                  192: "eigrp"}
+TABLE_NAMES = {254: "main", 255: "local", 253: "default"}
+ROUTE_TYPE_NAMES = {0: "unspec", 1: "unicast", 2: "local", 3: "broadcast", 4: "anycast",
+                    5: "multicast", 6: "blackhole", 7: "unreachable", 8: "prohibit",
+                    9: "throw", 10: "nat", 11: "xresolve"}
+IPV6_PREF_NAMES = {0: "medium", 1: "high", 3: "low"}
+
+_NEWROUTE = RTM_NEWROUTE
+_RTMSG = RTMSG
 _NLA = NLA_HEADER
 _SIZES = {int(AF_INET): 4, int(AF_INET6): 16}
 
-_DST = int(RTA.RTA_DST)
-_OIF = int(RTA.RTA_OIF)
-_GATEWAY = int(RTA.RTA_GATEWAY)
-_PRIORITY = int(RTA.RTA_PRIORITY)
-_PREFSRC = int(RTA.RTA_PREFSRC)
-_CACHEINFO = int(RTA.RTA_CACHEINFO)
-_TABLE = int(RTA.RTA_TABLE)
-_PREF = int(RTA.RTA_PREF)
+# RTA_*
+_DST = 1
+_OIF = 4
+_GATEWAY = 5
+_PRIORITY = 6
+_PREFSRC = 7
+_CACHEINFO = 12
+_TABLE = 15
+_PREF = 20
 
 #: The attributes a shape may hold: payload size (None: the family's
 #: address size) and how the shape's struct reads it (one value each).
@@ -142,8 +158,10 @@ class _Printer:
     depend on a header field only, made once per value."""
 
     def __init__(self, names: dict[int, str], *, as_json: bool, show_table: bool,
-                 details: bool, oneline: bool, table: Optional[int], family: int) -> None:
+                 details: bool, oneline: bool, table: Optional[int], family: int,
+                 fallback: Optional[Callable[[bytes, Frame], Optional[str]]]) -> None:
         self.names = names
+        self.fallback = fallback
         self.as_json = as_json
         self.show_table = show_table
         self.details = details
@@ -158,27 +176,27 @@ class _Printer:
         # scope print ("" when ip leaves them out).
         if as_json:
             self.types = ["" if number == _UNICAST and not details else
-                          f'"type":"{_name(convert.ROUTE_TYPE_NAMES, number)}",'
+                          f'"type":"{_name(ROUTE_TYPE_NAMES, number)}",'
                           for number in range(256)]
             self.protocols = ["" if number == _BOOT and not details else
-                              f',"protocol":"{_name(convert.PROTOCOL_NAMES, number)}"'
+                              f',"protocol":"{_name(PROTOCOL_NAMES, number)}"'
                               for number in range(256)]
             self.scopes = ["" if number == 0 and not details else
-                           f',"scope":"{_name(convert.SCOPE_NAMES, number)}"'
+                           f',"scope":"{_name(SCOPE_NAMES, number)}"'
                            for number in range(256)]
-            self.prefs = [f',"pref":"{_name(convert.IPV6_PREF_NAMES, number)}"'
+            self.prefs = [f',"pref":"{_name(IPV6_PREF_NAMES, number)}"'
                           for number in range(256)]
         else:
             self.types = ["" if number == _UNICAST and not details else
-                          f"{_name(convert.ROUTE_TYPE_NAMES, number)} "
+                          f"{_name(ROUTE_TYPE_NAMES, number)} "
                           for number in range(256)]
             self.protocols = ["" if number == _BOOT and not details else
-                              f"proto {_name(convert.PROTOCOL_NAMES, number)} "
+                              f"proto {_name(PROTOCOL_NAMES, number)} "
                               for number in range(256)]
             self.scopes = ["" if number == 0 and not details else
-                           f"scope {_name(convert.SCOPE_NAMES, number)} "
+                           f"scope {_name(SCOPE_NAMES, number)} "
                            for number in range(256)]
-            self.prefs = [f"pref {_name(convert.IPV6_PREF_NAMES, number)}"
+            self.prefs = [f"pref {_name(IPV6_PREF_NAMES, number)}"
                           for number in range(256)]
 
     def device(self, oif: int) -> str:
@@ -186,9 +204,9 @@ class _Printer:
         if text is None:
             name = self.names.get(oif, f"if{oif}")
             if self.as_json:
-                import json  # only -j needs it (json imports re)
+                from rawns.link_fast import json_text  # json.dumps, without json and re
 
-                name = json.dumps(name)
+                name = json_text(name)
             text = self.devices[oif] = name
         return text
 
@@ -198,14 +216,18 @@ class _Printer:
             if not self.show_table or (number == _MAIN and not self.details):
                 text = ""
             elif self.as_json:
-                text = f',"table":"{_name(convert.TABLE_NAMES, number)}"'
+                text = f',"table":"{_name(TABLE_NAMES, number)}"'
             else:
-                text = f"table {_name(convert.TABLE_NAMES, number)} "
+                text = f"table {_name(TABLE_NAMES, number)} "
             if len(self.tables) < 1024:
                 self.tables[number] = text
         return text
 
     def slow(self, data: bytes, frame: Frame) -> Optional[str]:
+        if self.fallback is not None:
+            return self.fallback(data, frame)
+        from rawns import convert, show  # the model path: a route of an uncommon shape
+
         route = convert.read_route(data, frame)
         if (route is None or (self.table is not None and route.table != self.table)
                 or (self.family and route.family != self.family)):
@@ -342,7 +364,8 @@ class _Printer:
 
 def route_printer(names: dict[int, str], *, as_json: bool, show_table: bool,
                   details: bool = False, oneline: bool = False,
-                  table: Optional[int] = None, family: int = 0
+                  table: Optional[int] = None, family: int = 0,
+                  fallback: Optional[Callable[[bytes, Frame], Optional[str]]] = None
                   ) -> Callable[[bytes, Frame], Optional[str]]:
     """A reader for ``Handle.route_dump``: each RTM_NEWROUTE reply of
     ``table`` (None: any) and ``family`` (0: any) as ``ip route show`` prints
@@ -352,6 +375,8 @@ def route_printer(names: dict[int, str], *, as_json: bool, show_table: bool,
     (``show.index_names``); ``show_table`` and ``details`` are
     ``Route.to_json``'s. Other replies, and routes of other tables or
     families, give None. Raises DecodeError for a malformed reply, as
-    ``convert.read_route`` does."""
+    ``convert.read_route`` does. ``fallback`` (default: the model path)
+    is called instead of the model path for a reply of no common shape,
+    and its answer taken; it may raise (the lean path's ``Slow``)."""
     return _Printer(names, as_json=as_json, show_table=show_table, details=details,
-                    oneline=oneline, table=table, family=family).read
+                    oneline=oneline, table=table, family=family, fallback=fallback).read
