@@ -27,26 +27,22 @@ import struct
 
 from rawns import syscalls
 from rawns.link_fast import Slow, socket_in
-from rawns.show_fast import RTM_NEWROUTE, route_printer
+from rawns.show_fast import RoutePrinter
 
 TYPE_CHECKING = False  # typing's, without importing typing (start-up)
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
     from typing import Optional
 
 __all__ = ["route_dump_request", "table_of", "read_routes", "show_routes", "Slow"]
 
-_NLMSG_DONE = 3
 _RTM_GETROUTE = 26
 _NLM_F_REQUEST = 0x1
 _NLM_F_DUMP = 0x300
-_NLM_F_DUMP_INTR = 0x10
 _RTA_TABLE = 15
 _AF_INET, _AF_INET6 = 2, 10
 _TABLES = {"main": 254, "local": 255, "default": 253}
 
-_HDR = struct.Struct("=IHHII")
-_S32 = struct.Struct("=i")
 _GET = struct.Struct("=IHHIIBBBBBBBBI")       # nlmsghdr, rtmsg
 _GET_TABLE = struct.Struct("=IHHIIBBBBBBBBIHHI")  # ... and RTA_TABLE
 
@@ -79,33 +75,17 @@ def table_of(table: str) -> Optional[int]:
     return number
 
 
-def read_routes(datagrams: Iterable[bytes], seq: int, port: int,
-                printer: Callable[[bytes, tuple[int, int, int, int, int, int]], Optional[str]],
+def read_routes(datagrams: Iterable[bytes], seq: int, port: int, printer: RoutePrinter,
                 out: list[str]) -> bool:
     """Append to ``out`` what ``printer`` prints of each route of a dump's
     datagrams (answers to ``seq`` on port ``port``); whether its NLMSG_DONE
     came. Slow for anything but RTM_NEWROUTE replies and a plain NLMSG_DONE."""
-    unpack = _HDR.unpack_from
-    append = out.append
     for data in datagrams:
-        pos, size = 0, len(data)
-        while pos < size:
-            if size - pos < 16:
-                raise Slow
-            length, mtype, flags, mseq, mpid = unpack(data, pos)
-            end = pos + length
-            if length < 16 or end > size or mseq != seq or mpid != port or (
-                    flags & _NLM_F_DUMP_INTR):
-                raise Slow
-            if mtype != RTM_NEWROUTE:
-                if mtype != _NLMSG_DONE or end - pos != 20 or _S32.unpack_from(
-                        data, pos + 16)[0] != 0 or ((end + 3) & ~3) < size:
-                    raise Slow  # an error, extack TLVs, another message: the reference's
-                return True
-            line = printer(data, (pos, end, mtype, flags, mseq, mpid))  # a Frame
-            if line is not None:
-                append(line)
-            pos = (end + 3) & ~3
+        done = printer.read_datagram(data, seq, port, out)
+        if done is None:
+            raise Slow
+        if done:
+            return True
     return False
 
 
@@ -128,9 +108,9 @@ def show_routes(netns: Optional[str], *, table: str = "main", family: Optional[i
         sock = socket_in(netns)
         try:
             names = {link["index"]: link["name"] for link in sock.dump_links()}
-            printer = route_printer(names, as_json=as_json, show_table=every, details=details,
-                                    oneline=oneline, table=number, family=family_number,
-                                    fallback=_refuse)
+            printer = RoutePrinter(names, as_json=as_json, show_table=every, details=details,
+                                   oneline=oneline, table=number, family=family_number,
+                                   fallback=_refuse)
             sock.sock.send(route_dump_request(2, family_number, number))
             fd = sock.sock.fileno()
             printed: list[str] = []

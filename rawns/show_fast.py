@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from rawns.netlink import Frame
 
-__all__ = ["route_printer", "ROUTE_TYPE_NAMES", "PROTOCOL_NAMES", "SCOPE_NAMES",
+__all__ = ["route_printer", "RoutePrinter", "ROUTE_TYPE_NAMES", "PROTOCOL_NAMES", "SCOPE_NAMES",
            "TABLE_NAMES", "IPV6_PREF_NAMES", "RTM_NEWROUTE", "RTMSG", "NLA_HEADER"]
 
 # The protocol's numbers and ``convert``'s names as literals: the lean
@@ -64,6 +64,9 @@ ROUTE_TYPE_NAMES = {0: "unspec", 1: "unicast", 2: "local", 3: "broadcast", 4: "a
 IPV6_PREF_NAMES = {0: "medium", 1: "high", 3: "low"}
 
 _NEWROUTE = RTM_NEWROUTE
+_NLMSG_DONE = 3
+_NLM_F_DUMP_INTR = 0x10
+_HDR = struct.Struct("=IHHII")  # nlmsghdr
 _RTMSG = RTMSG
 _NLA = NLA_HEADER
 _SIZES = {int(AF_INET): 4, int(AF_INET6): 16}
@@ -93,20 +96,31 @@ _BOOT = 3         # RTPROT_BOOT, which ip does not print
 _UNUSUAL_FLAGS = 0x2FF  # RTNH_F_* (printed as flags) and RTM_F_CLONED (a cached route)
 _SHAPES = 64      # shapes generated per printer, at most
 
-# Addresses as text, by their bytes: gateways and sources repeat in a table.
-_TEXTS: dict[bytes, str] = {}
-_TEXTS_LIMIT = 4096
+_TEXTS_LIMIT = 4096  # addresses kept as text per listing (gateways and sources repeat)
+_PARTS_LIMIT = 1024  # table and device parts kept per listing
+
+
+class _Parts(dict):  # type: ignore[type-arg]  # dict[Any, str], subclassed for __missing__
+    """A cache that ``make`` fills on a miss: ``parts[key]`` is one lookup in
+    C when the key is known (``get(key) or make(key)`` would call ``make``
+    for every key whose part is empty, as the main table's is)."""
+
+    def __init__(self, make: Callable[[Any], str], limit: int) -> None:
+        super().__init__()
+        self.make = make
+        self.limit = limit
+
+    def __missing__(self, key: Any) -> str:
+        text = self.make(key)
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = text
+        return text
 
 
 def _text(packed: bytes) -> str:
     """The address ``packed`` as ip writes it (inet_ntop; ``model.ip_text``)."""
-    text = _TEXTS.get(packed)
-    if text is None:
-        text = inet_ntop(AF_INET if len(packed) == 4 else AF_INET6, packed)
-        if len(_TEXTS) >= _TEXTS_LIMIT:
-            _TEXTS.clear()
-        _TEXTS[packed] = text
-    return text
+    return inet_ntop(AF_INET if len(packed) == 4 else AF_INET6, packed)
 
 
 def _name(table: dict[int, str], number: int) -> str:
@@ -153,7 +167,7 @@ def _shape(data: bytes, body: int, end: int) -> tuple[int, tuple[tuple[int, int]
     return family, tuple(attrs)
 
 
-class _Printer:
+class RoutePrinter:
     """One listing's readers by shape, and the parts of its lines that
     depend on a header field only, made once per value."""
 
@@ -170,8 +184,9 @@ class _Printer:
         self.family = family
         self.by_length: dict[int, list[Callable[[bytes, int], Any]]] = {}
         self.shapes = 0
-        self.devices: dict[int, str] = {}
-        self.tables: dict[int, str] = {}
+        self.texts = _Parts(_text, _TEXTS_LIMIT)
+        self.devices = _Parts(self.device, _PARTS_LIMIT)
+        self.tables = _Parts(self.table_part, _PARTS_LIMIT)
         # Parts by a header byte's value: what the route's type, protocol and
         # scope print ("" when ip leaves them out).
         if as_json:
@@ -200,28 +215,19 @@ class _Printer:
                           for number in range(256)]
 
     def device(self, oif: int) -> str:
-        text = self.devices.get(oif)
-        if text is None:
-            name = self.names.get(oif, f"if{oif}")
-            if self.as_json:
-                from rawns.link_fast import json_text  # json.dumps, without json and re
+        name = self.names.get(oif, f"if{oif}")
+        if self.as_json:
+            from rawns.link_fast import json_text  # json.dumps, without json and re
 
-                name = json_text(name)
-            text = self.devices[oif] = name
-        return text
+            name = json_text(name)
+        return name
 
     def table_part(self, number: int) -> str:
-        text = self.tables.get(number)
-        if text is None:
-            if not self.show_table or (number == _MAIN and not self.details):
-                text = ""
-            elif self.as_json:
-                text = f',"table":"{_name(TABLE_NAMES, number)}"'
-            else:
-                text = f"table {_name(TABLE_NAMES, number)} "
-            if len(self.tables) < 1024:
-                self.tables[number] = text
-        return text
+        if not self.show_table or (number == _MAIN and not self.details):
+            return ""
+        if self.as_json:
+            return f',"table":"{_name(TABLE_NAMES, number)}"'
+        return f"table {_name(TABLE_NAMES, number)} "
 
     def slow(self, data: bytes, frame: Frame) -> Optional[str]:
         if self.fallback is not None:
@@ -259,6 +265,45 @@ class _Printer:
         self.shapes += 1
         line = reader(data, pos + 16)
         return self.slow(data, frame) if line is _SLOW or line is _MISS else line
+
+    def read_datagram(self, data: bytes, seq: int, port: int, out: list[str]
+                      ) -> Optional[bool]:
+        """Append to ``out`` the lines of the routes in one datagram of a
+        dump (answers to ``seq`` on port ``port``), as ``read`` prints them.
+        True: it ended with a plain NLMSG_DONE; False: more to come; None:
+        it holds what this reader does not vouch for (another message, an
+        error, an interrupted dump, a broken or foreign header), and ``out``
+        is then incomplete. The lean path's loop, ``read`` inlined."""
+        by_length = self.by_length
+        unpack = _HDR.unpack_from
+        append = out.append
+        pos, size = 0, len(data)
+        while pos < size:
+            if size - pos < 16:
+                return None
+            length, mtype, flags, mseq, mpid = unpack(data, pos)
+            end = pos + length
+            if length < 16 or end > size or mseq != seq or mpid != port or (
+                    flags & _NLM_F_DUMP_INTR):
+                return None
+            if mtype != _NEWROUTE:
+                if mtype != _NLMSG_DONE or length != 20 or data[pos + 16:end] != bytes(4) or (
+                        (end + 3) & ~3) < size:
+                    return None  # an error, extack TLVs or more after it: the reference's
+                return True
+            line: Any = _MISS
+            readers = by_length.get(length)
+            if readers is not None:
+                for reader in readers:
+                    line = reader(data, pos + 16)
+                    if line is not _MISS:
+                        break
+            if line is _MISS or line is _SLOW:
+                line = self.read(data, (pos, end, mtype, flags, mseq, mpid))
+            if line is not None:
+                append(line)
+            pos = (end + 3) & ~3
+        return False
 
     def generate(self, family: int, attrs: tuple[tuple[int, int], ...]
                  ) -> Callable[[bytes, int], Any]:
@@ -312,16 +357,16 @@ class _Printer:
             lines.append("        return None")
         if self.family and self.family != family:
             lines.append("    return None")
-        text = ("texts.get({v}) or text({v})").format
+        text = "texts[{v}]".format
         parts = []
         if self.as_json:
             parts.append('{{{types[rt_type]}"dst":"{dst}"')
             if _GATEWAY in value:
                 parts.append(',"gateway":"{%s}"' % text(v=value[_GATEWAY]))
             if _OIF in value:
-                parts.append(',"dev":{devices.get(%s) or device(%s)}' % (value[_OIF],
-                                                                         value[_OIF]))
-            parts.append("{tables.get(%s) or table_part(%s)}" % (table, table))
+                parts.append(',"dev":{devices[%s]}' % value[_OIF])
+            if self.show_table:  # else the part is always empty
+                parts.append("{tables[%s]}" % table)
             parts.append("{protocols[protocol]}{scopes[scope]}")
             if _PREFSRC in value:
                 parts.append(',"prefsrc":"{%s}"' % text(v=value[_PREFSRC]))
@@ -336,9 +381,9 @@ class _Printer:
             if _GATEWAY in value:
                 parts.append("via {%s} " % text(v=value[_GATEWAY]))
             if _OIF in value:
-                parts.append("dev {devices.get(%s) or device(%s)} " % (value[_OIF],
-                                                                      value[_OIF]))
-            parts.append("{tables.get(%s) or table_part(%s)}" % (table, table))
+                parts.append("dev {devices[%s]} " % value[_OIF])
+            if self.show_table:  # else the part is always empty
+                parts.append("{tables[%s]}" % table)
             parts.append("{protocols[protocol]}{scopes[scope]}")
             if _PREFSRC in value:
                 parts.append("src {%s} " % text(v=value[_PREFSRC]))
@@ -352,10 +397,9 @@ class _Printer:
             "unpack": struct.Struct(fmt).unpack_from, "MISS": _MISS, "SLOW": _SLOW,
             "ntop": inet_ntop, "AF_INET": AF_INET, "AF_INET6": AF_INET6,
             "from_bytes": int.from_bytes,
-            "texts": _TEXTS, "text": _text, "types": self.types,
+            "texts": self.texts, "types": self.types,
             "protocols": self.protocols, "scopes": self.scopes, "prefs": self.prefs,
-            "devices": self.devices, "device": self.device, "tables": self.tables,
-            "table_part": self.table_part,
+            "devices": self.devices, "tables": self.tables,
         }
         exec(compile(source, f"<route printer of shape {attrs}>", "exec"), namespace)
         made: Callable[[bytes, int], Any] = namespace["read"]
@@ -378,5 +422,5 @@ def route_printer(names: dict[int, str], *, as_json: bool, show_table: bool,
     ``convert.read_route`` does. ``fallback`` (default: the model path)
     is called instead of the model path for a reply of no common shape,
     and its answer taken; it may raise (the lean path's ``Slow``)."""
-    return _Printer(names, as_json=as_json, show_table=show_table, details=details,
+    return RoutePrinter(names, as_json=as_json, show_table=show_table, details=details,
                     oneline=oneline, table=table, family=family, fallback=fallback).read
