@@ -34,9 +34,14 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Optional
 
-__all__ = ["route_dump_request", "table_of", "read_routes", "show_routes", "Slow"]
+__all__ = ["route_dump_request", "table_of", "read_routes", "no_table", "show_routes", "Slow"]
 
 _RTM_GETROUTE = 26
+_NLMSG_ERROR, _NLMSG_DONE = 2, 3
+_ENOENT = 2
+_MAIN = 254
+_HDR = struct.Struct("=IHHII")
+_S32 = struct.Struct("=i")
 _NLM_F_REQUEST = 0x1
 _NLM_F_DUMP = 0x300
 _RTA_TABLE = 15
@@ -89,6 +94,16 @@ def read_routes(datagrams: Iterable[bytes], seq: int, port: int, printer: RouteP
     return False
 
 
+def no_table(data: bytes, seq: int, port: int) -> bool:
+    """Whether ``data`` is a dump's only answer, the kernel's ENOENT (no
+    such table: an empty namespace has no main table yet)."""
+    if len(data) < 20:
+        return False
+    length, mtype, _, mseq, mpid = _HDR.unpack_from(data, 0)
+    return (mtype in (_NLMSG_ERROR, _NLMSG_DONE) and 20 <= length and (length + 3) & ~3 >= len(data)
+            and mseq == seq and mpid == port and _S32.unpack_from(data, 16)[0] == -_ENOENT)
+
+
 def _refuse(data: bytes, frame: object) -> Optional[str]:
     raise Slow  # a route of no common shape: the model path prints it
 
@@ -114,8 +129,12 @@ def show_routes(netns: Optional[str], *, table: str = "main", family: Optional[i
             sock.sock.send(route_dump_request(2, family_number, number))
             fd = sock.sock.fileno()
             printed: list[str] = []
-            while not read_routes(syscalls.recv_many(fd), 2, sock.port, printer, printed):
-                pass
+            first = syscalls.recv_many(fd)
+            if number == _MAIN and len(first) == 1 and no_table(first[0], 2, sock.port):
+                pass  # as the reference: no main table is an empty one
+            elif not read_routes(first, 2, sock.port, printer, printed):
+                while not read_routes(syscalls.recv_many(fd), 2, sock.port, printer, printed):
+                    pass
         finally:
             sock.close()
     except (OSError, ValueError) as err:  # KernelError is an OSError
