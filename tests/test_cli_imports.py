@@ -170,7 +170,7 @@ LEAN_ROUTES = (LEAN - {"rawns.cli.netns"}) | {"rawns.cli.route", "rawns.route_fa
 @pytest.mark.parametrize("args", [["-n", "{ns}", "route", "show"], ["route", "show"],
                                   ["-n", "{ns}", "-j", "route", "show"],
                                   ["-n", "{ns}", "-6", "route", "show", "table", "all"],
-                                  ["-n", "{ns}", "-o", "route", "show", "table", "local"],
+                                  ["-n", "{ns}", "-o", "-4", "route", "show", "table", "all"],
                                   ["-n", "{ns}", "-d", "-j", "route", "list", "table", "main"]])
 def test_route_show_takes_the_lean_path(ns, args):
     a = ns()
