@@ -95,6 +95,8 @@ _UNICAST = 1      # RTN_UNICAST
 _BOOT = 3         # RTPROT_BOOT, which ip does not print
 _UNUSUAL_FLAGS = 0x2FF  # RTNH_F_* (printed as flags) and RTM_F_CLONED (a cached route)
 _SHAPES = 64      # shapes generated per printer, at most
+_OCTETS = [str(n) for n in range(256)]
+_HOSTS = [(1 << (32 - n)) - 1 for n in range(33)]  # an IPv4 prefix length's host bits
 
 _TEXTS_LIMIT = 4096  # addresses kept as text per listing (gateways and sources repeat)
 _PARTS_LIMIT = 1024  # table and device parts kept per listing
@@ -184,6 +186,9 @@ class RoutePrinter:
         self.family = family
         self.by_length: dict[int, list[Callable[[bytes, int], Any]]] = {}
         self.shapes = 0
+        self.codes: list[tuple[int, _Code]] = []  # (message length, code) of each shape
+        self.count = [0]  # shapes made
+        self.loop_count = -1
         self.texts = _Parts(_text, _TEXTS_LIMIT)
         self.devices = _Parts(self.device, _PARTS_LIMIT)
         self.tables = _Parts(self.table_part, _PARTS_LIMIT)
@@ -213,6 +218,7 @@ class RoutePrinter:
                            for number in range(256)]
             self.prefs = [f"pref {_name(IPV6_PREF_NAMES, number)}"
                           for number in range(256)]
+        self.loop = self.make_loop()
 
     def device(self, oif: int) -> str:
         name = self.names.get(oif, f"if{oif}")
@@ -260,7 +266,7 @@ class RoutePrinter:
             family, attrs = _shape(data, pos + 16, end)
         except _Slow:
             return self.slow(data, frame)
-        reader = self.generate(family, attrs)
+        reader = self.generate(family, attrs, length)
         self.by_length.setdefault(length, []).append(reader)
         self.shapes += 1
         line = reader(data, pos + 16)
@@ -273,94 +279,107 @@ class RoutePrinter:
         True: it ended with a plain NLMSG_DONE; False: more to come; None:
         it holds what this reader does not vouch for (another message, an
         error, an interrupted dump, a broken or foreign header), and ``out``
-        is then incomplete. The lean path's loop, ``read`` inlined."""
-        by_length = self.by_length
-        unpack = _HDR.unpack_from
-        append = out.append
-        pos, size = 0, len(data)
-        while pos < size:
-            if size - pos < 16:
-                return None
-            length, mtype, flags, mseq, mpid = unpack(data, pos)
-            end = pos + length
-            if length < 16 or end > size or mseq != seq or mpid != port or (
-                    flags & _NLM_F_DUMP_INTR):
-                return None
-            if mtype != _NEWROUTE:
-                if mtype != _NLMSG_DONE or length != 20 or data[pos + 16:end] != bytes(4) or (
-                        (end + 3) & ~3) < size:
-                    return None  # an error, extack TLVs or more after it: the reference's
-                return True
-            line: Any = _MISS
-            readers = by_length.get(length)
-            if readers is not None:
-                for reader in readers:
-                    line = reader(data, pos + 16)
-                    if line is not _MISS:
-                        break
-            if line is _MISS or line is _SLOW:
-                line = self.read(data, (pos, end, mtype, flags, mseq, mpid))
-            if line is not None:
-                append(line)
-            pos = (end + 3) & ~3
-        return False
+        is then incomplete. The lean path's loop: every shape inlined."""
+        # Shapes made in this datagram are inlined from the next one on:
+        # a loop compiled per new shape would cost more than it saves.
+        loop = self.loop if self.loop_count == self.count[0] else self.make_loop()
+        status = loop(data, 0, seq, port, out)
+        return None if status == -3 else status == -2
 
-    def generate(self, family: int, attrs: tuple[tuple[int, int], ...]
+    def generate(self, family: int, attrs: tuple[tuple[int, int], ...], length: int
                  ) -> Callable[[bytes, int], Any]:
         """The reader of one shape: ``read(data, body)`` -> the route's line,
-        None (another table or family), _MISS (another shape) or _SLOW."""
+        None (another table or family), _MISS (another shape) or _SLOW;
+        the shape is kept for the datagram loop (``make_loop``) too."""
+        code = self.shape_code(family, attrs, body=True)
+        self.codes.append((length, self.shape_code(family, attrs, body=False)))
+        self.count[0] += 1
+        lines = [f"    ({code.fields}) = unpack(data, body)",
+                 f"    if {' or '.join(code.miss)}:",
+                 "        return MISS",
+                 f"    if {' or '.join(code.slow)}:",
+                 "        return SLOW"]
+        lines += ["    " + line for line in code.before]
+        if code.keep != "True":
+            lines.append(f"    if not ({code.keep}):")
+            lines.append("        return None")
+        lines.append("    return " + code.line)
+        source = "def read(data, body):\n" + "\n".join(lines) + "\n"
+        namespace = self.namespace()
+        namespace["unpack"] = struct.Struct(code.fmt).unpack_from
+        exec(compile(source, f"<route printer of shape {attrs}>", "exec"), namespace)
+        made: Callable[[bytes, int], Any] = namespace["read"]
+        return made
+
+    def namespace(self) -> dict[str, Any]:
+        return {
+            "MISS": _MISS, "SLOW": _SLOW, "ntop": inet_ntop, "AF_INET": AF_INET,
+            "AF_INET6": AF_INET6, "from_bytes": int.from_bytes, "octets": _OCTETS,
+            "hosts": _HOSTS, "lengths4": [f"/{n}" for n in range(32)] + [""],
+            "lengths6": [f"/{n}" for n in range(128)] + [""],
+            "texts": self.texts, "types": self.types,
+            "protocols": self.protocols, "scopes": self.scopes, "prefs": self.prefs,
+            "devices": self.devices, "tables": self.tables,
+        }
+
+    def shape_code(self, family: int, attrs: tuple[tuple[int, int], ...], *, body: bool
+                   ) -> _Code:
+        """The pieces of the code that prints a route of one shape, its
+        message read from the rtmsg (``body``) or from the nlmsghdr."""
         size = _SIZES[family]
         bits = size * 8
         fmt = "=BBBBBBBBI"
+        fields = ["family, dst_len, src_len, tos, rt_table, protocol, scope, rt_type, flags"]
         headers = []
         value: dict[int, str] = {}
+        # An IPv4 destination is read as its four bytes, printed from ready
+        # strings: twice as fast as inet_ntop, and a table's prefixes are unique.
+        v4_dst = family == int(AF_INET) and any(kind == _DST for kind, _ in attrs)
         for index, (kind, length) in enumerate(attrs):
             read = _READS[kind][1]
             # The attribute's header read as one u32: one comparison checks both fields.
-            fmt += "I" + (f"{size}s" if read == "s" else read)
+            if kind == _DST and v4_dst:
+                fmt += "I4B"
+                fields.append(f"h{index}, d0, d1, d2, d3")
+            else:
+                fmt += "I" + (f"{size}s" if read == "s" else read)
+                fields.append(f"h{index}, v{index}")
             word = struct.unpack("=I", _NLA.pack(length, kind))[0]
             headers.append(f"h{index} != {word}")
             value[kind] = f"v{index}"
-        names = ", ".join(f"h{i}, v{i}" for i in range(len(attrs)))
-        lines = [f"    (family, dst_len, src_len, tos, rt_table, protocol, scope, rt_type, flags"
-                 f"{', ' if attrs else ''}{names}) = unpack(data, body)"]
-        if headers:
-            lines.append(f"    if {' or '.join(headers)} or family != {family}:")
-            lines.append("        return MISS")
-        else:
-            lines.append(f"    if family != {family}:")
-            lines.append("        return MISS")
-        lines.append(f"    if src_len or tos or flags & {_UNUSUAL_FLAGS}:")
-        lines.append("        return SLOW")
+        if not body:
+            fmt = "=IHHII" + fmt[1:]
+            fields.insert(0, "hlen, mtype, hflags, hseq, hpid")
+        miss = headers + [f"family != {family}"]
+        slow = ["src_len", "tos", f"flags & {_UNUSUAL_FLAGS}"]
         if _CACHEINFO in value:
-            lines.append(f"    if {value[_CACHEINFO]}:")  # rta_expires: to print
-            lines.append("        return SLOW")
-        table = value.get(_TABLE, "rt_table")
-        af = "AF_INET" if family == int(AF_INET) else "AF_INET6"
-        if _DST in value:
+            slow.append(value[_CACHEINFO])  # rta_expires: to print
+        before = []
+        if v4_dst:
+            slow.append("not dst_len or dst_len > 32 or dst_len != 32 and "
+                        "(d0 << 24 | d1 << 16 | d2 << 8 | d3) & hosts[dst_len]")
+            dst_part = "{octets[d0]}.{octets[d1]}.{octets[d2]}.{octets[d3]}{lengths4[dst_len]}"
+        elif _DST in value:
             dst = value[_DST]
-            lines.append(f"    if not dst_len or dst_len > {bits}:")
-            lines.append("        return SLOW")
-            lines.append(f"    if dst_len == {bits}:")
-            lines.append(f"        dst = ntop({af}, {dst})")
-            lines.append("    else:")
-            lines.append(f"        if from_bytes({dst}, 'big') & ((1 << ({bits} - dst_len)) - 1):")
-            lines.append("            return SLOW")
-            lines.append(f"        dst = ntop({af}, {dst}) + '/' + str(dst_len)")
+            slow.append(f"not dst_len or dst_len > {bits} or (dst_len != {bits} and "
+                        f"from_bytes({dst}, 'big') & ((1 << ({bits} - dst_len)) - 1))")
+            before.append(f"dst = ntop({'AF_INET' if size == 4 else 'AF_INET6'}, {dst})")
+            dst_part = "{dst}{lengths%d[dst_len]}" % (4 if size == 4 else 6)
         else:
-            lines.append("    if dst_len:")
-            lines.append("        return SLOW")
-            lines.append("    dst = 'default'")
-        # Filtered only now: the model path refuses a bad prefix before it filters.
-        if self.table is not None:
-            lines.append(f"    if {table} != {self.table}:")
-            lines.append("        return None")
+            slow.append("dst_len")
+            dst_part = "default"
+        # Filtered only after the checks: the model path refuses a bad prefix
+        # before it filters.
+        table = value.get(_TABLE, "rt_table")
+        keep = "True"
         if self.family and self.family != family:
-            lines.append("    return None")
+            keep = "False"
+        elif self.table is not None:
+            keep = f"{table} == {self.table}"
         text = "texts[{v}]".format
         parts = []
         if self.as_json:
-            parts.append('{{{types[rt_type]}"dst":"{dst}"')
+            parts.append('{{{types[rt_type]}"dst":"%s"' % dst_part)
             if _GATEWAY in value:
                 parts.append(',"gateway":"{%s}"' % text(v=value[_GATEWAY]))
             if _OIF in value:
@@ -377,7 +396,7 @@ class RoutePrinter:
                 parts.append("{prefs[%s]}" % value[_PREF])
             parts.append("}}")
         else:
-            parts.append("{types[rt_type]}{dst} ")
+            parts.append("{types[rt_type]}%s " % dst_part)
             if _GATEWAY in value:
                 parts.append("via {%s} " % text(v=value[_GATEWAY]))
             if _OIF in value:
@@ -391,19 +410,100 @@ class RoutePrinter:
                 parts.append("metric {%s} " % value[_PRIORITY])
             if _PREF in value:
                 parts.append("{prefs[%s]}" % value[_PREF])
-        lines.append("    return f" + repr("".join(parts)))
-        source = "def read(data, body):\n" + "\n".join(lines) + "\n"
-        namespace: dict[str, Any] = {
-            "unpack": struct.Struct(fmt).unpack_from, "MISS": _MISS, "SLOW": _SLOW,
-            "ntop": inet_ntop, "AF_INET": AF_INET, "AF_INET6": AF_INET6,
-            "from_bytes": int.from_bytes,
-            "texts": self.texts, "types": self.types,
-            "protocols": self.protocols, "scopes": self.scopes, "prefs": self.prefs,
-            "devices": self.devices, "tables": self.tables,
-        }
-        exec(compile(source, f"<route printer of shape {attrs}>", "exec"), namespace)
-        made: Callable[[bytes, int], Any] = namespace["read"]
+        return _Code(fmt, ", ".join(fields), miss, slow, before, keep,
+                     "f" + repr("".join(parts)))
+
+    def make_loop(self) -> Callable[[bytes, int, int, int, list[str]], int]:
+        """The datagram loop of the shapes made so far, each inlined, its
+        message read with its nlmsghdr in one unpack: ``loop(data, pos, seq,
+        port, out)`` -> -1 (the datagram is read), -2 (a plain NLMSG_DONE
+        ended it) or -3 (something ``read_datagram`` does not vouch for).
+        A message of no inlined shape goes through ``step``."""
+        by_length: dict[int, list[tuple[str, _Code]]] = {}
+        namespace = self.namespace()
+        for number, (length, code) in enumerate(self.codes):
+            name = f"unpack{number}"
+            namespace[name] = struct.Struct(code.fmt).unpack_from
+            by_length.setdefault(length, []).append((name, code))
+        lines = ["def loop(data, pos, seq, port, out):",
+                 "    append = out.append",
+                 "    size = len(data)",
+                 "    while pos < size:",
+                 "        low = data[pos] | data[pos + 1] << 8"]  # nlmsg_len's low bytes
+        branch = "if"
+        for length, codes in by_length.items():
+            lines.append(f"        {branch} low == {length} and size - pos >= {length}:")
+            branch = "elif"
+            for name, code in codes:
+                ok = ([f"hlen == {length}", f"mtype == {_NEWROUTE}",
+                       f"not hflags & {_NLM_F_DUMP_INTR}", "hseq == seq", "hpid == port"]
+                      + [f"not {cond}" if " != " not in cond else cond.replace(" != ", " == ")
+                         for cond in code.miss]
+                      + [f"not ({' or '.join(code.slow)})"])
+                lines.append(f"            ({code.fields}) = {name}(data, pos)")
+                lines.append(f"            if {' and '.join(ok)}:")
+                indent = "                "
+                lines += [indent + line for line in code.before]
+                if code.keep != "False":
+                    if code.keep != "True":
+                        lines.append(f"{indent}if {code.keep}:")
+                        lines.append(f"{indent}    append({code.line})")
+                    else:
+                        lines.append(f"{indent}append({code.line})")
+                lines.append(f"{indent}pos += {(length + 3) & ~3}")
+                lines.append(f"{indent}continue")
+        lines += ["        pos = step(data, pos, seq, port, out)",
+                  "        if pos < 0:",
+                  "            return pos",
+                  "    return -1"]
+        namespace["step"] = self.step
+        exec(compile("\n".join(lines) + "\n", "<route printer loop>", "exec"), namespace)
+        made: Callable[[bytes, int, int, int, list[str]], int] = namespace["loop"]
+        self.loop = made
+        self.loop_count = self.count[0]
         return made
+
+    def step(self, data: bytes, pos: int, seq: int, port: int, out: list[str]) -> int:
+        """One message the loop has no shape for: its next position, -2 (a
+        plain NLMSG_DONE ended the datagram) or -3 (not vouched for)."""
+        size = len(data)
+        if size - pos < 16:
+            return -3
+        length, mtype, flags, mseq, mpid = _HDR.unpack_from(data, pos)
+        end = pos + length
+        if length < 16 or end > size or mseq != seq or mpid != port or (
+                flags & _NLM_F_DUMP_INTR):
+            return -3
+        if mtype != _NEWROUTE:
+            if mtype != _NLMSG_DONE or length != 20 or data[pos + 16:end] != bytes(4) or (
+                    (end + 3) & ~3) < size:
+                return -3  # an error, extack TLVs or more after it: the reference's
+            return -2
+        line = self.read(data, (pos, end, mtype, flags, mseq, mpid))
+        if line is not None:
+            out.append(line)
+        after: int = (end + 3) & ~3
+        return after
+
+
+class _Code:
+    """The pieces of a shape's printing code (``RoutePrinter.shape_code``):
+    the struct format and the names it unpacks to, the conditions of another
+    shape (``miss``) and of a route the model path prints (``slow``), the
+    statements before the line, the condition of a route of the listing's
+    table and family (``keep``), and the line's f-string."""
+
+    __slots__ = ("fmt", "fields", "miss", "slow", "before", "keep", "line")
+
+    def __init__(self, fmt: str, fields: str, miss: list[str], slow: list[str],
+                 before: list[str], keep: str, line: str) -> None:
+        self.fmt = fmt
+        self.fields = fields
+        self.miss = miss
+        self.slow = slow
+        self.before = before
+        self.keep = keep
+        self.line = line
 
 
 def route_printer(names: dict[int, str], *, as_json: bool, show_table: bool,

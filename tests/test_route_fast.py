@@ -114,6 +114,10 @@ def test_lean_reading_is_the_references_or_slow(datagrams, options) -> None:
         done = route_fast.read_routes(datagrams, 1, 0, printer, out)
     except Slow:
         return  # the reference path prints it, or fails as it does
+    # Again with the same printer: the shapes met are now inlined in its loop.
+    again: list[str] = []
+    assert route_fast.read_routes(datagrams, 1, 0, printer, again) == done
+    assert again == out
     expected = []
     ended = False
     for data in datagrams:
