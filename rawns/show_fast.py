@@ -347,9 +347,9 @@ class RoutePrinter:
             word = struct.unpack("=I", _NLA.pack(length, kind))[0]
             headers.append(f"h{index} != {word}")
             value[kind] = f"v{index}"
-        if not body:
-            fmt = "=IHHII" + fmt[1:]
-            fields.insert(0, "hlen, mtype, hflags, hseq, hpid")
+        if not body:  # the nlmsghdr as two u64: (len, type, flags) and (seq, pid)
+            fmt = "=QQ" + fmt[1:]
+            fields.insert(0, "q1, q2")
         miss = headers + [f"family != {family}"]
         slow = ["src_len", "tos", f"flags & {_UNUSUAL_FLAGS}"]
         if _CACHEINFO in value:
@@ -425,24 +425,32 @@ class RoutePrinter:
             name = f"unpack{number}"
             namespace[name] = struct.Struct(code.fmt).unpack_from
             by_length.setdefault(length, []).append((name, code))
+        by_low: dict[int, list[tuple[int, str, _Code]]] = {}
+        for length, codes in by_length.items():
+            by_low.setdefault(length & 0xFF, []).extend(
+                (length, name, code) for name, code in codes)
         lines = ["def loop(data, pos, seq, port, out):",
                  "    append = out.append",
                  "    size = len(data)",
+                 "    ours = seq | port << 32",  # the nlmsghdr's second u64
                  "    while pos < size:",
-                 "        low = data[pos] | data[pos + 1] << 8"]  # nlmsg_len's low bytes
+                 "        low = data[pos]"]  # nlmsg_len's low byte: which shapes to try
+        # nlmsghdr's first u64 under this mask: nlmsg_len, nlmsg_type and
+        # NLM_F_DUMP_INTR (the other flags vary: NLM_F_MULTI, ..._DUMP_FILTERED).
+        mask = 0xFFFFFFFF | 0xFFFF << 32 | _NLM_F_DUMP_INTR << 48
         branch = "if"
-        for length, codes in by_length.items():
-            lines.append(f"        {branch} low == {length} and size - pos >= {length}:")
+        for low, shapes in by_low.items():
+            lines.append(f"        {branch} low == {low}:")
             branch = "elif"
-            for name, code in codes:
-                ok = ([f"hlen == {length}", f"mtype == {_NEWROUTE}",
-                       f"not hflags & {_NLM_F_DUMP_INTR}", "hseq == seq", "hpid == port"]
+            for length, name, code in shapes:
+                ok = ([f"q1 & {mask} == {length | _NEWROUTE << 32}", "q2 == ours"]
                       + [f"not {cond}" if " != " not in cond else cond.replace(" != ", " == ")
                          for cond in code.miss]
                       + [f"not ({' or '.join(code.slow)})"])
-                lines.append(f"            ({code.fields}) = {name}(data, pos)")
-                lines.append(f"            if {' and '.join(ok)}:")
-                indent = "                "
+                lines.append(f"            if size - pos >= {length}:")
+                lines.append(f"                ({code.fields}) = {name}(data, pos)")
+                lines.append(f"                if {' and '.join(ok)}:")
+                indent = "                    "
                 lines += [indent + line for line in code.before]
                 if code.keep != "False":
                     if code.keep != "True":
