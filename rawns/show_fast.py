@@ -218,7 +218,7 @@ class RoutePrinter:
                            for number in range(256)]
             self.prefs = [f"pref {_name(IPV6_PREF_NAMES, number)}"
                           for number in range(256)]
-        self.loop = self.make_loop()
+        self.loop: Optional[Callable[[bytes, int, int, int, list[str]], int]] = None
 
     def device(self, oif: int) -> str:
         name = self.names.get(oif, f"if{oif}")
@@ -282,7 +282,9 @@ class RoutePrinter:
         is then incomplete. The lean path's loop: every shape inlined."""
         # Shapes made in this datagram are inlined from the next one on:
         # a loop compiled per new shape would cost more than it saves.
-        loop = self.loop if self.loop_count == self.count[0] else self.make_loop()
+        loop = self.loop
+        if loop is None or self.loop_count != self.count[0]:
+            loop = self.make_loop()
         status = loop(data, 0, seq, port, out)
         return None if status == -3 else status == -2
 
