@@ -64,6 +64,7 @@ ROUTE_TYPE_NAMES = {0: "unspec", 1: "unicast", 2: "local", 3: "broadcast", 4: "a
 IPV6_PREF_NAMES = {0: "medium", 1: "high", 3: "low"}
 
 _NEWROUTE = RTM_NEWROUTE
+_NEWROUTE_TYPE = RTM_NEWROUTE.to_bytes(2, "little")
 _NLMSG_DONE = 3
 _NLM_F_DUMP_INTR = 0x10
 _HDR = struct.Struct("=IHHII")  # nlmsghdr
@@ -95,6 +96,7 @@ _UNICAST = 1      # RTN_UNICAST
 _BOOT = 3         # RTPROT_BOOT, which ip does not print
 _UNUSUAL_FLAGS = 0x2FF  # RTNH_F_* (printed as flags) and RTM_F_CLONED (a cached route)
 _SHAPES = 64      # shapes generated per printer, at most
+_PRESCAN_KEYS = 16  # messages walked by a first datagram's prescan, at most
 _OCTETS = [str(n) for n in range(256)]
 _HOSTS = [(1 << (32 - n)) - 1 for n in range(33)]  # an IPv4 prefix length's host bits
 
@@ -284,6 +286,8 @@ class RoutePrinter:
         # a loop compiled per new shape would cost more than it saves.
         loop = self.loop
         if loop is None or self.loop_count != self.count[0]:
+            if not self.codes:
+                self.prescan(data)
             loop = self.make_loop()
         status = loop(data, 0, seq, port, out)
         return None if status == -3 else status == -2
@@ -472,6 +476,33 @@ class RoutePrinter:
         self.loop = made
         self.loop_count = self.count[0]
         return made
+
+    def prescan(self, data: bytes) -> None:
+        """Make the shapes of a first datagram's routes before its loop: one
+        message of each key (below) is walked, and its
+        shape, if common, goes straight into the loop (no reader compiled, no
+        route printed the slow way). A message the key misjudges fails its
+        branch's checks in the loop and goes through ``step``."""
+        seen: set[bytes] = set()
+        pos, size = 0, len(data)
+        while size - pos >= 32 and self.shapes < _SHAPES and len(seen) < _PRESCAN_KEYS:
+            length = int.from_bytes(data[pos:pos + 4], "little")
+            if length < 32 or length > size - pos:
+                return
+            # length, type, family and every 8th byte from the first nla_type
+            # on: an IPv4 route's attributes are 8 bytes each, so its types.
+            key = data[pos:pos + 6] + data[pos + 16:pos + 17] + data[pos + 30:pos + length:8]
+            if key not in seen and data[pos + 4:pos + 6] == _NEWROUTE_TYPE:
+                seen.add(key)
+                try:
+                    family, attrs = _shape(data, pos + 16, pos + length)
+                except _Slow:
+                    pass
+                else:
+                    self.codes.append((length, self.shape_code(family, attrs, body=False)))
+                    self.count[0] += 1
+                    self.shapes += 1
+            pos += (length + 3) & ~3
 
     def step(self, data: bytes, pos: int, seq: int, port: int, out: list[str]) -> int:
         """One message the loop has no shape for: its next position, -2 (a
