@@ -11,7 +11,8 @@
 # - Before timing, each rawns listing is checked byte for byte against ip's.
 """Benchmark: big route tables through the command line, rawns against ip.
 
-    python benchmarks/bench_routes.py [-n 20000] [--rounds 10] [--json FILE]   (as root)
+    python benchmarks/bench_routes.py [-n 20000] [--rounds 10] [--json FILE]
+        [--python V/bin/python]   (as root)
 
 Whole commands (start-up included): ``ip -n NS [-j] route show [table all]``
 against ``python -m rawns -n NS ...`` with the same words (this checkout's
@@ -21,7 +22,11 @@ command's start-up, the link dump and a route dump of one route). In-process: th
 one-pass path (``Handle.route_dump`` with ``show_fast.route_printer``, joined
 as the command line joins it) against the model path (``route_list``, then
 ``Route.to_json`` and ``show.route_lines`` / ``show.json_text``), in one
-process, on a Handle opened once.
+process, on a Handle opened once. ``--python`` runs the whole commands (and
+the ``python -c pass`` floor) with another interpreter, e.g. a venv's, whose
+start-up is what users meet (a shared interpreter with editable installs and
+``.pth`` files in its ``site`` may take three times as long to start); the
+checkout's rawns is still the one run (PYTHONPATH).
 """
 
 from __future__ import annotations
@@ -141,10 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=20000, help="routes in the main table")
     parser.add_argument("--rounds", type=int, default=10, help="runs of each peer")
     parser.add_argument("--json", metavar="FILE", help="also write the figures here")
+    parser.add_argument("--python", default=sys.executable,
+                        help="the interpreter of the whole commands (default: this one)")
     args = parser.parse_args(argv)
     ns = f"rnsroutes{os.getpid()}"
     env = environment()
-    python = sys.executable
+    python = args.python
     subprocess.run(["ip", "netns", "add", ns], check=True)
     try:
         build_table(ns, args.n)
@@ -175,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         subprocess.run(["ip", "netns", "delete", ns], check=False)
     ms = {name: statistics.median(values) * 1e3 for name, values in walls.items()}
-    print(f"\n{args.n} routes in main, {args.rounds} rounds A B B A; load average "
+    print(f"\ninterpreter {python}")
+    print(f"{args.n} routes in main, {args.rounds} rounds A B B A; load average "
           f"{load[0]:.2f} before, {load_after[0]:.2f} after; medians in ms")
     print(f"  {'python -c pass':32s} {ms['python -c pass']:8.1f}")
     print(f"  {'rawns, 1-route table':32s} {ms['rawns, 1-route table']:8.1f}")

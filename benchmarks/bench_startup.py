@@ -8,7 +8,8 @@
 #   same rounds, and the issue's targets next to them; it never fails on a
 #   timing.  Absolute milliseconds are printed for reference only.
 # - Creates one namespace "rnsboot-<pid>" (with a veth pair) for the commands
-#   to read, and one more per `netns add` round; all are removed in a finally.
+#   to read (up, with an address: a main table for `route show`), and one more
+#   per `netns add` round; all are removed in a finally.
 """Benchmark: how long rawns takes to start, per command, against `python -c pass`.
 
     python3 benchmarks/bench_startup.py --venv after=/tmp/venv-new [--venv before=/tmp/venv-old]
@@ -43,6 +44,7 @@ COMMANDS: list[tuple[str, list[str], str]] = [
     ("rawns netns list", ["netns", "list"], "script"),
     ("rawns netns add X", ["netns", "add", "{ns}-x"], "script"),
     ("rawns netns del X", ["netns", "del", "{ns}-x"], "script"),
+    ("rawns -n NS route show", ["-n", "{ns}", "route", "show"], "script"),
 ]
 DEMO = ("python -m rawns demo", ["-m", "rawns", "demo"], "python")
 
@@ -141,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         subprocess.run(["ip", "-n", ns, "link", "add", "veth0", "type", "veth", "peer",
                         "name", "veth1"], check=True)
+        # a main table for route show: an address's prefix route
+        for words in (["link", "set", "veth0", "up"], ["link", "set", "veth1", "up"],
+                      ["addr", "add", "10.0.0.1/24", "dev", "veth0"]):
+            subprocess.run(["ip", "-n", ns, *words], check=True)
         peers = [(f"{label}: {command[0]}", argv_of(venv, command, ns))
                  for label, venv in venvs for command in COMMANDS]
         count = len(os.listdir("/run/netns"))

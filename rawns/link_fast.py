@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Slow", "NESTS", "SOCKET_OPTIONS", "read_link", "read_links", "link_entries", "link_text",
            "json_text", "nsid_request", "read_nsids", "show_links", "nsids",
-           "link_dump_request", "nsid_dump_request", "read_nsid_dump"]
+           "link_dump_request", "nsid_dump_request", "read_nsid_dump", "BareSocket", "socket_in"]
 
 
 class Slow(Exception):
@@ -515,7 +515,7 @@ def read_nsids(datagrams: Iterable[bytes], port: int, asked: dict[int, str],
             pos = (end + 3) & ~3
 
 
-class _Socket:
+class BareSocket:
     """A NETLINK_ROUTE socket in the namespace of ``netns_fd`` (None: ours),
     with rawns' socket options, bound, its port known."""
 
@@ -604,14 +604,15 @@ class _Socket:
         self.sock.close()
 
 
-def _socket_in(netns: Optional[str]) -> _Socket:
+def socket_in(netns: Optional[str]) -> BareSocket:
+    """A :class:`BareSocket` in the namespace named ``netns`` (None: ours)."""
     if netns is None:
-        return _Socket(None)
+        return BareSocket(None)
     from rawns.netns import open_fd
 
     fd = open_fd(netns)
     try:
-        return _Socket(fd)
+        return BareSocket(fd)
     finally:
         os.close(fd)
 
@@ -622,7 +623,7 @@ def show_links(netns: Optional[str], *, dev: Optional[str] = None, only_up: bool
     Slow (the caller runs the reference path) for anything unusual, a
     refusal of the kernel's or ours included."""
     try:
-        sock = _socket_in(netns)
+        sock = socket_in(netns)
         try:
             entries = link_entries(sock.dump_links(), dev=dev, only_up=only_up)
             ids: dict[int, str] = {}
@@ -647,7 +648,7 @@ def nsids(netns: Optional[str], names: list[str]) -> dict[str, int]:
     """``netns.nsids(Handle(netns), names)``: name -> the id the namespace of
     ``netns`` (None: ours) gives it. Slow as ``show_links``."""
     try:
-        sock = _socket_in(netns)
+        sock = socket_in(netns)
         try:
             return sock.nsids(names)
         finally:

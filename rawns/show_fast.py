@@ -40,27 +40,47 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, Optional
 
-from rawns import convert, show
-from rawns.netlink import Frame
-from rawns.netlink.attrs import NLA_HEADER
-from rawns.netlink.constants import RTA, RTM
-from rawns.netlink.structs import RtMsg
+    from rawns.netlink import Frame
 
-__all__ = ["route_printer"]
+__all__ = ["route_printer", "RoutePrinter", "ROUTE_TYPE_NAMES", "PROTOCOL_NAMES", "SCOPE_NAMES",
+           "TABLE_NAMES", "IPV6_PREF_NAMES", "RTM_NEWROUTE", "RTMSG", "NLA_HEADER"]
 
-_NEWROUTE = int(RTM.RTM_NEWROUTE)
-_RTMSG = RtMsg.STRUCT
+# The protocol's numbers and ``convert``'s names as literals: the lean
+# ``route show`` (rawns.route_fast) imports neither rawns.netlink nor convert.
+# tests/test_show_fast.py checks each against its source.
+RTM_NEWROUTE = 24
+RTMSG = struct.Struct("=BBBBBBBBI")   # netlink.structs.RtMsg.STRUCT
+NLA_HEADER = struct.Struct("=HH")     # netlink.attrs.NLA_HEADER
+SCOPE_NAMES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
+PROTOCOL_NAMES = {0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static",
+                  8: "gated", 9: "ra", 10: "mrt", 11: "zebra", 12: "bird", 13: "dnrouted",
+                  14: "xorp", 15: "ntk", 16: "dhcp", 17: "mrouted", 18: "keepalived",
+                  42: "babel", 99: "openr", 186: "bgp", 187: "isis", 188: "ospf", 189: "rip",
+                  192: "eigrp"}
+TABLE_NAMES = {254: "main", 255: "local", 253: "default"}
+ROUTE_TYPE_NAMES = {0: "unspec", 1: "unicast", 2: "local", 3: "broadcast", 4: "anycast",
+                    5: "multicast", 6: "blackhole", 7: "unreachable", 8: "prohibit",
+                    9: "throw", 10: "nat", 11: "xresolve"}
+IPV6_PREF_NAMES = {0: "medium", 1: "high", 3: "low"}
+
+_NEWROUTE = RTM_NEWROUTE
+_NEWROUTE_TYPE = RTM_NEWROUTE.to_bytes(2, "little")
+_NLMSG_DONE = 3
+_NLM_F_DUMP_INTR = 0x10
+_HDR = struct.Struct("=IHHII")  # nlmsghdr
+_RTMSG = RTMSG
 _NLA = NLA_HEADER
 _SIZES = {int(AF_INET): 4, int(AF_INET6): 16}
 
-_DST = int(RTA.RTA_DST)
-_OIF = int(RTA.RTA_OIF)
-_GATEWAY = int(RTA.RTA_GATEWAY)
-_PRIORITY = int(RTA.RTA_PRIORITY)
-_PREFSRC = int(RTA.RTA_PREFSRC)
-_CACHEINFO = int(RTA.RTA_CACHEINFO)
-_TABLE = int(RTA.RTA_TABLE)
-_PREF = int(RTA.RTA_PREF)
+# RTA_*
+_DST = 1
+_OIF = 4
+_GATEWAY = 5
+_PRIORITY = 6
+_PREFSRC = 7
+_CACHEINFO = 12
+_TABLE = 15
+_PREF = 20
 
 #: The attributes a shape may hold: payload size (None: the family's
 #: address size) and how the shape's struct reads it (one value each).
@@ -76,21 +96,35 @@ _UNICAST = 1      # RTN_UNICAST
 _BOOT = 3         # RTPROT_BOOT, which ip does not print
 _UNUSUAL_FLAGS = 0x2FF  # RTNH_F_* (printed as flags) and RTM_F_CLONED (a cached route)
 _SHAPES = 64      # shapes generated per printer, at most
+_PRESCAN_KEYS = 16  # messages walked by a first datagram's prescan, at most
+_OCTETS = [str(n) for n in range(256)]
+_HOSTS = [(1 << (32 - n)) - 1 for n in range(33)]  # an IPv4 prefix length's host bits
 
-# Addresses as text, by their bytes: gateways and sources repeat in a table.
-_TEXTS: dict[bytes, str] = {}
-_TEXTS_LIMIT = 4096
+_TEXTS_LIMIT = 4096  # addresses kept as text per listing (gateways and sources repeat)
+_PARTS_LIMIT = 1024  # table and device parts kept per listing
+
+
+class _Parts(dict):  # type: ignore[type-arg]  # dict[Any, str], subclassed for __missing__
+    """A cache that ``make`` fills on a miss: ``parts[key]`` is one lookup in
+    C when the key is known (``get(key) or make(key)`` would call ``make``
+    for every key whose part is empty, as the main table's is)."""
+
+    def __init__(self, make: Callable[[Any], str], limit: int) -> None:
+        super().__init__()
+        self.make = make
+        self.limit = limit
+
+    def __missing__(self, key: Any) -> str:
+        text = self.make(key)
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = text
+        return text
 
 
 def _text(packed: bytes) -> str:
     """The address ``packed`` as ip writes it (inet_ntop; ``model.ip_text``)."""
-    text = _TEXTS.get(packed)
-    if text is None:
-        text = inet_ntop(AF_INET if len(packed) == 4 else AF_INET6, packed)
-        if len(_TEXTS) >= _TEXTS_LIMIT:
-            _TEXTS.clear()
-        _TEXTS[packed] = text
-    return text
+    return inet_ntop(AF_INET if len(packed) == 4 else AF_INET6, packed)
 
 
 def _name(table: dict[int, str], number: int) -> str:
@@ -137,13 +171,15 @@ def _shape(data: bytes, body: int, end: int) -> tuple[int, tuple[tuple[int, int]
     return family, tuple(attrs)
 
 
-class _Printer:
+class RoutePrinter:
     """One listing's readers by shape, and the parts of its lines that
     depend on a header field only, made once per value."""
 
     def __init__(self, names: dict[int, str], *, as_json: bool, show_table: bool,
-                 details: bool, oneline: bool, table: Optional[int], family: int) -> None:
+                 details: bool, oneline: bool, table: Optional[int], family: int,
+                 fallback: Optional[Callable[[bytes, Frame], Optional[str]]]) -> None:
         self.names = names
+        self.fallback = fallback
         self.as_json = as_json
         self.show_table = show_table
         self.details = details
@@ -152,60 +188,60 @@ class _Printer:
         self.family = family
         self.by_length: dict[int, list[Callable[[bytes, int], Any]]] = {}
         self.shapes = 0
-        self.devices: dict[int, str] = {}
-        self.tables: dict[int, str] = {}
+        self.codes: list[tuple[int, _Code]] = []  # (message length, code) of each shape
+        self.count = [0]  # shapes made
+        self.loop_count = -1
+        self.texts = _Parts(_text, _TEXTS_LIMIT)
+        self.devices = _Parts(self.device, _PARTS_LIMIT)
+        self.tables = _Parts(self.table_part, _PARTS_LIMIT)
         # Parts by a header byte's value: what the route's type, protocol and
         # scope print ("" when ip leaves them out).
         if as_json:
             self.types = ["" if number == _UNICAST and not details else
-                          f'"type":"{_name(convert.ROUTE_TYPE_NAMES, number)}",'
+                          f'"type":"{_name(ROUTE_TYPE_NAMES, number)}",'
                           for number in range(256)]
             self.protocols = ["" if number == _BOOT and not details else
-                              f',"protocol":"{_name(convert.PROTOCOL_NAMES, number)}"'
+                              f',"protocol":"{_name(PROTOCOL_NAMES, number)}"'
                               for number in range(256)]
             self.scopes = ["" if number == 0 and not details else
-                           f',"scope":"{_name(convert.SCOPE_NAMES, number)}"'
+                           f',"scope":"{_name(SCOPE_NAMES, number)}"'
                            for number in range(256)]
-            self.prefs = [f',"pref":"{_name(convert.IPV6_PREF_NAMES, number)}"'
+            self.prefs = [f',"pref":"{_name(IPV6_PREF_NAMES, number)}"'
                           for number in range(256)]
         else:
             self.types = ["" if number == _UNICAST and not details else
-                          f"{_name(convert.ROUTE_TYPE_NAMES, number)} "
+                          f"{_name(ROUTE_TYPE_NAMES, number)} "
                           for number in range(256)]
             self.protocols = ["" if number == _BOOT and not details else
-                              f"proto {_name(convert.PROTOCOL_NAMES, number)} "
+                              f"proto {_name(PROTOCOL_NAMES, number)} "
                               for number in range(256)]
             self.scopes = ["" if number == 0 and not details else
-                           f"scope {_name(convert.SCOPE_NAMES, number)} "
+                           f"scope {_name(SCOPE_NAMES, number)} "
                            for number in range(256)]
-            self.prefs = [f"pref {_name(convert.IPV6_PREF_NAMES, number)}"
+            self.prefs = [f"pref {_name(IPV6_PREF_NAMES, number)}"
                           for number in range(256)]
+        self.loop: Optional[Callable[[bytes, int, int, int, list[str]], int]] = None
 
     def device(self, oif: int) -> str:
-        text = self.devices.get(oif)
-        if text is None:
-            name = self.names.get(oif, f"if{oif}")
-            if self.as_json:
-                import json  # only -j needs it (json imports re)
+        name = self.names.get(oif, f"if{oif}")
+        if self.as_json:
+            from rawns.link_fast import json_text  # json.dumps, without json and re
 
-                name = json.dumps(name)
-            text = self.devices[oif] = name
-        return text
+            name = json_text(name)
+        return name
 
     def table_part(self, number: int) -> str:
-        text = self.tables.get(number)
-        if text is None:
-            if not self.show_table or (number == _MAIN and not self.details):
-                text = ""
-            elif self.as_json:
-                text = f',"table":"{_name(convert.TABLE_NAMES, number)}"'
-            else:
-                text = f"table {_name(convert.TABLE_NAMES, number)} "
-            if len(self.tables) < 1024:
-                self.tables[number] = text
-        return text
+        if not self.show_table or (number == _MAIN and not self.details):
+            return ""
+        if self.as_json:
+            return f',"table":"{_name(TABLE_NAMES, number)}"'
+        return f"table {_name(TABLE_NAMES, number)} "
 
     def slow(self, data: bytes, frame: Frame) -> Optional[str]:
+        if self.fallback is not None:
+            return self.fallback(data, frame)
+        from rawns import convert, show  # the model path: a route of an uncommon shape
+
         route = convert.read_route(data, frame)
         if (route is None or (self.table is not None and route.table != self.table)
                 or (self.family and route.family != self.family)):
@@ -232,74 +268,130 @@ class _Printer:
             family, attrs = _shape(data, pos + 16, end)
         except _Slow:
             return self.slow(data, frame)
-        reader = self.generate(family, attrs)
+        reader = self.generate(family, attrs, length)
         self.by_length.setdefault(length, []).append(reader)
         self.shapes += 1
         line = reader(data, pos + 16)
         return self.slow(data, frame) if line is _SLOW or line is _MISS else line
 
-    def generate(self, family: int, attrs: tuple[tuple[int, int], ...]
+    def read_datagram(self, data: bytes, seq: int, port: int, out: list[str]
+                      ) -> Optional[bool]:
+        """Append to ``out`` the lines of the routes in one datagram of a
+        dump (answers to ``seq`` on port ``port``), as ``read`` prints them.
+        True: it ended with a plain NLMSG_DONE; False: more to come; None:
+        it holds what this reader does not vouch for (another message, an
+        error, an interrupted dump, a broken or foreign header), and ``out``
+        is then incomplete. The lean path's loop: every shape inlined."""
+        # Shapes made in this datagram are inlined from the next one on:
+        # a loop compiled per new shape would cost more than it saves.
+        loop = self.loop
+        if loop is None or self.loop_count != self.count[0]:
+            if not self.codes:
+                self.prescan(data)
+            loop = self.make_loop()
+        status = loop(data, 0, seq, port, out)
+        return None if status == -3 else status == -2
+
+    def generate(self, family: int, attrs: tuple[tuple[int, int], ...], length: int
                  ) -> Callable[[bytes, int], Any]:
         """The reader of one shape: ``read(data, body)`` -> the route's line,
-        None (another table or family), _MISS (another shape) or _SLOW."""
+        None (another table or family), _MISS (another shape) or _SLOW;
+        the shape is kept for the datagram loop (``make_loop``) too."""
+        code = self.shape_code(family, attrs, body=True)
+        self.codes.append((length, self.shape_code(family, attrs, body=False)))
+        self.count[0] += 1
+        lines = [f"    ({code.fields}) = unpack(data, body)",
+                 f"    if {' or '.join(code.miss)}:",
+                 "        return MISS",
+                 f"    if {' or '.join(code.slow)}:",
+                 "        return SLOW"]
+        lines += ["    " + line for line in code.before]
+        if code.keep != "True":
+            lines.append(f"    if not ({code.keep}):")
+            lines.append("        return None")
+        lines.append("    return " + code.line)
+        source = "def read(data, body):\n" + "\n".join(lines) + "\n"
+        namespace = self.namespace()
+        namespace["unpack"] = struct.Struct(code.fmt).unpack_from
+        exec(compile(source, f"<route printer of shape {attrs}>", "exec"), namespace)
+        made: Callable[[bytes, int], Any] = namespace["read"]
+        return made
+
+    def namespace(self) -> dict[str, Any]:
+        return {
+            "MISS": _MISS, "SLOW": _SLOW, "ntop": inet_ntop, "AF_INET": AF_INET,
+            "AF_INET6": AF_INET6, "from_bytes": int.from_bytes, "octets": _OCTETS,
+            "hosts": _HOSTS, "lengths4": [f"/{n}" for n in range(32)] + [""],
+            "lengths6": [f"/{n}" for n in range(128)] + [""],
+            "texts": self.texts, "types": self.types,
+            "protocols": self.protocols, "scopes": self.scopes, "prefs": self.prefs,
+            "devices": self.devices, "tables": self.tables,
+        }
+
+    def shape_code(self, family: int, attrs: tuple[tuple[int, int], ...], *, body: bool
+                   ) -> _Code:
+        """The pieces of the code that prints a route of one shape, its
+        message read from the rtmsg (``body``) or from the nlmsghdr."""
         size = _SIZES[family]
         bits = size * 8
         fmt = "=BBBBBBBBI"
+        fields = ["family, dst_len, src_len, tos, rt_table, protocol, scope, rt_type, flags"]
         headers = []
         value: dict[int, str] = {}
+        # An IPv4 destination is read as its four bytes, printed from ready
+        # strings: twice as fast as inet_ntop, and a table's prefixes are unique.
+        v4_dst = family == int(AF_INET) and any(kind == _DST for kind, _ in attrs)
         for index, (kind, length) in enumerate(attrs):
             read = _READS[kind][1]
             # The attribute's header read as one u32: one comparison checks both fields.
-            fmt += "I" + (f"{size}s" if read == "s" else read)
+            if kind == _DST and v4_dst:
+                fmt += "I4B"
+                fields.append(f"h{index}, d0, d1, d2, d3")
+            else:
+                fmt += "I" + (f"{size}s" if read == "s" else read)
+                fields.append(f"h{index}, v{index}")
             word = struct.unpack("=I", _NLA.pack(length, kind))[0]
             headers.append(f"h{index} != {word}")
             value[kind] = f"v{index}"
-        names = ", ".join(f"h{i}, v{i}" for i in range(len(attrs)))
-        lines = [f"    (family, dst_len, src_len, tos, rt_table, protocol, scope, rt_type, flags"
-                 f"{', ' if attrs else ''}{names}) = unpack(data, body)"]
-        if headers:
-            lines.append(f"    if {' or '.join(headers)} or family != {family}:")
-            lines.append("        return MISS")
-        else:
-            lines.append(f"    if family != {family}:")
-            lines.append("        return MISS")
-        lines.append(f"    if src_len or tos or flags & {_UNUSUAL_FLAGS}:")
-        lines.append("        return SLOW")
+        if not body:  # the nlmsghdr as two u64: (len, type, flags) and (seq, pid)
+            fmt = "=QQ" + fmt[1:]
+            fields.insert(0, "q1, q2")
+        miss = headers + [f"family != {family}"]
+        slow = ["src_len", "tos", f"flags & {_UNUSUAL_FLAGS}"]
         if _CACHEINFO in value:
-            lines.append(f"    if {value[_CACHEINFO]}:")  # rta_expires: to print
-            lines.append("        return SLOW")
-        table = value.get(_TABLE, "rt_table")
-        af = "AF_INET" if family == int(AF_INET) else "AF_INET6"
-        if _DST in value:
+            slow.append(value[_CACHEINFO])  # rta_expires: to print
+        before = []
+        if v4_dst:
+            slow.append("not dst_len or dst_len > 32 or dst_len != 32 and "
+                        "(d0 << 24 | d1 << 16 | d2 << 8 | d3) & hosts[dst_len]")
+            dst_part = "{octets[d0]}.{octets[d1]}.{octets[d2]}.{octets[d3]}{lengths4[dst_len]}"
+        elif _DST in value:
             dst = value[_DST]
-            lines.append(f"    if not dst_len or dst_len > {bits}:")
-            lines.append("        return SLOW")
-            lines.append(f"    if dst_len == {bits}:")
-            lines.append(f"        dst = ntop({af}, {dst})")
-            lines.append("    else:")
-            lines.append(f"        if from_bytes({dst}, 'big') & ((1 << ({bits} - dst_len)) - 1):")
-            lines.append("            return SLOW")
-            lines.append(f"        dst = ntop({af}, {dst}) + '/' + str(dst_len)")
+            slow.append(f"not dst_len or dst_len > {bits} or (dst_len != {bits} and "
+                        f"from_bytes({dst}, 'big') & ((1 << ({bits} - dst_len)) - 1))")
+            before.append(f"dst = ntop({'AF_INET' if size == 4 else 'AF_INET6'}, {dst})")
+            dst_part = "{dst}{lengths%d[dst_len]}" % (4 if size == 4 else 6)
         else:
-            lines.append("    if dst_len:")
-            lines.append("        return SLOW")
-            lines.append("    dst = 'default'")
-        # Filtered only now: the model path refuses a bad prefix before it filters.
-        if self.table is not None:
-            lines.append(f"    if {table} != {self.table}:")
-            lines.append("        return None")
+            slow.append("dst_len")
+            dst_part = "default"
+        # Filtered only after the checks: the model path refuses a bad prefix
+        # before it filters.
+        table = value.get(_TABLE, "rt_table")
+        keep = "True"
         if self.family and self.family != family:
-            lines.append("    return None")
-        text = ("texts.get({v}) or text({v})").format
+            keep = "False"
+        elif self.table is not None:
+            keep = f"{table} == {self.table}"
+        text = "texts[{v}]".format
         parts = []
         if self.as_json:
-            parts.append('{{{types[rt_type]}"dst":"{dst}"')
+            parts.append('{{{types[rt_type]}"dst":"%s"' % dst_part)
             if _GATEWAY in value:
                 parts.append(',"gateway":"{%s}"' % text(v=value[_GATEWAY]))
             if _OIF in value:
-                parts.append(',"dev":{devices.get(%s) or device(%s)}' % (value[_OIF],
-                                                                         value[_OIF]))
-            parts.append("{tables.get(%s) or table_part(%s)}" % (table, table))
+                parts.append(',"dev":{devices[%s]}' % value[_OIF])
+            if self.show_table:  # else the part is always empty
+                parts.append("{tables[%s]}" % table)
             parts.append("{protocols[protocol]}{scopes[scope]}")
             if _PREFSRC in value:
                 parts.append(',"prefsrc":"{%s}"' % text(v=value[_PREFSRC]))
@@ -310,13 +402,13 @@ class _Printer:
                 parts.append("{prefs[%s]}" % value[_PREF])
             parts.append("}}")
         else:
-            parts.append("{types[rt_type]}{dst} ")
+            parts.append("{types[rt_type]}%s " % dst_part)
             if _GATEWAY in value:
                 parts.append("via {%s} " % text(v=value[_GATEWAY]))
             if _OIF in value:
-                parts.append("dev {devices.get(%s) or device(%s)} " % (value[_OIF],
-                                                                      value[_OIF]))
-            parts.append("{tables.get(%s) or table_part(%s)}" % (table, table))
+                parts.append("dev {devices[%s]} " % value[_OIF])
+            if self.show_table:  # else the part is always empty
+                parts.append("{tables[%s]}" % table)
             parts.append("{protocols[protocol]}{scopes[scope]}")
             if _PREFSRC in value:
                 parts.append("src {%s} " % text(v=value[_PREFSRC]))
@@ -324,25 +416,141 @@ class _Printer:
                 parts.append("metric {%s} " % value[_PRIORITY])
             if _PREF in value:
                 parts.append("{prefs[%s]}" % value[_PREF])
-        lines.append("    return f" + repr("".join(parts)))
-        source = "def read(data, body):\n" + "\n".join(lines) + "\n"
-        namespace: dict[str, Any] = {
-            "unpack": struct.Struct(fmt).unpack_from, "MISS": _MISS, "SLOW": _SLOW,
-            "ntop": inet_ntop, "AF_INET": AF_INET, "AF_INET6": AF_INET6,
-            "from_bytes": int.from_bytes,
-            "texts": _TEXTS, "text": _text, "types": self.types,
-            "protocols": self.protocols, "scopes": self.scopes, "prefs": self.prefs,
-            "devices": self.devices, "device": self.device, "tables": self.tables,
-            "table_part": self.table_part,
-        }
-        exec(compile(source, f"<route printer of shape {attrs}>", "exec"), namespace)
-        made: Callable[[bytes, int], Any] = namespace["read"]
+        return _Code(fmt, ", ".join(fields), miss, slow, before, keep,
+                     "f" + repr("".join(parts)))
+
+    def make_loop(self) -> Callable[[bytes, int, int, int, list[str]], int]:
+        """The datagram loop of the shapes made so far, each inlined, its
+        message read with its nlmsghdr in one unpack: ``loop(data, pos, seq,
+        port, out)`` -> -1 (the datagram is read), -2 (a plain NLMSG_DONE
+        ended it) or -3 (something ``read_datagram`` does not vouch for).
+        A message of no inlined shape goes through ``step``."""
+        by_length: dict[int, list[tuple[str, _Code]]] = {}
+        namespace = self.namespace()
+        for number, (length, code) in enumerate(self.codes):
+            name = f"unpack{number}"
+            namespace[name] = struct.Struct(code.fmt).unpack_from
+            by_length.setdefault(length, []).append((name, code))
+        by_low: dict[int, list[tuple[int, str, _Code]]] = {}
+        for length, codes in by_length.items():
+            by_low.setdefault(length & 0xFF, []).extend(
+                (length, name, code) for name, code in codes)
+        lines = ["def loop(data, pos, seq, port, out):",
+                 "    append = out.append",
+                 "    size = len(data)",
+                 "    ours = seq | port << 32",  # the nlmsghdr's second u64
+                 "    while pos < size:",
+                 "        low = data[pos]"]  # nlmsg_len's low byte: which shapes to try
+        # nlmsghdr's first u64 under this mask: nlmsg_len, nlmsg_type and
+        # NLM_F_DUMP_INTR (the other flags vary: NLM_F_MULTI, ..._DUMP_FILTERED).
+        mask = 0xFFFFFFFF | 0xFFFF << 32 | _NLM_F_DUMP_INTR << 48
+        branch = "if"
+        for low, shapes in by_low.items():
+            lines.append(f"        {branch} low == {low}:")
+            branch = "elif"
+            for length, name, code in shapes:
+                ok = ([f"q1 & {mask} == {length | _NEWROUTE << 32}", "q2 == ours"]
+                      + [f"not {cond}" if " != " not in cond else cond.replace(" != ", " == ")
+                         for cond in code.miss]
+                      + [f"not ({' or '.join(code.slow)})"])
+                lines.append(f"            if size - pos >= {length}:")
+                lines.append(f"                ({code.fields}) = {name}(data, pos)")
+                lines.append(f"                if {' and '.join(ok)}:")
+                indent = "                    "
+                lines += [indent + line for line in code.before]
+                if code.keep != "False":
+                    if code.keep != "True":
+                        lines.append(f"{indent}if {code.keep}:")
+                        lines.append(f"{indent}    append({code.line})")
+                    else:
+                        lines.append(f"{indent}append({code.line})")
+                lines.append(f"{indent}pos += {(length + 3) & ~3}")
+                lines.append(f"{indent}continue")
+        lines += ["        pos = step(data, pos, seq, port, out)",
+                  "        if pos < 0:",
+                  "            return pos",
+                  "    return -1"]
+        namespace["step"] = self.step
+        exec(compile("\n".join(lines) + "\n", "<route printer loop>", "exec"), namespace)
+        made: Callable[[bytes, int, int, int, list[str]], int] = namespace["loop"]
+        self.loop = made
+        self.loop_count = self.count[0]
         return made
+
+    def prescan(self, data: bytes) -> None:
+        """Make the shapes of a first datagram's routes before its loop: one
+        message of each key (below) is walked, and its
+        shape, if common, goes straight into the loop (no reader compiled, no
+        route printed the slow way). A message the key misjudges fails its
+        branch's checks in the loop and goes through ``step``."""
+        seen: set[bytes] = set()
+        pos, size = 0, len(data)
+        while size - pos >= 32 and self.shapes < _SHAPES and len(seen) < _PRESCAN_KEYS:
+            length = int.from_bytes(data[pos:pos + 4], "little")
+            if length < 32 or length > size - pos:
+                return
+            # length, type, family and every 8th byte from the first nla_type
+            # on: an IPv4 route's attributes are 8 bytes each, so its types.
+            key = data[pos:pos + 6] + data[pos + 16:pos + 17] + data[pos + 30:pos + length:8]
+            if key not in seen and data[pos + 4:pos + 6] == _NEWROUTE_TYPE:
+                seen.add(key)
+                try:
+                    family, attrs = _shape(data, pos + 16, pos + length)
+                except _Slow:
+                    pass
+                else:
+                    self.codes.append((length, self.shape_code(family, attrs, body=False)))
+                    self.count[0] += 1
+                    self.shapes += 1
+            pos += (length + 3) & ~3
+
+    def step(self, data: bytes, pos: int, seq: int, port: int, out: list[str]) -> int:
+        """One message the loop has no shape for: its next position, -2 (a
+        plain NLMSG_DONE ended the datagram) or -3 (not vouched for)."""
+        size = len(data)
+        if size - pos < 16:
+            return -3
+        length, mtype, flags, mseq, mpid = _HDR.unpack_from(data, pos)
+        end = pos + length
+        if length < 16 or end > size or mseq != seq or mpid != port or (
+                flags & _NLM_F_DUMP_INTR):
+            return -3
+        if mtype != _NEWROUTE:
+            if mtype != _NLMSG_DONE or length != 20 or data[pos + 16:end] != bytes(4) or (
+                    (end + 3) & ~3) < size:
+                return -3  # an error, extack TLVs or more after it: the reference's
+            return -2
+        line = self.read(data, (pos, end, mtype, flags, mseq, mpid))
+        if line is not None:
+            out.append(line)
+        after: int = (end + 3) & ~3
+        return after
+
+
+class _Code:
+    """The pieces of a shape's printing code (``RoutePrinter.shape_code``):
+    the struct format and the names it unpacks to, the conditions of another
+    shape (``miss``) and of a route the model path prints (``slow``), the
+    statements before the line, the condition of a route of the listing's
+    table and family (``keep``), and the line's f-string."""
+
+    __slots__ = ("fmt", "fields", "miss", "slow", "before", "keep", "line")
+
+    def __init__(self, fmt: str, fields: str, miss: list[str], slow: list[str],
+                 before: list[str], keep: str, line: str) -> None:
+        self.fmt = fmt
+        self.fields = fields
+        self.miss = miss
+        self.slow = slow
+        self.before = before
+        self.keep = keep
+        self.line = line
 
 
 def route_printer(names: dict[int, str], *, as_json: bool, show_table: bool,
                   details: bool = False, oneline: bool = False,
-                  table: Optional[int] = None, family: int = 0
+                  table: Optional[int] = None, family: int = 0,
+                  fallback: Optional[Callable[[bytes, Frame], Optional[str]]] = None
                   ) -> Callable[[bytes, Frame], Optional[str]]:
     """A reader for ``Handle.route_dump``: each RTM_NEWROUTE reply of
     ``table`` (None: any) and ``family`` (0: any) as ``ip route show`` prints
@@ -352,6 +560,8 @@ def route_printer(names: dict[int, str], *, as_json: bool, show_table: bool,
     (``show.index_names``); ``show_table`` and ``details`` are
     ``Route.to_json``'s. Other replies, and routes of other tables or
     families, give None. Raises DecodeError for a malformed reply, as
-    ``convert.read_route`` does."""
-    return _Printer(names, as_json=as_json, show_table=show_table, details=details,
-                    oneline=oneline, table=table, family=family).read
+    ``convert.read_route`` does. ``fallback`` (default: the model path)
+    is called instead of the model path for a reply of no common shape,
+    and its answer taken; it may raise (the lean path's ``Slow``)."""
+    return RoutePrinter(names, as_json=as_json, show_table=show_table, details=details,
+                    oneline=oneline, table=table, family=family, fallback=fallback).read

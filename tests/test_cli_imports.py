@@ -191,3 +191,24 @@ def test_batch_loads_no_typing_enum_re_nor_concurrent_futures(prefix, tmp_path):
                 "traceback", "rawns.convert", "rawns.handle", "rawns.show", "socket",
                 "dataclasses", "inspect"}
     assert not unwanted & modules, sorted(unwanted & modules)
+
+
+# What the lean route listing (rawns.route_fast) loads: link_fast's set, its
+# own module and show_fast's printers; no protocol package, no models, no show.
+LEAN_ROUTES = (LEAN - {"rawns.cli.netns"}) | {"rawns.cli.route", "rawns.route_fast",
+                                              "rawns.show_fast"}
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+@pytest.mark.parametrize("args", [["-n", "{ns}", "route", "show"], ["route", "show"],
+                                  ["-n", "{ns}", "-j", "route", "show"],
+                                  ["-n", "{ns}", "-6", "route", "show", "table", "all"],
+                                  ["-n", "{ns}", "-o", "-4", "route", "show", "table", "all"],
+                                  ["-n", "{ns}", "-d", "-j", "route", "list", "table", "main"]])
+def test_route_show_takes_the_lean_path(ns, args):
+    a = ns()
+    argv = [arg.replace("{ns}", a) for arg in args]
+    modules = command_modules(argv)
+    ours = {m for m in modules if m.startswith("rawns")}
+    assert ours == (LEAN_ROUTES if "-n" in argv else LEAN_ROUTES - {"rawns.netns"})
+    assert modules - ours <= LEAN_STDLIB, sorted(modules - ours - LEAN_STDLIB)

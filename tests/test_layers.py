@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("fanout", "netns"),
     ("handle", "ping"),
     ("batch", "batch_plan", "snapshot"),
-    ("show", "show_fast", "link_fast"),
+    ("show", "show_fast", "link_fast", "route_fast"),
     ("topology.spec", "topology.state", "topology.build", "topology.render"),
     ("demo", "cli.", "cni.", "__main__", "", "topology", "topology.lab", "pytest_plugin"),
 ]

@@ -1,7 +1,8 @@
 """``rawns route``: routes, as ``ip route`` (add, replace, delete, show, flush, get).
 
 Each command is one call of a ``Handle``'s ``route_*``; ``show`` and
-``get`` print through :mod:`rawns.show`.
+``get`` print through :mod:`rawns.show`, but a plain ``show [table T]``
+through the lean :mod:`rawns.route_fast` when it can.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, Optional
 
-from rawns import show
 from rawns.cli.grammar import Options, UsageError, Words, parse_int, parse_ip, verb
 from rawns.cli.session import emit_json, open_handle
 
@@ -151,6 +151,8 @@ def _list(words: Words, opts: Options, *, flush: bool) -> int:
     """``route show|flush SELECTORS``: ip's selectors, and what ip leaves out of
     what it prints when a selector fixed it (the dev of ``dev DEV``...)."""
     where = "route flush" if flush else "route show"
+    if not flush and _lean(words, opts):
+        return 0
     table = "main"
     kwargs: dict[str, Any] = {}
     types: list[str] = []
@@ -214,6 +216,8 @@ def _list(words: Words, opts: Options, *, flush: bool) -> int:
         return _flush_cache(opts, family, table, kwargs)
     if cache:
         kwargs["cache"] = True
+    from rawns import show  # not on the lean path (start-up)
+
     with open_handle(opts) as handle:
         if flush:
             removed = handle.route_flush(table=table, family=family, **kwargs)
@@ -258,6 +262,30 @@ def _flush_cache(opts: Options, family: Optional[int], table: str,
     elif opts.stats:
         print("Nothing to flush.")
     return 0
+
+
+def _lean(words: Words, opts: Options) -> bool:
+    """Whether ``route show [table T]`` was printed by the lean path
+    (``rawns.route_fast``: no protocol package, no models); False when
+    something unusual leaves it to the reference path below."""
+    rest = words.words
+    if not (rest == [] or (len(rest) == 2 and rest[0] == "table")) or (
+            opts.pretty or opts.trace or opts.stats or opts.brief or opts.all or opts.batch):
+        return False
+    import sys
+
+    from rawns import route_fast  # the lean path (start-up)
+
+    table = rest[1] if rest else "main"
+    try:
+        text = route_fast.show_routes(opts.netns, table=table,
+                                      family=opts.family or (None if table == "all" else 4),
+                                      as_json=opts.json,
+                                      details=opts.details, oneline=opts.oneline)
+    except route_fast.Slow:
+        return False  # unusual: the reference prints it, or says what is wrong
+    sys.stdout.write(text)
+    return True
 
 
 def _print_in_one_pass(handle: Any, names: dict[int, str], opts: Options, table: str,
@@ -307,6 +335,8 @@ def _get(words: Words, opts: Options) -> int:
         raise UsageError("route get: an address is required")
     address = dst.split("/")[0]
     parse_ip(address, "route get")
+    from rawns import show
+
     with open_handle(opts) as handle:
         route = handle.route_get(address, **kwargs)
         names = show.index_names(handle.link_list())
