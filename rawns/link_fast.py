@@ -221,11 +221,12 @@ def read_link(buf: bytes, pos: int, end: int) -> dict[str, Any]:
     }
 
 
-def read_links(datagrams: Iterable[bytes], seq: int, port: int) -> tuple[list[dict[str, Any]], bool]:
-    """The links of a dump's datagrams (answers to ``seq`` on port ``port``),
-    and whether its NLMSG_DONE came. Slow for anything but RTM_NEWLINK
-    replies and a plain NLMSG_DONE."""
-    links: list[dict[str, Any]] = []
+def _plain_dump(datagrams: Iterable[bytes], seq: int, port: int, reply_type: int
+                ) -> tuple[list[tuple[bytes, int, int]], bool]:
+    """The replies (datagram, start, end) of a dump's datagrams (answers to
+    ``seq`` on port ``port``), and whether its NLMSG_DONE came. Slow for
+    anything but replies of ``reply_type`` and a plain NLMSG_DONE."""
+    replies: list[tuple[bytes, int, int]] = []
     for data in datagrams:
         pos, size = 0, len(data)
         while pos < size:
@@ -240,12 +241,20 @@ def read_links(datagrams: Iterable[bytes], seq: int, port: int) -> tuple[list[di
                 if end - pos != 20 or _S32.unpack_from(data, pos + 16)[0] != 0 or (
                         (end + 3) & ~3) < size:
                     raise Slow  # an error, extack TLVs or more after it: the reference's
-                return links, True
-            if mtype != _RTM_NEWLINK:
+                return replies, True
+            if mtype != reply_type:
                 raise Slow
-            links.append(read_link(data, pos, end))
+            replies.append((data, pos, end))
             pos = (end + 3) & ~3
-    return links, False
+    return replies, False
+
+
+def read_links(datagrams: Iterable[bytes], seq: int, port: int) -> tuple[list[dict[str, Any]], bool]:
+    """The links of a dump's datagrams (answers to ``seq`` on port ``port``),
+    and whether its NLMSG_DONE came. Slow for anything but RTM_NEWLINK
+    replies and a plain NLMSG_DONE."""
+    replies, done = _plain_dump(datagrams, seq, port, _RTM_NEWLINK)
+    return [read_link(data, start, end) for data, start, end in replies], done
 
 
 def _flags(flags: int) -> list[str]:
@@ -442,27 +451,8 @@ def nsid_dump_request(seq: int) -> bytes:
 def read_nsid_dump(datagrams: Iterable[bytes], seq: int, port: int) -> tuple[bool, bool]:
     """Whether a RTM_GETNSID dump's datagrams hold any id, and whether its
     NLMSG_DONE came. Slow for anything but RTM_NEWNSID and a plain NLMSG_DONE."""
-    some = False
-    for data in datagrams:
-        pos, size = 0, len(data)
-        while pos < size:
-            if size - pos < 16:
-                raise Slow
-            length, mtype, flags, mseq, mpid = _HDR.unpack_from(data, pos)
-            end = pos + length
-            if length < 16 or end > size or mseq != seq or mpid != port or (
-                    flags & _NLM_F_DUMP_INTR):
-                raise Slow
-            if mtype == _NLMSG_DONE:
-                if end - pos != 20 or _S32.unpack_from(data, pos + 16)[0] != 0 or (
-                        (end + 3) & ~3) < size:
-                    raise Slow
-                return some, True
-            if mtype != _RTM_NEWNSID:
-                raise Slow
-            some = True
-            pos = (end + 3) & ~3
-    return some, False
+    replies, done = _plain_dump(datagrams, seq, port, _RTM_NEWNSID)
+    return bool(replies), done
 
 
 def read_nsids(datagrams: Iterable[bytes], port: int, asked: dict[int, str],

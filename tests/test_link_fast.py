@@ -418,7 +418,12 @@ def test_the_peer_elsewhere_is_named(zoo):
                                   ["-j", "-p", "link"], ["-s", "link", "show", "ifbz"]])
 def test_what_the_lean_path_declines_is_the_references(zoo, monkeypatch, args):
     host, _ = zoo
-    assert cli("-n", host, *args) == reference_cli(monkeypatch, "-n", host, *args)
+    for _ in range(5):  # until no other process adds or removes a namespace meanwhile
+        lean = cli("-n", host, *args)
+        reference = reference_cli(monkeypatch, "-n", host, *args)
+        if lean == cli("-n", host, *args):
+            break
+    assert lean == reference
     if args[-1] in ("a0-alternative", "nosuch0"):
         with pytest.raises(link_fast.Slow):
             link_fast.show_links(host, dev=args[-1])
@@ -471,4 +476,9 @@ def test_an_nsid_dump_of_many_ids_is_read_whole(ns):
 @pytest.mark.parametrize("args", [["netns", "list"], ["-j", "netns", "list"]], ids=" ".join)
 def test_netns_list_is_the_references(zoo, monkeypatch, args):
     host, _ = zoo
-    assert cli("-n", host, *args) == reference_cli(monkeypatch, "-n", host, *args)
+    for _ in range(5):  # until no other process adds or removes a namespace meanwhile
+        lean = cli("-n", host, *args)
+        reference = reference_cli(monkeypatch, "-n", host, *args)
+        if lean == cli("-n", host, *args):
+            break
+    assert lean == reference
