@@ -221,11 +221,7 @@ def _list(words: Words, opts: Options, *, flush: bool) -> int:
     with open_handle(opts) as handle:
         if flush:
             removed = handle.route_flush(table=table, family=family, **kwargs)
-            if opts.stats and removed:
-                print(f"\n*** Round 1, deleting {len(removed)} entries ***")
-                print("*** Flush is complete after 1 round ***")
-            elif opts.stats:
-                print("Nothing to flush.")
+            _flushed(opts, len(removed))
             return 0
         names = show.index_names(handle.link_list())
         if not kwargs and not (opts.json and opts.pretty):  # cache lists take the model path
@@ -256,12 +252,17 @@ def _flush_cache(opts: Options, family: Optional[int], table: str,
         if family == 4:
             return 0
         removed = handle.route_flush(table=table, family=6, cache=True, **kwargs)
-    if opts.stats and removed:
-        print(f"\n*** Round 1, deleting {len(removed)} entries ***")
+    _flushed(opts, len(removed))
+    return 0
+
+
+def _flushed(opts: Options, count: int) -> None:
+    """What ``ip -s route flush`` says once ``count`` routes are removed."""
+    if opts.stats and count:
+        print(f"\n*** Round 1, deleting {count} entries ***")
         print("*** Flush is complete after 1 round ***")
     elif opts.stats:
         print("Nothing to flush.")
-    return 0
 
 
 def _lean(words: Words, opts: Options) -> bool:
