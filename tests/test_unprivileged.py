@@ -40,6 +40,10 @@ def test_unprivileged_call_raises_permission_error(name, ns, prefix):
         import os, sys
         from rawns import netns, Handle, Batch  # before dropping root
         import rawns.handle, rawns.batch, rawns.nlsock, rawns.convert, rawns.netlink
+        # rawns imports contextlib on a context manager's first use (start-up);
+        # here the interpreter's library may be unreadable once root is dropped
+        # (a pyenv under /root), and a venv's site does not load it for us
+        import contextlib
         P, EXISTING = {prefix!r}, {existing!r}
         os.setgroups([]); os.setgid(65534); os.setuid(65534)
         try:
