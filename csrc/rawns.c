@@ -424,14 +424,6 @@ static int open_socket(int protocol, const struct rawns_sockopt *options, int op
     return sock;
 }
 
-static int exchange_loop(const char *paths, int count, int open_flags, int protocol,
-                         const struct rawns_sockopt *options, int option_count,
-                         const char *datagrams,
-                         const unsigned int *datagram_lengths,
-                         const unsigned int *datagram_counts, struct rawns_inbox *inbox,
-                         struct rawns_answer *answers, struct rawns_tally *tally,
-                         struct rawns_progress *progress);
-
 /* Tells a reader waiting in rawns_progress_wait that `progress` moved: the
  * tick changes before the wake, so a reader about to sleep on the old tick
  * does not (futex(2) compares it first). */
@@ -455,26 +447,6 @@ int rawns_progress_wait(struct rawns_progress *progress, int target)
         syscall(SYS_futex, &progress->ticks, FUTEX_WAIT_PRIVATE, ticks, NULL, NULL, 0);
         __atomic_store_n(&progress->waiting, 0, __ATOMIC_SEQ_CST);
     }
-}
-
-int rawns_exchange_many(const char *paths, int count, int open_flags, int protocol,
-                        const struct rawns_sockopt *options, int option_count,
-                        const char *datagrams,
-                        const unsigned int *datagram_lengths,
-                        const unsigned int *datagram_counts, struct rawns_inbox *inbox,
-                        struct rawns_answer *answers, struct rawns_tally *tally,
-                        struct rawns_progress *progress)
-{
-    int rc = exchange_loop(paths, count, open_flags, protocol, options, option_count,
-                           datagrams, datagram_lengths, datagram_counts, inbox, answers,
-                           tally, progress);
-    if (progress) {
-        int saved = errno;
-        __atomic_store_n(&progress->finished, 1, __ATOMIC_SEQ_CST);
-        progress_tick(progress);
-        errno = saved;
-    }
-    return rc;
 }
 
 static int exchange_loop(const char *paths, int count, int open_flags, int protocol,
@@ -550,4 +522,24 @@ static int exchange_loop(const char *paths, int count, int open_flags, int proto
     if (tally->stranded)
         return fail(tally, RAWNS_EXCHANGE_RETURN);
     return step ? fail(tally, step) : 0;
+}
+
+int rawns_exchange_many(const char *paths, int count, int open_flags, int protocol,
+                        const struct rawns_sockopt *options, int option_count,
+                        const char *datagrams,
+                        const unsigned int *datagram_lengths,
+                        const unsigned int *datagram_counts, struct rawns_inbox *inbox,
+                        struct rawns_answer *answers, struct rawns_tally *tally,
+                        struct rawns_progress *progress)
+{
+    int rc = exchange_loop(paths, count, open_flags, protocol, options, option_count,
+                           datagrams, datagram_lengths, datagram_counts, inbox, answers,
+                           tally, progress);
+    if (progress) {
+        int saved = errno;
+        __atomic_store_n(&progress->finished, 1, __ATOMIC_SEQ_CST);
+        progress_tick(progress);
+        errno = saved;
+    }
+    return rc;
 }

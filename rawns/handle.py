@@ -46,21 +46,7 @@ if TYPE_CHECKING:
     from contextlib import contextmanager
     from typing import Any, Optional, TypeVar, Union
 else:
-    def contextmanager(function: Any) -> Any:
-        """contextlib's, imported on the first call: few commands use one, and
-        contextlib costs ~1.5 ms of every command's start-up."""
-        made = []
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            if not made:
-                from contextlib import contextmanager as real
-                made.append(real(function))
-            return made[0](*args, **kwargs)
-
-        call.__name__, call.__qualname__ = function.__name__, function.__qualname__
-        call.__doc__, call.__module__ = function.__doc__, function.__module__
-        call.__wrapped__ = function
-        return call
+    contextmanager = netns_module.lazy_contextmanager
 
 __all__ = ["Handle", "Device", "Event", "Resync", "Monitor", "MONITOR_GROUPS"]
 

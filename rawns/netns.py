@@ -47,9 +47,10 @@ else:
     # process that dropped its privileges may not read the library's files)
     import _signal
 
-    def contextmanager(function: Any) -> Any:
-        """contextlib's, imported on the first call: few commands use one, and
-        contextlib costs ~1.5 ms of every command's start-up."""
+    def lazy_contextmanager(function: Any) -> Any:
+        """contextlib's ``contextmanager``, imported on the first call: few
+        commands use one, and contextlib costs ~1.5 ms of every command's
+        start-up. ``handle`` takes it from here too."""
         made = []
 
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -62,6 +63,8 @@ else:
         call.__doc__, call.__module__ = function.__doc__, function.__module__
         call.__wrapped__ = function
         return call
+
+    contextmanager = lazy_contextmanager
 
 
 __all__ = [

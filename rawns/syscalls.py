@@ -334,12 +334,7 @@ def socket_fd_in(netns_fd: int | None, family: int, type: int, proto: int = 0) -
     failed_step = ffi.new("int *")
     fd: int = lib.rawns_socket_in(netns_fd, family, type, proto, failed_step)
     if fd < 0:
-        if failed_step[0] == lib.RAWNS_SOCKET_RETURN:
-            raise stranded(ffi.errno)
-        if failed_step[0] == lib.RAWNS_SOCKET_CHECK_HOME:
-            raise _cannot_return(ffi.errno, None)
-        syscall, subject = _SOCKET_STEPS.get(failed_step[0], ("socket", None))
-        raise kernel_error(ffi.errno, syscall=syscall, subject=subject)
+        raise _socket_failure(failed_step[0], ffi.errno)
     return fd
 
 
@@ -356,13 +351,18 @@ def netlink_socket_in(netns_fd: int | None, protocol: int,
                                           _sockopts(options), len(options), port_id,
                                           failed_step)
     if fd < 0:
-        if failed_step[0] == lib.RAWNS_SOCKET_RETURN:
-            raise stranded(ffi.errno)
-        if failed_step[0] == lib.RAWNS_SOCKET_CHECK_HOME:
-            raise _cannot_return(ffi.errno, None)
-        syscall, subject = _SOCKET_STEPS.get(failed_step[0], ("socket", None))
-        raise kernel_error(ffi.errno, syscall=syscall, subject=subject)
+        raise _socket_failure(failed_step[0], ffi.errno)
     return fd, int(port_id[0])
+
+
+def _socket_failure(step: int, err: int) -> Exception:
+    """The error of a socket made inside a namespace that failed at ``step``."""
+    if step == lib.RAWNS_SOCKET_RETURN:
+        return stranded(err)
+    if step == lib.RAWNS_SOCKET_CHECK_HOME:
+        return _cannot_return(err, None)
+    syscall, subject = _SOCKET_STEPS.get(step, ("socket", None))
+    return kernel_error(err, syscall=syscall, subject=subject)
 
 
 def _socket_fd(family: int, type: int, proto: int) -> int:
