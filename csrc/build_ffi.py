@@ -65,7 +65,16 @@ struct rawns_tally {
     int stranded;
 };
 
-int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally);
+struct rawns_progress {
+    int done;
+    int finished;
+    int ticks;
+    int waiting;
+    int stop;
+};
+int rawns_progress_wait(struct rawns_progress *progress, int target);
+int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally,
+                         struct rawns_progress *progress);
 int rawns_netns_delete_many(const char *paths, int count, int *held, int hold_max,
                             struct rawns_tally *tally);
 int rawns_netns_open_many(int *fds, int count, struct rawns_tally *tally);
@@ -126,13 +135,6 @@ struct rawns_answer {
     unsigned int datagrams;
     int overflowed;
 };
-struct rawns_progress {
-    int done;
-    int finished;
-    int ticks;
-    int waiting;
-    int stop;
-};
 int rawns_exchange_many(const char *paths, int count, int open_flags, int protocol,
                         const struct rawns_sockopt *options, int option_count,
                         const char *datagrams,
@@ -140,7 +142,6 @@ int rawns_exchange_many(const char *paths, int count, int open_flags, int protoc
                         const unsigned int *datagram_counts, struct rawns_inbox *inbox,
                         struct rawns_answer *answers, struct rawns_tally *tally,
                         struct rawns_progress *progress);
-int rawns_progress_wait(struct rawns_progress *progress, int target);
 int rawns_netlink_socket_in(int netns_fd, int protocol, const struct rawns_sockopt *options,
                             int option_count, unsigned int *port_id, int *failed_step);
 """

@@ -74,7 +74,47 @@ static void go_home(int home, struct rawns_tally *tally)
     errno = saved;
 }
 
-int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally)
+/* Tells a reader waiting in rawns_progress_wait that `progress` moved: the
+ * tick changes before the wake, so a reader about to sleep on the old tick
+ * does not (futex(2) compares it first). */
+static void progress_tick(struct rawns_progress *progress)
+{
+    __atomic_add_fetch(&progress->ticks, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&progress->waiting, __ATOMIC_SEQ_CST))
+        syscall(SYS_futex, &progress->ticks, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+int rawns_progress_wait(struct rawns_progress *progress, int target)
+{
+    for (;;) {
+        int ticks = __atomic_load_n(&progress->ticks, __ATOMIC_SEQ_CST);
+        int done = __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
+        if (done >= target || __atomic_load_n(&progress->finished, __ATOMIC_SEQ_CST))
+            return __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&progress->waiting, 1, __ATOMIC_SEQ_CST);
+        /* Returns at once if the tick moved since it was read (EAGAIN): look
+         * again. On a signal (EINTR), return: the caller's handler (Ctrl-C)
+         * must not wait for the loop. */
+        long rc = syscall(SYS_futex, &progress->ticks, FUTEX_WAIT_PRIVATE, ticks, NULL,
+                          NULL, 0);
+        int interrupted = rc < 0 && errno == EINTR;
+        __atomic_store_n(&progress->waiting, 0, __ATOMIC_SEQ_CST);
+        if (interrupted)
+            return __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
+    }
+}
+
+/* Marks the loop watched through `progress` as over, keeping errno. */
+static void progress_finish(struct rawns_progress *progress)
+{
+    int saved = errno;
+    __atomic_store_n(&progress->finished, 1, __ATOMIC_SEQ_CST);
+    progress_tick(progress);
+    errno = saved;
+}
+
+static int add_loop(const char *paths, int count, struct rawns_tally *tally,
+                    struct rawns_progress *progress)
 {
     const char *path = paths;
     int step = 0;
@@ -85,6 +125,8 @@ int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally
     if (home < 0)
         return fail(tally, step);
     for (int i = 0; i < count; i++) {
+        if (progress && __atomic_load_n(&progress->stop, __ATOMIC_SEQ_CST))
+            break;
         int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0);
         if (fd < 0) {
             step = RAWNS_ADD_CREATE_FILE;
@@ -100,10 +142,23 @@ int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally
             break;
         }
         tally->done = i + 1;
+        if (progress) {
+            __atomic_store_n(&progress->done, i + 1, __ATOMIC_SEQ_CST);
+            progress_tick(progress);
+        }
         path += strlen(path) + 1;
     }
     go_home(home, tally);
     return step || tally->stranded ? fail(tally, step) : 0;
+}
+
+int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally,
+                         struct rawns_progress *progress)
+{
+    int rc = add_loop(paths, count, tally, progress);
+    if (progress)
+        progress_finish(progress);
+    return rc;
 }
 
 /* Closes the fds of the namespaces held so far, keeping errno: their last
@@ -424,31 +479,6 @@ static int open_socket(int protocol, const struct rawns_sockopt *options, int op
     return sock;
 }
 
-/* Tells a reader waiting in rawns_progress_wait that `progress` moved: the
- * tick changes before the wake, so a reader about to sleep on the old tick
- * does not (futex(2) compares it first). */
-static void progress_tick(struct rawns_progress *progress)
-{
-    __atomic_add_fetch(&progress->ticks, 1, __ATOMIC_SEQ_CST);
-    if (__atomic_load_n(&progress->waiting, __ATOMIC_SEQ_CST))
-        syscall(SYS_futex, &progress->ticks, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
-}
-
-int rawns_progress_wait(struct rawns_progress *progress, int target)
-{
-    for (;;) {
-        int ticks = __atomic_load_n(&progress->ticks, __ATOMIC_SEQ_CST);
-        int done = __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
-        if (done >= target || __atomic_load_n(&progress->finished, __ATOMIC_SEQ_CST))
-            return __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
-        __atomic_store_n(&progress->waiting, 1, __ATOMIC_SEQ_CST);
-        /* Returns at once if the tick moved since it was read (EAGAIN), and
-         * on a signal (EINTR): either way, look again. */
-        syscall(SYS_futex, &progress->ticks, FUTEX_WAIT_PRIVATE, ticks, NULL, NULL, 0);
-        __atomic_store_n(&progress->waiting, 0, __ATOMIC_SEQ_CST);
-    }
-}
-
 static int exchange_loop(const char *paths, int count, int open_flags, int protocol,
                          const struct rawns_sockopt *options, int option_count,
                          const char *datagrams,
@@ -535,11 +565,7 @@ int rawns_exchange_many(const char *paths, int count, int open_flags, int protoc
     int rc = exchange_loop(paths, count, open_flags, protocol, options, option_count,
                            datagrams, datagram_lengths, datagram_counts, inbox, answers,
                            tally, progress);
-    if (progress) {
-        int saved = errno;
-        __atomic_store_n(&progress->finished, 1, __ATOMIC_SEQ_CST);
-        progress_tick(progress);
-        errno = saved;
-    }
+    if (progress)
+        progress_finish(progress);
     return rc;
 }

@@ -45,6 +45,22 @@ struct rawns_tally {
     int stranded;    /* 1: the thread could not return to its own namespace */
 };
 
+/* How far a loop that another thread watches has got (rawns_netns_add_many,
+ * rawns_exchange_many); all zero before the call, then written only through
+ * atomics. */
+struct rawns_progress {
+    int done;     /* items finished (namespaces made, or answered whole) */
+    int finished; /* 1: the loop is over (its tally and errno are final) */
+    int ticks;    /* changes whenever done or finished does: the futex word */
+    int waiting;  /* 1 while a reader sleeps in rawns_progress_wait */
+    int stop;     /* set by the reader: start no further item */
+};
+
+/* Waits until `progress->done` reaches `target`, the loop has finished or a
+ * signal arrives; returns `progress->done`. Meant for the thread that watches
+ * a loop running in another: a futex wait, with no lock. */
+int rawns_progress_wait(struct rawns_progress *progress, int target);
+
 /* The loops that move the calling thread (add, open, exchange) first check
  * that it could come back (a setns(2) into its own namespace: the same
  * permission check as the way back), so that a caller without that right
@@ -55,8 +71,13 @@ struct rawns_tally {
  * strings laid end to end) and bind-mounts it there; the calling thread is
  * home again when it returns. Returns 0, or -1 with errno set when item
  * `tally->done` failed at `tally->failed_step` (its file exists when that step
- * is RAWNS_ADD_UNSHARE or RAWNS_ADD_BIND) or the thread is stranded. */
-int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally);
+ * is RAWNS_ADD_UNSHARE or RAWNS_ADD_BIND) or the thread is stranded. With a
+ * `progress` (else NULL), each namespace made is published there as it is
+ * made, the loop makes no further one once `progress->stop` is set, and it
+ * sets `progress->finished` last: another thread may use each namespace as
+ * soon as it exists. */
+int rawns_netns_add_many(const char *paths, int count, struct rawns_tally *tally,
+                         struct rawns_progress *progress);
 
 /* Detaches the mount at each path and unlinks it, never following a symlink.
  * With `hold_max` > 0 it first opens each path (O_PATH, into `held`, which
@@ -171,16 +192,6 @@ struct rawns_answer {
     int overflowed;         /* one did not fit (its slot or the inbox): some are missing */
 };
 
-/* How far rawns_exchange_many has got, for a reader in another thread (see
- * `progress` below); all zero before the call, then written only through
- * atomics. */
-struct rawns_progress {
-    int done;     /* namespaces whose answers are whole in the inbox */
-    int finished; /* 1: the loop is over (its tally and errno are final) */
-    int ticks;    /* changes whenever done or finished does: the futex word */
-    int waiting;  /* 1 while a reader sleeps in rawns_progress_wait */
-    int stop;     /* set by the reader: start no further namespace */
-};
 
 /* For each of `count` namespace paths (NUL-terminated strings laid end to end,
  * each opened with O_RDONLY|O_CLOEXEC|`open_flags`): enter the namespace, open
@@ -215,11 +226,6 @@ int rawns_exchange_many(const char *paths, int count, int open_flags, int protoc
                         const unsigned int *datagram_counts, struct rawns_inbox *inbox,
                         struct rawns_answer *answers, struct rawns_tally *tally,
                         struct rawns_progress *progress);
-
-/* Waits until `progress->done` reaches `target` or the loop has finished;
- * returns `progress->done`. Meant for the thread that reads the answers
- * while another runs rawns_exchange_many: a futex wait, with no lock. */
-int rawns_progress_wait(struct rawns_progress *progress, int target);
 
 
 /* A netlink socket of `protocol` (SOCK_RAW, SOCK_CLOEXEC) as every rawns

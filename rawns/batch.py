@@ -16,12 +16,15 @@ executes that: this module does the I/O and the undoing, the plan decides.
 
 Invariants:
 - Everything is validated (names, addresses, tables) before the kernel is touched.
-- Namespaces are made by one C loop (``rawns.netns.add_many``); each namespace
-  gets one NETLINK_ROUTE socket, and sends its requests in as few
-  ``sendmsg`` calls as ordering allows (one per namespace and round, 16
-  requests each at most in a namespace it made); every ack is checked. The
-  namespaces it made are written to by one more C loop
-  (``fanout.request_many``), which enters each in turn and is home before
+- Namespaces are made by one C loop (``rawns.netns.Adding``) in a helper
+  thread, while the caller plans and encodes what they will be sent (with
+  ``threads`` > 1, by ``rawns.netns.add_many``'s workers, first); nothing is
+  sent to a namespace before it, and any it places a link end in, exist.
+  Each namespace gets one NETLINK_ROUTE socket, and sends its requests in
+  as few ``sendmsg`` calls as ordering allows (one per namespace and round,
+  16 requests each at most in a namespace it made); every ack is checked.
+  The namespaces it made are written to by one more C loop
+  (``fanout.send_chunks``), which enters each in turn and is home before
   any Python runs again: the caller's thread never runs Python inside
   another namespace.
 - A link created inside a namespace that this batch made is created from
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import itertools
 import os
 from collections.abc import Callable, Sequence
 
@@ -70,11 +74,17 @@ class Batch:
     ``commit()`` (or leaving the ``with`` block without an exception) makes
     them all, or none.
 
-    ``threads`` is passed to ``rawns.netns.add_many`` for the namespaces.
+    With ``threads=1`` (the default) the namespaces are made by one C loop
+    in a helper thread while the caller encodes their requests, so the
+    kernel's work and Python's overlap on two cores; ``threads`` > 1 makes
+    them first, with ``rawns.netns.add_many(threads=...)``.
     ``progress``, if given, is called as ``progress(phase, done, total)``:
-    phase ``"namespaces"`` as they are made (from add_many's worker threads
-    when ``threads`` > 1), then ``"links"`` as requests are written (links,
-    addresses, states, routes: ``total`` is all of them).
+    phase ``"namespaces"`` as they are made, and ``"links"`` as requests are
+    made (links, addresses, states, routes: ``total`` is all of them). Each
+    phase counts up to its total; with ``threads=1`` they interleave (the
+    requests of the first namespaces are made while later ones are), with
+    ``threads`` > 1 the namespaces come first, reported from add_many's
+    worker threads. ``"links"`` ends last.
     """
 
     def __init__(self, *, threads: int = 1, progress: Optional[Progress] = None) -> None:
@@ -251,6 +261,9 @@ class _Run:
         self.names = namespaces(ops)
         self.fresh = frozenset(self.names)
         self.created_netns: list[str] = []
+        # the namespaces being made while the first ones are plumbed (threads=1)
+        self.adding: Optional[netns_module.Adding] = None
+        self.position = {name: i for i, name in enumerate(self.names)}
         # requests that made something in an existing namespace, to undo
         self.made: list[Step] = []
         self.crossing: tuple[tuple[str, str], ...] = ()
@@ -267,11 +280,18 @@ class _Run:
                 progress = self.progress
                 if progress is not None:
                     progress("namespaces", 0, len(self.names))
-                netns_module.add_many(
-                    self.names, threads=self.threads,
-                    progress=None if progress is None else
-                    lambda done, total: progress("namespaces", done, total))
-                self.created_netns = self.names
+                if self.threads == 1:
+                    # made by a C loop on another thread while this one
+                    # plumbs those made already: the kernel's work on two cores
+                    self.adding = netns_module.Adding(self.names)
+                    self.adding.start()
+                    self._made(1)
+                else:
+                    netns_module.add_many(
+                        self.names, threads=self.threads,
+                        progress=None if progress is None else
+                        lambda done, total: progress("namespaces", done, total))
+                    self.created_netns = self.names
                 first_index = self._first_free_index(self.names[0])
             the_plan = plan(self.ops, first_index=first_index)
             self.crossing = the_plan.crossing
@@ -281,6 +301,10 @@ class _Run:
                 self.progress("links", 0, self.total)
             fresh, creations, rest = the_plan.rounds
             self._send_fresh(fresh, the_plan)
+            if self.adding is not None:
+                self._made(len(self.names))
+                self.adding.finish()
+                self.created_netns = self.names
             self._send_each(creations)
             self._send_each(rest)
             self.complete = True
@@ -300,6 +324,28 @@ class _Run:
             for fd in self.fds.values():
                 os.close(fd)
             self.fds.clear()
+
+    def _made(self, count: int) -> None:
+        """Wait until the first ``count`` namespaces of the batch exist."""
+        adding = self.adding
+        if adding is None:
+            return
+        before = adding.made
+        adding.ready(count)
+        if self.progress is not None and adding.made != before:
+            self.progress("namespaces", adding.made, len(self.names))
+
+    def _needs(self, where: str, steps: Sequence[Step], *, itself: bool = True) -> int:
+        """How many of the batch's namespaces must exist before ``steps``
+        are sent from ``where``, one of them: itself (unless not ``itself``:
+        what their messages need), and any it places a link end in (whose fd
+        a message carries)."""
+        position = self.position
+        most = position[where] if itself else -1
+        for step in steps:
+            if step.carries and step.far_netns in position:
+                most = max(most, position[step.far_netns])
+        return most + 1
 
     def _first_free_index(self, name: str) -> int:
         """Where free ifindexes start in the namespaces the batch made.
@@ -392,6 +438,7 @@ class _Run:
         for alone, names in the_plan.segments():
             if alone:
                 (where,) = names
+                self._made(self._needs(where, by_netns[where]))
                 self._send(where, by_netns[where])
                 self.sockets.pop(where).close()
             else:
@@ -403,9 +450,26 @@ class _Run:
         fds: list[int] = []
         try:
             paths = [os.fsencode(netns_module.path_of(where)) for where in together]
-            # made as request_many takes them: while a C loop writes a chunk
-            messages = (self._messages(by_netns[where], fds) for where in together)
-            outcomes = fanout.request_many(paths, messages, nofollow=True)
+            # made as the chunks are, once the namespaces they carry exist
+            messages = (self._messages(by_netns[where], fds,
+                                       self._needs(where, by_netns[where], itself=False))
+                        for where in together)
+            chunks = fanout.request_chunks(paths, messages)
+            ahead = []
+            adding = self.adding
+            if adding is not None:
+                needs = max(self._needs(where, by_netns[where]) for where in together)
+                # While the kernel makes the namespaces (another thread, in
+                # C), this one encodes what they will be sent: then only
+                # reading the answers is left to overlap with the C loops.
+                while adding.made < needs and not adding.over:
+                    chunk = next(chunks, None)
+                    if chunk is None:
+                        break
+                    ahead.append(chunk)
+                self._made(needs)
+            outcomes = fanout.send_chunks(itertools.chain(ahead, chunks), len(paths),
+                                          nofollow=True)
         finally:
             for fd in fds:
                 os.close(fd)
@@ -418,10 +482,13 @@ class _Run:
         if failure is not None:
             raise failure
 
-    def _messages(self, steps: Sequence[Step], fds: list[int]) -> list[Message]:
-        """The messages of ``steps``; the fds of fresh namespaces they carry
+    def _messages(self, steps: Sequence[Step], fds: list[int], needs: int = 0
+                  ) -> list[Message]:
+        """The messages of ``steps``, once the batch's first ``needs``
+        namespaces exist; the fds of fresh namespaces they carry
         are appended to ``fds``, for the caller to close once the kernel has
         read them (so that a batch of any size holds few fds at a time)."""
+        self._made(needs)
         if self.progress is not None:
             # counted as they are made: request_many makes them chunk by chunk
             self.sent += len(steps)
@@ -460,6 +527,9 @@ class _Run:
         make (deleting a link there also removes its veth peer), then its own
         namespaces. A failure while undoing must not hide the original error.
         Idempotent: an interrupted undo is run again from the start."""
+        if self.adding is not None:
+            self.adding.stop()  # before anything is removed: then nothing more comes
+            self.created_netns = self.names[:self.adding.made]
         by_space: dict[Optional[str], list[Message]] = {}
         for step in reversed(self.made):
             undo = step.op.undo(step)
@@ -477,8 +547,9 @@ class _Run:
         # made is a harmless ENODEV, and no link of an existing namespace
         # is ever named.
         crossing: dict[str, list[Message]] = {}
+        created = set(self.created_netns)
         for where, name in self.crossing:
-            if where in self.created_netns:
+            if where in created:
                 crossing.setdefault(where, []).append(requests.link_del(ifname=name))
         if crossing:
             try:
@@ -486,7 +557,9 @@ class _Run:
                                     list(crossing.values()), nofollow=True)
             except Exception:  # noqa: BLE001 - the namespaces are still deleted
                 pass
-        if self.created_netns:
+        if self.adding is not None:
+            self.adding.undo()  # also a file left by a creation that failed midway
+        elif self.created_netns:
             netns_module.delete_many(self.created_netns, missing_ok=True)
 
 

@@ -1,6 +1,8 @@
 """The same netlink exchange with many namespaces at once: C loops, chunks, a helper thread.
 
-``request_many`` sends each namespace its requests (a ``Batch`` round);
+``request_many`` sends each namespace its requests (a ``Batch`` round; or,
+in two steps, ``request_chunks`` encodes them, which a caller may do ahead,
+and ``send_chunks`` sends them);
 ``dump_many`` runs the same dumps in each namespace (``read_many``). Below,
 ``syscalls.exchange_many`` is one C loop that enters each namespace of a
 chunk in turn, opens a socket there with ``nlsock.SOCKET_OPTIONS``, writes
@@ -44,7 +46,7 @@ TYPE_CHECKING = False  # typing's, without importing typing (-batch start-up)
 if TYPE_CHECKING:
     from typing import Any, TypeVar
 
-__all__ = ["request_many", "dump_many"]
+__all__ = ["RequestChunk", "request_many", "request_chunks", "send_chunks", "dump_many"]
 
 _DUMP = int(NLM_F.NLM_F_DUMP)
 _CHUNK = 256          # namespaces per C loop: bounds how late Ctrl-C lands
@@ -203,8 +205,9 @@ def _chunk_sizes() -> Iterator[int]:
 # --- requests: a Batch's round -------------------------------------------------------
 
 @record(frozen=False, kw_only=False, slots=False)
-class _Chunk:
-    """The namespaces one C loop of ``request_many`` writes to."""
+class RequestChunk:
+    """The namespaces one C loop of ``send_chunks`` writes to, their
+    requests encoded (``request_chunks``)."""
 
     paths: list[bytes] = field(default_factory=list)
     requests: list[Sequence[Message]] = field(default_factory=list)
@@ -231,21 +234,32 @@ def request_many(paths: Sequence[bytes], requests: Iterable[Sequence[Message]], 
     the KernelError of a namespace that could not be entered or written to;
     either way the chunks before it were sent and their answers are lost:
     for callers that can undo without them.
+
+    The same as ``send_chunks(request_chunks(paths, requests), len(paths))``;
+    a caller may make chunks ahead (``request_chunks``) and send them later.
     """
+    return send_chunks(request_chunks(paths, requests), len(paths), nofollow=nofollow)
+
+
+def send_chunks(chunks: Iterable[RequestChunk], count: int, *, nofollow: bool = False
+                ) -> list[list[Outcome]]:
+    """``request_many`` of chunks made by ``request_chunks`` (an iterator of
+    them is taken as the C loops go), ``count`` namespaces in all."""
     outcomes: list[list[Outcome]] = []
     run = functools.partial(_exchange_chunk, nofollow=nofollow)
-    for chunk, answers in _in_turn(_chunks_of(paths, requests), run,
-                                   len(paths) > _FIRST_CHUNK):
+    for chunk, answers in _in_turn(chunks, run, count > _FIRST_CHUNK):
         for conversation, asked, answer in zip(chunk.conversations, chunk.requests, answers):
             outcomes.append(_answered(conversation, asked, answer))
     return outcomes
 
 
-def _chunks_of(paths: Sequence[bytes], requests: Iterable[Sequence[Message]]
-               ) -> Iterator[_Chunk]:
-    """Chunks of ``_chunk_sizes`` namespaces at most, whose answers
-    fit an inbox even if every request fails, their requests encoded."""
-    chunk, room, slots = _Chunk(), syscalls.INBOX_BYTES, syscalls.INBOX_DATAGRAMS
+def request_chunks(paths: Sequence[bytes], requests: Iterable[Sequence[Message]]
+                   ) -> Iterator[RequestChunk]:
+    """The chunks of ``request_many``, made (``requests`` taken and encoded)
+    as they are iterated: ``_chunk_sizes`` namespaces at most, whose answers
+    fit an inbox even if every request fails. Raises ValueError as
+    ``request_many`` does."""
+    chunk, room, slots = RequestChunk(), syscalls.INBOX_BYTES, syscalls.INBOX_DATAGRAMS
     sizes = _chunk_sizes()
     most = next(sizes)
     for path, asked in zip(paths, requests):
@@ -265,7 +279,7 @@ def _chunks_of(paths: Sequence[bytes], requests: Iterable[Sequence[Message]]
                              "send its requests on a RouteSocket")
         if chunk.paths and (len(chunk.paths) == most or worst > room or len(asked) > slots):
             yield chunk
-            chunk, room, slots = _Chunk(), syscalls.INBOX_BYTES, syscalls.INBOX_DATAGRAMS
+            chunk, room, slots = RequestChunk(), syscalls.INBOX_BYTES, syscalls.INBOX_DATAGRAMS
             most = next(sizes)
         chunk.paths.append(path)
         chunk.requests.append(asked)
@@ -277,7 +291,7 @@ def _chunks_of(paths: Sequence[bytes], requests: Iterable[Sequence[Message]]
         yield chunk
 
 
-def _exchange_chunk(chunk: _Chunk, nofollow: bool) -> list[list[bytes]]:
+def _exchange_chunk(chunk: RequestChunk, nofollow: bool) -> list[list[bytes]]:
     answers = syscalls.exchange_many(chunk.paths, NETLINK_ROUTE, chunk.datagrams,
                                      syscalls.Tally(), nofollow=nofollow,
                                      options=SOCKET_OPTIONS)

@@ -74,6 +74,7 @@ __all__ = [
     "path_of",
     "add",
     "add_many",
+    "Adding",
     "delete",
     "delete_many",
     "deleting",
@@ -266,27 +267,148 @@ def add_many(
     given, is called as ``progress(done, total)`` between chunks, from the
     worker threads when ``threads`` > 1.
     """
+    if threads < 1:
+        raise ValueError("threads must be at least 1")
+    paths = _unique_paths(names)
+    if not paths:
+        return
+    _prepare_run_dir(paths[0])
+    if threads == 1 or len(paths) < 2:
+        _add_serial(paths, progress)
+    else:
+        _add_threaded(paths, threads, progress)
+
+
+def _unique_paths(names: Iterable[str]) -> builtins.list[bytes]:
     paths = [_path_bytes(name) for name in names]
     if len(set(paths)) != len(paths):
         raise ValueError("namespace names must be unique")
-    if threads < 1:
-        raise ValueError("threads must be at least 1")
-    if not paths:
-        return
+    return paths
+
+
+def _prepare_run_dir(first: bytes) -> None:
+    """``_ensure_run_dir``, its failure naming the first namespace to make."""
     try:
         _ensure_run_dir()
     except OSError as err:  # name what was being made, and what could not be done
         failure = err if isinstance(err, KernelError) else kernel_error(
             err.errno or errno.EIO, syscall="mkdir")
-        failure.subject = _subject_of(paths[0])
+        failure.subject = _subject_of(first)
         failure.syscall = f"{failure.syscall or 'mount'} of {RUN_DIR}"
         if failure is err:
             raise
         raise failure from err
-    if threads == 1 or len(paths) < 2:
-        _add_serial(paths, progress)
-    else:
-        _add_threaded(paths, threads, progress)
+
+
+class Adding:
+    """``add_many(names)`` run by one C loop in a helper thread, whose caller
+    may use each namespace as soon as it exists: ``ready(k)`` waits until the
+    first k do. For a caller that plumbs the first namespaces while the
+    kernel makes the next ones on another core (``rawns.Batch``).
+
+    Not all or nothing by itself: the caller ends it either with ``finish()``
+    (wait for them all, or raise the loop's error) or, on any failure of its
+    own or the loop's, with ``stop()`` then ``undo()`` (which removes every
+    namespace it made, as ``add_many`` does when it fails). Its thread moves
+    only itself, and is home before the loop ends.
+    """
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._paths = _unique_paths(names)
+        self._progress = syscalls.Progress()
+        self._work = _AddRun()
+        self._error: BaseException | None = None
+        self._started = self._finished = False
+        self._done = allocate_lock()  # held until the thread has finished
+        self._done.acquire()
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    @property
+    def made(self) -> int:
+        """How many of the names exist by now (a prefix of them)."""
+        return self._progress.done
+
+    @property
+    def over(self) -> bool:
+        """Whether the loop has ended (made them all, failed or stopped)."""
+        return self._progress.finished
+
+    def start(self) -> None:
+        """Start making them (once): the thread starts before this returns."""
+        import threading  # here: only bulk creation starts a thread
+
+        if self._started:
+            raise RuntimeError("this Adding was already started")
+        self._started = True
+        if not self._paths:
+            self._finish_thread()
+            return
+        try:
+            _prepare_run_dir(self._paths[0])
+        except BaseException:
+            self._finish_thread()
+            raise
+        try:
+            threading.Thread(target=self._main, name="rawns-add", daemon=True).start()
+        except BaseException:  # no thread: nothing made, nothing to wait for
+            self._finish_thread()
+            raise
+
+    def _main(self) -> None:
+        try:
+            self._work.run(self._paths, None, progress=self._progress)
+        except BaseException as err:  # handed to the caller by ready/finish
+            self._error = err
+        finally:
+            self._finish_thread()
+
+    def _finish_thread(self) -> None:
+        self._finished = True
+        self._done.release()
+
+    def ready(self, count: int) -> None:
+        """Wait until the first ``count`` namespaces exist; raise the loop's
+        error if it ended before (or RuntimeError if it was stopped)."""
+        if not self._started:
+            raise RuntimeError("this Adding was not started")
+        if self._progress.wait(count) >= count:
+            return
+        self._wait_thread()
+        if self._progress.done >= count:
+            return
+        if self._error is not None:
+            raise self._error
+        raise RuntimeError("namespace creation was stopped")
+
+    def finish(self) -> None:
+        """Wait until all exist; raise the loop's error if it failed."""
+        self.ready(len(self._paths))
+        self._wait_thread()
+
+    def stop(self) -> None:
+        """Make no further namespace, and wait for the one being made: then
+        ``made`` is final. Safe at any time, and through KeyboardInterrupt."""
+        self._progress.stop()
+        interrupted = False
+        while self._started:
+            try:
+                self._wait_thread()
+                break
+            except KeyboardInterrupt:
+                interrupted = True
+        if interrupted:
+            raise KeyboardInterrupt
+
+    def _wait_thread(self) -> None:
+        while not self._finished:
+            self._done.acquire()  # succeeds only once the thread has finished
+            self._done.release()
+
+    def undo(self) -> None:
+        """Remove every namespace made (after ``stop``); idempotent."""
+        _undo_surely(self._work.undo)
 
 
 class _Stop:
@@ -313,14 +435,17 @@ class _AddRun:
         self.inflight: tuple[Sequence[bytes], syscalls.Tally] | None = None
 
     def run(self, paths: Sequence[bytes], report: Callable[[int], None] | None,
-            stop: _Stop | None = None) -> None:
-        for chunk in _chunks(paths, _CHUNK):
+            stop: _Stop | None = None, *, progress: syscalls.Progress | None = None
+            ) -> None:
+        """Make ``paths``, ``_CHUNK`` per C loop; or, watched through
+        ``progress``, all in one (which ``progress.stop`` can end early)."""
+        for chunk in [paths] if progress is not None else _chunks(paths, _CHUNK):
             if stop is not None and stop.requested:
                 return
             tally = syscalls.Tally()
             self.inflight = (chunk, tally)
-            syscalls.add_many(chunk, tally)  # the thread is home again after it
-            self.created.extend(chunk)
+            syscalls.add_many(chunk, tally, progress)  # the thread is home again after it
+            self.created.extend(chunk[:tally.done])
             self.inflight = None
             if report is not None:
                 report(len(chunk))

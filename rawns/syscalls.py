@@ -62,6 +62,7 @@ __all__ = [
     "setns",
     "mount",
     "umount2",
+    "Progress",
     "add_many",
     "delete_many",
     "open_many",
@@ -167,6 +168,45 @@ class Tally:
         return bool(self._c.stranded)
 
 
+class Progress:
+    """How far a C loop running in another thread has got, for a thread that
+    watches it (``add_many``, ``ExchangeStream``): C memory the loop writes
+    through atomics, and a futex wait on it that needs no interpreter lock."""
+
+    __slots__ = ("_c",)
+
+    def __init__(self) -> None:
+        self._c: Any = ffi.new("struct rawns_progress *")
+
+    def wait(self, target: int) -> int:
+        """Wait until ``target`` items are done, or the loop is over (then
+        fewer); returns how many are. A signal's handler runs meanwhile (its
+        exception, KeyboardInterrupt, ends the wait)."""
+        while True:
+            # returns early on a signal: its handler runs between two calls
+            done: int = lib.rawns_progress_wait(self._c, target)
+            if done >= target:
+                return done
+            if self._c.finished:  # done is final once finished is set
+                final: int = self._c.done
+                return final
+
+    @property
+    def done(self) -> int:
+        """Items done so far (final once ``finished``)."""
+        done: int = self._c.done
+        return done
+
+    @property
+    def finished(self) -> bool:
+        """Whether the loop is over: its tally and error are final."""
+        return bool(self._c.finished)
+
+    def stop(self) -> None:
+        """Let the loop start no further item."""
+        self._c.stop = 1
+
+
 #: The hint of a refused check that a thread could come back before it leaves.
 CANNOT_RETURN = (f"{PRIVILEGE_HINT}, also over the caller's own netns to come back to it, "
                  f"which a user namespace that does not own it lacks; nothing was made")
@@ -233,15 +273,18 @@ def _subject(path: bytes) -> str:
     return f"netns {os.fsdecode(os.path.basename(path))!r}"
 
 
-def add_many(paths: Sequence[bytes], tally: Tally) -> None:
+def add_many(paths: Sequence[bytes], tally: Tally, progress: Progress | None = None) -> None:
     """Create a namespace bind-mounted at each path, in one C loop; the
     calling thread is home again when it returns.
 
     Raises before anything is made if the thread could not come back from
     another namespace; on failure, the KernelError of item ``tally.done`` at
-    ``tally.failed_step``; ThreadStrandedError if it could not go home.
+    ``tally.failed_step``; ThreadStrandedError if it could not go home. With
+    a ``progress``, another thread may watch each namespace being made, and
+    stop the loop before the next one (then it returns early, without error).
     """
-    if lib.rawns_netns_add_many(_joined(paths), len(paths), tally._c) < 0:
+    watch = ffi.NULL if progress is None else progress._c
+    if lib.rawns_netns_add_many(_joined(paths), len(paths), tally._c, watch) < 0:
         err = ffi.errno
         if tally.stranded:
             raise stranded(err)
@@ -634,7 +677,7 @@ class ExchangeStream:
         self.paths = paths
         self.tally = Tally()
         self.error: Exception | None = None
-        self._progress = ffi.new("struct rawns_progress *")
+        self._progress = Progress()
         scratch = _uncleared("char[]", _RECV_SLOT * _RECV_SLOTS)
         self._out = _uncleared("char[]", inbox_bytes)
         self._lengths = _uncleared("unsigned int[]", inbox_datagrams)
@@ -649,7 +692,7 @@ class ExchangeStream:
         # Everything the loop reads, kept alive (here) while it runs.
         self._args = (_joined(paths), count, os.O_NOFOLLOW if nofollow else 0, protocol,
                       _sockopts(options), len(options), b"".join(datagrams) * count, sizes,
-                      counts, inbox, self._answers, self.tally._c, self._progress)
+                      counts, inbox, self._answers, self.tally._c, self._progress._c)
         self._taken = 0     # the reader's place: namespaces,
         self._start = 0     # ... bytes of the inbox
         self._position = 0  # ... and datagrams
@@ -663,18 +706,16 @@ class ExchangeStream:
     def wait(self, target: int) -> int:
         """Wait until ``target`` namespaces are answered, or the loop is over
         (then fewer); returns how many are."""
-        done: int = lib.rawns_progress_wait(self._progress, target)
-        return done
+        return self._progress.wait(target)
 
     @property
     def stopped_at(self) -> int:
         """Once the loop is over: how many namespaces it answered."""
-        done: int = self._progress.done
-        return done
+        return self._progress.done
 
     def stop(self) -> None:
         """Let the loop start no further namespace."""
-        self._progress.stop = 1
+        self._progress.stop()
 
     def answers(self, ready: int) -> list[list[bytes] | None]:
         """The datagrams of each namespace answered since the last call, up

@@ -95,6 +95,21 @@ def test_failure_midway_undoes_everything(prefix, ns):
     assert host_links(host) == ["lo", "vh13"]
 
 
+def test_a_namespace_that_exists_midway_undoes_everything_and_spares_it(prefix, ns):
+    """Pods are plumbed while later ones are still being made (another
+    thread): a name taken midway fails the batch, and all it made goes, the
+    links it placed in the host included."""
+    host = ns()
+    run_ip("netns", "add", f"{prefix}p30")  # someone else's
+    with pytest.raises(FileExistsError) as info:
+        with Batch() as batch:
+            describe_pods(batch, prefix, host, 60)
+    assert f"{prefix}p30" in str(info.value)
+    assert pods_of(prefix) == [f"{prefix}p30"]
+    assert host_links(host) == ["lo"]
+    assert run_ip("-n", f"{prefix}p30", "-j", "link", "show").stdout.count("ifname") == 1
+
+
 def test_failure_in_a_later_round_undoes_links_in_existing_namespaces(prefix, ns):
     host = ns()
     with pytest.raises(OSError):
@@ -127,13 +142,13 @@ def test_interrupt_at_any_exchange_undoes_everything(prefix, ns, monkeypatch, fa
             raise KeyboardInterrupt
         return real_dump(self, request, reader)
 
-    real_many = fanout.request_many
+    real_many = fanout.send_chunks
 
-    def interrupted_many(paths, requests, **options):
+    def interrupted_many(chunks, count, **options):
         calls["n"] += 1
         if calls["n"] == fail_at:
             raise KeyboardInterrupt
-        outcomes = real_many(paths, requests, **options)
+        outcomes = real_many(chunks, count, **options)
         calls["n"] += 1  # as if after the C loop, before its answers are read
         if calls["n"] == fail_at:
             raise KeyboardInterrupt
@@ -141,14 +156,14 @@ def test_interrupt_at_any_exchange_undoes_everything(prefix, ns, monkeypatch, fa
 
     monkeypatch.setattr(RouteSocket, "exchange", interrupted)
     monkeypatch.setattr(RouteSocket, "_dump_once", interrupted_dump)
-    monkeypatch.setattr(fanout, "request_many", interrupted_many)
+    monkeypatch.setattr(fanout, "send_chunks", interrupted_many)
     home = os.stat("/proc/thread-self/ns/net").st_ino
     with pytest.raises(KeyboardInterrupt):
         with Batch() as batch:
             describe_pods(batch, prefix, host, 6)
     monkeypatch.setattr(RouteSocket, "exchange", real)
     monkeypatch.setattr(RouteSocket, "_dump_once", real_dump)
-    monkeypatch.setattr(fanout, "request_many", real_many)
+    monkeypatch.setattr(fanout, "send_chunks", real_many)
     assert pods_of(prefix) == []
     assert host_links(host) == ["lo"]
     assert os.stat("/proc/thread-self/ns/net").st_ino == home
@@ -265,13 +280,13 @@ def test_far_ends_in_many_fresh_namespaces_are_set_by_one_loop(prefix, monkeypat
     C loop (fanout.request_many) for everything."""
     names = [f"{prefix}l{i}" for i in range(6)]
     calls = []
-    real = fanout.request_many
+    real = fanout.send_chunks
 
-    def counted(paths, *args, **kwargs):
-        calls.append(len(paths))
-        return real(paths, *args, **kwargs)
+    def counted(chunks, count, *args, **kwargs):
+        calls.append(count)
+        return real(chunks, count, *args, **kwargs)
 
-    monkeypatch.setattr(fanout, "request_many", counted)
+    monkeypatch.setattr(fanout, "send_chunks", counted)
     with Batch() as batch:
         for name in names:
             batch.netns_add(name)
@@ -433,7 +448,9 @@ def test_progress_counts_namespaces_then_requests_to_their_totals(prefix, ns):
     with Batch(progress=lambda *args: seen.append(args)) as batch:
         describe_pods(batch, prefix, host, 150)
     phases = [phase for phase, _, _ in seen]
-    assert phases == sorted(phases, key=["namespaces", "links"].index)
+    # Requests are made while later namespaces are still being made: the
+    # phases may interleave, but each counts up, and requests finish last.
+    assert phases[0] == "namespaces" and phases[-1] == "links"
     for phase, total in [("namespaces", 150), ("links", 150 * 5)]:  # + each far end up
         counts = [(done, of) for p, done, of in seen if p == phase]
         assert counts[0] == (0, total) and counts[-1] == (total, total)

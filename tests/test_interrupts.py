@@ -111,10 +111,14 @@ BATCH_CHILD = """
 
 
 @needs_root
-def test_batch_in_threads_interrupted_while_making_its_namespaces(prefix):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_batch_interrupted_while_making_its_namespaces(prefix, threads):
+    """threads=1: namespaces made by a C loop in a helper thread while the
+    caller encodes; threads=2: by add_many's workers."""
     for run, delay in enumerate((0.01, 0.05, 0.1)):
         own = f"{prefix}{run}-"
-        result = run_child(BATCH_CHILD.format(prefix=own, count=1500, delay=delay, threads=2))
+        result = run_child(BATCH_CHILD.format(prefix=own, count=1500, delay=delay,
+                                              threads=threads))
         assert result.returncode == 0, result.stderr
         assert "INTERRUPTED" in result.stdout, result.stdout
         assert "LEFT 0" in result.stdout, result.stdout
@@ -215,7 +219,7 @@ def run_randomly(rng: random.Random, prefix: str, scenario: str) -> str:
 
     if scenario in ("add_many", "batch"):
         script = (ADD_MANY_TIMED_CHILD if scenario == "add_many" else BATCH_CHILD).format(
-            prefix=prefix, count=1500, threads=2, delay=rng.uniform(0.0, 1.0))
+            prefix=prefix, count=1500, threads=rng.choice((1, 2)), delay=rng.uniform(0.0, 1.0))
         result = run_child(script)
         if "COMPLETED" in result.stdout:  # the signal came too late: all made, as asked
             netns.delete_many([n for n in leftovers(prefix)])

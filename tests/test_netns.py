@@ -575,6 +575,107 @@ def test_add_many_rolls_back_on_keyboard_interrupt(prefix):
     assert thread_netns_inode() == home
 
 
+def mine(prefix: str) -> list[str]:
+    return sorted(n for n in netns.list() if n.startswith(prefix))
+
+
+def test_adding_lets_a_watcher_use_each_namespace_as_soon_as_it_exists(prefix):
+    names = [f"{prefix}{i}" for i in range(300)]
+    home = thread_netns_inode()
+    adding = netns.Adding(names)
+    with pytest.raises(RuntimeError):
+        adding.ready(1)  # not started
+    adding.start()
+    try:
+        adding.ready(1)
+        assert adding.made >= 1
+        first = netns_inode(names[0])  # exists, and is a namespace of its own
+        assert first != home
+        adding.ready(100)
+        assert netns.exists(names[99])
+        adding.finish()
+        assert adding.made == len(adding) == 300 and adding.over
+        assert mine(prefix) == sorted(names)
+        assert len({netns_inode(name) for name in names}) == 300
+        with pytest.raises(RuntimeError):
+            adding.start()
+    finally:
+        adding.stop()
+        adding.undo()
+    assert mine(prefix) == []
+    assert thread_netns_inode() == home
+
+
+def test_adding_stopped_midway_makes_no_more_and_undoes_what_it_made(prefix):
+    names = [f"{prefix}{i}" for i in range(2000)]
+    adding = netns.Adding(names)
+    adding.start()
+    adding.ready(3)
+    adding.stop()
+    made = adding.made
+    assert adding.over and 3 <= made < 2000
+    assert mine(prefix) == sorted(names[:made])
+    with pytest.raises(RuntimeError, match="stopped"):
+        adding.ready(made + 1)
+    adding.undo()
+    adding.undo()  # idempotent
+    assert mine(prefix) == []
+
+
+def test_adding_reports_a_name_that_exists_and_undoes_only_its_own(prefix):
+    names = [f"{prefix}{i}" for i in range(40)]
+    run_ip("netns", "add", names[25])
+    taken = netns_inode(names[25])
+    adding = netns.Adding(names)
+    adding.start()
+    adding.ready(25)  # those before it are fine
+    with pytest.raises(FileExistsError) as info:
+        adding.ready(26)
+    assert names[25] in str(info.value)
+    with pytest.raises(FileExistsError):
+        adding.finish()
+    adding.stop()
+    adding.undo()
+    assert mine(prefix) == [names[25]]
+    assert netns_inode(names[25]) == taken  # someone else's: untouched
+
+
+def test_adding_refuses_bad_and_duplicate_names_before_anything(prefix):
+    with pytest.raises(ValueError):
+        netns.Adding([prefix + "a", prefix + "a"])
+    with pytest.raises(ValueError):
+        netns.Adding([prefix + "a", "no/slash"])
+    assert mine(prefix) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_ctrl_c_while_waiting_for_adding_lands_before_the_loop_ends(prefix):
+    """The wait returns on a signal, so Ctrl-C reaches its handler at once,
+    not when the last namespace is made; stop and undo leave nothing."""
+    script = textwrap.dedent(f"""
+        import os, signal, threading
+        from rawns import netns
+        names = [f"{prefix}{{i}}" for i in range(3000)]
+        adding = netns.Adding(names)
+        adding.start()
+        adding.ready(1)
+        threading.Timer(0.05, signal.pthread_kill,
+                        (threading.main_thread().ident, signal.SIGINT)).start()
+        try:
+            adding.ready(len(names))
+            print("WAITED")
+        except KeyboardInterrupt:
+            print("INTERRUPTED", adding.made < len(names))
+        adding.stop()
+        adding.undo()
+        print("LEFT", len([n for n in os.listdir("/run/netns") if n.startswith("{prefix}")]))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["INTERRUPTED", "True", "LEFT", "0"]
+
+
 def test_add_many_rolls_back_when_the_kernel_limit_is_hit(prefix):
     # In a user namespace of its own the child can lower
     # user.max_net_namespaces without touching the machine's limit, and mount

@@ -106,18 +106,17 @@ class _Progress:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.shown = False
-        self.phase = ""
-        self.began = 0.0
+        self.began: dict[str, float] = {}  # phases may interleave (Batch)
         self.last = 0.0
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         now = time.monotonic()
-        if phase != self.phase:
-            self.phase, self.began = phase, now
-        elif done < total and now - self.last < self.INTERVAL:
+        first = phase not in self.began
+        began = self.began.setdefault(phase, now)
+        if not first and done < total and now - self.last < self.INTERVAL:
             return
         self.last = now
-        elapsed = now - self.began
+        elapsed = now - began
         rate = f", {done / elapsed:.0f}/s" if done and elapsed > 0 else ""
         self.stream.write(f"\r{PROG}: up: {phase} {done}/{total}{rate}\033[K")
         self.stream.flush()
