@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <linux/futex.h>
 #include <limits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rawns.h"
@@ -74,6 +75,10 @@ static void go_home(int home, struct rawns_tally *tally)
     errno = saved;
 }
 
+/* How long rawns_progress_wait sleeps at most before it lets its caller look
+ * at signals: the longest a Ctrl-C can wait for it. */
+#define RAWNS_WAIT_SLICE_NS (20 * 1000 * 1000)
+
 /* Tells a reader waiting in rawns_progress_wait that `progress` moved: the
  * tick changes before the wake, so a reader about to sleep on the old tick
  * does not (futex(2) compares it first). */
@@ -86,22 +91,20 @@ static void progress_tick(struct rawns_progress *progress)
 
 int rawns_progress_wait(struct rawns_progress *progress, int target)
 {
-    for (;;) {
-        int ticks = __atomic_load_n(&progress->ticks, __ATOMIC_SEQ_CST);
-        int done = __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
-        if (done >= target || __atomic_load_n(&progress->finished, __ATOMIC_SEQ_CST))
-            return __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
-        __atomic_store_n(&progress->waiting, 1, __ATOMIC_SEQ_CST);
-        /* Returns at once if the tick moved since it was read (EAGAIN): look
-         * again. On a signal (EINTR), return: the caller's handler (Ctrl-C)
-         * must not wait for the loop. */
-        long rc = syscall(SYS_futex, &progress->ticks, FUTEX_WAIT_PRIVATE, ticks, NULL,
-                          NULL, 0);
-        int interrupted = rc < 0 && errno == EINTR;
-        __atomic_store_n(&progress->waiting, 0, __ATOMIC_SEQ_CST);
-        if (interrupted)
-            return __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
-    }
+    int ticks = __atomic_load_n(&progress->ticks, __ATOMIC_SEQ_CST);
+    int done = __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
+    if (done >= target || __atomic_load_n(&progress->finished, __ATOMIC_SEQ_CST))
+        return __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&progress->waiting, 1, __ATOMIC_SEQ_CST);
+    /* One wait, then back to the caller, who calls again until satisfied
+     * and meanwhile runs its signal handlers: a signal that came just before
+     * the wait began is not seen by it, so the wait ends at the next tick,
+     * or after a short while (a Ctrl-C never waits for the loop). It ends at
+     * once if the tick moved since it was read. */
+    struct timespec patience = {0, RAWNS_WAIT_SLICE_NS};
+    syscall(SYS_futex, &progress->ticks, FUTEX_WAIT_PRIVATE, ticks, &patience, NULL, 0);
+    __atomic_store_n(&progress->waiting, 0, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
 }
 
 /* Marks the loop watched through `progress` as over, keeping errno. */

@@ -56,9 +56,11 @@ struct rawns_progress {
     int stop;     /* set by the reader: start no further item */
 };
 
-/* Waits until `progress->done` reaches `target`, the loop has finished or a
- * signal arrives; returns `progress->done`. Meant for the thread that watches
- * a loop running in another: a futex wait, with no lock. */
+/* Unless `progress->done` has reached `target` or the loop has finished,
+ * waits for the loop's next step, a signal or 20 ms; returns
+ * `progress->done`. Meant for the thread that watches a loop running in
+ * another, which calls it again until it is satisfied and meanwhile runs its
+ * signal handlers: a futex wait, with no lock. */
 int rawns_progress_wait(struct rawns_progress *progress, int target);
 
 /* The loops that move the calling thread (add, open, exchange) first check

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-import itertools
 import os
 from collections.abc import Callable, Sequence
 
@@ -264,6 +263,7 @@ class _Run:
         # the namespaces being made while the first ones are plumbed (threads=1)
         self.adding: Optional[netns_module.Adding] = None
         self.position = {name: i for i, name in enumerate(self.names)}
+        self.reported = 0  # namespaces made, as progress last said
         # requests that made something in an existing namespace, to undo
         self.made: list[Step] = []
         self.crossing: tuple[tuple[str, str], ...] = ()
@@ -330,10 +330,10 @@ class _Run:
         adding = self.adding
         if adding is None:
             return
-        before = adding.made
         adding.ready(count)
-        if self.progress is not None and adding.made != before:
-            self.progress("namespaces", adding.made, len(self.names))
+        if self.progress is not None and adding.made != self.reported:
+            self.reported = adding.made
+            self.progress("namespaces", self.reported, len(self.names))
 
     def _needs(self, where: str, steps: Sequence[Step], *, itself: bool = True) -> int:
         """How many of the batch's namespaces must exist before ``steps``
@@ -454,22 +454,19 @@ class _Run:
             messages = (self._messages(by_netns[where], fds,
                                        self._needs(where, by_netns[where], itself=False))
                         for where in together)
-            chunks = fanout.request_chunks(paths, messages)
-            ahead = []
+            before = None
             adding = self.adding
-            if adding is not None:
-                needs = max(self._needs(where, by_netns[where]) for where in together)
-                # While the kernel makes the namespaces (another thread, in
-                # C), this one encodes what they will be sent: then only
-                # reading the answers is left to overlap with the C loops.
-                while adding.made < needs and not adding.over:
-                    chunk = next(chunks, None)
-                    if chunk is None:
-                        break
-                    ahead.append(chunk)
-                self._made(needs)
-            outcomes = fanout.send_chunks(itertools.chain(ahead, chunks), len(paths),
-                                          nofollow=True)
+            if adding is not None and not adding.over:
+                needs = {path: self._needs(where, by_netns[where])
+                         for path, where in zip(paths, together)}
+
+                def before(chunk: fanout.RequestChunk) -> None:
+                    # in send_chunks' helper thread: the kernel makes the
+                    # next namespaces while it plumbs these, on two cores
+                    adding.ready(max(needs[path] for path in chunk.paths))
+
+            outcomes = fanout.send_chunks(fanout.request_chunks(paths, messages), len(paths),
+                                          nofollow=True, before=before)
         finally:
             for fd in fds:
                 os.close(fd)
@@ -490,6 +487,9 @@ class _Run:
         read them (so that a batch of any size holds few fds at a time)."""
         self._made(needs)
         if self.progress is not None:
+            if self.adding is not None and self.adding.made != self.reported:
+                self.reported = self.adding.made
+                self.progress("namespaces", self.reported, len(self.names))
             # counted as they are made: request_many makes them chunk by chunk
             self.sent += len(steps)
             self.progress("links", self.sent, self.total)

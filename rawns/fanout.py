@@ -241,12 +241,16 @@ def request_many(paths: Sequence[bytes], requests: Iterable[Sequence[Message]], 
     return send_chunks(request_chunks(paths, requests), len(paths), nofollow=nofollow)
 
 
-def send_chunks(chunks: Iterable[RequestChunk], count: int, *, nofollow: bool = False
+def send_chunks(chunks: Iterable[RequestChunk], count: int, *, nofollow: bool = False,
+                before: Callable[[RequestChunk], None] | None = None
                 ) -> list[list[Outcome]]:
     """``request_many`` of chunks made by ``request_chunks`` (an iterator of
-    them is taken as the C loops go), ``count`` namespaces in all."""
+    them is taken as the C loops go), ``count`` namespaces in all.
+    ``before``, if given, is called with each chunk just before its C loop,
+    in the thread that runs it (e.g. to wait until its namespaces exist); an
+    exception it raises ends everything as a failed C loop would."""
     outcomes: list[list[Outcome]] = []
-    run = functools.partial(_exchange_chunk, nofollow=nofollow)
+    run = functools.partial(_exchange_chunk, nofollow=nofollow, before=before)
     for chunk, answers in _in_turn(chunks, run, count > _FIRST_CHUNK):
         for conversation, asked, answer in zip(chunk.conversations, chunk.requests, answers):
             outcomes.append(_answered(conversation, asked, answer))
@@ -291,7 +295,11 @@ def request_chunks(paths: Sequence[bytes], requests: Iterable[Sequence[Message]]
         yield chunk
 
 
-def _exchange_chunk(chunk: RequestChunk, nofollow: bool) -> list[list[bytes]]:
+def _exchange_chunk(chunk: RequestChunk, nofollow: bool,
+                    before: Callable[[RequestChunk], None] | None = None
+                    ) -> list[list[bytes]]:
+    if before is not None:
+        before(chunk)
     answers = syscalls.exchange_many(chunk.paths, NETLINK_ROUTE, chunk.datagrams,
                                      syscalls.Tally(), nofollow=nofollow,
                                      options=SOCKET_OPTIONS)

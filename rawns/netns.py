@@ -24,7 +24,7 @@ import builtins
 import errno
 import fcntl
 import os
-from _thread import _local, allocate_lock  # threading's, without importing threading
+from _thread import _local, allocate_lock, start_new_thread  # threading's, without it
 
 from rawns import syscalls
 from rawns.errors import KernelError, RawnsError, kernel_error
@@ -318,7 +318,12 @@ class Adding:
         self._progress = syscalls.Progress()
         self._work = _AddRun()
         self._error: BaseException | None = None
-        self._started = self._finished = False
+        self._started = False
+        # Set by the thread itself as it begins: a KeyboardInterrupt may land
+        # just before or just after the thread is launched, and ``stop``
+        # must neither wait for a thread that never runs nor miss one that does.
+        self._entered = False
+        self._finished = False
         self._done = allocate_lock()  # held until the thread has finished
         self._done.acquire()
 
@@ -336,37 +341,31 @@ class Adding:
         return self._progress.finished
 
     def start(self) -> None:
-        """Start making them (once): the thread starts before this returns."""
-        import threading  # here: only bulk creation starts a thread
-
+        """Start making them (once), in a thread of their own."""
         if self._started:
             raise RuntimeError("this Adding was already started")
         self._started = True
         if not self._paths:
-            self._finish_thread()
+            self._finished = True
             return
         try:
             _prepare_run_dir(self._paths[0])
         except BaseException:
-            self._finish_thread()
+            self._finished = True
             raise
-        try:
-            threading.Thread(target=self._main, name="rawns-add", daemon=True).start()
-        except BaseException:  # no thread: nothing made, nothing to wait for
-            self._finish_thread()
-            raise
+        # One C call: the thread is launched or not, whatever lands around it
+        # (threading.Thread.start is Python code, and waits in Python).
+        start_new_thread(self._main, ())
 
     def _main(self) -> None:
+        self._entered = True  # before the loop reads its stop flag (see stop)
         try:
             self._work.run(self._paths, None, progress=self._progress)
         except BaseException as err:  # handed to the caller by ready/finish
             self._error = err
         finally:
-            self._finish_thread()
-
-    def _finish_thread(self) -> None:
-        self._finished = True
-        self._done.release()
+            self._finished = True
+            self._done.release()
 
     def ready(self, count: int) -> None:
         """Wait until the first ``count`` namespaces exist; raise the loop's
@@ -391,8 +390,10 @@ class Adding:
         """Make no further namespace, and wait for the one being made: then
         ``made`` is final. Safe at any time, and through KeyboardInterrupt."""
         self._progress.stop()
+        # The flag is set before ``_entered`` is read: a thread that has not
+        # entered yet will find it set, and make nothing.
         interrupted = False
-        while self._started:
+        while self._entered:
             try:
                 self._wait_thread()
                 break

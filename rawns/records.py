@@ -327,7 +327,11 @@ def _make_init(cls: type, specs: tuple[Field, ...], frozen: bool,
     module = sys.modules.get(cls.__module__)
     # The module's globals, as dataclasses gives them: typing.get_type_hints (and so
     # hypothesis' builds()) resolves the annotations' text there.
-    exec(source, module.__dict__ if module is not None else {}, namespace)
+    # exec of a code object, never of a str: a KeyboardInterrupt that passes
+    # through exec(str) marks the process as ended by Ctrl-C, and CPython then
+    # exits by SIGINT even though the command caught it and chose its status
+    code = compile(source, f"<__init__ of {cls.__qualname__}>", "exec")
+    exec(code, module.__dict__ if module is not None else {}, namespace)
     init = namespace["__create__"](**closure)
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__annotations__ = {spec.name: spec.type for spec in specs}

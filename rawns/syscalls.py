@@ -183,7 +183,8 @@ class Progress:
         fewer); returns how many are. A signal's handler runs meanwhile (its
         exception, KeyboardInterrupt, ends the wait)."""
         while True:
-            # returns early on a signal: its handler runs between two calls
+            # returns at each step of the loop, on a signal, and every 20 ms:
+            # a handler (Ctrl-C) runs between two calls
             done: int = lib.rawns_progress_wait(self._c, target)
             if done >= target:
                 return done

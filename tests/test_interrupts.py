@@ -285,3 +285,60 @@ def test_random_signal_timing_leaves_nothing_behind(prefix):
             failures.append(f"run {runs} ({scenario}): {left}")
         runs += 1
     assert not failures, f"seed {seed}: " + "; ".join(failures)
+
+
+# --- exec of a str: CPython's sticky "ended by Ctrl-C" ------------------------------
+
+EXEC_STR_CHILD = """
+    import signal, sys, threading
+    threading.Timer(0.1, signal.pthread_kill, (threading.main_thread().ident,
+                                               signal.SIGINT)).start()
+    source = "import time\\nfor _ in range(500): time.sleep(0.01)\\n"
+    try:
+        exec({how})
+    except KeyboardInterrupt:
+        pass
+    sys.exit(130)
+"""
+
+
+def test_a_keyboard_interrupt_through_exec_of_a_str_ends_the_process_by_sigint(tmp_path):
+    """Why rawns never execs a str: CPython marks the process as ended by
+    Ctrl-C when a KeyboardInterrupt passes through exec(str), even if it is
+    caught, and exits by SIGINT (-2) instead of the status the command chose
+    (130). A lazy import that builds a record class while Ctrl-C lands did
+    just that to ``rawns up`` (test_sigterm_during_up_leaves_nothing)."""
+    codes = {}
+    package = tmp_path / "execchild"
+    package.mkdir()
+    for how in ("source", "compile(source, 'x', 'exec')"):
+        # run as ``python -m``, as ``python -m rawns``: the flag is read on
+        # the way out of Py_RunMain, which a script's sys.exit skips
+        (package / "__main__.py").write_text(textwrap.dedent(EXEC_STR_CHILD.format(how=how)))
+        codes[how] = subprocess.run([sys.executable, "-m", "execchild"], cwd=tmp_path,
+                                    timeout=60).returncode
+    assert codes == {"source": -signal.SIGINT, "compile(source, 'x', 'exec')": 130}
+
+
+def test_rawns_execs_only_code_objects():
+    """Every exec in the package runs a code object made by compile()."""
+    import ast
+    from pathlib import Path
+
+    offenders = []
+    for path in Path(rawns.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        compiled = {node.targets[0].id for node in ast.walk(tree)
+                    if isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)
+                    and isinstance(node.value, ast.Call)
+                    and getattr(node.value.func, "id", None) == "compile"}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("exec", "eval")):
+                first = node.args[0]
+                if isinstance(first, ast.Call) and getattr(first.func, "id", None) == "compile":
+                    continue
+                if isinstance(first, ast.Name) and first.id in compiled:
+                    continue
+                offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []
