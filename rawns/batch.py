@@ -456,7 +456,7 @@ class _Run:
                         for where in together)
             before = None
             adding = self.adding
-            if adding is not None and not adding.over:
+            if adding is not None:  # (over or not: it may have failed midway)
                 needs = {path: self._needs(where, by_netns[where])
                          for path, where in zip(paths, together)}
 

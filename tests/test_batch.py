@@ -95,19 +95,23 @@ def test_failure_midway_undoes_everything(prefix, ns):
     assert host_links(host) == ["lo", "vh13"]
 
 
-def test_a_namespace_that_exists_midway_undoes_everything_and_spares_it(prefix, ns):
+@pytest.mark.parametrize("count, taken", [(2, 1), (60, 30)])
+def test_a_namespace_that_exists_midway_undoes_everything_and_spares_it(prefix, ns, count,
+                                                                         taken):
     """Pods are plumbed while later ones are still being made (another
     thread): a name taken midway fails the batch, and all it made goes, the
-    links it placed in the host included."""
+    links it placed in the host included; nothing is sent to the namespace
+    that was there already, even when the making ended (failed) before the
+    plumbing began (a few pods, plumbed from the caller's thread)."""
     host = ns()
-    run_ip("netns", "add", f"{prefix}p30")  # someone else's
+    run_ip("netns", "add", f"{prefix}p{taken}")  # someone else's
     with pytest.raises(FileExistsError) as info:
         with Batch() as batch:
-            describe_pods(batch, prefix, host, 60)
-    assert f"{prefix}p30" in str(info.value)
-    assert pods_of(prefix) == [f"{prefix}p30"]
+            describe_pods(batch, prefix, host, count)
+    assert f"{prefix}p{taken}" in str(info.value)
+    assert pods_of(prefix) == [f"{prefix}p{taken}"]
     assert host_links(host) == ["lo"]
-    assert run_ip("-n", f"{prefix}p30", "-j", "link", "show").stdout.count("ifname") == 1
+    assert run_ip("-n", f"{prefix}p{taken}", "-j", "link", "show").stdout.count("ifname") == 1
 
 
 def test_failure_in_a_later_round_undoes_links_in_existing_namespaces(prefix, ns):
