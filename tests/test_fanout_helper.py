@@ -17,15 +17,20 @@ def _helpers() -> list[threading.Thread]:
 
 def test_ctrl_c_while_waiting_lets_the_running_job_end_and_drops_the_next():
     started, ended = [], []
+    interrupted = threading.Event()
 
     def run(job):
         started.append(job)
         if job == 1:
-            time.sleep(0.4)  # the caller is waiting for this one when Ctrl-C lands
+            # the caller is waiting for this one when Ctrl-C lands; it ends
+            # only after that (a loaded machine may run the handler late)
+            interrupted.wait(10)
+            time.sleep(0.05)
         ended.append(job)
         return job
 
     def interrupt(signum, frame):
+        interrupted.set()
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGALRM, interrupt)
