@@ -251,9 +251,17 @@ def send_chunks(chunks: Iterable[RequestChunk], count: int, *, nofollow: bool = 
     exception it raises ends everything as a failed C loop would."""
     outcomes: list[list[Outcome]] = []
     run = functools.partial(_exchange_chunk, nofollow=nofollow, before=before)
-    for chunk, answers in _in_turn(chunks, run, count > _FIRST_CHUNK):
-        for conversation, asked, answer in zip(chunk.conversations, chunk.requests, answers):
-            outcomes.append(_answered(conversation, asked, answer))
+    pairs = _in_turn(chunks, run, count > _FIRST_CHUNK)
+    try:
+        for chunk, answers in pairs:
+            for conversation, asked, answer in zip(chunk.conversations, chunk.requests,
+                                                   answers):
+                outcomes.append(_answered(conversation, asked, answer))
+    finally:
+        if isinstance(pairs, Generator):
+            # now, not when collected: a failure (Ctrl-C) while answers are
+            # read here must not return while a C loop still writes
+            pairs.close()
     return outcomes
 
 

@@ -8,6 +8,8 @@ import signal
 import threading
 import time
 
+import pytest
+
 from rawns import fanout
 
 
@@ -84,3 +86,28 @@ def test_result_raises_the_jobs_exception():
     else:
         raise AssertionError("no exception")
     task.thread.join(5)
+
+
+def test_a_failure_while_answers_are_read_waits_for_the_running_c_loop(monkeypatch):
+    """send_chunks reads a chunk's answers while the next chunk's C loop
+    runs; when the reading fails (Ctrl-C), it returns only once that loop is
+    over: its caller undoes next, and must not race a loop still writing."""
+    ended = []
+
+    def exchange(chunk, nofollow, before=None):
+        if chunk.paths[0] != b"c0":
+            time.sleep(0.3)  # still running when the first chunk's answers fail
+        ended.append(chunk.paths[0])
+        return [[] for _ in chunk.paths]
+
+    def answered(conversation, asked, answer):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fanout, "_exchange_chunk", exchange)
+    monkeypatch.setattr(fanout, "_answered", answered)
+    chunks = [fanout.RequestChunk(paths=[f"c{i}".encode()], requests=[[]],
+                                  conversations=[None], datagrams=[[]]) for i in range(3)]
+    with pytest.raises(KeyboardInterrupt):
+        fanout.send_chunks(iter(chunks), 100)
+    assert ended == [b"c0", b"c1"]  # the second was waited for; the third never began
+    assert _helpers() == []
