@@ -41,7 +41,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from rawns import netns as netns_module
 from rawns.batch_plan import (
@@ -62,6 +62,10 @@ if TYPE_CHECKING:
     from typing import Any, Optional, Union
 
 __all__ = ["Batch", "Progress"]
+
+#: In round FRESH, the C loop brings up the far ends the last this many fresh
+#: namespaces placed in existing namespaces (Plan.after), then goes on.
+_AFTER_EVERY = 16
 
 #: ``progress(phase, done, total)``: see ``Batch``.
 Progress = Callable[[str, int, int], None]
@@ -296,8 +300,9 @@ class _Run:
             the_plan = plan(self.ops, first_index=first_index)
             self.crossing = the_plan.crossing
             if self.progress is not None:
-                self.total = sum(len(steps) for by_netns in the_plan.rounds
-                                 for steps in by_netns.values())
+                self.total = (sum(len(steps) for by_netns in the_plan.rounds
+                                  for steps in by_netns.values())
+                              + sum(len(steps) for steps in the_plan.after.values()))
                 self.progress("links", 0, self.total)
             fresh, creations, rest = the_plan.rounds
             self._send_fresh(fresh, the_plan)
@@ -307,6 +312,8 @@ class _Run:
                 self.created_netns = self.names
             self._send_each(creations)
             self._send_each(rest)
+            if self.progress is not None:  # requests end last (namespaces may have ended later)
+                self.progress("links", self.sent, self.total)
             self.complete = True
         except BaseException:
             self.complete = False
@@ -441,29 +448,38 @@ class _Run:
                 self._made(self._needs(where, by_netns[where]))
                 self._send(where, by_netns[where])
                 self.sockets.pop(where).close()
+                for far, steps in _by_netns(the_plan.after.get(where, ())).items():
+                    self._send(far, steps)
             else:
-                self._send_together(names, by_netns)
+                self._send_together(names, by_netns, the_plan.after)
 
-    def _send_together(self, together: Sequence[str], by_netns: Requests) -> None:
+    def _send_together(self, together: Sequence[str], by_netns: Requests,
+                       after: Mapping[str, Sequence[Step]] | None = None) -> None:
         """The requests of ``together``, namespaces this batch made, by one
-        C loop that enters each in turn (``fanout.request_many``)."""
+        C loop that enters each in turn (``fanout.send_chunks``); the far
+        ends their veths placed in existing namespaces (``after``) are
+        brought up by the same loop, which enters those too every few
+        namespaces, right after their makers."""
+        entries = self._entries(together, by_netns, after or {})
         fds: list[int] = []
         try:
-            paths = [os.fsencode(netns_module.path_of(where)) for where in together]
+            paths = [os.fsencode(netns_module.path_of(where)) for where, _, _ in entries]
             # made as the chunks are, once the namespaces they carry exist
-            messages = (self._messages(by_netns[where], fds,
-                                       self._needs(where, by_netns[where], itself=False))
-                        for where in together)
+            messages = (self._messages(steps, fds, self._needs(where, steps, itself=False)
+                                       if where in self.position else 0)
+                        for where, steps, _ in entries)
             before = None
             adding = self.adding
             if adding is not None:  # (over or not: it may have failed midway)
-                needs = {path: self._needs(where, by_netns[where])
-                         for path, where in zip(paths, together)}
+                needs = [need for _, _, need in entries]
+                sent = [0]  # entries the chunks so far hold (chunks come in order)
 
                 def before(chunk: fanout.RequestChunk) -> None:
                     # in send_chunks' helper thread: the kernel makes the
                     # next namespaces while it plumbs these, on two cores
-                    adding.ready(max(needs[path] for path in chunk.paths))
+                    start = sent[0]
+                    sent[0] += len(chunk.paths)
+                    adding.ready(max(needs[start:sent[0]]))
 
             outcomes = fanout.send_chunks(fanout.request_chunks(paths, messages), len(paths),
                                           nofollow=True, before=before)
@@ -471,13 +487,36 @@ class _Run:
             for fd in fds:
                 os.close(fd)
         failure = None
-        for where, own in zip(together, outcomes):
+        for (where, steps, _), own in zip(entries, outcomes):
             try:
-                self._settle(where, by_netns[where], own)
+                self._settle(where, steps, own)
             except KernelError as err:
                 failure = failure or err
         if failure is not None:
             raise failure
+
+    def _entries(self, together: Sequence[str], by_netns: Requests,
+                 after: Mapping[str, Sequence[Step]]) -> list[tuple[str, Sequence[Step], int]]:
+        """(namespace, its steps, how many of the batch's namespaces must
+        exist before they are sent) for the C loop of ``_send_together``:
+        each of ``together``, and after every ``_AFTER_EVERY`` of them the
+        far ends to bring up in each existing namespace (named: its path is
+        no symlink, which rawns refuses, and the loop would not follow)."""
+        entries: list[tuple[str, Sequence[Step], int]] = []
+        pending: dict[str, list[Step]] = {}
+        most = 0
+        for count, where in enumerate(together, 1):
+            need = self._needs(where, by_netns[where])
+            entries.append((where, by_netns[where], need))
+            most = max(most, need)
+            for step in after.get(where, ()):
+                assert step.netns is not None  # Plan.after: named namespaces only
+                pending.setdefault(step.netns, []).append(step)
+            if pending and (count % _AFTER_EVERY == 0 or count == len(together) or
+                            max(map(len, pending.values())) >= BULK_REQUESTS // 2):
+                entries += [(far, steps, most) for far, steps in pending.items()]
+                pending = {}
+        return entries
 
     def _messages(self, steps: Sequence[Step], fds: list[int], needs: int = 0
                   ) -> list[Message]:
@@ -561,6 +600,14 @@ class _Run:
             self.adding.undo()  # also a file left by a creation that failed midway
         elif self.created_netns:
             netns_module.delete_many(self.created_netns, missing_ok=True)
+
+
+def _by_netns(steps: Sequence[Step]) -> dict[Optional[str], list[Step]]:
+    """``steps`` by the namespace each is sent in, in order."""
+    out: dict[Optional[str], list[Step]] = {}
+    for step in steps:
+        out.setdefault(step.netns, []).append(step)
+    return out
 
 
 def _check(value: Any, read: Callable[[Any], Any], expected: str) -> None:

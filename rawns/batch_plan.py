@@ -400,6 +400,11 @@ class Plan:
     namespace's deletion would remove it too, but later, in the kernel's
     cleanup work, while it still holds its peer, its MAC on its parent or
     its VNI and port in the existing namespace).
+
+    ``after``: for a fresh namespace of round FRESH, the far ends of its
+    veths to bring up in existing named namespaces (each step is sent in its
+    own ``netns``), by name, as soon as its requests are answered: still in
+    round FRESH, so that the later rounds do not wait for them.
     """
 
     namespaces: tuple[str, ...]
@@ -407,6 +412,7 @@ class Plan:
     together: tuple[str, ...]
     alone: tuple[str, ...]
     crossing: tuple[tuple[str, str], ...]
+    after: Mapping[str, tuple[Step, ...]] = field(default_factory=dict)
 
     def segments(self) -> list[tuple[bool, tuple[str, ...]]]:
         """Round FRESH in sending order, the order the namespaces were
@@ -435,7 +441,8 @@ class Plan:
         """Every request with its round, in sending order (``segments`` in
         round FRESH)."""
         fresh, creations, rest = self.rounds
-        order = [(Round.FRESH, fresh[name]) for _, names in self.segments() for name in names]
+        order = [(Round.FRESH, steps) for _, names in self.segments() for name in names
+                 for steps in (fresh[name], self.after.get(name, ()))]
         order += [(Round.CREATIONS, steps) for steps in creations.values()]
         order += [(Round.REST, steps) for steps in rest.values()]
         return [(number, step) for number, steps in order for step in steps]
@@ -510,6 +517,20 @@ class _Planner:
         self.rank = {name: i for i, name in enumerate(self.namespaces)}
         # far ends of veths made in round FRESH, to bring up from their side
         self.far_ups: list[Sent] = []
+        self.far_up_ids: set[int] = set()
+        # those brought up in an existing named namespace right after their
+        # maker's requests (Plan.after), by maker
+        self.after: dict[str, list[Step]] = {}
+        # how many operations make a link of each name in each namespace
+        self.makers: dict[tuple[Optional[str], str], int] = {}
+        for op in self.ops:
+            made: list[tuple[Optional[str], str]] = []
+            if isinstance(op, VethAdd):
+                made = [(op.netns, op.name), (op.peer_netns, op.peer)]
+            elif isinstance(op, (BridgeAdd, MacvlanAdd, VxlanAdd)):
+                made = [(op.netns, op.name)]
+            for key in made:
+                self.makers[key] = self.makers.get(key, 0) + 1
         # a macvlan or vxlan is made by its parent's namespace, maybe in a
         # later round (its parent's index unknown yet, even in its own
         # namespace): what its target names of it waits until it is made
@@ -537,7 +558,8 @@ class _Planner:
         alone = tuple(name for name, steps in fresh.items()
                       if name is not None and len(steps) > BULK_REQUESTS)
         return Plan(namespaces=tuple(self.namespaces), rounds=(fresh, creations, rest),
-                    together=together, alone=alone, crossing=tuple(self.crossing))
+                    together=together, alone=alone, crossing=tuple(self.crossing),
+                    after={maker: tuple(steps) for maker, steps in self.after.items()})
 
     def _round(self, ops: list[Sent], number: Round
                ) -> tuple[dict[Optional[str], list[Step]], list[Sent]]:
@@ -559,7 +581,11 @@ class _Planner:
                 where, swapped = self._origin(op)
                 space = self._space(where)
                 if number is Round.FRESH and not space.fresh:
-                    later.append(op)
+                    maker = self._early_maker(op, where)
+                    if maker is None:
+                        later.append(op)
+                    else:
+                        self.after.setdefault(maker, []).append(Step(op=op, netns=where))
                     continue
                 step = self._step(op, where, space, swapped, number, later)
                 if step is None:
@@ -583,6 +609,17 @@ class _Planner:
             if self.rank.get(op.peer_netns or "", -1) < self.rank.get(op.netns or "", -1):
                 return op.peer_netns, True
         return op.netns, False
+
+    def _early_maker(self, op: Sent, where: Optional[str]) -> Optional[str]:
+        """For the far end of a veth made in round FRESH, brought up in the
+        existing named namespace ``where`` (by name, nothing looked up): the
+        fresh namespace whose requests make it (``Plan.after``). Else None."""
+        if id(op) not in self.far_up_ids or where is None or "/" in where:
+            return None
+        assert isinstance(op, LinkSet)  # far ends are brought up by a LinkSet
+        if self.makers.get((where, op.dev), 0) != 1:
+            return None  # another makes that name there too (one fails): not before it
+        return self._space(where).foreign.get(op.dev)
 
     def _ready(self, space: _Space, where: Optional[str], name: Optional[str]) -> bool:
         """Whether a request of round FRESH sent from ``where`` may name link
@@ -689,6 +726,7 @@ class _Planner:
             # side, in this round if it is round FRESH (after its maker)
             up = LinkSet(dev=far, netns=far_netns, up=True)
             (self.far_ups if in_fresh_round else later).append(up)
+            self.far_up_ids.add(id(up))
         if fresh and where is not None and not self._space(far_netns).fresh:
             self.crossing.append((where, near))
         return Step(op=op, netns=where, index=index, peer_index=peer_index, swapped=swapped,

@@ -125,7 +125,7 @@ def test_failure_in_a_later_round_undoes_links_in_existing_namespaces(prefix, ns
     assert host_links(host) == ["lo"]
 
 
-@pytest.mark.parametrize("fail_at", [1, 2, 3, 4])
+@pytest.mark.parametrize("fail_at", [1, 2, 3])  # the dump, before and after the C loop
 def test_interrupt_at_any_exchange_undoes_everything(prefix, ns, monkeypatch, fail_at):
     host = ns()
     real = RouteSocket.exchange

@@ -52,10 +52,13 @@ def test_a_pod_is_made_from_inside_and_its_host_end_comes_up_after():
     assert fresh["p0"][2].message() == requests.addr_add(5, "10.0.0.2/16")
     assert fresh["p0"][3].message() == requests.route_add(
         "default", gateway="10.0.0.1", table=RT_TABLE.RT_TABLE_MAIN)
-    assert creations == {}
-    # the host end is brought up from the host, once it exists: by name
-    assert ops_of(rest["host"]) == [LinkSet(dev="vh0", netns="host", up=True)]
-    assert rest["host"][0].message() == requests.link_set(ifname="vh0", up=True)
+    assert creations == {} and rest == {}
+    # the host end is brought up from the host, by name, right after the
+    # pod's requests made it (still in round FRESH)
+    (up,) = the_plan.after["p0"]
+    assert up.op == LinkSet(dev="vh0", netns="host", up=True) and up.netns == "host"
+    assert up.message() == requests.link_set(ifname="vh0", up=True)
+    assert [step for _, step in the_plan.steps()] == [*fresh["p0"], up]
     # undone from the pod's side on failure
     assert the_plan.crossing == (("p0", "eth0"),)
 
@@ -292,7 +295,16 @@ def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
     where = {id(step): (number, step.netns, i) for number, by_netns in
              zip(Round, the_plan.rounds) for steps_ in by_netns.values()
              for i, step in enumerate(steps_)}
-    assert len(where) == len(steps) == sum(len(s) for r in the_plan.rounds for s in r.values())
+    # a far end brought up right after its maker's requests: as if it came
+    # last among them (it is sent in its own namespace, which exists)
+    for maker, after in the_plan.after.items():
+        assert maker in fresh
+        for j, step in enumerate(after):
+            assert isinstance(step.op, LinkSet) and step.netns not in FRESH_NAMES
+            assert step.netns is not None and not step.lookup
+            where[id(step)] = (Round.FRESH, maker, len(fresh[maker]) + j)
+    assert len(where) == len(steps) == (sum(len(s) for r in the_plan.rounds for s in r.values())
+                                        + sum(len(s) for s in the_plan.after.values()))
     assert the_plan.namespaces == FRESH_NAMES
 
     # Every operation once; beside them, one LinkSet per veth end that comes up from afar.
