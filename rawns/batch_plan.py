@@ -11,7 +11,9 @@ only executes that:
                      inside them, namespace after namespace in the order they
                      were described: one C loop writes them (``together``); a
                      namespace with more than BULK_REQUESTS requests gets a
-                     socket of its own (``alone``), in its turn
+                     socket of its own (``alone``), in its turn; the far ends
+                     their veths make in existing named namespaces are
+                     brought up there right after them (``after``)
     round CREATIONS  links made from namespaces that already existed
     round REST       everything else, in existing namespaces, and what in a
                      fresh namespace had to wait for another one's requests
@@ -38,7 +40,9 @@ Invariants:
   just before round REST, or by name where the kernel takes one (``LinkSet``).
 - Every operation of the batch appears exactly once in the plan (a
   ``NetnsAdd`` in ``Plan.namespaces``), plus, for each veth whose far end
-  comes up, one ``LinkSet`` sent from the far end's namespace.
+  comes up, one ``LinkSet`` sent from the far end's namespace (in
+  ``Plan.after`` when that namespace exists, is named and no other operation
+  makes a link of that name there; else in a later round).
 """
 
 from __future__ import annotations
