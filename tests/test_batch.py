@@ -203,16 +203,21 @@ def test_fds_stay_flat(prefix, ns):
 
 
 @pytest.mark.parametrize("count", [40, 300])
-def test_many_requests_in_one_fresh_namespace(prefix, count):
-    """40: several datagrams of one C loop; 300: a socket of its own."""
+def test_many_requests_in_one_fresh_namespace(prefix, ns, count):
+    """40: several datagrams of one C loop; 300: a socket of its own. Either
+    way the far end of its veth in the host comes up right after (Plan.after)."""
+    host = ns()
     pod = f"{prefix}p0"
     with Batch() as batch:
         batch.netns_add(pod)
         batch.bridge("br0", netns=pod)
+        batch.veth("vh0", "eth0", netns=host, peer_netns=pod)
         for k in range(count):
             batch.addr_add("br0", f"10.8.{k // 250}.{k % 250 + 1}/16", netns=pod)
     shown = json.loads(run_ip("-n", pod, "-j", "-4", "addr", "show", "br0").stdout)
     assert len(shown[0]["addr_info"]) == count
+    host_vh = {e["ifname"]: e for e in json.loads(run_ip("-n", host, "-j", "link").stdout)}
+    assert "UP" in host_vh["vh0"]["flags"]
 
 
 def test_a_refusal_inside_a_fresh_namespace_carries_the_kernels_text(prefix, ns):
