@@ -314,21 +314,13 @@ class Adding:
     """
 
     def __init__(self, names: Iterable[str]) -> None:
-        self._paths = _unique_paths(names)
+        self._worker = _Worker(_unique_paths(names))
         self._progress = syscalls.Progress()
-        self._work = _AddRun()
         self._error: BaseException | None = None
         self._started = False
-        # Set by the thread itself as it begins: a KeyboardInterrupt may land
-        # just before or just after the thread is launched, and ``stop``
-        # must neither wait for a thread that never runs nor miss one that does.
-        self._entered = False
-        self._finished = False
-        self._done = allocate_lock()  # held until the thread has finished
-        self._done.acquire()
 
     def __len__(self) -> int:
-        return len(self._paths)
+        return len(self._worker.part)
 
     @property
     def made(self) -> int:
@@ -345,27 +337,25 @@ class Adding:
         if self._started:
             raise RuntimeError("this Adding was already started")
         self._started = True
-        if not self._paths:
-            self._finished = True
+        paths = self._worker.part
+        if not paths:
             return
-        try:
-            _prepare_run_dir(self._paths[0])
-        except BaseException:
-            self._finished = True
-            raise
+        _prepare_run_dir(paths[0])
         # One C call: the thread is launched or not, whatever lands around it
-        # (threading.Thread.start is Python code, and waits in Python).
+        # (threading.Thread.start is Python code, and waits in Python). The
+        # thread itself says it has entered (_Worker.wait waits only then).
         start_new_thread(self._main, ())
 
     def _main(self) -> None:
-        self._entered = True  # before the loop reads its stop flag (see stop)
+        worker = self._worker
+        worker.entered = True  # before the loop reads its stop flag (see stop)
         try:
-            self._work.run(self._paths, None, progress=self._progress)
+            worker.work.run(worker.part, None, progress=self._progress)
         except BaseException as err:  # handed to the caller by ready/finish
             self._error = err
         finally:
-            self._finished = True
-            self._done.release()
+            worker.finished = True
+            worker.done.release()
 
     def ready(self, count: int) -> None:
         """Wait until the first ``count`` namespaces exist; raise the loop's
@@ -374,7 +364,7 @@ class Adding:
             raise RuntimeError("this Adding was not started")
         if self._progress.wait(count) >= count:
             return
-        self._wait_thread()
+        self._worker.wait()  # the loop is over: its thread ends at once
         if self._progress.done >= count:
             return
         if self._error is not None:
@@ -383,33 +373,22 @@ class Adding:
 
     def finish(self) -> None:
         """Wait until all exist; raise the loop's error if it failed."""
-        self.ready(len(self._paths))
-        self._wait_thread()
+        self.ready(len(self))
+        self._worker.wait()
 
     def stop(self) -> None:
         """Make no further namespace, and wait for the one being made: then
-        ``made`` is final. Safe at any time, and through KeyboardInterrupt."""
+        ``made`` is final. Safe at any time, and through KeyboardInterrupt
+        (raised once the thread has finished)."""
+        # The flag is set before the worker's ``entered`` is read: a thread
+        # that has not entered yet will find it set, and make nothing.
         self._progress.stop()
-        # The flag is set before ``_entered`` is read: a thread that has not
-        # entered yet will find it set, and make nothing.
-        interrupted = False
-        while self._entered:
-            try:
-                self._wait_thread()
-                break
-            except KeyboardInterrupt:
-                interrupted = True
-        if interrupted:
+        if self._worker.wait(through_interrupts=True):
             raise KeyboardInterrupt
-
-    def _wait_thread(self) -> None:
-        while not self._finished:
-            self._done.acquire()  # succeeds only once the thread has finished
-            self._done.release()
 
     def undo(self) -> None:
         """Remove every namespace made (after ``stop``); idempotent."""
-        _undo_surely(self._work.undo)
+        _undo_surely(self._worker.work.undo)
 
 
 class _Stop:
@@ -485,7 +464,8 @@ def _add_serial(paths: Sequence[bytes], progress: Callable[[int, int], None] | N
 
 
 class _Worker:
-    """One thread of a threaded ``add_many``, and how the caller learns it
+    """One thread making namespaces (of a threaded ``add_many``, or an
+    ``Adding``'s), and how the caller learns it
     has finished without ``Thread.join``: in CPython a join interrupted by
     KeyboardInterrupt can mark a thread stopped while it still runs (its
     lock is let go on the way out), and a rollback that trusted it would
@@ -500,11 +480,12 @@ class _Worker:
         self.done = allocate_lock()
         self.done.acquire()
 
-    def wait(self, *, through_interrupts: bool = False) -> None:
+    def wait(self, *, through_interrupts: bool = False) -> bool:
         """Wait until the worker has finished (if it ever entered). With
         ``through_interrupts``, a KeyboardInterrupt landing meanwhile is
-        swallowed and the wait goes on: the caller is rolling back already,
-        and will re-raise what it is handling."""
+        swallowed and the wait goes on (the caller is rolling back already);
+        returns whether one did."""
+        interrupted = False
         while self.entered and not self.finished:
             try:
                 # succeeds only once finished is set; the timeout lets a
@@ -513,6 +494,8 @@ class _Worker:
             except KeyboardInterrupt:
                 if not through_interrupts:
                     raise
+                interrupted = True
+        return interrupted
 
 
 def _add_threaded(paths: Sequence[bytes], threads: int,
