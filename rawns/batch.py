@@ -333,7 +333,8 @@ class _Run:
             self.fds.clear()
 
     def _made(self, count: int) -> None:
-        """Wait until the first ``count`` namespaces of the batch exist."""
+        """Wait until the first ``count`` namespaces of the batch exist;
+        ``progress`` hears of any made since it last did."""
         adding = self.adding
         if adding is None:
             return
@@ -439,7 +440,7 @@ class _Run:
         """The requests of the namespaces this batch made, in the plan's
         order (a namespace's may name a veth end made by one before it): one
         C loop enters each in turn, opens its socket and sends them
-        (``fanout.request_many``), so the calling thread never runs Python
+        (``fanout.send_chunks``), so the calling thread never runs Python
         inside another namespace. A namespace with too many requests for
         that goes in its turn, on a socket of its own."""
         for alone, names in the_plan.segments():
@@ -524,12 +525,9 @@ class _Run:
         namespaces exist; the fds of fresh namespaces they carry
         are appended to ``fds``, for the caller to close once the kernel has
         read them (so that a batch of any size holds few fds at a time)."""
-        self._made(needs)
+        self._made(needs)  # (and says how many namespaces exist by now)
         if self.progress is not None:
-            if self.adding is not None and self.adding.made != self.reported:
-                self.reported = self.adding.made
-                self.progress("namespaces", self.reported, len(self.names))
-            # counted as they are made: request_many makes them chunk by chunk
+            # counted as they are made: request_chunks makes them chunk by chunk
             self.sent += len(steps)
             self.progress("links", self.sent, self.total)
         messages = []

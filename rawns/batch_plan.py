@@ -71,7 +71,7 @@ __all__ = [
 #: The ifindex of ``lo``, fixed by the kernel in every namespace.
 LOOPBACK_INDEX = 1
 #: Beyond this many requests a fresh namespace gets a socket of its own: the C
-#: loop of ``fanout.request_many`` must hold all of a namespace's answers at once.
+#: loop of ``fanout.send_chunks`` must hold all of a namespace's answers at once.
 BULK_REQUESTS = 256
 
 

@@ -142,7 +142,7 @@ class _Task:
         return self._value
 
 
-def _overlapped(jobs: Iterable[J], run: Callable[[J], R]) -> Iterator[tuple[J, R]]:
+def _overlapped(jobs: Iterable[J], run: Callable[[J], R]) -> Generator[tuple[J, R], None, None]:
     """``(job, run(job))`` for each of ``jobs``, in order, ``run`` running in
     a helper thread one job ahead: while it runs job k+1, the caller handles
     the result of job k and makes job k+2 (iterating ``jobs``). So a C loop
@@ -183,7 +183,7 @@ def _overlapped(jobs: Iterable[J], run: Callable[[J], R]) -> Iterator[tuple[J, R
 
 
 def _in_turn(jobs: Iterable[J], run: Callable[[J], R], overlap: bool
-             ) -> Iterator[tuple[J, R]]:
+             ) -> Generator[tuple[J, R], None, None]:
     """``_overlapped``, or the same on the caller's thread (for a few jobs,
     where a thread would cost more than it saves)."""
     if overlap:
@@ -258,10 +258,9 @@ def send_chunks(chunks: Iterable[RequestChunk], count: int, *, nofollow: bool = 
                                                    answers):
                 outcomes.append(_answered(conversation, asked, answer))
     finally:
-        if isinstance(pairs, Generator):
-            # now, not when collected: a failure (Ctrl-C) while answers are
-            # read here must not return while a C loop still writes
-            pairs.close()
+        # now, not when collected: a failure (Ctrl-C) while answers are read
+        # here must not return while a C loop still writes
+        pairs.close()
     return outcomes
 
 
