@@ -7,6 +7,7 @@ cleanup uses iproute2, an oracle independent of the code under test.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
@@ -58,6 +59,25 @@ def _remove_netns_with_prefix(prefix: str) -> None:
                     os.unlink(os.path.join(RUN_DIR, name))
                 except (FileNotFoundError, IsADirectoryError):
                     pass
+
+
+@contextlib.contextmanager
+def module_netns(tag: str, wire=None):
+    """For a module-scoped fixture: a namespace made with iproute2, named
+    with a prefix of its own, wired by ``wire(name)`` if given; every
+    namespace with that prefix is removed afterwards, whatever happened.
+    Skips without root."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    prefix = f"rnst{os.getpid()}x{tag}-"
+    name = prefix + "0"
+    try:
+        run_ip("netns", "add", name)
+        if wire is not None:
+            wire(name)
+        yield name
+    finally:
+        _remove_netns_with_prefix(prefix)
 
 
 @pytest.fixture

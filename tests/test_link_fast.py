@@ -353,6 +353,18 @@ def reference_cli(monkeypatch, *args: str) -> tuple[int, str, str]:
         return cli(*args)
 
 
+def lean_and_reference(monkeypatch, *args: str) -> tuple[tuple[int, str, str], ...]:
+    """The command line's output with the lean path and without it, taken
+    again until the lean one does not change around the reference's (other
+    processes add and remove namespaces meanwhile)."""
+    for _ in range(5):
+        lean = cli(*args)
+        reference = reference_cli(monkeypatch, *args)
+        if lean == cli(*args):
+            break
+    return lean, reference
+
+
 @pytest.fixture(scope="module")
 def zoo():
     """A namespace with a link of every kind the kernel has, and a second one
@@ -418,11 +430,7 @@ def test_the_peer_elsewhere_is_named(zoo):
                                   ["-j", "-p", "link"], ["-s", "link", "show", "ifbz"]])
 def test_what_the_lean_path_declines_is_the_references(zoo, monkeypatch, args):
     host, _ = zoo
-    for _ in range(5):  # until no other process adds or removes a namespace meanwhile
-        lean = cli("-n", host, *args)
-        reference = reference_cli(monkeypatch, "-n", host, *args)
-        if lean == cli("-n", host, *args):
-            break
+    lean, reference = lean_and_reference(monkeypatch, "-n", host, *args)
     assert lean == reference
     if args[-1] in ("a0-alternative", "nosuch0"):
         with pytest.raises(link_fast.Slow):
@@ -476,9 +484,5 @@ def test_an_nsid_dump_of_many_ids_is_read_whole(ns):
 @pytest.mark.parametrize("args", [["netns", "list"], ["-j", "netns", "list"]], ids=" ".join)
 def test_netns_list_is_the_references(zoo, monkeypatch, args):
     host, _ = zoo
-    for _ in range(5):  # until no other process adds or removes a namespace meanwhile
-        lean = cli("-n", host, *args)
-        reference = reference_cli(monkeypatch, "-n", host, *args)
-        if lean == cli("-n", host, *args):
-            break
+    lean, reference = lean_and_reference(monkeypatch, "-n", host, *args)
     assert lean == reference

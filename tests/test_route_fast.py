@@ -183,17 +183,9 @@ def _wire(ns: str) -> None:
 
 @pytest.fixture(scope="module")
 def lean_ns():
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
-    from conftest import _remove_netns_with_prefix
-    prefix = f"rnst{os.getpid()}xroutefast-"
-    name = prefix + "0"
-    try:
-        run_ip("netns", "add", name)
-        _wire(name)
+    from conftest import module_netns
+    with module_netns("routefast", _wire) as name:
         yield name
-    finally:
-        _remove_netns_with_prefix(prefix)
 
 
 LISTINGS = [[], ["table", "all"], ["table", "100"], ["table", "local"], ["table", "300"],

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import struct
 import time
 
@@ -195,17 +194,9 @@ def _wire(ns: str) -> None:
 
 @pytest.fixture(scope="module")
 def routes_ns():
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
-    from conftest import _remove_netns_with_prefix
-    prefix = f"rnst{os.getpid()}xshowfast-"
-    name = prefix + "0"
-    try:
-        run_ip("netns", "add", name)
-        _wire(name)
+    from conftest import module_netns
+    with module_netns("showfast", _wire) as name:
         yield name
-    finally:
-        _remove_netns_with_prefix(prefix)
 
 
 LISTINGS = [[], ["table", "all"], ["table", "100"], ["table", "local"]]
