@@ -91,19 +91,41 @@ static void progress_tick(struct rawns_progress *progress)
 
 int rawns_progress_wait(struct rawns_progress *progress, int target)
 {
-    int ticks = __atomic_load_n(&progress->ticks, __ATOMIC_SEQ_CST);
-    int done = __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
-    if (done >= target || __atomic_load_n(&progress->finished, __ATOMIC_SEQ_CST))
-        return __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
-    __atomic_store_n(&progress->waiting, 1, __ATOMIC_SEQ_CST);
-    /* One wait, then back to the caller, who calls again until satisfied
-     * and meanwhile runs its signal handlers: a signal that came just before
-     * the wait began is not seen by it, so the wait ends at the next tick,
-     * or after a short while (a Ctrl-C never waits for the loop). It ends at
-     * once if the tick moved since it was read. */
-    struct timespec patience = {0, RAWNS_WAIT_SLICE_NS};
-    syscall(SYS_futex, &progress->ticks, FUTEX_WAIT_PRIVATE, ticks, &patience, NULL, 0);
-    __atomic_store_n(&progress->waiting, 0, __ATOMIC_SEQ_CST);
+    /* Waits here until satisfied, not one step at a time: each return takes
+     * the interpreter lock back, which a thread that encodes meanwhile lets
+     * go of only every switch interval. It returns early on a signal (the
+     * futex wait ends with EINTR) and after a short while, since a signal
+     * that came just before a wait began is not seen by it: the caller then
+     * runs its handlers, so a Ctrl-C never waits for the loop. */
+    struct timespec now, end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_nsec += RAWNS_WAIT_SLICE_NS;
+    if (end.tv_nsec >= 1000000000L) {
+        end.tv_sec += 1;
+        end.tv_nsec -= 1000000000L;
+    }
+    /* Counted, since two threads may wait at once (a Batch's caller and its
+     * sending thread), and before the tick is read: a tick after the read
+     * wakes us, one before it makes the futex wait return at once. */
+    __atomic_add_fetch(&progress->waiting, 1, __ATOMIC_SEQ_CST);
+    for (;;) {
+        int ticks = __atomic_load_n(&progress->ticks, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(&progress->done, __ATOMIC_SEQ_CST) >= target
+            || __atomic_load_n(&progress->finished, __ATOMIC_SEQ_CST))
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        struct timespec patience = {end.tv_sec - now.tv_sec, end.tv_nsec - now.tv_nsec};
+        if (patience.tv_nsec < 0) {
+            patience.tv_sec -= 1;
+            patience.tv_nsec += 1000000000L;
+        }
+        if (patience.tv_sec < 0)
+            break;
+        if (syscall(SYS_futex, &progress->ticks, FUTEX_WAIT_PRIVATE, ticks, &patience, NULL,
+                    0) < 0 && errno == EINTR)
+            break;
+    }
+    __atomic_sub_fetch(&progress->waiting, 1, __ATOMIC_SEQ_CST);
     return __atomic_load_n(&progress->done, __ATOMIC_SEQ_CST);
 }
 

@@ -52,15 +52,15 @@ struct rawns_progress {
     int done;     /* items finished (namespaces made, or answered whole) */
     int finished; /* 1: the loop is over (its tally and errno are final) */
     int ticks;    /* changes whenever done or finished does: the futex word */
-    int waiting;  /* 1 while a reader sleeps in rawns_progress_wait */
+    int waiting;  /* how many readers sleep in rawns_progress_wait */
     int stop;     /* set by the reader: start no further item */
 };
 
-/* Unless `progress->done` has reached `target` or the loop has finished,
- * waits for the loop's next step, a signal or 20 ms; returns
+/* Waits until `progress->done` has reached `target` or the loop has
+ * finished, but no longer than until a signal or for 20 ms; returns
  * `progress->done`. Meant for the thread that watches a loop running in
  * another, which calls it again until it is satisfied and meanwhile runs its
- * signal handlers: a futex wait, with no lock. */
+ * signal handlers: futex waits, with no lock. */
 int rawns_progress_wait(struct rawns_progress *progress, int target);
 
 /* The loops that move the calling thread (add, open, exchange) first check

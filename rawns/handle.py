@@ -126,6 +126,11 @@ def _sibling(sock: RouteSocket, own: bool, groups: Sequence[int] = ()) -> RouteS
         os.close(fd)
 
 
+#: The unfiltered dumps, the usual ones, made once: a request is immutable,
+#: and building one costs as much as reading a small reply.
+_ALL_ADDRESSES = requests.addr_dump()
+_ALL_NEIGHBOURS = requests.neigh_dump()
+
 #: ``route_flush`` lists and removes at most this many times (as ip's flush).
 _FLUSH_ROUNDS = 10
 
@@ -581,6 +586,8 @@ class Handle(_OnOneSocket):
     def addr_list(self, dev: Device | None = None, *, family: int | str | None = None
                   ) -> list[Address]:
         """Addresses, of one device or all. Equals ``ip [-4|-6] addr show [dev DEV]``."""
+        if dev is None and family is None:
+            return self._objects(_ALL_ADDRESSES, convert_fast.read_address)
         index = 0 if dev is None else self.index_of(dev)
         addresses = self._objects(requests.addr_dump(family=convert.family_number(family),
                                                      index=index), convert_fast.read_address)
@@ -905,6 +912,8 @@ class Handle(_OnOneSocket):
     def neigh_list(self, dev: Device | None = None, *, family: int | str | None = None
                    ) -> list[Neighbour]:
         """The ARP/NDP table. Equals ``ip [-4|-6] neigh show [dev DEV]``."""
+        if dev is None and family is None:
+            return self._objects(_ALL_NEIGHBOURS, convert_fast.read_neighbour)
         index = None if dev is None else self.index_of(dev)
         return self._objects(requests.neigh_dump(family=convert.family_number(family),
                                                  index=index), convert_fast.read_neighbour)

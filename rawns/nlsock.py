@@ -222,7 +222,9 @@ class RouteSocket:
         what ``reader`` made of each, see ``Conversation.send``), retrying
         when the kernel reports the dump was interrupted."""
         for _ in range(_DUMP_RETRIES):
-            outcome = self._dump_once(request, reader)
+            replies, outcome = self._dump_once(request, reader)
+            if outcome is None:
+                return replies
             if outcome.error is not None:
                 if subject:
                     outcome.error.subject = subject
@@ -233,13 +235,14 @@ class RouteSocket:
             f"{request.type_name} dump interrupted by concurrent changes "
             f"{_DUMP_RETRIES} times in a row")
 
-    def _dump_once(self, request: Message, reader: Reader | None) -> Outcome:
+    def _dump_once(self, request: Message, reader: Reader | None
+                   ) -> tuple[list[Any], Outcome | None]:
         """``exchange([request], (reader,))[0]`` for one dump: when the first
         read brings its whole, plain answer (the usual case: one recvmmsg
-        takes up to 8 datagrams), it is read in one pass
-        (``Conversation.plain_dumps``); anything else goes through the
-        conversation as in ``exchange``."""
-        outcome = Outcome(request=request)
+        takes up to 8 datagrams), its replies are read in one pass
+        (``Conversation.plain_dumps``) and returned with no Outcome; anything
+        else goes through the conversation as in ``exchange``, and ends in
+        the Outcome returned."""
         conversation = self._conversation
         with self._lock:
             data = conversation.send((request,), (reader,))
@@ -249,15 +252,15 @@ class RouteSocket:
                 plain = conversation.plain_dumps(datagrams)
                 if plain is not None:
                     conversation.abandon()  # answered in full: nothing is outstanding
-                    outcome.replies = plain[0]
-                    return outcome
+                    return plain[0], None
+                outcome = Outcome(request=request)
                 for datagram in datagrams:
                     conversation.receive_data(datagram)
                 self._drain([outcome])
             except BaseException:
                 conversation.abandon()
                 raise
-        return outcome
+        return outcome.replies, outcome
 
     def _send(self, data: bytes) -> None:
         if self.trace is not None:

@@ -183,7 +183,7 @@ class Progress:
         fewer); returns how many are. A signal's handler runs meanwhile (its
         exception, KeyboardInterrupt, ends the wait)."""
         while True:
-            # returns at each step of the loop, on a signal, and every 20 ms:
+            # returns once satisfied, on a signal, or after 20 ms at most:
             # a handler (Ctrl-C) runs between two calls
             done: int = lib.rawns_progress_wait(self._c, target)
             if done >= target:
