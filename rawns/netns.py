@@ -24,6 +24,7 @@ import builtins
 import errno
 import fcntl
 import os
+import sys
 from _thread import _local, allocate_lock, start_new_thread  # threading's, without it
 
 from rawns import syscalls
@@ -112,6 +113,7 @@ NetnsTarget = str | os.PathLike[str] | int
 
 _THREAD_NETNS = "/proc/thread-self/ns/net"
 _MAX_NAME_BYTES = 255
+_FS_ENCODING, _FS_ERRORS = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
 _CHUNK = 64  # namespaces per C call: bounds how late Ctrl-C or progress lands
 
 _run_dir_lock = allocate_lock()
@@ -124,7 +126,7 @@ def validate_name(name: str) -> bytes:
     than 255 bytes). Nothing that passes can leave ``/run/netns``."""
     if not isinstance(name, str):
         raise TypeError(f"namespace name must be str, not {type(name).__name__}")
-    raw = os.fsencode(name)
+    raw = name.encode(_FS_ENCODING, _FS_ERRORS)  # os.fsencode's, without its call
     if not raw:
         raise ValueError("namespace name is empty")
     if raw in (b".", b".."):
@@ -147,8 +149,11 @@ def _subject_of(path: bytes) -> str:
     return f"netns {os.fsdecode(os.path.basename(path))!r}"
 
 
+_RUN_DIR_SLASH = os.fsencode(RUN_DIR) + b"/"
+
+
 def _path_bytes(name: str) -> bytes:
-    return os.fsencode(RUN_DIR) + b"/" + validate_name(name)
+    return _RUN_DIR_SLASH + validate_name(name)
 
 
 def _ensure_run_dir() -> None:
@@ -743,10 +748,9 @@ def open_fd(target: NetnsTarget | None = None, *, pid: int | None = None,
         if target is not None:
             raise ValueError("give either a target or a pid, not both")
         path: str | bytes = f"/proc/{int(pid)}/ns/net"
-        subject = f"netns of pid {pid}"
         flags = os.O_RDONLY | os.O_CLOEXEC
     elif target is None:
-        path, subject = _THREAD_NETNS, "the thread's own netns"
+        path = _THREAD_NETNS
         flags = os.O_RDONLY | os.O_CLOEXEC
     elif isinstance(target, int):
         if isinstance(target, bool):
@@ -756,21 +760,32 @@ def open_fd(target: NetnsTarget | None = None, *, pid: int | None = None,
         return fd
     elif isinstance(target, str) and "/" not in target:
         path = _path_bytes(target)
-        subject = f"netns {target!r}"
         flags = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW
     else:
         path = os.fspath(target)
-        subject = f"netns {os.fsdecode(path)!r}"
         flags = os.O_RDONLY | os.O_CLOEXEC
     try:
         fd = os.open(path, flags)
     except OSError as err:
+        subject = _subject(target, pid, path)
         if err.errno == errno.ELOOP:
             raise NotANetnsError(f"{subject} is a symlink, not a network namespace") from err
         raise kernel_error(err.errno or errno.EIO, syscall="open", subject=subject) from err
     if check:
-        _check_netns(fd, subject)
+        _check_netns(fd, lambda: _subject(target, pid, path))
     return fd
+
+
+def _subject(target: NetnsTarget | None, pid: int | None, path: str | bytes) -> str:
+    """How ``open_fd``'s errors name what it opened (made only then: the
+    text costs as much as the open)."""
+    if pid is not None:
+        return f"netns of pid {pid}"
+    if target is None:
+        return "the thread's own netns"
+    if isinstance(target, str) and "/" not in target:
+        return f"netns {target!r}"
+    return f"netns {os.fsdecode(path)!r}"
 
 
 def _dup(fd: int) -> int:
@@ -781,7 +796,9 @@ def _dup(fd: int) -> int:
                            subject=f"netns fd {fd}") from err
 
 
-def _check_netns(fd: int, subject: str) -> None:
+def _check_netns(fd: int, subject: str | Callable[[], str]) -> None:
+    """Close ``fd`` and raise NotANetnsError naming ``subject`` (or what it
+    returns) unless ``fd`` is a network namespace."""
     try:
         nstype = fcntl.ioctl(fd, syscalls.NS_GET_NSTYPE)
     except OSError as err:
@@ -791,7 +808,8 @@ def _check_netns(fd: int, subject: str) -> None:
         cause = None
     if nstype != syscalls.CLONE_NEWNET:
         os.close(fd)
-        raise NotANetnsError(f"{subject} is not a network namespace") from cause
+        text = subject if isinstance(subject, str) else subject()
+        raise NotANetnsError(f"{text} is not a network namespace") from cause
 
 
 @contextmanager
