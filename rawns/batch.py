@@ -302,7 +302,8 @@ class _Run:
             if self.progress is not None:
                 self.total = (sum(len(steps) for by_netns in the_plan.rounds
                                   for steps in by_netns.values())
-                              + sum(len(steps) for steps in the_plan.after.values()))
+                              + sum(len(steps) for steps in the_plan.after.values())
+                              + sum(len(steps) for steps in the_plan.then.values()))
                 self.progress("links", 0, self.total)
             fresh, creations, rest = the_plan.rounds
             self._send_fresh(fresh, the_plan)
@@ -448,20 +449,24 @@ class _Run:
                 (where,) = names
                 self._made(self._needs(where, by_netns[where]))
                 self._send(where, by_netns[where])
-                self.sockets.pop(where).close()
                 for far, steps in _by_netns(the_plan.after.get(where, ())).items():
                     self._send(far, steps)
+                if where in the_plan.then:
+                    self._send(where, the_plan.then[where])
+                self.sockets.pop(where).close()
             else:
-                self._send_together(names, by_netns, the_plan.after)
+                self._send_together(names, by_netns, the_plan.after, the_plan.then)
 
     def _send_together(self, together: Sequence[str], by_netns: Requests,
-                       after: Mapping[str, Sequence[Step]] | None = None) -> None:
+                       after: Mapping[str, Sequence[Step]] | None = None,
+                       then: Mapping[str, Sequence[Step]] | None = None) -> None:
         """The requests of ``together``, namespaces this batch made, by one
         C loop that enters each in turn (``fanout.send_chunks``); the far
         ends their veths placed in existing namespaces (``after``) are
         brought up by the same loop, which enters those too every few
-        namespaces, right after their makers."""
-        entries = self._entries(together, by_netns, after or {})
+        namespaces, right after their makers, and then their makers again
+        (``then``)."""
+        entries = self._entries(together, by_netns, after or {}, then or {})
         fds: list[int] = []
         try:
             paths = [os.fsencode(netns_module.path_of(where)) for where, _, _ in entries]
@@ -497,14 +502,17 @@ class _Run:
             raise failure
 
     def _entries(self, together: Sequence[str], by_netns: Requests,
-                 after: Mapping[str, Sequence[Step]]) -> list[tuple[str, Sequence[Step], int]]:
+                 after: Mapping[str, Sequence[Step]], then: Mapping[str, Sequence[Step]]
+                 ) -> list[tuple[str, Sequence[Step], int]]:
         """(namespace, its steps, how many of the batch's namespaces must
         exist before they are sent) for the C loop of ``_send_together``:
         each of ``together``, and after every ``_AFTER_EVERY`` of them the
         far ends to bring up in each existing namespace (named: its path is
-        no symlink, which rawns refuses, and the loop would not follow)."""
+        no symlink, which rawns refuses, and the loop would not follow),
+        then what their makers send once those are up."""
         entries: list[tuple[str, Sequence[Step], int]] = []
         pending: dict[str, list[Step]] = {}
+        waiting: list[tuple[str, Sequence[Step], int]] = []  # then's, once pending is sent
         most = 0
         for count, where in enumerate(together, 1):
             need = self._needs(where, by_netns[where])
@@ -513,10 +521,13 @@ class _Run:
             for step in after.get(where, ()):
                 assert step.netns is not None  # Plan.after: named namespaces only
                 pending.setdefault(step.netns, []).append(step)
+            if where in then:
+                waiting.append((where, then[where], need))
             if pending and (count % _AFTER_EVERY == 0 or count == len(together) or
                             max(map(len, pending.values())) >= BULK_REQUESTS // 2):
                 entries += [(far, steps, most) for far, steps in pending.items()]
-                pending = {}
+                entries += waiting
+                pending, waiting = {}, []
         return entries
 
     def _messages(self, steps: Sequence[Step], fds: list[int], needs: int = 0

@@ -13,7 +13,8 @@ only executes that:
                      namespace with more than BULK_REQUESTS requests gets a
                      socket of its own (``alone``), in its turn; the far ends
                      their veths make in existing named namespaces are
-                     brought up there right after them (``after``)
+                     brought up there right after them (``after``), and
+                     then their near ends (``then``)
     round CREATIONS  links made from namespaces that already existed
     round REST       everything else, in existing namespaces, and what in a
                      fresh namespace had to wait for another one's requests
@@ -42,7 +43,10 @@ Invariants:
   ``NetnsAdd`` in ``Plan.namespaces``), plus, for each veth whose far end
   comes up, one ``LinkSet`` sent from the far end's namespace (in
   ``Plan.after`` when that namespace exists, is named and no other operation
-  makes a link of that name there; else in a later round).
+  makes a link of that name there; else in a later round). A veth end whose
+  far end ``Plan.after`` brings up comes up after it (``Plan.then``): if it
+  was to come up as it is made, it is made down, and one more ``LinkSet``
+  brings it up.
 """
 
 from __future__ import annotations
@@ -138,9 +142,9 @@ class VethAdd:
             address, peer_address = self.peer_address, self.address
         else:
             address, peer_address = self.address, self.peer_address
+        up = (self.peer_up if step.swapped else self.up) and not step.near_later
         return requests.veth_add(near, far, peer_netns_fd=fd, mtu=self.mtu,
-                                 address=address, peer_address=peer_address,
-                                 up=self.peer_up if step.swapped else self.up,
+                                 address=address, peer_address=peer_address, up=up,
                                  index=step.index, peer_index=step.peer_index)
 
     def undo(self, step: Step) -> Message:
@@ -349,7 +353,8 @@ class Step:
     ``index`` (and a veth's ``peer_index``) asked of the kernel, 0 for the
     kernel's choice; ``swapped`` when a veth is made from its peer's side;
     ``carries`` when the request carries the fd of ``far_netns``, where the
-    veth's other end goes (or the macvlan or vxlan itself). ``undo``: what
+    veth's other end goes (or the macvlan or vxlan itself); ``near_later``
+    when a veth's near end is made down, to come up in ``Plan.then``. ``undo``: what
     it made lives in an existing namespace (``home``), so it is removed on
     failure with ``op.undo(step)`` sent there (a namespace the batch made
     goes with everything in it).
@@ -369,6 +374,7 @@ class Step:
     carries: bool = False
     far_netns: Optional[str] = None
     undo: bool = False
+    near_later: bool = False
 
     @property
     def home(self) -> Optional[str]:
@@ -409,6 +415,15 @@ class Plan:
     veths to bring up in existing named namespaces (each step is sent in its
     own ``netns``), by name, as soon as its requests are answered: still in
     round FRESH, so that the later rounds do not wait for them.
+
+    ``then``: for such a namespace, what it sends once those far ends are up:
+    bringing up the near ends (made down), and its routes, which may need
+    them up. A veth end that comes up while its peer is up gets its carrier
+    at once, and the kernel then syncs that namespace's whole IPv6 routing
+    table on the request's path, holding the rtnl lock; with thousands of
+    veths in a host that walk is most of the batch's time. Up while its
+    peer is down, it waits for the carrier, which the kernel's link watcher
+    handles later, in batches.
     """
 
     namespaces: tuple[str, ...]
@@ -417,6 +432,7 @@ class Plan:
     alone: tuple[str, ...]
     crossing: tuple[tuple[str, str], ...]
     after: Mapping[str, tuple[Step, ...]] = field(default_factory=dict)
+    then: Mapping[str, tuple[Step, ...]] = field(default_factory=dict)
 
     def segments(self) -> list[tuple[bool, tuple[str, ...]]]:
         """Round FRESH in sending order, the order the namespaces were
@@ -446,7 +462,7 @@ class Plan:
         round FRESH)."""
         fresh, creations, rest = self.rounds
         order = [(Round.FRESH, steps) for _, names in self.segments() for name in names
-                 for steps in (fresh[name], self.after.get(name, ()))]
+                 for steps in (fresh[name], self.after.get(name, ()), self.then.get(name, ()))]
         order += [(Round.CREATIONS, steps) for steps in creations.values()]
         order += [(Round.REST, steps) for steps in rest.values()]
         return [(number, step) for number, steps in order for step in steps]
@@ -522,6 +538,8 @@ class _Planner:
         # far ends of veths made in round FRESH, to bring up from their side
         self.far_ups: list[Sent] = []
         self.far_up_ids: set[int] = set()
+        # the veth step (made in round FRESH) of each far end brought up, by id
+        self.far_up_veths: dict[int, Step] = {}
         # those brought up in an existing named namespace right after their
         # maker's requests (Plan.after), by maker
         self.after: dict[str, list[Step]] = {}
@@ -561,9 +579,38 @@ class _Planner:
                          if name is not None and len(steps) <= BULK_REQUESTS)
         alone = tuple(name for name, steps in fresh.items()
                       if name is not None and len(steps) > BULK_REQUESTS)
+        then = {maker: self._then(maker, fresh, steps) for maker, steps in self.after.items()}
         return Plan(namespaces=tuple(self.namespaces), rounds=(fresh, creations, rest),
                     together=together, alone=alone, crossing=tuple(self.crossing),
-                    after={maker: tuple(steps) for maker, steps in self.after.items()})
+                    after={maker: tuple(steps) for maker, steps in self.after.items()},
+                    then={maker: steps for maker, steps in then.items() if steps})
+
+    def _then(self, maker: str, fresh: dict[Optional[str], list[Step]],
+              after: list[Step]) -> tuple[Step, ...]:
+        """``Plan.then`` of ``maker``, taken out of its round-FRESH steps: the
+        near ends of the veths whose far ends ``after`` brings up come up
+        only then (those made up are made down instead), and so do its
+        routes."""
+        near: dict[str, Step] = {}  # near end -> its veth's step
+        for up in after:
+            veth = self.far_up_veths.get(id(up.op))
+            if veth is not None:
+                assert isinstance(veth.op, VethAdd)
+                near[veth.op.ends(veth.swapped)[0]] = veth
+        if not near:
+            return ()
+        mine = fresh[maker]
+        moved = [step for step in mine if step.op.stage is Stage.ROUTE or (
+            isinstance(step.op, LinkSet) and step.op.up and step.op.dev in near)]
+        ups = []
+        for name, veth in near.items():
+            assert isinstance(veth.op, VethAdd)
+            if veth.op.peer_up if veth.swapped else veth.op.up:
+                veth.near_later = True
+                ups.append(Step(op=LinkSet(dev=name, netns=maker, up=True), netns=maker,
+                                links={name: veth.index}))
+        fresh[maker] = [step for step in mine if step not in moved]
+        return tuple(sorted(ups + moved, key=lambda step: step.op.stage))
 
     def _round(self, ops: list[Sent], number: Round
                ) -> tuple[dict[Optional[str], list[Step]], list[Sent]]:
@@ -725,16 +772,19 @@ class _Planner:
         in_fresh_round = fresh and where is not None
         if far_netns != where:
             self._space(far_netns).foreign[far] = where if in_fresh_round else None
+        step = Step(op=op, netns=where, index=index, peer_index=peer_index, swapped=swapped,
+                    carries=far_netns != where, far_netns=far_netns, undo=not fresh)
         if op.up if swapped else op.peer_up:
             # a peer cannot come up as it is made: it is brought up from its
             # side, in this round if it is round FRESH (after its maker)
             up = LinkSet(dev=far, netns=far_netns, up=True)
             (self.far_ups if in_fresh_round else later).append(up)
             self.far_up_ids.add(id(up))
+            if in_fresh_round:
+                self.far_up_veths[id(up)] = step
         if fresh and where is not None and not self._space(far_netns).fresh:
             self.crossing.append((where, near))
-        return Step(op=op, netns=where, index=index, peer_index=peer_index, swapped=swapped,
-                    carries=far_netns != where, far_netns=far_netns, undo=not fresh)
+        return step
 
 
 def _stage(op: Sent) -> Stage:

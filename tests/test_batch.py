@@ -460,7 +460,8 @@ def test_progress_counts_namespaces_then_requests_to_their_totals(prefix, ns):
     # Requests are made while later namespaces are still being made: the
     # phases may interleave, but each counts up, and requests finish last.
     assert phases[0] == "namespaces" and phases[-1] == "links"
-    for phase, total in [("namespaces", 150), ("links", 150 * 5)]:  # + each far end up
+    # + each far end up, and each near end up once it is (Plan.then)
+    for phase, total in [("namespaces", 150), ("links", 150 * 6)]:
         counts = [(done, of) for p, done, of in seen if p == phase]
         assert counts[0] == (0, total) and counts[-1] == (total, total)
         assert [done for done, _ in counts] == sorted(done for done, _ in counts)

@@ -41,24 +41,29 @@ def test_a_pod_is_made_from_inside_and_its_host_end_comes_up_after():
     assert the_plan.namespaces == ("p0",)
     fresh, creations, rest = the_plan.rounds
     assert list(fresh) == ["p0"] and the_plan.together == ("p0",) and the_plan.alone == ()
-    # links made, then set, then addressed, then routed
-    assert ops_of(fresh["p0"]) == [veth, lo, addr, route]
+    # links made, then set, then addressed; the route once eth0 is up (below)
+    assert ops_of(fresh["p0"]) == [veth, lo, addr]
     made = fresh["p0"][0]
     assert (made.swapped, made.index, made.peer_index, made.carries, made.far_netns,
-            made.undo) == (True, 5, 0, True, "host", False)
-    assert made.message(fd=9) == requests.veth_add("eth0", "vh0", peer_netns_fd=9, up=True,
+            made.undo, made.near_later) == (True, 5, 0, True, "host", False, True)
+    # eth0 is made down: it comes up after the host end (Plan.then)
+    assert made.message(fd=9) == requests.veth_add("eth0", "vh0", peer_netns_fd=9, up=False,
                                                    index=5)
     assert fresh["p0"][1].message() == requests.link_set(index=1, up=True)
     assert fresh["p0"][2].message() == requests.addr_add(5, "10.0.0.2/16")
-    assert fresh["p0"][3].message() == requests.route_add(
-        "default", gateway="10.0.0.1", table=RT_TABLE.RT_TABLE_MAIN)
     assert creations == {} and rest == {}
     # the host end is brought up from the host, by name, right after the
-    # pod's requests made it (still in round FRESH)
+    # pod's requests made it (still in round FRESH), while eth0 is down
     (up,) = the_plan.after["p0"]
     assert up.op == LinkSet(dev="vh0", netns="host", up=True) and up.netns == "host"
     assert up.message() == requests.link_set(ifname="vh0", up=True)
-    assert [step for _, step in the_plan.steps()] == [*fresh["p0"], up]
+    # then eth0 comes up, by index, and the route that needs it is added
+    eth0_up, routed = the_plan.then["p0"]
+    assert eth0_up.op == LinkSet(dev="eth0", netns="p0", up=True) and eth0_up.netns == "p0"
+    assert eth0_up.message() == requests.link_set(index=5, up=True)
+    assert routed.op is route and routed.message() == requests.route_add(
+        "default", gateway="10.0.0.1", table=RT_TABLE.RT_TABLE_MAIN)
+    assert [step for _, step in the_plan.steps()] == [*fresh["p0"], up, eth0_up, routed]
     # undone from the pod's side on failure
     assert the_plan.crossing == (("p0", "eth0"),)
 
@@ -69,7 +74,7 @@ def test_every_fresh_namespace_numbers_its_links_from_first_index():
     fresh = plan(ops, first_index=3).rounds[FRESH]
     assert [s.index for s in fresh["p0"] if s.op.stage is Stage.LINK_ADD] == [3]
     assert [s.index for s in fresh["p1"] if s.op.stage is Stage.LINK_ADD] == [3, 4]
-    enslave = fresh["p1"][-3]
+    (enslave,) = [s for s in fresh["p1"] if isinstance(s.op, LinkSet) and s.op.master]
     assert enslave.op == LinkSet(dev="eth0", master="br0", netns="p1")
     assert enslave.message() == requests.link_set(index=3, master=4)
 
@@ -178,8 +183,8 @@ def test_each_end_keeps_its_own_mac_when_a_veth_is_made_from_its_peers_side():
     fresh, _, _ = plan(ops, first_index=5).rounds
     made = fresh["p0"][0]
     assert made.swapped
-    assert made.message(fd=9) == requests.veth_add(
-        "eth0", "vh0", peer_netns_fd=9, up=True, index=5, mtu=9500,
+    assert made.message(fd=9) == requests.veth_add(  # (up after vh0: Plan.then)
+        "eth0", "vh0", peer_netns_fd=9, up=False, index=5, mtu=9500,
         address=pod_mac, peer_address=host_mac)
     # not swapped: as described
     fresh, _, _ = plan([NetnsAdd(name="a"), NetnsAdd(name="b"),
@@ -303,11 +308,23 @@ def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
             assert isinstance(step.op, LinkSet) and step.netns not in FRESH_NAMES
             assert step.netns is not None and not step.lookup
             where[id(step)] = (Round.FRESH, maker, len(fresh[maker]) + j)
+    # and what its maker sends once they are up: as if it came after them
+    for maker, then in the_plan.then.items():
+        assert maker in the_plan.after
+        stages = [step.op.stage for step in then]
+        assert stages == sorted(stages)
+        for j, step in enumerate(then):
+            assert step.netns == maker and not step.lookup
+            assert isinstance(step.op, LinkSet) or step.op.stage is Stage.ROUTE
+            where[id(step)] = (Round.FRESH, maker,
+                               len(fresh[maker]) + len(the_plan.after[maker]) + j)
     assert len(where) == len(steps) == (sum(len(s) for r in the_plan.rounds for s in r.values())
-                                        + sum(len(s) for s in the_plan.after.values()))
+                                        + sum(len(s) for s in the_plan.after.values())
+                                        + sum(len(s) for s in the_plan.then.values()))
     assert the_plan.namespaces == FRESH_NAMES
 
-    # Every operation once; beside them, one LinkSet per veth end that comes up from afar.
+    # Every operation once; beside them, one LinkSet per veth end that comes up
+    # from afar, and one per near end made down to come up after it.
     counts = Counter(id(step.op) for _, step in steps)
     assert all(counts[id(op)] == 1 for op in ops)
     extra = Counter((s.op.dev, s.netns) for _, s in steps if id(s.op) not in map(id, ops))
@@ -315,7 +332,22 @@ def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
     for _, step in steps:
         if isinstance(step.op, VethAdd) and (step.op.up if step.swapped else step.op.peer_up):
             far_ups[(step.op.ends(step.swapped)[1], step.far_netns)] += 1
+        if isinstance(step.op, VethAdd) and step.near_later:
+            assert step.op.peer_up if step.swapped else step.op.up
+            far_ups[(step.op.ends(step.swapped)[0], step.netns)] += 1
     assert extra == far_ups
+    # A veth end whose far end Plan.after brings up comes up only after it,
+    # and so do its maker's routes.
+    for maker, after in the_plan.after.items():
+        near = {step.op.ends(step.swapped)[0] for step in fresh[maker]
+                if isinstance(step.op, VethAdd) and step.far_netns in
+                {up.netns for up in after} and step.op.ends(step.swapped)[1] in
+                {up.op.dev for up in after}}
+        for step in fresh[maker]:
+            assert step.op.stage is not Stage.ROUTE or not near
+            assert not (isinstance(step.op, LinkSet) and step.op.up and step.op.dev in near)
+            if isinstance(step.op, VethAdd) and step.op.ends(step.swapped)[0] in near:
+                assert step.message(fd=3).header.flags & 1 == 0  # made down
 
     # Rounds hold what they should.
     assert set(fresh) <= set(FRESH_NAMES)
