@@ -420,10 +420,9 @@ class Plan:
     bringing up the near ends (made down), and its routes, which may need
     them up. A veth end that comes up while its peer is up gets its carrier
     at once, and the kernel then syncs that namespace's whole IPv6 routing
-    table on the request's path, holding the rtnl lock; with thousands of
-    veths in a host that walk is most of the batch's time. Up while its
-    peer is down, it waits for the carrier, which the kernel's link watcher
-    handles later, in batches.
+    table on the request's path, holding the rtnl lock: a walk that grows
+    with the veths in a host. Up while its peer is down, it waits for the
+    carrier, which the kernel's link watcher handles later, in batches.
     """
 
     namespaces: tuple[str, ...]
@@ -574,12 +573,12 @@ class _Planner:
                                      Round.CREATIONS)
         rest, _ = self._round([op for op in later if op.stage is not Stage.LINK_ADD] + ups,
                               Round.REST)
-        # (every namespace of round FRESH has a name: the batch made it)
-        together = tuple(name for name, steps in fresh.items()
-                         if name is not None and len(steps) <= BULK_REQUESTS)
-        alone = tuple(name for name, steps in fresh.items()
-                      if name is not None and len(steps) > BULK_REQUESTS)
         then = {maker: self._then(maker, fresh, steps) for maker, steps in self.after.items()}
+        # (every namespace of round FRESH has a name: the batch made it)
+        together = tuple(name for name, steps in fresh.items() if name is not None
+                         and max(len(steps), len(then.get(name, ()))) <= BULK_REQUESTS)
+        alone = tuple(name for name, steps in fresh.items() if name is not None
+                      and max(len(steps), len(then.get(name, ()))) > BULK_REQUESTS)
         return Plan(namespaces=tuple(self.namespaces), rounds=(fresh, creations, rest),
                     together=together, alone=alone, crossing=tuple(self.crossing),
                     after={maker: tuple(steps) for maker, steps in self.after.items()},
@@ -609,7 +608,8 @@ class _Planner:
                 veth.near_later = True
                 ups.append(Step(op=LinkSet(dev=name, netns=maker, up=True), netns=maker,
                                 links={name: veth.index}))
-        fresh[maker] = [step for step in mine if step not in moved]
+        gone = {id(step) for step in moved}
+        fresh[maker] = [step for step in mine if id(step) not in gone]
         return tuple(sorted(ups + moved, key=lambda step: step.op.stage))
 
     def _round(self, ops: list[Sent], number: Round

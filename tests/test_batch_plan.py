@@ -358,7 +358,8 @@ def test_every_plan_keeps_the_rules(ops: list[Op], first_index: int) -> None:
     assert all(s.op.stage is not Stage.LINK_ADD for v in rest.values() for s in v)
     assert all(not s.lookup for v in fresh.values() for s in v)
     assert set(the_plan.together) | set(the_plan.alone) == set(fresh)
-    assert all(len(fresh[n]) <= BULK_REQUESTS for n in the_plan.together)
+    assert all(len(fresh[n]) <= BULK_REQUESTS and len(the_plan.then.get(n, ())) <= BULK_REQUESTS
+               for n in the_plan.together)
     for by_netns in the_plan.rounds:
         for steps_ in by_netns.values():
             stages = [s.op.stage for s in steps_]
@@ -435,3 +436,18 @@ def test_the_plan_is_a_function_of_the_operations(ops: list[Op]) -> None:
     described = [NetnsAdd(name=n) for n in FRESH_NAMES] + ops
     first, second = plan(described, first_index=4), plan(list(described), first_index=4)
     assert isinstance(first, Plan) and first == second
+
+
+def test_a_pod_whose_routes_wait_for_its_veth_goes_alone_when_they_are_many():
+    # Plan.then takes the routes out of round FRESH's steps; a namespace
+    # whose then holds more than one C loop's entry may is sent alone.
+    routes = [RouteAdd(dst=f"10.{i >> 8}.{i & 255}.0/24", dev="eth0", netns="p0")
+              for i in range(BULK_REQUESTS + 10)]
+    ops = [NetnsAdd(name="p0"),
+           VethAdd(name="vh0", peer="eth0", netns="host", peer_netns="p0"), *routes]
+    the_plan = plan(ops, first_index=2)
+    fresh = the_plan.rounds[FRESH]
+    assert ops_of(fresh["p0"]) == [ops[1]]
+    up, *routed = the_plan.then["p0"]
+    assert up.op == LinkSet(dev="eth0", netns="p0", up=True) and ops_of(routed) == routes
+    assert the_plan.alone == ("p0",) and the_plan.together == ()
