@@ -508,11 +508,15 @@ class _Run:
         exist before they are sent) for the C loop of ``_send_together``:
         each of ``together``, and after every ``_AFTER_EVERY`` of them the
         far ends to bring up in each existing namespace (named: its path is
-        no symlink, which rawns refuses, and the loop would not follow),
-        then what their makers send once those are up."""
+        no symlink, which rawns refuses, and the loop would not follow);
+        last, what their makers send once those are up (``then``), all of
+        them at the end: until a veth's near end comes up its far end has
+        no carrier, and the kernel leaves the far namespace's IPv6 routes
+        alone, so that every far end is made and brought up while that
+        table is small."""
         entries: list[tuple[str, Sequence[Step], int]] = []
         pending: dict[str, list[Step]] = {}
-        waiting: list[tuple[str, Sequence[Step], int]] = []  # then's, once pending is sent
+        waiting: list[tuple[str, Sequence[Step], int]] = []  # then's, sent last
         most = 0
         for count, where in enumerate(together, 1):
             need = self._needs(where, by_netns[where])
@@ -526,9 +530,8 @@ class _Run:
             if pending and (count % _AFTER_EVERY == 0 or count == len(together) or
                             max(map(len, pending.values())) >= BULK_REQUESTS // 2):
                 entries += [(far, steps, most) for far, steps in pending.items()]
-                entries += waiting
-                pending, waiting = {}, []
-        return entries
+                pending = {}
+        return entries + waiting
 
     def _messages(self, steps: Sequence[Step], fds: list[int], needs: int = 0
                   ) -> list[Message]:
