@@ -169,9 +169,13 @@ def _overlapped(jobs: Iterable[J], run: Callable[[J], R]) -> Generator[tuple[J, 
             yield running[0], running[1].result()
     finally:
         interrupted = False
-        for task in submitted:
-            if not task.finished.finished and not task.cancel():  # started: wait for it
-                interrupted |= task.finished.wait()
+        # Drop what has not started before waiting for what has: a job starts
+        # as soon as the one before it ends, so the latest are dropped first,
+        # each while the one before it still holds it back.
+        running = [task for task in reversed(submitted)
+                   if not task.finished.finished and not task.cancel()]
+        for task in running:  # started: wait for it
+            interrupted |= task.finished.wait()
         for task in submitted:  # each has run or was dropped: their threads end at once
             while task.thread.is_alive():
                 try:
