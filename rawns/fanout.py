@@ -172,9 +172,9 @@ def _overlapped(jobs: Iterable[J], run: Callable[[J], R]) -> Generator[tuple[J, 
         # Drop what has not started before waiting for what has: a job starts
         # as soon as the one before it ends, so the latest are dropped first,
         # each while the one before it still holds it back.
-        running = [task for task in reversed(submitted)
+        under_way = [task for task in reversed(submitted)
                    if not task.finished.finished and not task.cancel()]
-        for task in running:  # started: wait for it
+        for task in under_way:  # started: wait for it
             interrupted |= task.finished.wait()
         for task in submitted:  # each has run or was dropped: their threads end at once
             while task.thread.is_alive():
