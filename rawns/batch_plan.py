@@ -590,24 +590,23 @@ class _Planner:
         near ends of the veths whose far ends ``after`` brings up come up
         only then (those made up are made down instead), and so do its
         routes."""
-        near: dict[str, Step] = {}  # near end -> its veth's step
-        for up in after:
-            veth = self.far_up_veths.get(id(up.op))
-            if veth is not None:
-                assert isinstance(veth.op, VethAdd)
-                near[veth.op.ends(veth.swapped)[0]] = veth
-        if not near:
+        veths = [veth for veth in (self.far_up_veths.get(id(up.op)) for up in after)
+                 if veth is not None]
+        if not veths:
             return ()
-        mine = fresh[maker]
-        moved = [step for step in mine if step.op.stage is Stage.ROUTE or (
-            isinstance(step.op, LinkSet) and step.op.up and step.op.dev in near)]
+        near = set()
         ups = []
-        for name, veth in near.items():
+        for veth in veths:
             assert isinstance(veth.op, VethAdd)
+            name = veth.op.ends(veth.swapped)[0]
+            near.add(name)
             if veth.op.peer_up if veth.swapped else veth.op.up:
                 veth.near_later = True
                 ups.append(Step(op=LinkSet(dev=name, netns=maker, up=True), netns=maker,
                                 links={name: veth.index}))
+        mine = fresh[maker]
+        moved = [step for step in mine if step.op.stage is Stage.ROUTE or (
+            isinstance(step.op, LinkSet) and step.op.up and step.op.dev in near)]
         gone = {id(step) for step in moved}
         fresh[maker] = [step for step in mine if id(step) not in gone]
         return tuple(sorted(ups + moved, key=lambda step: step.op.stage))
