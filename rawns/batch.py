@@ -464,8 +464,8 @@ class _Run:
         C loop that enters each in turn (``fanout.send_chunks``); the far
         ends their veths placed in existing namespaces (``after``) are
         brought up by the same loop, which enters those too every few
-        namespaces, right after their makers, and then their makers again
-        (``then``)."""
+        namespaces, right after their makers; after all of them, it enters
+        the makers again for ``then``."""
         entries = self._entries(together, by_netns, after or {}, then or {})
         fds: list[int] = []
         try:

@@ -458,10 +458,13 @@ class Plan:
 
     def steps(self) -> list[tuple[Round, Step]]:
         """Every request with its round, in sending order (``segments`` in
-        round FRESH)."""
+        round FRESH, each segment's ``then`` after all of its namespaces)."""
         fresh, creations, rest = self.rounds
-        order = [(Round.FRESH, steps) for _, names in self.segments() for name in names
-                 for steps in (fresh[name], self.after.get(name, ()), self.then.get(name, ()))]
+        order = []
+        for _, names in self.segments():
+            order += [(Round.FRESH, steps) for name in names
+                      for steps in (fresh[name], self.after.get(name, ()))]
+            order += [(Round.FRESH, self.then.get(name, ())) for name in names]
         order += [(Round.CREATIONS, steps) for steps in creations.values()]
         order += [(Round.REST, steps) for steps in rest.values()]
         return [(number, step) for number, steps in order for step in steps]
@@ -536,8 +539,7 @@ class _Planner:
         self.rank = {name: i for i, name in enumerate(self.namespaces)}
         # far ends of veths made in round FRESH, to bring up from their side
         self.far_ups: list[Sent] = []
-        self.far_up_ids: set[int] = set()
-        # the veth step (made in round FRESH) of each far end brought up, by id
+        # the veth step of each of those far ends, by the id of its LinkSet
         self.far_up_veths: dict[int, Step] = {}
         # those brought up in an existing named namespace right after their
         # maker's requests (Plan.after), by maker
@@ -664,7 +666,7 @@ class _Planner:
         """For the far end of a veth made in round FRESH, brought up in the
         existing named namespace ``where`` (by name, nothing looked up): the
         fresh namespace whose requests make it (``Plan.after``). Else None."""
-        if id(op) not in self.far_up_ids or where is None or "/" in where:
+        if id(op) not in self.far_up_veths or where is None or "/" in where:
             return None
         assert isinstance(op, LinkSet)  # far ends are brought up by a LinkSet
         if self.makers.get((where, op.dev), 0) != 1:
@@ -777,10 +779,11 @@ class _Planner:
             # a peer cannot come up as it is made: it is brought up from its
             # side, in this round if it is round FRESH (after its maker)
             up = LinkSet(dev=far, netns=far_netns, up=True)
-            (self.far_ups if in_fresh_round else later).append(up)
-            self.far_up_ids.add(id(up))
             if in_fresh_round:
+                self.far_ups.append(up)
                 self.far_up_veths[id(up)] = step
+            else:
+                later.append(up)
         if fresh and where is not None and not self._space(far_netns).fresh:
             self.crossing.append((where, near))
         return step

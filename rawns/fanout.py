@@ -173,7 +173,7 @@ def _overlapped(jobs: Iterable[J], run: Callable[[J], R]) -> Generator[tuple[J, 
         # as soon as the one before it ends, so the latest are dropped first,
         # each while the one before it still holds it back.
         under_way = [task for task in reversed(submitted)
-                   if not task.finished.finished and not task.cancel()]
+                     if not task.finished.finished and not task.cancel()]
         for task in under_way:  # started: wait for it
             interrupted |= task.finished.wait()
         for task in submitted:  # each has run or was dropped: their threads end at once
